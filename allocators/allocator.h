@@ -1,0 +1,168 @@
+/*
+ * allocators/allocator.h -- the allocator interface.
+ *
+ * Layers, top to bottom:
+ *
+ *     collector / microbenchmark / trace replayer
+ *          |  al_alloc(heap, size), al_free(heap, p, size)
+ *     al_heap: the one wrapper that does the byte accounting every backend
+ *          |  shares (bytes requested live, peaks, counts, the heap limit)
+ *     al_backend: one table per backend (pool, malloc, bump, ...), each in
+ *          |  its own file, every function static but the table
+ *     the operating system (mmap) or a C library
+ *
+ * A backend is a table of function pointers with a context pointer first.
+ * Adding one is one file exporting one `const al_backend` and one line in
+ * allocators/registry.c.
+ *
+ * Contract for every backend:
+ *   - alloc(ctx, size) with size >= 1 returns a block of at least `size`
+ *     bytes aligned to AL_ALIGN, or NULL when it cannot get memory.  It never
+ *     aborts or crashes on a failed mapping.
+ *   - free(ctx, p, size) receives the same size that alloc was given (sized
+ *     deallocation, as Lua's allocator is told the size).  p is never NULL.
+ *   - stats() reports its own counters exactly (see al_backend_stats).
+ *   - reset(), when present, frees every block at once.
+ *
+ * Preconditions (size >= 1, p != NULL) are checked once, in al_heap, not in
+ * every backend.
+ */
+#ifndef HB_ALLOCATOR_H
+#define HB_ALLOCATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define AL_ALIGN 16
+
+/* Settings a backend may read; zero means "the backend's default". */
+typedef struct al_config {
+    size_t arena_bytes; /* pool: bytes per arena (default 1 MiB) */
+    size_t pool_bytes;  /* pool: bytes per pool (default 16 KiB) */
+    size_t chunk_bytes; /* bump: bytes per mapped chunk (default 1 MiB) */
+} al_config;
+
+/*
+ * What a backend counts about itself.  Invariants, whenever stats() returns:
+ *   block_bytes      >= the requested bytes of the blocks it holds live
+ *   peak_*           >= the current value, and never decreases
+ *   footprint_bytes  covers block_bytes except for blocks it passed on to
+ *                    another allocator (large_bytes), which the footprint
+ *                    includes only if it can see them.
+ */
+typedef struct al_backend_stats {
+    uint64_t block_bytes;          /* bytes in live blocks, after rounding */
+    uint64_t peak_block_bytes;
+    uint64_t footprint_bytes;      /* bytes held from the operating system */
+    uint64_t peak_footprint_bytes; /* exact, or sampled: see footprint_exact */
+    uint64_t large_bytes;          /* live bytes of requests passed to the system */
+    uint64_t large_count;          /* live count of those requests */
+    int footprint_exact;           /* 1: counted at every change; 0: read from
+                                      the library when stats() is called, so
+                                      its peak is the peak of the samples */
+} al_backend_stats;
+
+typedef struct al_backend {
+    const char *name;        /* as given to -a */
+    const char *description; /* one line, for `heapbench list` */
+    const char *(*version)(void);
+    /* NULL when usable; otherwise a reason, e.g. "install libjemalloc-dev".
+     * The function pointer itself may be NULL: always available. */
+    const char *(*unavailable)(void);
+    void *(*create)(const al_config *cfg); /* NULL on failure */
+    void (*destroy)(void *ctx);            /* returns everything to the OS */
+    void *(*alloc)(void *ctx, size_t size);
+    void (*free)(void *ctx, void *p, size_t size);
+    void (*reset)(void *ctx); /* optional (NULL): free every block at once */
+    void (*stats)(void *ctx, al_backend_stats *out);
+    void (*dump)(void *ctx, FILE *out); /* optional: a detailed breakdown */
+} al_backend;
+
+/*
+ * The accounting wrapper.  Invariants:
+ *   live_bytes       == sum of sizes allocated and not yet freed
+ *   peak_live_bytes  == max of live_bytes over the heap's life
+ *   allocs - frees   == number of live blocks
+ *   limit_bytes == 0, or live_bytes <= limit_bytes
+ */
+typedef struct al_heap {
+    const al_backend *b;
+    void *ctx;
+    uint64_t live_bytes;
+    uint64_t peak_live_bytes;
+    uint64_t allocs;
+    uint64_t frees;
+    uint64_t failed;      /* allocations refused (no memory, or the limit) */
+    uint64_t limit_bytes; /* 0: no limit */
+} al_heap;
+
+/* Everything about a heap at one moment: the wrapper's and the backend's. */
+typedef struct al_stats {
+    uint64_t live_bytes, peak_live_bytes;
+    uint64_t allocs, frees, failed;
+    al_backend_stats b;
+} al_stats;
+
+/* ---- registry (allocators/registry.c) ---- */
+
+extern const al_backend *const al_backends[]; /* first entry is the default */
+extern const size_t al_backend_count;
+
+/* The backend with this name, or NULL. */
+const al_backend *al_find(const char *name);
+
+/* Writes "pool, malloc, bump" (every registered name) into buf. */
+void al_names(char *buf, size_t cap);
+
+/* ---- heaps ---- */
+
+/* Creates a heap over backend b; returns 0, or -1 if the backend failed. */
+int al_heap_open(al_heap *h, const al_backend *b, const al_config *cfg);
+void al_heap_close(al_heap *h);
+void al_heap_stats(al_heap *h, al_stats *out);
+/* Frees every block at once; only for backends with reset. */
+void al_heap_reset(al_heap *h);
+
+#if defined(HB_POISON)
+/* Debug builds: freed memory is overwritten so that a stale use shows. */
+#define AL_POISON_BYTE 0xDB
+#define al_poison_(p, n) memset((p), AL_POISON_BYTE, (n))
+#else
+#define al_poison_(p, n) ((void)0)
+#endif
+
+static inline void *al_alloc(al_heap *h, size_t size)
+{
+    if (size == 0)
+        size = 1;
+    if (h->limit_bytes && h->live_bytes + size > h->limit_bytes) {
+        h->failed++;
+        return NULL;
+    }
+    void *p = h->b->alloc(h->ctx, size);
+    if (p == NULL) {
+        h->failed++;
+        return NULL;
+    }
+    h->allocs++;
+    h->live_bytes += size;
+    if (h->live_bytes > h->peak_live_bytes)
+        h->peak_live_bytes = h->live_bytes;
+    return p;
+}
+
+static inline void al_free(al_heap *h, void *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    if (size == 0)
+        size = 1;
+    al_poison_(p, size);
+    h->b->free(h->ctx, p, size);
+    h->frees++;
+    h->live_bytes -= size;
+}
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * collectors/collector.h -- the collector interface.
+ *
+ *     replay loop (harness/replay.c)
+ *         |  new_obj / reg_write / field_store / collect   (one table)
+ *     gc_strategy: rc, rc-cycle, mark-sweep, ...  one file each
+ *         |  al_alloc / al_free
+ *     al_heap (allocators/allocator.h)
+ *
+ * A strategy owns the objects it allocates: it gives each a private header
+ * of header_bytes in front of the common hb_obj (harness/object.h), applies
+ * the effects of register writes and field stores (reference counts,
+ * barriers), decides when to collect, and frees objects through the heap.
+ *
+ * Roots are the register file env->roots[0 .. env->nroots).  The harness
+ * changes registers only through reg_write/new_obj, so a strategy may keep
+ * counts for them.
+ *
+ * Contract:
+ *   - new_obj(ctx, dst, ...) may collect *before* it allocates (the new
+ *     object does not exist yet, and *dst still holds its old value, a root);
+ *     then it allocates, zeroes the slots, fills the header and stores the
+ *     object into *dst as reg_write would.  Returns the object, or NULL when
+ *     memory could not be had even after a full collection; *dst unchanged.
+ *   - Nothing else collects, except collect() and safepoint().
+ *   - Every pause (a collection, or a reference-count cascade that frees more
+ *     than the object released) is reported once through env->pause with
+ *     hb_now_ns() times.  Reading the clock is the strategy's job because it
+ *     alone knows when a cascade started.
+ *   - Finalizers: for an object with HB_F_FINALIZER, env->finalize is called
+ *     exactly once before the object is freed, and the strategy sets
+ *     HB_F_FINALIZED.  Finalizers here never resurrect.
+ *   - destroy() frees every object still allocated (without finalizers).
+ */
+#ifndef HB_COLLECTOR_H
+#define HB_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../allocators/allocator.h"
+#include "../harness/object.h"
+
+/* Settings; zero means "the strategy's default". */
+typedef struct gc_config {
+    uint32_t threshold[3]; /* rc-cycle: (2000, 10, 10) as CPython 3.13 */
+    int cpython312;        /* rc-cycle: use 3.12's thresholds (700, 10, 10) */
+    double growth;         /* mark-sweep: collect when the heap has grown by
+                              this factor since the last one (default 2.0) */
+    size_t min_heap_bytes; /* mark-sweep: never collect below this (default 1 MiB) */
+    int incremental;       /* boehm: incremental mode */
+} gc_config;
+
+/* What the harness gives a strategy. */
+typedef struct gc_env {
+    al_heap *heap;
+    hb_obj **roots; /* the register file */
+    size_t nroots;
+    const gc_config *cfg;
+    void *harness; /* passed back to the callbacks */
+    void (*pause)(void *harness, uint64_t start_ns, uint64_t end_ns);
+    void (*finalize)(void *harness, hb_obj *o);
+} gc_env;
+
+/*
+ * Counters.  Invariants:
+ *   objects_live == objects_allocated - objects_freed
+ *   bytes_live   == sum of hb_obj_bytes() of the live objects
+ */
+typedef struct gc_stats {
+    uint64_t objects_allocated;
+    uint64_t objects_freed;
+    uint64_t objects_live;
+    uint64_t bytes_live;
+    uint64_t collections;      /* every collection, of any generation */
+    uint64_t full_collections; /* of the whole heap */
+    uint64_t gen_collections[3];
+    uint64_t objects_collected; /* freed by tracing or cycle detection */
+    uint64_t finalizers_run;
+} gc_stats;
+
+typedef struct gc_strategy {
+    const char *name;
+    const char *description; /* one line, for `heapbench list` */
+    size_t header_bytes;     /* collector-private bytes per object */
+    const char *(*unavailable)(void); /* as in al_backend; may be NULL */
+    void *(*create)(const gc_env *env); /* NULL on failure */
+    void (*destroy)(void *ctx);
+    hb_obj *(*new_obj)(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
+                       uint32_t nrefs, uint32_t payload);
+    void (*reg_write)(void *ctx, hb_obj **reg, hb_obj *val);
+    void (*field_store)(void *ctx, hb_obj *o, uint32_t i, hb_obj *val);
+    void (*safepoint)(void *ctx); /* optional (NULL): may collect */
+    void (*collect)(void *ctx);   /* a full collection */
+    void (*stats)(void *ctx, gc_stats *out);
+    /* Optional (NULL): the object's reference count, for the oracle. */
+    uint64_t (*refcount)(void *ctx, const hb_obj *o);
+} gc_strategy;
+
+/* ---- registry (collectors/registry.c) ---- */
+
+extern const gc_strategy *const gc_strategies[]; /* first is the default */
+extern const size_t gc_strategy_count;
+
+const gc_strategy *gc_find(const char *name);
+void gc_names(char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * workloads/workload.h -- the workload interface.
+ *
+ * A workload is a generator: deterministic from (seed, scale), it emits an op
+ * stream (harness/ops.h) into a sink.  The sink replays ops as its buffer
+ * fills, so generation interleaves with replay but is never timed, and the
+ * stream is never held whole in memory.
+ *
+ * A generator keeps its own model of what each register holds (kind, slot
+ * count), so every op it emits is meaningful; the replay loop still treats
+ * a meaningless one as a counted no-op.  It should poll hb_sink_stopped() in
+ * its outer loops and return early once the sink has stopped (out of
+ * memory, interrupted).
+ *
+ * Adding one is one file exporting one `const wl_workload` and one line in
+ * workloads/registry.c.
+ */
+#ifndef HB_WORKLOAD_H
+#define HB_WORKLOAD_H
+
+#include <stdint.h>
+
+#include "../harness/ops.h"
+#include "../harness/object.h"
+#include "../harness/rng.h"
+
+typedef struct wl_params {
+    double scale;  /* 1.0 runs for roughly 1-5 s on the fastest combination */
+    uint64_t seed;
+} wl_params;
+
+typedef struct wl_workload {
+    const char *name;
+    const char *description; /* one line, for `heapbench list` */
+    /* Registers the stream uses, at this scale. */
+    uint32_t (*registers)(const wl_params *p);
+    /* Emits the whole stream; 0 on success, -1 if it could not (its own
+     * memory).  A stopped sink is not an error. */
+    int (*generate)(const wl_params *p, hb_sink *out);
+} wl_workload;
+
+extern const wl_workload *const wl_workloads[]; /* first is the default */
+extern const size_t wl_workload_count;
+
+const wl_workload *wl_find(const char *name);
+void wl_names(char *buf, size_t cap);
+
+#endif
