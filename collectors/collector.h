@@ -84,6 +84,10 @@ typedef struct gc_strategy {
     const char *description; /* one line, for `heapbench list` */
     size_t header_bytes;     /* collector-private bytes per object */
     const char *(*unavailable)(void); /* as in al_backend; may be NULL */
+    /* NULL: runs over any allocator.  Otherwise the one allocator name it
+     * pairs with (a collector that brings its own allocator, like boehm);
+     * the matrix pairs it with that one only. */
+    const char *requires_allocator;
     void *(*create)(const gc_env *env); /* NULL on failure */
     void (*destroy)(void *ctx);
     hb_obj *(*new_obj)(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
