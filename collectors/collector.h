@@ -60,6 +60,11 @@ typedef struct gc_env {
     void *harness; /* passed back to the callbacks */
     void (*pause)(void *harness, uint64_t start_ns, uint64_t end_ns);
     void (*finalize)(void *harness, hb_obj *o);
+    /* Called at the end of every collection, after its pause was reported
+     * (not for reference-count cascades): full is 1 when the whole heap was
+     * collected.  The harness samples the heap and runs the oracle here.
+     * May be NULL: check before calling. */
+    void (*collected)(void *harness, int full);
 } gc_env;
 
 /*
