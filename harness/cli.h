@@ -36,4 +36,18 @@ int hb_parse_u64(const char *s, uint64_t *out);
 int hb_parse_double(const char *s, double *out);
 int hb_parse_size(const char *s, uint64_t *out);
 
+/*
+ * Name lookups for -a, -c, -w: 0 and *out set, or a usage message naming
+ * the bad value and the valid choices (or why an existing backend cannot
+ * be used here) and HB_EXIT_USAGE.
+ */
+struct al_backend;
+struct gc_strategy;
+struct wl_workload;
+int hb_resolve_alloc(const char *cmd, const char *name, const struct al_backend **out);
+int hb_resolve_coll(const char *cmd, const char *name, const struct gc_strategy **out);
+int hb_resolve_work(const char *cmd, const char *name, const struct wl_workload **out);
+/* Whether collector g may run over allocator a (requires_allocator). */
+int hb_pairing_ok(const struct al_backend *a, const struct gc_strategy *g);
+
 #endif
