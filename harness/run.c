@@ -471,7 +471,7 @@ int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg)
             result = rc;
             break;
         }
-        if (err[0])
+        if (err[0] && !cfg->quiet)
             fprintf(stderr, "heapbench: %s/%s/%s rep %u: %s: %s\n", cfg->alloc->name,
                     cfg->coll->name, cfg->work->name, (unsigned)row.rep, row.status, err);
         if (!measured)

@@ -33,6 +33,7 @@ typedef struct hb_run_config {
     uint64_t series_every_ops; /* a sample every this many ops (0: 1,000,000) */
     int oracle;   /* check every collection against reachability (slow) */
     int progress; /* a progress bar on stderr (only if it is a terminal) */
+    int quiet;    /* no message on stderr for a repetition that failed */
 } hb_run_config;
 
 /* Called once per measured repetition with its row (valid during the call). */

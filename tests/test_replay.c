@@ -1,0 +1,254 @@
+/*
+ * tests/test_replay.c -- random op streams on every allocator x collector,
+ * with the reachability oracle checking every collection and every chunk;
+ * and a deliberately broken collector that the oracle must catch.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "harness/oracle.h"
+#include "harness/run.h"
+
+#define NREGS 48
+
+/* A random but meaningful stream: the generator does not track the graph,
+ * so some ops are no-ops by design (they exercise those paths too). */
+static uint32_t random_regs(const wl_params *p)
+{
+    (void)p;
+    return NREGS;
+}
+
+static int random_generate(const wl_params *p, hb_sink *s)
+{
+    hb_rng rng;
+    hb_rng_seed(&rng, p->seed);
+    uint64_t n = (uint64_t)(p->scale * 1e6);
+    for (uint64_t i = 0; i < n && !hb_sink_stopped(s); i++) {
+        uint32_t a = (uint32_t)hb_rng_below(&rng, NREGS), b = (uint32_t)hb_rng_below(&rng, NREGS);
+        uint64_t dice = hb_rng_below(&rng, 1000);
+        if (dice < 250) {
+            uint8_t kind = (uint8_t)hb_rng_below(&rng, 3);
+            uint32_t nrefs = kind == HB_LEAF ? 0 : (uint32_t)hb_rng_below(&rng, 5);
+            uint8_t fin = hb_rng_below(&rng, 20) == 0 ? HB_F_FINALIZER : 0;
+            hb_new(s, a, kind, fin, nrefs, (uint32_t)hb_rng_below(&rng, kind == HB_ARRAY ? 4096 : 64));
+        } else if (dice < 600) {
+            hb_set(s, a, (uint32_t)hb_rng_below(&rng, 4), hb_rng_below(&rng, 8) ? b : HB_NIL);
+        } else if (dice < 780) {
+            hb_get(s, a, b, (uint32_t)hb_rng_below(&rng, 4));
+        } else if (dice < 860) {
+            hb_mov(s, a, b);
+        } else if (dice < 960) {
+            hb_drop(s, a);
+        } else if (dice < 999) {
+            hb_touch(s, a, (uint32_t)hb_rng_below(&rng, 128));
+        } else {
+            hb_collect(s);
+        }
+    }
+    return 0;
+}
+
+static const wl_workload random_workload = {
+    .name = "random", .description = "random op stream", .registers = random_regs,
+    .generate = random_generate,
+};
+
+typedef struct seen {
+    hb_row row;
+    int n;
+} seen;
+
+static int keep_row(void *arg, const hb_row *row)
+{
+    seen *s = arg;
+    s->row = *row;
+    s->n++;
+    return 0;
+}
+
+static int run_random(const al_backend *a, const gc_strategy *g, double scale, uint64_t seed,
+                      seen *out)
+{
+    hb_run_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.alloc = a;
+    cfg.coll = g;
+    cfg.work = &random_workload;
+    cfg.wp.scale = scale;
+    cfg.wp.seed = seed;
+    cfg.reps = 1;
+    cfg.oracle = 1;
+    cfg.gcfg.threshold[0] = 50; /* collect often, so the oracle sees many collections */
+    cfg.gcfg.threshold[1] = 3;
+    cfg.gcfg.threshold[2] = 3;
+    cfg.gcfg.min_heap_bytes = 16384;
+    memset(out, 0, sizeof *out);
+    return hb_run(&cfg, keep_row, out);
+}
+
+static void test_all_combinations_under_oracle(void **state)
+{
+    (void)state;
+    static const char *const allocs[] = {"pool", "malloc", "bump"};
+    static const char *const colls[] = {"rc", "rc-cycle", "mark-sweep"};
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < 3; j++) {
+            const al_backend *a = al_find(allocs[i]);
+            const gc_strategy *g = gc_find(colls[j]);
+            assert_non_null(a);
+            assert_non_null(g);
+            seen s;
+            int rc = run_random(a, g, 1.0, 1000 + i * 3 + j, &s);
+            print_message("%s/%s: status %s, %llu ops, %llu objects, %llu collections, "
+                          "%llu leaked\n", allocs[i], colls[j], s.row.status,
+                          (unsigned long long)s.row.ops, (unsigned long long)s.row.objects,
+                          (unsigned long long)s.row.collections,
+                          (unsigned long long)s.row.leaked_objects);
+            assert_int_equal(rc, 0);
+            assert_int_equal(s.n, 1);
+            assert_string_equal(s.row.status, "ok");
+            assert_int_equal(s.row.ops, 1000000);
+            assert_true(s.row.objects > 200000);
+            if (strcmp(colls[j], "rc") != 0)
+                assert_int_equal(s.row.leaked_objects, 0);
+            if (strcmp(colls[j], "rc") != 0)
+                assert_true(s.row.collections > 10);
+        }
+    }
+}
+
+/* Pure counting must leak the cycles the random graph makes, and say so. */
+static void test_rc_reports_leaks(void **state)
+{
+    (void)state;
+    seen s;
+    assert_int_equal(run_random(al_find("malloc"), gc_find("rc"), 0.2, 7, &s), 0);
+    assert_string_equal(s.row.status, "ok");
+    assert_true(s.row.leaked_objects > 0);
+    assert_true(s.row.leaked_bytes >= s.row.leaked_objects * 16);
+}
+
+/* ---- a broken collector: never frees, yet claims complete collections ---- */
+
+typedef struct hoarder {
+    gc_env env;
+    gc_stats st;
+} hoarder;
+
+static void *hoarder_create(const gc_env *env)
+{
+    hoarder *h = calloc(1, sizeof *h);
+    if (h)
+        h->env = *env;
+    return h;
+}
+
+static void hoarder_destroy(void *ctx)
+{
+    free(ctx); /* leaks its objects on purpose: the oracle heap is torn down too */
+}
+
+static void hoarder_reg_write(void *ctx, hb_obj **reg, hb_obj *val)
+{
+    (void)ctx;
+    *reg = val;
+}
+
+static hb_obj *hoarder_new(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, uint32_t nrefs,
+                           uint32_t payload)
+{
+    hoarder *h = ctx;
+    hb_obj *o = al_alloc(h->env.heap, hb_obj_body_bytes(nrefs, payload));
+    if (o == NULL)
+        return NULL;
+    memset(o, 0, hb_obj_body_bytes(nrefs, 0));
+    o->kind = kind;
+    o->flags = flags;
+    o->nrefs = nrefs;
+    o->payload = payload;
+    h->st.objects_allocated++;
+    h->st.objects_live++;
+    h->st.bytes_live += hb_obj_body_bytes(nrefs, payload);
+    *dst = o;
+    return o;
+}
+
+static void hoarder_store(void *ctx, hb_obj *o, uint32_t i, hb_obj *val)
+{
+    (void)ctx;
+    o->refs[i] = val;
+}
+
+static void hoarder_collect(void *ctx)
+{
+    hoarder *h = ctx;
+    h->st.collections++;
+    h->st.full_collections++;
+    h->env.collected(h->env.harness, 1);
+}
+
+static void hoarder_stats(void *ctx, gc_stats *out)
+{
+    *out = ((hoarder *)ctx)->st;
+}
+
+static const gc_strategy hoarder_strategy = {
+    .name = "hoarder", .description = "broken on purpose", .header_bytes = 0,
+    .create = hoarder_create, .destroy = hoarder_destroy, .new_obj = hoarder_new,
+    .reg_write = hoarder_reg_write, .field_store = hoarder_store, .collect = hoarder_collect,
+    .stats = hoarder_stats,
+};
+
+static void test_oracle_catches_garbage_left_by_a_full_collection(void **state)
+{
+    (void)state;
+    seen s;
+    int rc = run_random(al_find("bump"), &hoarder_strategy, 0.01, 3, &s);
+    assert_int_equal(rc, 1);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.row.status, "oracle");
+}
+
+/* A slot naming a freed block is reported, and the freed block is never read. */
+static void test_oracle_catches_a_dangling_slot(void **state)
+{
+    (void)state;
+    al_heap real, shim;
+    assert_int_equal(al_heap_open(&real, al_find("malloc"), &(al_config){0}), 0);
+    hb_oracle *o = hb_oracle_new(&real, 0);
+    assert_non_null(o);
+    hb_oracle_heap(o, &shim);
+    hb_obj *parent = al_alloc(&shim, hb_obj_body_bytes(2, 0));
+    hb_obj *child = al_alloc(&shim, hb_obj_body_bytes(0, 8));
+    memset(parent, 0, hb_obj_body_bytes(2, 0));
+    memset(child, 0, hb_obj_body_bytes(0, 0));
+    parent->kind = HB_CONTAINER;
+    parent->nrefs = 2;
+    child->payload = 8;
+    parent->refs[1] = child;
+    hb_obj *regs[2] = {parent, NULL};
+    assert_int_equal(hb_oracle_check(o, &hoarder_strategy, NULL, regs, 2, 1), 0);
+    al_free(&shim, child, hb_obj_body_bytes(0, 8));
+    assert_int_equal(hb_oracle_check(o, &hoarder_strategy, NULL, regs, 2, 0), 1);
+    assert_non_null(strstr(hb_oracle_first(o), "names a freed object"));
+    al_free(&shim, parent, hb_obj_body_bytes(2, 0));
+    hb_oracle_free(o);
+    al_heap_close(&real);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_all_combinations_under_oracle),
+        cmocka_unit_test(test_rc_reports_leaks),
+        cmocka_unit_test(test_oracle_catches_garbage_left_by_a_full_collection),
+        cmocka_unit_test(test_oracle_catches_a_dangling_slot),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
