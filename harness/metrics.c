@@ -25,7 +25,10 @@
  * cases.  So the candidates are every window starting at a pause start and
  * every window ending at a pause end, each shifted back inside [0, run].
  * Both families come in increasing order, so the paused time of each window
- * is read off a prefix sum with a forward-only cursor: linear time.
+ * is read off a prefix sum with a forward-only cursor: linear time.  (Either
+ * family alone would do -- sliding a worst window forward over the gap at
+ * its start loses nothing -- but both are examined, as the definition
+ * states, and the tests check the result against a brute-force search.)
  */
 #include "harness/metrics.h"
 

@@ -17,8 +17,8 @@
  * idea): values below 2^HB_HIST_SUB_BITS are exact; above, each power of two
  * is split into 2^HB_HIST_SUB_BITS equal buckets, so a bucket's width is at
  * most 1/128 of its lower bound and a reported value (the bucket's midpoint)
- * is within 0.4% of any value in it.  Fixed size: about 7 KiB for the whole
- * range of uint64.
+ * is within 0.4% of any value in it.  Fixed size: 7424 buckets of 4 bytes
+ * (29 KiB) for the whole range of uint64; a full bucket saturates.
  */
 #define HB_HIST_SUB_BITS 7
 #define HB_HIST_BUCKETS ((64 - HB_HIST_SUB_BITS + 1) << HB_HIST_SUB_BITS)
@@ -52,7 +52,8 @@ typedef struct hb_pauselog {
 int hb_pauselog_init(hb_pauselog *l, size_t max_pauses);
 void hb_pauselog_free(hb_pauselog *l);
 /* Returns 0, or -1 when the reservation is full (the pause is then only
- * counted in total_ns, and hb_pauselog_add keeps returning -1). */
+ * counted in total_ns, and hb_pauselog_add keeps returning -1).  A pause
+ * overlapping the previous one is clipped to keep the log ordered. */
 int hb_pauselog_add(hb_pauselog *l, uint64_t start_ns, uint64_t end_ns);
 void hb_pauselog_clear(hb_pauselog *l);
 
@@ -62,7 +63,9 @@ void hb_pauselog_clear(hb_pauselog *l);
  * [t, t + window_ns] inside [0, run_ns] not spent in pauses.  Exact: the
  * minimum is attained by a window that starts at a pause start or ends at a
  * pause end, and every such window is examined (linear time, two pointers).
- * A window longer than the run gives the whole run's utilisation.
+ * A window longer than the run gives the whole run's utilisation; a
+ * zero-length window gives 0 if anything was paused, else 1.  NaN when the
+ * log overflowed (a pause went unlogged), rather than an overstatement.
  */
 double hb_mmu(const hb_pauselog *l, uint64_t run_ns, uint64_t window_ns);
 

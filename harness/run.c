@@ -406,6 +406,7 @@ static int run_one(const hb_run_config *cfg, uint32_t rep_index, FILE *series, h
     hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .flush = flush_chunk, .ctx = &r};
     reset_peak_rss();
     uint64_t faults0 = minor_faults();
+    r.chunk_start = hb_now_ns(); /* the timeline starts at 0 */
     sample(&r, "start");
     int gen = cfg->work->generate(&cfg->wp, &sink);
     hb_sink_flush(&sink);
