@@ -16,7 +16,7 @@
     X(gc_rc)           \
     X(gc_rc_cycle)     \
     X(gc_mark_sweep)   \
-    /* boehm: add the line "    X(gc_boehm)    \" right above this comment */
+    X(gc_boehm)
 
 #define GC_DECLARE(table) extern const gc_strategy table;
 #define GC_ENTRY(table) &table,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "allocators/peers.h"
 #include "build_info.h"
 #include "harness/cli.h"
 
@@ -30,6 +31,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* jemalloc needs more static TLS than glibc leaves for dlopen: restart
+     * once with the tunable that provides it (see allocators/peers.h). */
+    al_peer_reexec_for_tls(argv);
     if (argc < 2) {
         usage(stderr);
         return HB_EXIT_USAGE;

@@ -1,0 +1,173 @@
+/*
+ * allocators/jemalloc.c -- the `jemalloc` backend: jemalloc 5 as installed
+ * (libjemalloc.so.2), opened in isolation by allocators/peer_loader.c.
+ *
+ * Calls: mallocx(size, 0) and sdallocx(p, size, 0), jemalloc's own sized
+ * fast path, with the process's default arenas and thread cache, as a
+ * program that links jemalloc would get.  Requests under 16 bytes are rounded
+ * up to 16: jemalloc's 8-byte class is only 8-byte aligned, and AL_ALIGN is
+ * 16 (every class from 16 up is a multiple of 16, so it is aligned).
+ *
+ * Figures:
+ *   block_bytes      sum of nallocx(size, 0) over live blocks: jemalloc
+ *                    documents it as the usable size mallocx gives, and it is
+ *                    computed from the size, without a metadata lookup.
+ *   footprint_bytes  mallctl "stats.resident" after an "epoch" refresh:
+ *                    resident pages jemalloc maps, its metadata and unused
+ *                    dirty pages included -- the nearest match to "held from
+ *                    the operating system".  "stats.mapped" leaves out dirty
+ *                    pages of inactive extents; both are in dump().
+ *   The figures are jemalloc's process-wide statistics; nothing else in the
+ *   process calls this copy of jemalloc, so they are this backend's.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "allocators/allocator.h"
+#include "allocators/peers.h"
+
+#define JE_MIN_BYTES 16
+#define JE_ARENAS_ALL 4096 /* MALLCTL_ARENAS_ALL */
+
+static void *(*je_mallocx)(size_t, int);
+static void (*je_sdallocx)(void *, size_t, int);
+static size_t (*je_nallocx)(size_t, int);
+static int (*je_mallctl)(const char *, void *, size_t *, void *, size_t);
+
+static const al_peer_sym je_syms[] = {
+    {"mallocx", &je_mallocx, 0},
+    {"sdallocx", &je_sdallocx, 0},
+    {"nallocx", &je_nallocx, 0},
+    {"mallctl", &je_mallctl, 0},
+    {NULL, NULL, 0},
+};
+
+static al_peer_lib je_lib = {
+    .soname = "libjemalloc.so.2",
+    .env = "HB_PEER_LIB_JEMALLOC",
+    .package = "libjemalloc2 (apt-get install libjemalloc2 or libjemalloc-dev)",
+    .syms = je_syms,
+};
+
+/* Invariant: block_bytes == sum of nallocx(rounded size) over live blocks. */
+typedef struct je_heap {
+    uint64_t block_bytes, peak_block_bytes;
+    uint64_t peak_footprint_bytes;
+} je_heap;
+
+static size_t je_round(size_t size)
+{
+    return size < JE_MIN_BYTES ? JE_MIN_BYTES : size;
+}
+
+static const char *je_unavailable(void)
+{
+    return al_peer_load(&je_lib);
+}
+
+static const char *je_version(void)
+{
+    const char *v = NULL;
+    size_t len = sizeof v;
+    if (al_peer_load(&je_lib) != NULL || je_mallctl("version", &v, &len, NULL, 0) != 0 || !v)
+        return "unavailable";
+    return v;
+}
+
+/* A statistic of type size_t, or 0 when jemalloc was built without it. */
+static uint64_t je_stat(const char *name)
+{
+    size_t v = 0, len = sizeof v;
+    if (je_mallctl(name, &v, &len, NULL, 0) != 0)
+        return 0;
+    return v;
+}
+
+/* jemalloc caches its statistics; writing "epoch" refreshes them. */
+static void je_refresh(void)
+{
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    je_mallctl("epoch", &epoch, &len, &epoch, len);
+}
+
+static void *je_create(const al_config *cfg)
+{
+    (void)cfg; /* jemalloc is tuned through MALLOC_CONF, not al_config */
+    if (al_peer_load(&je_lib) != NULL)
+        return NULL;
+    return calloc(1, sizeof(je_heap));
+}
+
+/* Hands cached and dirty pages back, so the next heap starts comparably. */
+static void je_destroy(void *ctx)
+{
+    je_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+    char name[64];
+    snprintf(name, sizeof name, "arena.%d.purge", JE_ARENAS_ALL);
+    je_mallctl(name, NULL, NULL, NULL, 0);
+    free(ctx);
+}
+
+static void *je_alloc(void *ctx, size_t size)
+{
+    je_heap *h = ctx;
+    size = je_round(size);
+    void *p = je_mallocx(size, 0);
+    if (p == NULL)
+        return NULL;
+    h->block_bytes += je_nallocx(size, 0);
+    if (h->block_bytes > h->peak_block_bytes)
+        h->peak_block_bytes = h->block_bytes;
+    return p;
+}
+
+static void je_free(void *ctx, void *p, size_t size)
+{
+    je_heap *h = ctx;
+    size = je_round(size);
+    h->block_bytes -= je_nallocx(size, 0);
+    je_sdallocx(p, size, 0);
+}
+
+static void je_stats(void *ctx, al_backend_stats *out)
+{
+    je_heap *h = ctx;
+    je_refresh();
+    uint64_t fp = je_stat("stats.resident");
+    if (fp > h->peak_footprint_bytes)
+        h->peak_footprint_bytes = fp;
+    *out = (al_backend_stats){
+        .block_bytes = h->block_bytes,
+        .peak_block_bytes = h->peak_block_bytes,
+        .footprint_bytes = fp,
+        .peak_footprint_bytes = h->peak_footprint_bytes,
+        .footprint_exact = 0,
+    };
+}
+
+static void je_dump(void *ctx, FILE *out)
+{
+    (void)ctx;
+    static const char *const names[] = {"stats.allocated", "stats.active", "stats.metadata",
+                                        "stats.resident", "stats.mapped", "stats.retained"};
+    je_refresh();
+    fprintf(out, "jemalloc %s\n", je_version());
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        fprintf(out, "  %-16s %llu\n", names[i], (unsigned long long)je_stat(names[i]));
+}
+
+const al_backend al_jemalloc = {
+    .name = "jemalloc",
+    .description = "jemalloc 5 (dlopen'd libjemalloc.so.2; footprint = stats.resident)",
+    .version = je_version,
+    .unavailable = je_unavailable,
+    .create = je_create,
+    .destroy = je_destroy,
+    .alloc = je_alloc,
+    .free = je_free,
+    .reset = NULL,
+    .stats = je_stats,
+    .dump = je_dump,
+};

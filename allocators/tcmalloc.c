@@ -1,0 +1,176 @@
+/*
+ * allocators/tcmalloc.c -- the `tcmalloc` backend: gperftools' tcmalloc as
+ * installed (libtcmalloc_minimal.so.4, the build without the profiler),
+ * opened in isolation by allocators/peer_loader.c.
+ *
+ * Calls: tc_malloc(size) and tc_free_sized(p, size), the thread-cached fast
+ * path a program linked with tcmalloc would get.  Requests under 16 bytes
+ * are rounded up to 16: tcmalloc's 8-byte class is only 8-byte aligned, and
+ * AL_ALIGN is 16 (every class from 16 up is 16-aligned; the test checks).
+ *
+ * Figures:
+ *   block_bytes      sum of tc_nallocx(size, 0) over live blocks: the size
+ *                    class tc_malloc(size) uses, computed from the size, as
+ *                    tc_malloc_size(p) would report it without its lookup.
+ *   footprint_bytes  MallocExtension "generic.total_physical_bytes": bytes
+ *                    of the page heap still mapped (heap_size minus
+ *                    pageheap_unmapped_bytes) plus tcmalloc's metadata.
+ *                    Falls back to heap_size - pageheap_unmapped_bytes when
+ *                    the property is missing.
+ *   The figures are tcmalloc's process-wide statistics; nothing else in the
+ *   process calls this copy of tcmalloc, so they are this backend's.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "allocators/allocator.h"
+#include "allocators/peers.h"
+
+#define TC_MIN_BYTES 16
+
+static void *(*tc_malloc_)(size_t);
+static void (*tc_free_sized_)(void *, size_t);
+static size_t (*tc_nallocx_)(size_t, int);
+static const char *(*tc_version_)(int *, int *, const char **);
+static int (*tc_property_)(const char *, size_t *);
+static void (*tc_release_free_)(void);
+
+static const al_peer_sym tc_syms[] = {
+    {"tc_malloc", &tc_malloc_, 0},
+    {"tc_free_sized", &tc_free_sized_, 0},
+    {"tc_nallocx", &tc_nallocx_, 0},
+    {"tc_version", &tc_version_, 0},
+    {"MallocExtension_GetNumericProperty", &tc_property_, 0},
+    {"MallocExtension_ReleaseFreeMemory", &tc_release_free_, 0},
+    {NULL, NULL, 0},
+};
+
+static al_peer_lib tc_lib = {
+    .soname = "libtcmalloc_minimal.so.4",
+    .env = "HB_PEER_LIB_TCMALLOC",
+    .package = "libtcmalloc-minimal4 (apt-get install libtcmalloc-minimal4 or "
+               "libgoogle-perftools-dev)",
+    .syms = tc_syms,
+};
+
+/* Invariant: block_bytes == sum of tc_nallocx(rounded size) over live blocks. */
+typedef struct tc_heap {
+    uint64_t block_bytes, peak_block_bytes;
+    uint64_t peak_footprint_bytes;
+} tc_heap;
+
+static size_t tc_round(size_t size)
+{
+    return size < TC_MIN_BYTES ? TC_MIN_BYTES : size;
+}
+
+static const char *tc_unavailable(void)
+{
+    return al_peer_load(&tc_lib);
+}
+
+/* tc_version returns "gperftools 2.10"; we keep the numbers. */
+static const char *tc_version_str(void)
+{
+    static char buf[32];
+    if (al_peer_load(&tc_lib) != NULL)
+        return "unavailable";
+    int major = 0, minor = 0;
+    const char *patch = NULL;
+    tc_version_(&major, &minor, &patch);
+    snprintf(buf, sizeof buf, "%d.%d%s", major, minor, patch ? patch : "");
+    return buf;
+}
+
+static uint64_t tc_property(const char *name)
+{
+    size_t v = 0;
+    return tc_property_(name, &v) ? v : 0;
+}
+
+static uint64_t tc_footprint(void)
+{
+    size_t v = 0;
+    if (tc_property_("generic.total_physical_bytes", &v))
+        return v;
+    return tc_property("generic.heap_size") - tc_property("tcmalloc.pageheap_unmapped_bytes");
+}
+
+static void *tc_create(const al_config *cfg)
+{
+    (void)cfg; /* tcmalloc is tuned through TCMALLOC_* variables */
+    if (al_peer_load(&tc_lib) != NULL)
+        return NULL;
+    return calloc(1, sizeof(tc_heap));
+}
+
+/* Hands free pages back, so the next heap starts comparably. */
+static void tc_destroy(void *ctx)
+{
+    tc_release_free_();
+    free(ctx);
+}
+
+static void *tc_alloc(void *ctx, size_t size)
+{
+    tc_heap *h = ctx;
+    size = tc_round(size);
+    void *p = tc_malloc_(size);
+    if (p == NULL)
+        return NULL;
+    h->block_bytes += tc_nallocx_(size, 0);
+    if (h->block_bytes > h->peak_block_bytes)
+        h->peak_block_bytes = h->block_bytes;
+    return p;
+}
+
+static void tc_free(void *ctx, void *p, size_t size)
+{
+    tc_heap *h = ctx;
+    size = tc_round(size);
+    h->block_bytes -= tc_nallocx_(size, 0);
+    tc_free_sized_(p, size);
+}
+
+static void tc_stats(void *ctx, al_backend_stats *out)
+{
+    tc_heap *h = ctx;
+    uint64_t fp = tc_footprint();
+    if (fp > h->peak_footprint_bytes)
+        h->peak_footprint_bytes = fp;
+    *out = (al_backend_stats){
+        .block_bytes = h->block_bytes,
+        .peak_block_bytes = h->peak_block_bytes,
+        .footprint_bytes = fp,
+        .peak_footprint_bytes = h->peak_footprint_bytes,
+        .footprint_exact = 0,
+    };
+}
+
+static void tc_dump(void *ctx, FILE *out)
+{
+    (void)ctx;
+    static const char *const names[] = {
+        "generic.current_allocated_bytes", "generic.heap_size", "generic.total_physical_bytes",
+        "tcmalloc.pageheap_free_bytes", "tcmalloc.pageheap_unmapped_bytes",
+        "tcmalloc.current_total_thread_cache_bytes", "tcmalloc.central_cache_free_bytes"};
+    fprintf(out, "tcmalloc %s\n", tc_version_str());
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        fprintf(out, "  %-42s %llu\n", names[i], (unsigned long long)tc_property(names[i]));
+}
+
+const al_backend al_tcmalloc = {
+    .name = "tcmalloc",
+    .description = "gperftools tcmalloc (dlopen'd libtcmalloc_minimal.so.4; footprint = "
+                   "total_physical_bytes)",
+    .version = tc_version_str,
+    .unavailable = tc_unavailable,
+    .create = tc_create,
+    .destroy = tc_destroy,
+    .alloc = tc_alloc,
+    .free = tc_free,
+    .reset = NULL,
+    .stats = tc_stats,
+    .dump = tc_dump,
+};
