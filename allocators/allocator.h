@@ -137,7 +137,7 @@ static inline void *al_alloc(al_heap *h, size_t size)
 {
     if (size == 0)
         size = 1;
-    if (h->limit_bytes && h->live_bytes + size > h->limit_bytes) {
+    if (h->limit_bytes && size > h->limit_bytes - h->live_bytes) {
         h->failed++;
         return NULL;
     }
