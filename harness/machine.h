@@ -34,7 +34,7 @@ typedef struct hb_machine {
     char cpu_model[160];
     long cores; /* online */
     uint64_t memory_bytes;
-    char kernel[256]; /* uname: sysname release version machine */
+    char kernel[320]; /* uname: sysname release version machine */
     char governor[64]; /* cpufreq governor of cpu0, or "unknown" */
 } hb_machine;
 

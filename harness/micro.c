@@ -4,7 +4,9 @@
  *
  * Benchmarks come from a table of families; each family registers one
  * benchmark per variant, named family/allocator[/bytes].  Adding a family
- * (collectors will come) is one function and one table line.
+ * is one function and one table line.  The collector families
+ * (collect_live, collect_garbage, store, replay/direct) are in
+ * harness/micro_gc.c.
  *
  *   alloc_pair/<allocator>/<bytes>  al_alloc of one size, a store of one
  *       word into the block, al_free; bytes in 16 .. 65536.
@@ -43,6 +45,7 @@
 #include "allocators/peers.h"
 #include "build_info.h"
 #include "harness/gbench_shim.h"
+#include "harness/micro_gc.h"
 #include "harness/rng.h"
 
 #define CHURN_LIVE 10000
@@ -477,6 +480,10 @@ static const family families[] = {
     {"alloc_pair", register_alloc_pair},
     {"alloc_churn", register_alloc_churn},
     {"raw_churn", register_raw_churn},
+    {"collect_live", hb_micro_register_collect_live},
+    {"collect_garbage", hb_micro_register_collect_garbage},
+    {"store", hb_micro_register_store},
+    {"replay", hb_micro_register_replay},
 };
 
 /* ---- the program ---- */

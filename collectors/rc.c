@@ -1,0 +1,85 @@
+/*
+ * collectors/rc.c -- `rc`: pure reference counting.
+ *
+ * Every register and every slot that names an object is one reference.
+ * When a count reaches zero the object's finalizer runs, its slots are
+ * released and it is freed; the cascade that follows is iterative
+ * (collectors/rc_core.h), so any chain frees in constant C stack.  Cycles
+ * are never freed: they stay allocated, and the harness reports them as
+ * leaks (objects live minus objects reachable from the registers).
+ *
+ * There is no collection: collect() does nothing and counts nothing, and
+ * there is no safepoint.  The only pauses are release cascades that free
+ * more than the object released (see rc_dead in rc_core.h).
+ *
+ * Header: 8 bytes, the count word (a 32-bit count and the object's index in
+ * the live table that lets destroy() free leaked cycles).
+ */
+#include "collectors/rc_core.h"
+
+static void *rc_create(const gc_env *env)
+{
+    if (env == NULL || env->heap == NULL)
+        return NULL;
+    return rc_core_new(env, RC_HEADER_BYTES, sizeof(rc_core));
+}
+
+static void rc_destroy(void *ctx)
+{
+    if (ctx)
+        rc_core_destroy(ctx, sizeof(rc_core));
+}
+
+static hb_obj *rc_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, uint32_t nrefs,
+                          uint32_t payload)
+{
+    rc_core *c = ctx;
+    hb_obj *o = rc_core_alloc(c, kind, flags, nrefs, payload);
+    if (o)
+        rc_core_put(c, dst, o);
+    return o;
+}
+
+static void rc_reg_write(void *ctx, hb_obj **reg, hb_obj *val)
+{
+    rc_core_put(ctx, reg, val);
+}
+
+static void rc_field_store(void *ctx, hb_obj *o, uint32_t i, hb_obj *val)
+{
+    rc_core_field_store(ctx, o, i, val);
+}
+
+/* Pure counting has nothing to collect: cycles stay until destroy(). */
+static void rc_collect(void *ctx)
+{
+    (void)ctx;
+}
+
+static void rc_stats(void *ctx, gc_stats *out)
+{
+    *out = ((rc_core *)ctx)->st;
+}
+
+static uint64_t rc_refcount(void *ctx, const hb_obj *o)
+{
+    (void)ctx;
+    return rc_core_refcount(o);
+}
+
+const gc_strategy gc_rc = {
+    .name = "rc",
+    .description = "reference counting, iterative release cascades; cycles leak",
+    .header_bytes = RC_HEADER_BYTES,
+    .unavailable = NULL,
+    .requires_allocator = NULL,
+    .create = rc_create,
+    .destroy = rc_destroy,
+    .new_obj = rc_new_obj,
+    .reg_write = rc_reg_write,
+    .field_store = rc_field_store,
+    .safepoint = NULL,
+    .collect = rc_collect,
+    .stats = rc_stats,
+    .refcount = rc_refcount,
+};

@@ -1,0 +1,413 @@
+/*
+ * collectors/rc_core.h -- reference counting shared by `rc` and `rc-cycle`.
+ *
+ * Both strategies count references the same way: a register or a slot that
+ * names an object is one reference; when a count reaches zero the object's
+ * finalizer runs, its slots are released and it is freed.  The release
+ * cascade is iterative over an explicit work stack, so freeing a chain of
+ * any length uses a constant amount of C stack.  This header holds that
+ * machinery as static inline functions over one struct (rc_core); rc.c adds
+ * nothing to it, rc_cycle.c adds the generational cycle detector.
+ *
+ * Per-object header, in front of the hb_obj (harness/object.h):
+ *
+ *     rc:        [ count:32 | slot:32 ]                          8 bytes
+ *     rc-cycle:  [ next ][ prev ][ count:32 | slot:32 ]          24 bytes
+ *
+ * The count word always sits right before the hb_obj, so every function
+ * here finds it the same way whatever the strategy.  `slot` is the object's
+ * index in the live table (below).  The count is 32 bits, as CPython 3.12's
+ * 64-bit build effectively keeps its own: 2^32 references to one object
+ * would need 32 GiB of slots or registers, so it cannot overflow here.
+ *
+ * The live table.  A reference-counting runtime never needs a list of all
+ * its objects, but destroy() must free every object still allocated, and
+ * under `rc` the garbage cycles are reachable from nothing at all.  So every
+ * object is entered in a table (an array of pointers whose free entries are
+ * chained through their own cells): adding and removing are O(1), one cell
+ * write each, and the cost is measured (see rc.c).  Nothing else reads it.
+ *
+ * Internal memory (the work stack, the table, the state itself) comes from
+ * mmap, never the C library's malloc, which the `malloc` backend's
+ * footprint reads process-wide.
+ *
+ * Invariants, between calls from the harness:
+ *   count(o) == references to o from registers and from live objects' slots
+ *   the work stack is empty (it is used only inside one cascade)
+ *   st.objects_live == objects in the table; st.bytes_live == their bytes
+ */
+#ifndef HB_RC_CORE_H
+#define HB_RC_CORE_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "allocators/allocator.h"
+#include "collectors/collector.h"
+#include "harness/clock.h"
+#include "harness/object.h"
+
+/* 1: cascades read the clock and report pauses (the shipped setting).
+ * 0 only to measure what the timing costs. */
+#ifndef RC_CORE_TIMING
+#define RC_CORE_TIMING 1
+#endif
+
+/* ---- the header ---- */
+
+typedef struct rc_word {
+    uint32_t count; /* references from registers and slots */
+    uint32_t slot;  /* index in the live table */
+} rc_word;
+
+/* rc-cycle's generation-list link.  Outside a collection, prev is a
+ * pointer; during one, for the objects being collected, it holds the copied
+ * count (CPython keeps gc_refs in _gc_prev the same way). */
+typedef struct rc_gchead {
+    struct rc_gchead *next;
+    uintptr_t prev;
+} rc_gchead;
+
+#define RC_HEADER_BYTES sizeof(rc_word)
+#define RC_CYCLE_HEADER_BYTES (sizeof(rc_gchead) + sizeof(rc_word))
+
+_Static_assert(sizeof(rc_word) == 8, "the rc header is one word");
+_Static_assert(sizeof(rc_gchead) + sizeof(rc_word) == 24, "the rc-cycle header is three words");
+
+/* hb_obj.gcbits: only rc-cycle sets any of them. */
+enum rc_gcbit {
+    RC_GB_TRACKED = 1u << 0,     /* in a generation list */
+    RC_GB_COLLECTING = 1u << 1,  /* in the generation being collected */
+    RC_GB_UNREACHABLE = 1u << 2  /* tentatively unreachable (move_unreachable) */
+};
+
+static inline rc_word *rc_w(const hb_obj *o)
+{
+    return (rc_word *)((char *)o - sizeof(rc_word));
+}
+
+static inline rc_gchead *rc_head(const hb_obj *o)
+{
+    return (rc_gchead *)((char *)o - RC_CYCLE_HEADER_BYTES);
+}
+
+static inline hb_obj *rc_head_obj(rc_gchead *h)
+{
+    return (hb_obj *)((char *)h + RC_CYCLE_HEADER_BYTES);
+}
+
+/* ---- mapped memory ---- */
+
+static inline void *rc_map(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static inline void rc_unmap(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes);
+}
+
+/* A growable array of words in mapped memory (mremap moves pages, it does
+ * not copy them).  Invariant: len <= cap; v is NULL only when cap == 0. */
+typedef struct rc_vec {
+    uintptr_t *v;
+    size_t len, cap;
+} rc_vec;
+
+#define RC_VEC_FIRST 4096 /* words: one 32 KiB mapping to start */
+
+static inline int rc_vec_init(rc_vec *s)
+{
+    s->v = rc_map(RC_VEC_FIRST * sizeof(uintptr_t));
+    s->len = 0;
+    s->cap = s->v ? RC_VEC_FIRST : 0;
+    return s->v ? 0 : -1;
+}
+
+static inline void rc_vec_fini(rc_vec *s)
+{
+    rc_unmap(s->v, s->cap * sizeof(uintptr_t));
+    s->v = NULL;
+    s->len = s->cap = 0;
+}
+
+/* Doubles the capacity; returns 0, or -1 (unchanged) if the OS refused. */
+static inline int rc_vec_grow(rc_vec *s)
+{
+    size_t old = s->cap * sizeof(uintptr_t);
+    void *p = mremap(s->v, old, 2 * old, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED)
+        return -1;
+    s->v = p;
+    s->cap *= 2;
+    return 0;
+}
+
+static inline int rc_vec_push(rc_vec *s, uintptr_t x)
+{
+    if (s->len == s->cap && rc_vec_grow(s) != 0)
+        return -1;
+    s->v[s->len++] = x;
+    return 0;
+}
+
+/* ---- shared state ---- */
+
+#define RC_NO_SLOT UINT32_MAX
+
+typedef struct rc_core {
+    gc_env env;  /* a copy: the caller's may not outlive create() */
+    size_t hdr;  /* header_bytes of the strategy: 8 or 24 */
+    rc_vec work; /* objects whose count reached zero, slots not yet released */
+    rc_vec table; /* live objects; a free cell holds (next free << 1) | 1 */
+    uint32_t table_free; /* first free cell, or RC_NO_SLOT */
+    uint32_t serial;     /* the next object's serial */
+    int in_collection;   /* cascades inside a collection are part of its pause */
+    int warned;          /* the work-stack failure message was printed */
+    uint64_t young;      /* rc-cycle: tracked allocations minus deallocations
+                            since generation 0 was last collected (>= 0) */
+    gc_stats st;
+} rc_core;
+
+/* Maps a zeroed state of `bytes` (>= sizeof(rc_core), whose first member is
+ * the rc_core) and sets it up; NULL on failure. */
+static inline rc_core *rc_core_new(const gc_env *env, size_t hdr, size_t bytes)
+{
+    rc_core *c = rc_map(bytes);
+    if (c == NULL)
+        return NULL;
+    c->env = *env;
+    c->hdr = hdr;
+    c->table_free = RC_NO_SLOT;
+    if (rc_vec_init(&c->work) != 0 || rc_vec_init(&c->table) != 0) {
+        rc_vec_fini(&c->work);
+        rc_vec_fini(&c->table);
+        rc_unmap(c, bytes);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- the live table ---- */
+
+static inline int rc_table_add(rc_core *c, hb_obj *o)
+{
+    uint32_t i = c->table_free;
+    if (i != RC_NO_SLOT) {
+        c->table_free = (uint32_t)(c->table.v[i] >> 1);
+    } else {
+        if (c->table.len == c->table.cap && rc_vec_grow(&c->table) != 0)
+            return -1;
+        if (c->table.len >= RC_NO_SLOT)
+            return -1;
+        i = (uint32_t)c->table.len++;
+    }
+    c->table.v[i] = (uintptr_t)o;
+    rc_w(o)->slot = i;
+    return 0;
+}
+
+static inline void rc_table_remove(rc_core *c, uint32_t i)
+{
+    c->table.v[i] = ((uintptr_t)c->table_free << 1) | 1u;
+    c->table_free = i;
+}
+
+/* Frees every object still in the table (no finalizers, no releases: the
+ * whole heap goes at once), then the core's own mappings and the state. */
+static inline void rc_core_destroy(rc_core *c, size_t bytes)
+{
+    for (size_t i = 0; i < c->table.len; i++) {
+        uintptr_t e = c->table.v[i];
+        if (e & 1u)
+            continue;
+        hb_obj *o = (hb_obj *)e;
+        al_free(c->env.heap, hb_obj_block(o, c->hdr), hb_obj_bytes(o, c->hdr));
+    }
+    rc_vec_fini(&c->work);
+    rc_vec_fini(&c->table);
+    rc_unmap(c, bytes);
+}
+
+/* ---- allocation and freeing ---- */
+
+/* A new object with count 0, zeroed slots, in the table; NULL when the heap
+ * or the table refuses. */
+static inline hb_obj *rc_core_alloc(rc_core *c, uint8_t kind, uint8_t flags, uint32_t nrefs,
+                                    uint32_t payload)
+{
+    size_t bytes = c->hdr + hb_obj_body_bytes(nrefs, payload);
+    void *block = al_alloc(c->env.heap, bytes);
+    if (block == NULL)
+        return NULL;
+    hb_obj *o = hb_block_obj(block, c->hdr);
+    memset(block, 0, c->hdr + hb_obj_body_bytes(nrefs, 0));
+    o->kind = kind;
+    o->flags = flags & (uint8_t)~HB_F_FINALIZED;
+    o->nrefs = nrefs;
+    o->payload = payload;
+    o->serial = c->serial++;
+    if (rc_table_add(c, o) != 0) {
+        al_free(c->env.heap, block, bytes);
+        return NULL;
+    }
+    c->st.objects_allocated++;
+    c->st.objects_live++;
+    c->st.bytes_live += bytes;
+    return o;
+}
+
+/* Unlinks a tracked object from its generation list (rc-cycle).  Lists are
+ * consistent whenever an object can be freed: frees happen only outside a
+ * collection's detection phase. */
+static inline void rc_untrack(rc_core *c, hb_obj *o)
+{
+    rc_gchead *h = rc_head(o);
+    rc_gchead *prev = (rc_gchead *)h->prev;
+    prev->next = h->next;
+    h->next->prev = (uintptr_t)prev;
+    if (c->young > 0) /* collections reset it: frees after one must not wrap */
+        c->young--;
+}
+
+/* Frees o, whose slots have been released. */
+static inline void rc_free_obj(rc_core *c, hb_obj *o)
+{
+    size_t bytes = hb_obj_bytes(o, c->hdr);
+    if (o->gcbits & RC_GB_TRACKED)
+        rc_untrack(c, o);
+    rc_table_remove(c, rc_w(o)->slot);
+    c->st.objects_freed++;
+    c->st.objects_live--;
+    c->st.bytes_live -= bytes;
+    if (c->in_collection)
+        c->st.objects_collected++;
+    al_free(c->env.heap, hb_obj_block(o, c->hdr), bytes);
+}
+
+/* Runs o's finalizer if it has one that has not run. */
+static inline void rc_finalize(rc_core *c, hb_obj *o)
+{
+    if ((o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) != HB_F_FINALIZER)
+        return;
+    if (c->env.finalize)
+        c->env.finalize(c->env.harness, o);
+    o->flags |= HB_F_FINALIZED;
+    c->st.finalizers_run++;
+}
+
+/* ---- the release cascade ---- */
+
+/* Remembers an object whose count reached zero.  If the stack cannot grow
+ * (the OS refused a mapping) the object stays allocated with count 0: it is
+ * still counted live and in the table, so the statistics stay exact and
+ * destroy() frees it. */
+static inline void rc_defer(rc_core *c, hb_obj *o)
+{
+    if (rc_vec_push(&c->work, (uintptr_t)o) == 0)
+        return;
+    if (!c->warned)
+        fprintf(stderr, "heapbench: rc: the release stack could not grow past %zu entries; "
+                        "objects left unfreed until the end of the run\n", c->work.cap);
+    c->warned = 1;
+}
+
+/* Releases o's slots, deferring every child whose count reaches zero.  On
+ * the first such child the cascade has begun: *began is set and, when
+ * timing, *t0 is read. */
+static inline void rc_drop_slots(rc_core *c, hb_obj *o, int *began, uint64_t *t0)
+{
+    for (uint32_t i = 0; i < o->nrefs; i++) {
+        hb_obj *ch = o->refs[i];
+        if (ch == NULL)
+            continue;
+        assert(rc_w(ch)->count > 0);
+        if (--rc_w(ch)->count != 0)
+            continue;
+        if (!*began) {
+            *began = 1;
+            if (RC_CORE_TIMING && !c->in_collection)
+                *t0 = hb_now_ns();
+        }
+        rc_defer(c, ch);
+    }
+}
+
+/* One dead object: finalizer first (the object is still whole), then its
+ * slots, then its memory. */
+static inline void rc_kill(rc_core *c, hb_obj *o, int *began, uint64_t *t0)
+{
+    rc_finalize(c, o);
+    rc_drop_slots(c, o, began, t0);
+    rc_free_obj(c, o);
+}
+
+/*
+ * o's count has just reached zero.  Frees it and everything only it held.
+ *
+ * Pauses: freeing o alone is the mutator's own work, as a free() call in a
+ * manually managed program would be, and reads no clock.  The cascade
+ * begins when o's first child reaches zero: t0 is read then, so the few ns
+ * before it (o's count decrement, o's finalizer, and the scan of o's slots
+ * up to that child) are left to the mutator.  The pause ends when the work
+ * stack is empty and everything has been freed.
+ */
+static inline void rc_dead(rc_core *c, hb_obj *o)
+{
+    int began = 0;
+    uint64_t t0 = 0;
+    rc_kill(c, o, &began, &t0);
+    while (c->work.len > 0)
+        rc_kill(c, (hb_obj *)c->work.v[--c->work.len], &began, &t0);
+    if (RC_CORE_TIMING && began && !c->in_collection && c->env.pause)
+        c->env.pause(c->env.harness, t0, hb_now_ns());
+}
+
+static inline void rc_incref(hb_obj *o)
+{
+    if (o) {
+        assert(rc_w(o)->count < UINT32_MAX);
+        rc_w(o)->count++;
+    }
+}
+
+static inline void rc_release(rc_core *c, hb_obj *o)
+{
+    if (o == NULL)
+        return;
+    assert(rc_w(o)->count > 0);
+    if (--rc_w(o)->count == 0)
+        rc_dead(c, o);
+}
+
+/* *ref := val, for a register or a slot.  The new value is counted before
+ * the old one is released, so storing what is already there (or something
+ * only the old value holds) is safe. */
+static inline void rc_core_put(rc_core *c, hb_obj **ref, hb_obj *val)
+{
+    hb_obj *old = *ref;
+    rc_incref(val);
+    *ref = val;
+    rc_release(c, old);
+}
+
+static inline void rc_core_field_store(rc_core *c, hb_obj *o, uint32_t i, hb_obj *val)
+{
+    if (o == NULL || i >= o->nrefs) /* the replay loop filters these; be safe anyway */
+        return;
+    rc_core_put(c, &o->refs[i], val);
+}
+
+static inline uint64_t rc_core_refcount(const hb_obj *o)
+{
+    return rc_w(o)->count;
+}
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * tests/test_matrix.c -- `heapbench matrix` and `merge` on tiny sweeps:
+ * resuming adds nothing to a finished folder and exactly the missing cell to
+ * a damaged one; shards are disjoint and cover the sweep; merge joins them
+ * and refuses other settings; bad names and values exit 2; a cell that
+ * ends not ok is done, and says so with exit 1.
+ *
+ * Every sweep is 2 allocators x 1 collector x 2 workloads at scale 0.001
+ * (a few thousand ops per repetition), in a fresh folder under /tmp.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/cli.h"
+#include "harness/results.h"
+
+#define MAXARGS 32
+
+static char root[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof root, "/tmp/hb_test_matrix_XXXXXX");
+    return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs a subcommand from a space-separated line ("matrix -a malloc ..."). */
+__attribute__((format(printf, 2, 3))) static int cmd(int (*fn)(int, char **), const char *fmt, ...)
+{
+    static char line[2048];
+    char *argv[MAXARGS + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    int argc = 0;
+    for (char *t = strtok(line, " "); t && argc < MAXARGS; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    return fn(argc, argv);
+}
+
+#define SWEEP "-a malloc,bump -c mark-sweep -w small-objects,server --scale 0.001 --reps 2 --warmup 0"
+
+static long read_rows(const char *dir, hb_row **rows, char **arena)
+{
+    char path[600], err[256];
+    snprintf(path, sizeof path, "%s/rows.csv", dir);
+    long n = hb_rows_read_csv(path, rows, arena, err, sizeof err);
+    if (n < 0)
+        fail_msg("%s: %s", path, err);
+    return n;
+}
+
+static long count_rows(const char *dir)
+{
+    hb_row *rows;
+    char *arena;
+    long n = read_rows(dir, &rows, &arena);
+    hb_rows_free(rows, arena);
+    return n;
+}
+
+static int is_cell(const hb_row *r, const char *a, const char *w)
+{
+    return !strcmp(r->allocator, a) && !strcmp(r->workload, w);
+}
+
+/* Rewrites rows.csv without the rows of one cell; returns how many left. */
+static long drop_cell(const char *dir, const char *a, const char *w)
+{
+    hb_row *rows;
+    char *arena, path[600];
+    long n = read_rows(dir, &rows, &arena), k = 0;
+    for (long i = 0; i < n; i++)
+        if (!is_cell(&rows[i], a, w))
+            rows[k++] = rows[i];
+    snprintf(path, sizeof path, "%s/rows.csv", dir);
+    unlink(path);
+    assert_int_equal(hb_rows_append_csv(path, rows, (size_t)k), 0);
+    hb_rows_free(rows, arena);
+    return k;
+}
+
+static void test_resume(void **state)
+{
+    (void)state;
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/resume", root);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --series --out %s", dir), 0);
+    assert_int_equal(count_rows(dir), 8); /* 4 cells x 2 reps */
+    char path[600];
+    snprintf(path, sizeof path, "%s/series/bump_mark-sweep_server_rep2.csv", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    assert_int_equal(access(path, R_OK), 0);
+
+    /* Nothing deleted: a rerun adds nothing. */
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --series --out %s", dir), 0);
+    assert_int_equal(count_rows(dir), 8);
+
+    /* One cell's rows gone: the rerun completes exactly that cell. */
+    assert_int_equal(drop_cell(dir, "bump", "small-objects"), 6);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --series --out %s", dir), 0);
+    hb_row *rows;
+    char *arena;
+    long n = read_rows(dir, &rows, &arena);
+    assert_int_equal(n, 8);
+    for (long i = 0; i < 6; i++) /* the untouched rows come first, as they were */
+        assert_false(is_cell(&rows[i], "bump", "small-objects"));
+    for (long i = 6; i < 8; i++) {
+        assert_true(is_cell(&rows[i], "bump", "small-objects"));
+        assert_int_equal(rows[i].rep, (uint64_t)(i - 5));
+    }
+    hb_rows_free(rows, arena);
+
+    /* Other settings into the same folder are refused, not mixed. */
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --seed 7 --out %s", dir), 2);
+    assert_int_equal(count_rows(dir), 8);
+}
+
+/* The set of cells in a folder as a bit mask over the 4 of SWEEP. */
+static unsigned cell_mask(const char *dir)
+{
+    static const char *const a[] = {"malloc", "bump"}, *const w[] = {"small-objects", "server"};
+    hb_row *rows;
+    char *arena;
+    unsigned mask = 0;
+    long n = read_rows(dir, &rows, &arena);
+    for (long i = 0; i < n; i++)
+        for (unsigned k = 0; k < 4; k++)
+            if (is_cell(&rows[i], a[k / 2], w[k % 2]))
+                mask |= 1u << k;
+    hb_rows_free(rows, arena);
+    return mask;
+}
+
+static void test_shards_and_merge(void **state)
+{
+    (void)state;
+    char s0[256], s1[256], all[256], out[256], out2[256], other[256];
+    snprintf(s0, sizeof s0, "%s/s0", root);
+    snprintf(s1, sizeof s1, "%s/s1", root);
+    snprintf(all, sizeof all, "%s/all", root);
+    snprintf(out, sizeof out, "%s/merged", root);
+    snprintf(out2, sizeof out2, "%s/merged2", root);
+    snprintf(other, sizeof other, "%s/other", root);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --shard 0/2 --out %s", s0), 0);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --shard 1/2 --out %s", s1), 0);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --out %s", all), 0);
+    unsigned m0 = cell_mask(s0), m1 = cell_mask(s1);
+    assert_int_equal(m0 & m1, 0);          /* disjoint */
+    assert_int_equal(m0 | m1, cell_mask(all)); /* together, the whole sweep */
+    assert_int_equal(cell_mask(all), 0xf);
+    assert_int_equal(count_rows(s0) + count_rows(s1), 8);
+
+    /* Merge, with a shard given twice: rows deduplicated by cell and rep. */
+    assert_int_equal(cmd(hb_cmd_merge, "merge %s %s %s %s", out, s0, s1, s0), 0);
+    assert_int_equal(count_rows(out), 8);
+    assert_int_equal(cell_mask(out), 0xf);
+    char meta[600];
+    snprintf(meta, sizeof meta, "%s/meta.json", out);
+    assert_int_equal(access(meta, R_OK), 0);
+    /* A folder that already has rows is not merged into. */
+    assert_int_equal(cmd(hb_cmd_merge, "merge %s %s", out, s0), 2);
+
+    /* Another seed is another sweep: refused. */
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " SWEEP " --seed 9 --shard 1/2 --out %s", other),
+                     0);
+    assert_int_equal(cmd(hb_cmd_merge, "merge %s %s %s", out2, s0, other), 2);
+    assert_int_not_equal(access(out2, F_OK) == 0 && count_rows(out2) > 0, 1);
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/never", root);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix -a nosuch --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix -c malloc --out %s", dir), 2); /* not a collector */
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix -w small-objects,nosuch --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix -a malloc,malloc --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix --shard 2/2 --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix --shard 1 --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix --scale -1 --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix --reps 0 --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix --bogus --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_merge, "merge %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_merge, "merge %s/m %s/nosuch", root, root), 2);
+    assert_int_not_equal(access(dir, F_OK), 0); /* nothing was created */
+}
+
+static void test_failed_cell_is_done(void **state)
+{
+    (void)state;
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/oom", root);
+    /* 4 KiB of live data cannot hold the workload: every repetition is oom. */
+#define OOM_ARGS "matrix -a malloc -c mark-sweep -w server --scale 0.001 --reps 2 " \
+                 "--warmup 0 --heap-limit 4K --out %s"
+    assert_int_equal(cmd(hb_cmd_matrix, OOM_ARGS, dir), 1);
+    hb_row *rows;
+    char *arena;
+    long n = read_rows(dir, &rows, &arena);
+    assert_true(n >= 1);
+    assert_string_not_equal(rows[0].status, "ok");
+    hb_rows_free(rows, arena);
+    assert_int_equal(cmd(hb_cmd_matrix, OOM_ARGS, dir), 1); /* still not ok ... */
+    assert_int_equal(count_rows(dir), n);               /* ... and not rerun */
+}
+
+static void test_report_reads_folder(void **state)
+{
+    (void)state;
+    char dir[256], path[600];
+    snprintf(dir, sizeof dir, "%s/resume", root);
+    assert_int_equal(cmd(hb_cmd_report, "report %s --format csv", dir), 0);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[8192];
+    int lines = 0;
+    while (fgets(line, sizeof line, f))
+        lines++;
+    fclose(f);
+    assert_int_equal(lines, 1 + 4); /* header + one line per cell */
+    assert_int_equal(cmd(hb_cmd_report, "report %s --baseline nope", dir), 2);
+    assert_int_equal(cmd(hb_cmd_report, "report %s --format xml", dir), 2);
+    assert_int_equal(cmd(hb_cmd_report, "report %s/nosuch", root), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_shards_and_merge),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_failed_cell_is_done),
+        cmocka_unit_test(test_report_reads_folder),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

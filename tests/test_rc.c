@@ -1,0 +1,610 @@
+/*
+ * tests/test_rc.c -- the `rc` strategy (collectors/rc.c), driven through its
+ * table with a small register file as the roots.
+ *
+ * The heap is a test-local allocator that keeps every live block on a list
+ * with its size, so the test can check the collector without trusting it:
+ * each count against the references found by walking every live block, no
+ * register or slot naming a freed block, sizes given back to free equal to
+ * those allocated, and nothing left after destroy.  The 10-million chain
+ * uses a bump arena instead (a list entry per block would double its
+ * memory) and frees inside a thread with a 64 KiB stack, so a recursive
+ * release would crash the test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include "allocators/allocator.h"
+#include "collectors/collector.h"
+#include "harness/clock.h"
+#include "harness/rng.h"
+
+extern const gc_strategy gc_rc;
+
+/* ---- a listing allocator ---- */
+
+/* Each block has a 32-byte prefix (keeps 16-byte alignment): the list link
+ * and the size it was allocated with. */
+typedef struct tblock {
+    struct tblock *next, *prev;
+    size_t size;
+    size_t pad;
+} tblock;
+
+typedef struct talloc {
+    tblock head;
+    uint64_t live;
+    uint64_t bad_frees; /* frees with a size other than the allocated one */
+} talloc;
+
+static void *ta_create(const al_config *cfg)
+{
+    (void)cfg;
+    talloc *a = calloc(1, sizeof *a);
+    if (a)
+        a->head.next = a->head.prev = &a->head;
+    return a;
+}
+
+static void ta_destroy(void *ctx)
+{
+    free(ctx);
+}
+
+static void *ta_alloc(void *ctx, size_t size)
+{
+    talloc *a = ctx;
+    tblock *b = malloc(sizeof(tblock) + size);
+    if (b == NULL)
+        return NULL;
+    b->size = size;
+    b->next = a->head.next;
+    b->prev = &a->head;
+    a->head.next->prev = b;
+    a->head.next = b;
+    a->live++;
+    return b + 1;
+}
+
+static void ta_free(void *ctx, void *p, size_t size)
+{
+    talloc *a = ctx;
+    tblock *b = (tblock *)p - 1;
+    if (b->size != size)
+        a->bad_frees++;
+    b->prev->next = b->next;
+    b->next->prev = b->prev;
+    a->live--;
+    free(b);
+}
+
+static void ta_stats(void *ctx, al_backend_stats *out)
+{
+    (void)ctx;
+    memset(out, 0, sizeof *out);
+}
+
+static const al_backend test_alloc = {
+    .name = "test-list",
+    .description = "malloc with a list of live blocks",
+    .create = ta_create,
+    .destroy = ta_destroy,
+    .alloc = ta_alloc,
+    .free = ta_free,
+    .stats = ta_stats,
+};
+
+/* Is p the object of a live block? */
+static int ta_is_live(talloc *a, const hb_obj *p, size_t hdr)
+{
+    for (tblock *b = a->head.next; b != &a->head; b = b->next)
+        if ((const char *)(b + 1) + hdr == (const char *)p)
+            return 1;
+    return 0;
+}
+
+/* ---- a harness ---- */
+
+#define NREGS 16
+
+typedef struct th {
+    al_heap heap;
+    hb_obj *regs[NREGS];
+    gc_config cfg;
+    gc_env env;
+    const gc_strategy *gs;
+    void *gc;
+    uint64_t pauses;
+    uint64_t last_start, last_end;
+    uint64_t finalized;
+    uint64_t finalized_twice;
+    uint64_t finalized_broken; /* finalizer saw a released slot */
+} th;
+
+static void on_pause(void *h, uint64_t s, uint64_t e)
+{
+    th *t = h;
+    t->pauses++;
+    t->last_start = s;
+    t->last_end = e;
+}
+
+/* A finalizer runs on a whole object: its slots still hold counted
+ * references (the count of each child is at least 1). */
+static void on_finalize(void *h, hb_obj *o)
+{
+    th *t = h;
+    t->finalized++;
+    if (o->flags & HB_F_FINALIZED)
+        t->finalized_twice++;
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        if (o->refs[i] && t->gs->refcount(t->gc, o->refs[i]) == 0)
+            t->finalized_broken++;
+}
+
+static void th_open(th *t, const al_backend *b)
+{
+    memset(t, 0, sizeof *t);
+    t->heap.b = b;
+    t->heap.ctx = b->create(NULL);
+    assert_non_null(t->heap.ctx);
+    t->gs = &gc_rc;
+    t->env = (gc_env){.heap = &t->heap, .roots = t->regs, .nroots = NREGS, .cfg = &t->cfg,
+                      .harness = t, .pause = on_pause, .finalize = on_finalize};
+    t->gc = t->gs->create(&t->env);
+    assert_non_null(t->gc);
+}
+
+static void th_close(th *t)
+{
+    t->gs->destroy(t->gc);
+    assert_int_equal(t->heap.allocs, t->heap.frees);
+    assert_int_equal(t->heap.live_bytes, 0);
+    t->heap.b->destroy(t->heap.ctx);
+}
+
+static gc_stats th_stats(th *t)
+{
+    gc_stats s;
+    t->gs->stats(t->gc, &s);
+    return s;
+}
+
+static hb_obj *th_new(th *t, uint32_t r, uint8_t kind, uint8_t flags, uint32_t nrefs, uint32_t payload)
+{
+    hb_obj *o = t->gs->new_obj(t->gc, &t->regs[r], kind, flags, nrefs, payload);
+    assert_non_null(o);
+    assert_ptr_equal(t->regs[r], o);
+    return o;
+}
+
+static void th_set(th *t, uint32_t r, uint32_t i, int s)
+{
+    t->gs->field_store(t->gc, t->regs[r], i, s < 0 ? NULL : t->regs[s]);
+}
+
+static void th_mov(th *t, uint32_t d, int s)
+{
+    t->gs->reg_write(t->gc, &t->regs[d], s < 0 ? NULL : t->regs[s]);
+}
+
+static uint64_t th_rc(th *t, const hb_obj *o)
+{
+    return t->gs->refcount(t->gc, o);
+}
+
+/*
+ * Checks the heap against the collector: every register and slot names a
+ * live block, every count equals the references found, the byte and object
+ * counts agree with the allocator.
+ */
+static void th_check(th *t)
+{
+    talloc *a = t->heap.ctx;
+    size_t hdr = t->gs->header_bytes;
+    gc_stats s = th_stats(t);
+    assert_int_equal(s.objects_live, a->live);
+    assert_int_equal(s.objects_live, s.objects_allocated - s.objects_freed);
+    assert_int_equal(s.bytes_live, t->heap.live_bytes);
+    assert_int_equal(a->bad_frees, 0);
+    for (tblock *b = a->head.next; b != &a->head; b = b->next) {
+        hb_obj *o = (hb_obj *)((char *)(b + 1) + hdr);
+        uint64_t in = 0;
+        for (size_t r = 0; r < NREGS; r++)
+            in += t->regs[r] == o;
+        for (tblock *c = a->head.next; c != &a->head; c = c->next) {
+            hb_obj *p = (hb_obj *)((char *)(c + 1) + hdr);
+            for (uint32_t i = 0; i < p->nrefs; i++)
+                in += p->refs[i] == o;
+        }
+        assert_int_equal(th_rc(t, o), in);
+        assert_int_equal(b->size, hb_obj_bytes(o, hdr));
+        for (uint32_t i = 0; i < o->nrefs; i++)
+            if (o->refs[i])
+                assert_true(ta_is_live(a, o->refs[i], hdr));
+    }
+    for (size_t r = 0; r < NREGS; r++)
+        if (t->regs[r])
+            assert_true(ta_is_live(a, t->regs[r], hdr));
+}
+
+/* ---- tests ---- */
+
+static void test_table(void **state)
+{
+    (void)state;
+    assert_string_equal(gc_rc.name, "rc");
+    assert_int_equal(gc_rc.header_bytes, 8);
+    assert_null(gc_rc.safepoint);
+    assert_non_null(gc_rc.refcount);
+    assert_null(gc_rc.create(NULL));
+}
+
+/* Random NEW/SET/GET/MOV/DROP: after each batch every count equals the
+ * references that point at the object, and nothing referenced was freed. */
+static void test_counts_after_random_stores(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    hb_rng rng;
+    hb_rng_seed(&rng, 42);
+    for (int batch = 0; batch < 40; batch++) {
+        for (int k = 0; k < 200; k++) {
+            uint32_t d = (uint32_t)hb_rng_below(&rng, NREGS);
+            uint32_t s = (uint32_t)hb_rng_below(&rng, NREGS);
+            hb_obj *o = t.regs[s];
+            switch (hb_rng_below(&rng, 6)) {
+            case 0:
+                th_new(&t, d, HB_LEAF, 0, 0, (uint32_t)hb_rng_below(&rng, 40));
+                break;
+            case 1:
+                th_new(&t, d, HB_CONTAINER, 0, (uint32_t)hb_rng_range(&rng, 1, 4), 8);
+                break;
+            case 2:
+            case 3:
+                if (t.regs[d] && t.regs[d]->nrefs) {
+                    uint32_t i = (uint32_t)hb_rng_below(&rng, t.regs[d]->nrefs);
+                    th_set(&t, d, i, hb_rng_below(&rng, 5) ? (int)s : -1);
+                }
+                break;
+            case 4:
+                if (o && o->nrefs)
+                    t.gs->reg_write(t.gc, &t.regs[d], o->refs[hb_rng_below(&rng, o->nrefs)]);
+                break;
+            default:
+                th_mov(&t, d, hb_rng_below(&rng, 3) ? (int)s : -1);
+                break;
+            }
+        }
+        th_check(&t);
+    }
+    gc_stats s = th_stats(&t);
+    assert_true(s.objects_freed > 1000); /* the stream did free things */
+    th_close(&t);
+}
+
+/* Storing a value into the slot or register that already holds it, or
+ * replacing an object by its own child, frees nothing that is still named. */
+static void test_self_stores(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    th_new(&t, 1, HB_LEAF, 0, 0, 8);
+    th_set(&t, 0, 0, 1);
+    th_set(&t, 0, 0, 1);
+    th_mov(&t, 1, 1);
+    th_check(&t);
+    hb_obj *leaf = t.regs[1];
+    th_mov(&t, 1, -1);
+    /* r0 := r0.refs[0]: the container dies, its child survives in r0 */
+    t.gs->reg_write(t.gc, &t.regs[0], t.regs[0]->refs[0]);
+    assert_ptr_equal(t.regs[0], leaf);
+    assert_int_equal(th_rc(&t, leaf), 1);
+    th_check(&t);
+    assert_int_equal(th_stats(&t).objects_live, 1);
+    th_close(&t);
+}
+
+/* Out-of-range slot indices and NULL owners are ignored, not crashes. */
+static void test_bad_field_store(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    th_new(&t, 0, HB_CONTAINER, 0, 2, 0);
+    th_new(&t, 1, HB_LEAF, 0, 0, 0);
+    t.gs->field_store(t.gc, t.regs[0], 2, t.regs[1]);
+    t.gs->field_store(t.gc, NULL, 0, t.regs[1]);
+    assert_int_equal(th_rc(&t, t.regs[1]), 1);
+    th_check(&t);
+    th_close(&t);
+}
+
+static void build_ring(th *t, uint32_t r, int n)
+{
+    /* r holds the first object; r+1 walks; the last points back at the first */
+    th_new(t, r, HB_CONTAINER, 0, 1, 16);
+    th_mov(t, r + 1, (int)r);
+    for (int i = 1; i < n; i++) {
+        th_new(t, r + 2, HB_CONTAINER, 0, 1, 16);
+        th_set(t, r + 1, 0, (int)(r + 2));
+        th_mov(t, r + 1, (int)(r + 2));
+    }
+    th_set(t, r + 1, 0, (int)r);
+    th_mov(t, r + 1, -1);
+    th_mov(t, r + 2, -1);
+}
+
+/* Cycles are never freed by rc: a 2-cycle and a 100-ring stay live after
+ * their registers are dropped and after collect(); destroy frees them. */
+static void test_cycles_leak(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 0, 0, 1);
+    th_set(&t, 1, 0, 0);
+    build_ring(&t, 4, 100);
+    th_check(&t);
+    th_mov(&t, 0, -1);
+    th_mov(&t, 1, -1);
+    th_mov(&t, 4, -1);
+    gc_stats before = th_stats(&t);
+    assert_int_equal(before.objects_live, 102);
+    assert_int_equal(before.objects_freed, 0);
+    t.gs->collect(t.gc);
+    gc_stats after = th_stats(&t);
+    assert_memory_equal(&before, &after, sizeof before); /* collect counts nothing */
+    assert_int_equal(t.pauses, 0);
+    th_check(&t);
+    th_close(&t); /* asserts the allocator got every block back */
+}
+
+/* A release that frees one object is not a pause; one that frees more is
+ * exactly one pause, timed inside the call. */
+static void test_pauses(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    th_new(&t, 0, HB_LEAF, 0, 0, 8);
+    th_mov(&t, 0, -1); /* one free */
+    th_new(&t, 1, HB_LEAF, 0, 0, 8);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 0, 0, 1);
+    th_mov(&t, 0, -1); /* frees the container only: r1 still holds the leaf */
+    assert_int_equal(th_stats(&t).objects_freed, 2);
+    assert_int_equal(t.pauses, 0);
+
+    /* a three-level tree held by r0 */
+    th_new(&t, 0, HB_CONTAINER, 0, 2, 0);
+    th_new(&t, 2, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 2, 0, 1);
+    th_set(&t, 0, 0, 2);
+    th_set(&t, 0, 1, 1);
+    th_mov(&t, 1, -1);
+    th_mov(&t, 2, -1);
+    uint64_t before = hb_now_ns();
+    th_mov(&t, 0, -1);
+    uint64_t after = hb_now_ns();
+    assert_int_equal(th_stats(&t).objects_freed, 5);
+    assert_int_equal(t.pauses, 1);
+    assert_true(before <= t.last_start);
+    assert_true(t.last_start <= t.last_end);
+    assert_true(t.last_end <= after);
+
+    /* new_obj releasing the register's old value cascades too */
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    th_new(&t, 1, HB_LEAF, 0, 0, 0);
+    th_set(&t, 0, 0, 1);
+    th_mov(&t, 1, -1);
+    th_new(&t, 0, HB_LEAF, 0, 0, 0);
+    assert_int_equal(t.pauses, 2);
+    assert_int_equal(th_stats(&t).objects_freed, 7);
+    th_check(&t);
+    th_close(&t);
+}
+
+/* Finalizers run once when the count reaches zero, on a whole object (its
+ * slots not yet released), in cascades too, and never from destroy. */
+static void test_finalizers(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    th_new(&t, 0, HB_CONTAINER, HB_F_FINALIZER, 2, 0);
+    th_new(&t, 1, HB_LEAF, HB_F_FINALIZER, 0, 0);
+    th_set(&t, 0, 0, 1);
+    th_new(&t, 1, HB_CONTAINER, HB_F_FINALIZER, 1, 0);
+    th_set(&t, 0, 1, 1);
+    th_new(&t, 2, HB_LEAF, 0, 0, 0);
+    th_set(&t, 1, 0, 2);
+    th_mov(&t, 1, -1);
+    th_mov(&t, 2, -1);
+    assert_int_equal(t.finalized, 0);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.finalized, 3);
+    assert_int_equal(t.finalized_twice, 0);
+    assert_int_equal(t.finalized_broken, 0);
+    assert_int_equal(th_stats(&t).finalizers_run, 3);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+
+    /* a finalizer object in a leaked cycle is never finalized */
+    th_new(&t, 0, HB_CONTAINER, HB_F_FINALIZER, 1, 0);
+    th_set(&t, 0, 0, 0);
+    th_mov(&t, 0, -1);
+    t.gs->collect(t.gc);
+    assert_int_equal(t.finalized, 3);
+    /* flags other than FINALIZER are not taken from the caller */
+    hb_obj *o = th_new(&t, 3, HB_LEAF, HB_F_FINALIZER | HB_F_FINALIZED, 0, 0);
+    assert_int_equal(o->flags, HB_F_FINALIZER);
+    th_close(&t);
+    assert_int_equal(t.finalized, 3); /* destroy runs none */
+}
+
+/* Reachable objects keep their contents while others churn around them. */
+static void test_reachable_intact(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    th_new(&t, 0, HB_CONTAINER, 0, 8, 32);
+    for (uint32_t i = 0; i < 8; i++) {
+        hb_obj *c = th_new(&t, 1, HB_ARRAY, 0, 0, 64);
+        memset(hb_obj_payload(c), (int)(0x10 + i), 64);
+        th_set(&t, 0, i, 1);
+    }
+    memset(hb_obj_payload(t.regs[0]), 0x77, 32);
+    hb_rng rng;
+    hb_rng_seed(&rng, 7);
+    for (int k = 0; k < 5000; k++) {
+        uint32_t r = (uint32_t)hb_rng_range(&rng, 1, NREGS - 1);
+        th_new(&t, r, HB_CONTAINER, 0, 2, 16);
+        th_set(&t, r, 0, (int)hb_rng_range(&rng, 1, NREGS - 1));
+        th_set(&t, r, 1, (int)hb_rng_range(&rng, 1, NREGS - 1));
+        if (k % 1000 == 0)
+            t.gs->collect(t.gc);
+    }
+    hb_obj *root = t.regs[0];
+    for (uint32_t i = 0; i < 32; i++)
+        assert_int_equal(hb_obj_payload(root)[i], 0x77);
+    for (uint32_t i = 0; i < 8; i++) {
+        hb_obj *c = root->refs[i];
+        assert_int_equal(c->payload, 64);
+        for (uint32_t j = 0; j < 64; j++)
+            assert_int_equal(hb_obj_payload(c)[j], 0x10 + i);
+    }
+    th_check(&t);
+    th_close(&t);
+}
+
+/* ---- the 10-million chain ---- */
+
+/* A bump arena: one reserved mapping; free only counts. */
+typedef struct arena {
+    char *base, *top, *end;
+    uint64_t live;
+} arena;
+
+#define ARENA_BYTES ((size_t)1 << 30)
+
+static void *ar_create(const al_config *cfg)
+{
+    (void)cfg;
+    arena *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return NULL;
+    a->base = mmap(NULL, ARENA_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (a->base == MAP_FAILED) {
+        free(a);
+        return NULL;
+    }
+    a->top = a->base;
+    a->end = a->base + ARENA_BYTES;
+    return a;
+}
+
+static void ar_destroy(void *ctx)
+{
+    arena *a = ctx;
+    munmap(a->base, ARENA_BYTES);
+    free(a);
+}
+
+static void *ar_alloc(void *ctx, size_t size)
+{
+    arena *a = ctx;
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(a->end - a->top) < size)
+        return NULL;
+    void *p = a->top;
+    a->top += size;
+    a->live++;
+    return p;
+}
+
+static void ar_free(void *ctx, void *p, size_t size)
+{
+    (void)p;
+    (void)size;
+    ((arena *)ctx)->live--;
+}
+
+static const al_backend arena_alloc = {
+    .name = "test-arena",
+    .description = "bump arena",
+    .create = ar_create,
+    .destroy = ar_destroy,
+    .alloc = ar_alloc,
+    .free = ar_free,
+    .stats = ta_stats,
+};
+
+#define CHAIN 10000000u
+
+static void *release_chain(void *arg)
+{
+    th *t = arg;
+    t->gs->reg_write(t->gc, &t->regs[0], NULL);
+    return NULL;
+}
+
+/* r0 -> o(n-1) -> ... -> o(0): dropping r0 frees all ten million as one
+ * pause, on a 64 KiB thread stack. */
+static void test_chain_no_stack_growth(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &arena_alloc);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    for (uint32_t i = 1; i < CHAIN; i++) {
+        th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
+        th_set(&t, 1, 0, 0);
+        th_mov(&t, 0, 1);
+    }
+    th_mov(&t, 1, -1);
+    assert_int_equal(th_stats(&t).objects_live, CHAIN);
+    pthread_attr_t attr;
+    pthread_t tid;
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
+    assert_int_equal(pthread_create(&tid, &attr, release_chain, &t), 0);
+    assert_int_equal(pthread_join(tid, NULL), 0);
+    pthread_attr_destroy(&attr);
+    gc_stats s = th_stats(&t);
+    assert_int_equal(s.objects_live, 0);
+    assert_int_equal(s.objects_freed, CHAIN);
+    assert_int_equal(((arena *)t.heap.ctx)->live, 0);
+    assert_int_equal(t.pauses, 1);
+    th_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_counts_after_random_stores),
+        cmocka_unit_test(test_self_stores),
+        cmocka_unit_test(test_bad_field_store),
+        cmocka_unit_test(test_cycles_leak),
+        cmocka_unit_test(test_pauses),
+        cmocka_unit_test(test_finalizers),
+        cmocka_unit_test(test_reachable_intact),
+        cmocka_unit_test(test_chain_no_stack_growth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

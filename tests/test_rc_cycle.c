@@ -1,0 +1,972 @@
+/*
+ * tests/test_rc_cycle.c -- the `rc-cycle` strategy (collectors/rc_cycle.c),
+ * driven through its table with a small register file as the roots.
+ *
+ * As in test_rc.c, the heap is a test-local allocator that lists every live
+ * block, so counts, dangling references and reachability are checked by
+ * walking the heap independently of the collector.  The generation
+ * triggers are checked against hand-computed sequences and against a small
+ * model of CPython's counters written here from the specification.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include "allocators/allocator.h"
+#include "collectors/collector.h"
+#include "harness/clock.h"
+#include "harness/rng.h"
+
+extern const gc_strategy gc_rc_cycle;
+
+/* ---- a listing allocator ---- */
+
+/* A 32-byte prefix per block (keeps 16-byte alignment): the list link, the
+ * size allocated, and a mark the reachability walk uses. */
+typedef struct tblock {
+    struct tblock *next, *prev;
+    size_t size;
+    size_t mark;
+} tblock;
+
+typedef struct talloc {
+    tblock head;
+    uint64_t live;
+    uint64_t bad_frees;
+} talloc;
+
+static void *ta_create(const al_config *cfg)
+{
+    (void)cfg;
+    talloc *a = calloc(1, sizeof *a);
+    if (a)
+        a->head.next = a->head.prev = &a->head;
+    return a;
+}
+
+static void ta_destroy(void *ctx)
+{
+    free(ctx);
+}
+
+static void *ta_alloc(void *ctx, size_t size)
+{
+    talloc *a = ctx;
+    tblock *b = malloc(sizeof(tblock) + size);
+    if (b == NULL)
+        return NULL;
+    b->size = size;
+    b->mark = 0;
+    b->next = a->head.next;
+    b->prev = &a->head;
+    a->head.next->prev = b;
+    a->head.next = b;
+    a->live++;
+    return b + 1;
+}
+
+static void ta_free(void *ctx, void *p, size_t size)
+{
+    talloc *a = ctx;
+    tblock *b = (tblock *)p - 1;
+    if (b->size != size)
+        a->bad_frees++;
+    b->prev->next = b->next;
+    b->next->prev = b->prev;
+    a->live--;
+    free(b);
+}
+
+static void ta_stats(void *ctx, al_backend_stats *out)
+{
+    (void)ctx;
+    memset(out, 0, sizeof *out);
+}
+
+static const al_backend test_alloc = {
+    .name = "test-list",
+    .description = "malloc with a list of live blocks",
+    .create = ta_create,
+    .destroy = ta_destroy,
+    .alloc = ta_alloc,
+    .free = ta_free,
+    .stats = ta_stats,
+};
+
+static int ta_is_live(talloc *a, const hb_obj *p, size_t hdr)
+{
+    for (tblock *b = a->head.next; b != &a->head; b = b->next)
+        if ((const char *)(b + 1) + hdr == (const char *)p)
+            return 1;
+    return 0;
+}
+
+/* ---- a harness ---- */
+
+#define NREGS 16
+
+typedef struct th {
+    al_heap heap;
+    hb_obj *regs[NREGS];
+    gc_config cfg;
+    gc_env env;
+    const gc_strategy *gs;
+    void *gc;
+    uint64_t pauses;
+    uint64_t last_start, last_end;
+    uint64_t collected, collected_full;
+    uint64_t finalized, finalized_twice, finalized_broken;
+} th;
+
+static void on_pause(void *h, uint64_t s, uint64_t e)
+{
+    th *t = h;
+    t->pauses++;
+    t->last_start = s;
+    t->last_end = e;
+}
+
+static void on_collected(void *h, int full)
+{
+    th *t = h;
+    t->collected++;
+    t->collected_full += full != 0;
+}
+
+/* A finalizer runs on a whole object: each child it names is still live
+ * with a count of at least 1. */
+static void on_finalize(void *h, hb_obj *o)
+{
+    th *t = h;
+    t->finalized++;
+    if (o->flags & HB_F_FINALIZED)
+        t->finalized_twice++;
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        if (o->refs[i] && t->gs->refcount(t->gc, o->refs[i]) == 0)
+            t->finalized_broken++;
+}
+
+/* Opens a collector; thresholds of 0 mean the defaults. */
+static void th_open3(th *t, const al_backend *b, uint32_t t0, uint32_t t1, uint32_t t2, int py312)
+{
+    memset(t, 0, sizeof *t);
+    t->heap.b = b;
+    t->heap.ctx = b->create(NULL);
+    assert_non_null(t->heap.ctx);
+    t->cfg.threshold[0] = t0;
+    t->cfg.threshold[1] = t1;
+    t->cfg.threshold[2] = t2;
+    t->cfg.cpython312 = py312;
+    t->gs = &gc_rc_cycle;
+    t->env = (gc_env){.heap = &t->heap, .roots = t->regs, .nroots = NREGS, .cfg = &t->cfg,
+                      .harness = t, .pause = on_pause, .finalize = on_finalize,
+                      .collected = on_collected};
+    t->gc = t->gs->create(&t->env);
+    assert_non_null(t->gc);
+}
+
+static void th_open(th *t)
+{
+    th_open3(t, &test_alloc, 0, 0, 0, 0);
+}
+
+static void th_close(th *t)
+{
+    t->gs->destroy(t->gc);
+    assert_int_equal(t->heap.allocs, t->heap.frees);
+    assert_int_equal(t->heap.live_bytes, 0);
+    t->heap.b->destroy(t->heap.ctx);
+}
+
+static gc_stats th_stats(th *t)
+{
+    gc_stats s;
+    t->gs->stats(t->gc, &s);
+    return s;
+}
+
+static hb_obj *th_new(th *t, uint32_t r, uint8_t kind, uint8_t flags, uint32_t nrefs, uint32_t payload)
+{
+    hb_obj *o = t->gs->new_obj(t->gc, &t->regs[r], kind, flags, nrefs, payload);
+    assert_non_null(o);
+    assert_ptr_equal(t->regs[r], o);
+    return o;
+}
+
+static void th_set(th *t, uint32_t r, uint32_t i, int s)
+{
+    t->gs->field_store(t->gc, t->regs[r], i, s < 0 ? NULL : t->regs[s]);
+}
+
+static void th_mov(th *t, uint32_t d, int s)
+{
+    t->gs->reg_write(t->gc, &t->regs[d], s < 0 ? NULL : t->regs[s]);
+}
+
+static tblock *block_of(th *t, hb_obj *o)
+{
+    return (tblock *)((char *)o - t->gs->header_bytes) - 1;
+}
+
+/* Objects reachable from the registers, counted by a walk of our own. */
+static uint64_t th_reachable(th *t)
+{
+    talloc *a = t->heap.ctx;
+    hb_obj **stack = malloc((a->live + NREGS + 1) * sizeof *stack);
+    size_t n = 0;
+    uint64_t reached = 0;
+    assert_non_null(stack);
+    for (tblock *b = a->head.next; b != &a->head; b = b->next)
+        b->mark = 0;
+    for (size_t r = 0; r < NREGS; r++)
+        if (t->regs[r] && !block_of(t, t->regs[r])->mark) {
+            block_of(t, t->regs[r])->mark = 1;
+            stack[n++] = t->regs[r];
+        }
+    while (n > 0) {
+        hb_obj *o = stack[--n];
+        reached++;
+        for (uint32_t i = 0; i < o->nrefs; i++) {
+            hb_obj *c = o->refs[i];
+            if (c && !block_of(t, c)->mark) {
+                block_of(t, c)->mark = 1;
+                stack[n++] = c;
+            }
+        }
+    }
+    free(stack);
+    return reached;
+}
+
+/* Every register and slot names a live block, every count equals the
+ * references found, and the statistics agree with the allocator. */
+static void th_check(th *t)
+{
+    talloc *a = t->heap.ctx;
+    size_t hdr = t->gs->header_bytes;
+    gc_stats s = th_stats(t);
+    assert_int_equal(s.objects_live, a->live);
+    assert_int_equal(s.objects_live, s.objects_allocated - s.objects_freed);
+    assert_int_equal(s.bytes_live, t->heap.live_bytes);
+    assert_int_equal(a->bad_frees, 0);
+    for (size_t r = 0; r < NREGS; r++)
+        if (t->regs[r])
+            assert_true(ta_is_live(a, t->regs[r], hdr));
+    for (tblock *b = a->head.next; b != &a->head; b = b->next) {
+        hb_obj *o = (hb_obj *)((char *)(b + 1) + hdr);
+        uint64_t in = 0;
+        for (size_t r = 0; r < NREGS; r++)
+            in += t->regs[r] == o;
+        for (tblock *c = a->head.next; c != &a->head; c = c->next) {
+            hb_obj *p = (hb_obj *)((char *)(c + 1) + hdr);
+            for (uint32_t i = 0; i < p->nrefs; i++)
+                in += p->refs[i] == o;
+        }
+        assert_int_equal(t->gs->refcount(t->gc, o), in);
+        for (uint32_t i = 0; i < o->nrefs; i++)
+            if (o->refs[i])
+                assert_true(ta_is_live(a, o->refs[i], hdr));
+    }
+}
+
+/* ---- tests ---- */
+
+static void test_table(void **state)
+{
+    (void)state;
+    assert_string_equal(gc_rc_cycle.name, "rc-cycle");
+    assert_int_equal(gc_rc_cycle.header_bytes, 24);
+    assert_non_null(gc_rc_cycle.refcount);
+    assert_null(gc_rc_cycle.create(NULL));
+}
+
+static void build_ring(th *t, uint32_t r, int n, uint8_t flags)
+{
+    th_new(t, r, HB_CONTAINER, flags, 1, 16);
+    th_mov(t, r + 1, (int)r);
+    for (int i = 1; i < n; i++) {
+        th_new(t, r + 2, HB_CONTAINER, flags, 1, 16);
+        th_set(t, r + 1, 0, (int)(r + 2));
+        th_mov(t, r + 1, (int)(r + 2));
+    }
+    th_set(t, r + 1, 0, (int)r);
+    th_mov(t, r + 1, -1);
+    th_mov(t, r + 2, -1);
+}
+
+/* A 2-cycle and a 100-ring are freed by collect(), with a leaf only the
+ * ring holds; a cycle still named by a register, and a self-cycle held by
+ * one, are not.  Opening a ring turns it into a chain that counting frees. */
+static void test_cycles_collected(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t);
+    build_ring(&t, 4, 100, 0);
+    t.gs->field_store(t.gc, t.regs[4], 0, NULL);
+    assert_int_equal(th_stats(&t).objects_live, 1);
+    th_mov(&t, 4, -1);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+    assert_int_equal(th_stats(&t).collections, 0);
+
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0); /* the 2-cycle r0 <-> r1 */
+    th_new(&t, 1, HB_CONTAINER, 0, 2, 0);
+    th_set(&t, 0, 0, 1);
+    th_set(&t, 1, 0, 0);
+    build_ring(&t, 4, 100, 0);
+    th_new(&t, 5, HB_CONTAINER, 0, 2, 0); /* a ring member with a leaf */
+    th_new(&t, 6, HB_LEAF, 0, 0, 8);
+    th_set(&t, 5, 0, 4);
+    th_set(&t, 5, 1, 6);
+    th_set(&t, 4, 0, 5); /* head -> r5 -> head: the other 99 are freed now */
+    assert_int_equal(th_stats(&t).objects_live, 2 + 1 + 2);
+    th_mov(&t, 5, -1);
+    th_mov(&t, 6, -1);
+    build_ring(&t, 8, 100, 0);
+    th_new(&t, 7, HB_CONTAINER, 0, 1, 0); /* kept: a live self-cycle */
+    th_set(&t, 7, 0, 7);
+    th_new(&t, 11, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 11, 0, 8); /* r11 -> the 100-ring: reachable for now */
+    th_mov(&t, 8, -1);
+    th_mov(&t, 0, -1);
+    th_mov(&t, 1, -1);
+    th_mov(&t, 4, -1);
+    assert_int_equal(th_stats(&t).objects_live, 2 + 3 + 100 + 1 + 1);
+    t.gs->collect(t.gc);
+    gc_stats s = th_stats(&t);
+    assert_int_equal(s.objects_live, 100 + 1 + 1);
+    assert_int_equal(s.objects_collected, 2 + 3);
+    th_check(&t);
+    assert_int_equal(th_reachable(&t), s.objects_live);
+
+    th_mov(&t, 11, -1); /* counting frees r11's container; the ring is garbage */
+    t.gs->collect(t.gc);
+    s = th_stats(&t);
+    assert_int_equal(s.objects_live, 1);
+    assert_int_equal(s.objects_collected, 105);
+    assert_int_equal(s.collections, 2);
+    assert_int_equal(s.full_collections, 2);
+    assert_int_equal(s.gen_collections[2], 2);
+    th_check(&t);
+    th_close(&t);
+}
+
+/* Random stores with small thresholds (many automatic collections of every
+ * generation) and explicit collections: counts stay exact, nothing named is
+ * freed, and after each full collection exactly the reachable remain. */
+static void test_random_stores(void **state)
+{
+    (void)state;
+    th t;
+    th_open3(&t, &test_alloc, 2, 1, 1, 0);
+    hb_rng rng;
+    hb_rng_seed(&rng, 1234);
+    for (int batch = 0; batch < 60; batch++) {
+        for (int k = 0; k < 200; k++) {
+            uint32_t d = (uint32_t)hb_rng_below(&rng, NREGS);
+            uint32_t s = (uint32_t)hb_rng_below(&rng, NREGS);
+            hb_obj *o = t.regs[s];
+            switch (hb_rng_below(&rng, 7)) {
+            case 0:
+            {
+                uint8_t fl = hb_rng_below(&rng, 4) ? 0 : HB_F_FINALIZER;
+                th_new(&t, d, HB_LEAF, fl, 0, (uint32_t)hb_rng_below(&rng, 40));
+            }
+                break;
+            case 1:
+            {
+                /* one draw per statement: argument order is unspecified */
+                uint8_t kind = hb_rng_below(&rng, 2) ? HB_CONTAINER : HB_ARRAY;
+                uint8_t fl = hb_rng_below(&rng, 4) ? 0 : HB_F_FINALIZER;
+                uint32_t n = (uint32_t)hb_rng_range(&rng, 1, 4);
+                th_new(&t, d, kind, fl, n, 8);
+            }
+                break;
+            case 2:
+            case 3:
+            case 4:
+                if (t.regs[d] && t.regs[d]->nrefs) {
+                    uint32_t i = (uint32_t)hb_rng_below(&rng, t.regs[d]->nrefs);
+                    th_set(&t, d, i, hb_rng_below(&rng, 6) ? (int)s : -1);
+                }
+                break;
+            case 5:
+                if (o && o->nrefs)
+                    t.gs->reg_write(t.gc, &t.regs[d], o->refs[hb_rng_below(&rng, o->nrefs)]);
+                break;
+            default:
+                th_mov(&t, d, hb_rng_below(&rng, 3) ? (int)s : -1);
+                break;
+            }
+        }
+        th_check(&t);
+        if (batch % 5 == 4) {
+            t.gs->collect(t.gc);
+            th_check(&t);
+            assert_int_equal(th_reachable(&t), th_stats(&t).objects_live);
+        }
+    }
+    gc_stats s = th_stats(&t);
+    assert_true(s.gen_collections[0] > 100);
+    assert_true(s.gen_collections[1] > 10);
+    assert_true(s.gen_collections[2] > 12); /* some automatic, beyond the 12 explicit */
+    assert_true(s.objects_collected > 100);
+    assert_int_equal(t.finalized_twice, 0);
+    assert_int_equal(t.finalized_broken, 0);
+    assert_int_equal(t.finalized, s.finalizers_run);
+    assert_int_equal(t.collected, s.collections);
+    assert_int_equal(t.collected_full, s.full_collections);
+    th_close(&t);
+}
+
+/* Cyclic garbage with finalizers: each runs once, on a whole object, before
+ * anything is cleared; a finalizer leaf only the cycle holds runs once in
+ * the cascade; destroy runs none. */
+static void test_cycle_finalizers(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t);
+    build_ring(&t, 0, 10, HB_F_FINALIZER);
+    th_new(&t, 3, HB_CONTAINER, HB_F_FINALIZER, 2, 0);
+    th_new(&t, 4, HB_LEAF, HB_F_FINALIZER, 0, 0);
+    th_set(&t, 3, 0, 0); /* r3 -> ring */
+    th_set(&t, 0, 0, 3); /* ring head -> r3: r3 joins the cycle, the ring's old link goes */
+    th_set(&t, 3, 1, 4);
+    th_mov(&t, 4, -1);
+    gc_stats s = th_stats(&t);
+    /* ring head -> r3 -> head: a 2-cycle with the leaf; the other 9 were freed
+     * (and finalized) by counting when the head's old link was overwritten */
+    assert_int_equal(t.finalized, 9);
+    assert_int_equal(s.objects_live, 3);
+    th_mov(&t, 0, -1);
+    th_mov(&t, 3, -1);
+    assert_int_equal(t.finalized, 9);
+    t.gs->collect(t.gc);
+    s = th_stats(&t);
+    assert_int_equal(t.finalized, 12);
+    assert_int_equal(s.finalizers_run, 12);
+    assert_int_equal(t.finalized_twice, 0);
+    assert_int_equal(t.finalized_broken, 0);
+    assert_int_equal(s.objects_live, 0);
+
+    build_ring(&t, 0, 50, HB_F_FINALIZER);
+    th_mov(&t, 0, -1);
+    t.gs->collect(t.gc);
+    t.gs->collect(t.gc);
+    assert_int_equal(t.finalized, 62);
+    assert_int_equal(t.finalized_twice, 0);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+
+    build_ring(&t, 0, 5, HB_F_FINALIZER); /* left for destroy */
+    th_mov(&t, 0, -1);
+    th_close(&t);
+    assert_int_equal(t.finalized, 62);
+}
+
+/* Keeps n new containers alive on a chain held by register r. */
+static void alloc_kept(th *t, uint32_t r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        th_new(t, 15, HB_CONTAINER, 0, 1, 0);
+        th_set(t, 15, 0, (int)r);
+        th_mov(t, r, 15);
+    }
+    th_mov(t, 15, -1);
+}
+
+/* gen 0 is collected when tracked allocations minus deallocations exceed
+ * threshold[0]: with 10, at the 12th, 23rd, ... allocation, i.e.
+ * floor((N - 1) / 11) collections after N. */
+static void test_gen0_trigger(void **state)
+{
+    (void)state;
+    th t;
+    th_open3(&t, &test_alloc, 10, 1000, 1000, 0);
+    alloc_kept(&t, 0, 11);
+    assert_int_equal(th_stats(&t).gen_collections[0], 0);
+    alloc_kept(&t, 0, 1);
+    assert_int_equal(th_stats(&t).gen_collections[0], 1);
+    alloc_kept(&t, 0, 1000 - 12);
+    gc_stats s = th_stats(&t);
+    assert_int_equal(s.gen_collections[0], (1000 - 1) / 11);
+    assert_int_equal(s.gen_collections[1], 0);
+    assert_int_equal(s.collections, s.gen_collections[0]);
+    assert_int_equal(t.pauses, s.collections);
+    assert_int_equal(t.collected, s.collections);
+    assert_int_equal(t.collected_full, 0);
+    th_check(&t);
+    th_close(&t);
+}
+
+/* Leaves and slotless arrays are not tracked; deallocations of tracked
+ * objects subtract, so a container replaced at once never adds up; arrays
+ * with slots are tracked. */
+static void test_gen0_counts_tracked_only(void **state)
+{
+    (void)state;
+    th t;
+    th_open3(&t, &test_alloc, 10, 1000, 1000, 0);
+    for (int i = 0; i < 1000; i++)
+        th_new(&t, 1, HB_LEAF, 0, 0, 0);
+    for (int i = 0; i < 1000; i++)
+        th_new(&t, 2, HB_ARRAY, 0, 0, 64);
+    for (int i = 0; i < 1000; i++)
+        th_new(&t, 3, i % 2 ? HB_ARRAY : HB_CONTAINER, 0, 2, 0);
+    assert_int_equal(th_stats(&t).collections, 0);
+    for (uint32_t i = 0; i < 10; i++) /* r3 holds one: with 10 more, 11 > 10 */
+        th_new(&t, 4 + i, HB_ARRAY, 0, 1, 0);
+    assert_int_equal(th_stats(&t).collections, 0);
+    th_new(&t, 14, HB_LEAF, 0, 0, 0); /* the check runs at any allocation */
+    assert_int_equal(th_stats(&t).collections, 1);
+    th_check(&t);
+    th_close(&t);
+}
+
+/* Counts tracked allocations until the first gen-0 collection. */
+static int first_trigger(uint32_t t0, int py312)
+{
+    th t;
+    th_open3(&t, &test_alloc, t0, 0, 0, py312);
+    int n = 0;
+    while (th_stats(&t).collections == 0) {
+        alloc_kept(&t, 0, 1);
+        n++;
+    }
+    th_close(&t);
+    return n;
+}
+
+/* Defaults: 2000 as CPython 3.13, 700 with cpython312; explicit wins. */
+static void test_thresholds(void **state)
+{
+    (void)state;
+    assert_int_equal(first_trigger(0, 0), 2002);
+    assert_int_equal(first_trigger(0, 1), 702);
+    assert_int_equal(first_trigger(50, 1), 52);
+    assert_int_equal(first_trigger(50, 0), 52);
+}
+
+/*
+ * Promotion: a cycle that survived a gen-0 collection while named lives in
+ * gen 1; once garbage, later gen-0 collections leave it and the next gen-1
+ * collection frees it.  A cycle that dies young goes at the next gen 0.
+ * Thresholds (10, 2, 1000): triggers go gen0, gen0, gen0, gen1, ...
+ */
+static void test_promotion(void **state)
+{
+    (void)state;
+    th t;
+    th_open3(&t, &test_alloc, 10, 2, 1000, 0);
+    th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
+    th_new(&t, 2, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 1, 0, 2);
+    th_set(&t, 2, 0, 1);
+    while (th_stats(&t).gen_collections[0] < 1)
+        alloc_kept(&t, 0, 1);
+    th_mov(&t, 1, -1);
+    th_mov(&t, 2, -1);
+    while (th_stats(&t).gen_collections[0] < 3)
+        alloc_kept(&t, 0, 1);
+    gc_stats s = th_stats(&t);
+    assert_int_equal(s.gen_collections[1], 0);
+    assert_int_equal(s.objects_collected, 0); /* gen 0 did not see it */
+    while (th_stats(&t).gen_collections[1] < 1)
+        alloc_kept(&t, 0, 1);
+    s = th_stats(&t);
+    assert_int_equal(s.gen_collections[0], 3);
+    assert_int_equal(s.objects_collected, 2);
+
+    /* dies young */
+    th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 1, 0, 1);
+    th_mov(&t, 1, -1);
+    while (th_stats(&t).gen_collections[0] < 4)
+        alloc_kept(&t, 0, 1);
+    assert_int_equal(th_stats(&t).objects_collected, 3);
+    th_check(&t);
+    assert_int_equal(th_reachable(&t), th_stats(&t).objects_live);
+    th_close(&t);
+}
+
+/* Allocation number (after collect()) of the first automatic full
+ * collection, with `lived` long-lived containers and thresholds (10,1,1). */
+static int first_full(int lived)
+{
+    th t;
+    th_open3(&t, &test_alloc, 10, 1, 1, 0);
+    alloc_kept(&t, 0, lived);
+    t.gs->collect(t.gc);
+    uint64_t full0 = th_stats(&t).full_collections;
+    int n = 0;
+    while (th_stats(&t).full_collections == full0) {
+        alloc_kept(&t, 1, 1);
+        n++;
+    }
+    th_close(&t);
+    return n;
+}
+
+/*
+ * The oldest generation waits for long_lived_pending >= long_lived_total/4.
+ * With (10, 1, 1): gen 1 is collected at allocations 34, 67, 100, ...,
+ * each adding 33 survivors to pending, and gen 2 becomes eligible by count
+ * after the 2nd (allocation 67).  With 100 long-lived, 66 >= 25: the full
+ * collection comes at the next trigger, allocation 78.  With 1000, it waits
+ * until pending reaches 250: 8 gen-1 collections (allocation 265), then
+ * allocation 276.  With 264 (a quarter is 66, exactly pending at 67) it
+ * does not wait, as in CPython (it skips only while pending < total / 4).
+ */
+static void test_long_lived_rule(void **state)
+{
+    (void)state;
+    assert_int_equal(first_full(100), 78);
+    assert_int_equal(first_full(1000), 276);
+    assert_int_equal(first_full(264), 78);
+    assert_int_equal(first_full(268), 111); /* a quarter is 67: waits for the 3rd gen 1 */
+}
+
+/* A model of the counters, from the specification, for a stream of kept
+ * allocations, leaf allocations and explicit collections. */
+typedef struct model {
+    uint64_t young, c1, c2, pending, total, n0, n1, n2;
+    uint64_t gen[3];
+    uint32_t t[3];
+} model;
+
+static void model_collect(model *m, int g)
+{
+    if (g == 0)
+        m->c1++;
+    else if (g == 1)
+        m->c2++;
+    if (g >= 1)
+        m->c1 = 0;
+    if (g >= 2)
+        m->c2 = 0;
+    m->young = 0;
+    m->gen[g]++;
+    if (g == 0) {
+        m->n1 += m->n0;
+        m->n0 = 0;
+    } else if (g == 1) {
+        m->pending += m->n0 + m->n1;
+        m->n2 += m->n0 + m->n1;
+        m->n0 = m->n1 = 0;
+    } else {
+        m->n2 += m->n0 + m->n1;
+        m->n0 = m->n1 = 0;
+        m->pending = 0;
+        m->total = m->n2;
+    }
+}
+
+/* Any allocation checks the trigger first; only a tracked one counts. */
+static void model_alloc(model *m, int tracked)
+{
+    if (m->young > m->t[0]) {
+        if (m->c2 > m->t[2] && !(m->pending < m->total / 4))
+            model_collect(m, 2);
+        else if (m->c1 > m->t[1])
+            model_collect(m, 1);
+        else
+            model_collect(m, 0);
+    }
+    if (tracked) {
+        m->young++;
+        m->n0++;
+    }
+}
+
+static void test_trigger_model(void **state)
+{
+    (void)state;
+    static const uint32_t ts[][3] = {{10, 1, 1}, {3, 4, 2}, {25, 10, 10}, {1, 1, 1}};
+    uint64_t auto_full = 0;
+    for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+        th t;
+        th_open3(&t, &test_alloc, ts[k][0], ts[k][1], ts[k][2], 0);
+        model m = {.t = {ts[k][0], ts[k][1], ts[k][2]}};
+        hb_rng rng;
+        hb_rng_seed(&rng, 99 + k);
+        uint64_t explicit_full = 0;
+        for (int i = 0; i < 3000; i++) {
+            uint64_t x = hb_rng_below(&rng, 1000);
+            if (x == 0) {
+                t.gs->collect(t.gc);
+                model_collect(&m, 2);
+                explicit_full++;
+            } else if (x < 100) {
+                model_alloc(&m, 0); /* untracked: may collect, counts nothing */
+                th_new(&t, 5, HB_LEAF, 0, 0, 0);
+            } else {
+                model_alloc(&m, 1);
+                alloc_kept(&t, (uint32_t)(i % 4), 1);
+            }
+            gc_stats s = th_stats(&t);
+            assert_int_equal(s.gen_collections[0], m.gen[0]);
+            assert_int_equal(s.gen_collections[1], m.gen[1]);
+            assert_int_equal(s.gen_collections[2], m.gen[2]);
+        }
+        assert_true(m.gen[1] > 0);
+        auto_full += m.gen[2] - explicit_full;
+        th_close(&t);
+    }
+    assert_true(auto_full > 10);
+}
+
+/* Pauses: a single free is none; a cascade outside a collection is one; a
+ * collection is exactly one, cascades inside it included. */
+static void test_pauses(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.pauses, 0);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    th_new(&t, 1, HB_LEAF, 0, 0, 0);
+    th_set(&t, 0, 0, 1);
+    th_mov(&t, 1, -1);
+    uint64_t before = hb_now_ns();
+    th_mov(&t, 0, -1);
+    uint64_t after = hb_now_ns();
+    assert_int_equal(t.pauses, 1);
+    assert_true(before <= t.last_start && t.last_start <= t.last_end && t.last_end <= after);
+
+    /* a garbage 2-cycle holding a tree: clearing it cascades */
+    th_new(&t, 0, HB_CONTAINER, 0, 2, 0);
+    th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 0, 0, 1);
+    th_set(&t, 1, 0, 0);
+    th_new(&t, 3, HB_CONTAINER, 0, 2, 0);
+    th_new(&t, 4, HB_LEAF, 0, 0, 0);
+    th_set(&t, 3, 0, 4);
+    th_set(&t, 0, 1, 3);
+    th_mov(&t, 3, -1);
+    th_mov(&t, 4, -1);
+    th_mov(&t, 0, -1);
+    th_mov(&t, 1, -1);
+    assert_int_equal(th_stats(&t).objects_live, 4);
+    uint64_t p0 = t.pauses;
+    before = hb_now_ns();
+    t.gs->collect(t.gc);
+    after = hb_now_ns();
+    assert_int_equal(t.pauses, p0 + 1);
+    assert_true(before <= t.last_start && t.last_start <= t.last_end && t.last_end <= after);
+    assert_int_equal(t.collected, 1);
+    assert_int_equal(t.collected_full, 1);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+    th_close(&t);
+}
+
+/* Reachable objects keep their contents across many collections of every
+ * generation while cyclic garbage churns around them. */
+static void test_reachable_intact(void **state)
+{
+    (void)state;
+    th t;
+    th_open3(&t, &test_alloc, 20, 3, 3, 0);
+    th_new(&t, 0, HB_CONTAINER, 0, 8, 32);
+    memset(hb_obj_payload(t.regs[0]), 0x77, 32);
+    for (uint32_t i = 0; i < 8; i++) {
+        hb_obj *c = th_new(&t, 1, i % 2 ? HB_ARRAY : HB_CONTAINER, 0, 1, 64);
+        memset(hb_obj_payload(c), (int)(0x10 + i), 64);
+        th_set(&t, 0, i, 1);
+        th_set(&t, 1, 0, 0); /* each child points back: cycles through the root */
+    }
+    th_mov(&t, 1, -1);
+    hb_rng rng;
+    hb_rng_seed(&rng, 5);
+    for (int k = 0; k < 20000; k++) {
+        uint32_t r = (uint32_t)hb_rng_range(&rng, 1, NREGS - 1);
+        th_new(&t, r, HB_CONTAINER, 0, 2, 16);
+        th_set(&t, r, 0, (int)hb_rng_range(&rng, 1, NREGS - 1));
+        th_set(&t, r, 1, (int)hb_rng_range(&rng, 0, NREGS - 1));
+    }
+    t.gs->collect(t.gc);
+    gc_stats s = th_stats(&t);
+    assert_true(s.gen_collections[2] > 1);
+    assert_true(s.objects_collected > 1000);
+    hb_obj *root = t.regs[0];
+    for (uint32_t i = 0; i < 32; i++)
+        assert_int_equal(hb_obj_payload(root)[i], 0x77);
+    for (uint32_t i = 0; i < 8; i++) {
+        hb_obj *c = root->refs[i];
+        assert_ptr_equal(c->refs[0], root);
+        for (uint32_t j = 0; j < 64; j++)
+            assert_int_equal(hb_obj_payload(c)[j], 0x10 + i);
+    }
+    th_check(&t);
+    assert_int_equal(th_reachable(&t), s.objects_live);
+    th_close(&t);
+}
+
+/* When the heap refuses, new_obj collects fully and retries; when even that
+ * fails it returns NULL and leaves the register alone. */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    th t;
+    th_open3(&t, &test_alloc, 100000, 0, 0, 0);
+    t.heap.limit_bytes = 100 * (24 + 16 + 8); /* 100 one-slot containers */
+    for (int i = 0; i < 1000; i++) {
+        th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+        th_set(&t, 0, 0, 0);
+        th_mov(&t, 0, -1);
+    }
+    gc_stats s = th_stats(&t);
+    assert_true(s.full_collections >= 9);
+    assert_true(s.objects_collected >= 900);
+    th_new(&t, 1, HB_LEAF, 0, 0, 0);
+    hb_obj *keep = t.regs[1];
+    int refused = 0;
+    for (int i = 0; i < 200 && !refused; i++) {
+        hb_obj *o = t.gs->new_obj(t.gc, &t.regs[2], HB_CONTAINER, 0, 1, 0);
+        if (o == NULL) {
+            refused = 1;
+            break;
+        }
+        th_set(&t, 2, 0, 0);
+        th_mov(&t, 0, 2);
+    }
+    assert_true(refused);
+    assert_null(t.gs->new_obj(t.gc, &t.regs[1], HB_CONTAINER, 0, 1, 0));
+    assert_ptr_equal(t.regs[1], keep);
+    th_check(&t);
+    assert_int_equal(th_reachable(&t), th_stats(&t).objects_live);
+    th_close(&t);
+}
+
+/* ---- the 10-million chain ---- */
+
+typedef struct arena {
+    char *base, *top, *end;
+    uint64_t live;
+} arena;
+
+#define ARENA_BYTES ((size_t)1 << 30)
+
+static void *ar_create(const al_config *cfg)
+{
+    (void)cfg;
+    arena *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return NULL;
+    a->base = mmap(NULL, ARENA_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (a->base == MAP_FAILED) {
+        free(a);
+        return NULL;
+    }
+    a->top = a->base;
+    a->end = a->base + ARENA_BYTES;
+    return a;
+}
+
+static void ar_destroy(void *ctx)
+{
+    arena *a = ctx;
+    munmap(a->base, ARENA_BYTES);
+    free(a);
+}
+
+static void *ar_alloc(void *ctx, size_t size)
+{
+    arena *a = ctx;
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(a->end - a->top) < size)
+        return NULL;
+    void *p = a->top;
+    a->top += size;
+    a->live++;
+    return p;
+}
+
+static void ar_free(void *ctx, void *p, size_t size)
+{
+    (void)p;
+    (void)size;
+    ((arena *)ctx)->live--;
+}
+
+static const al_backend arena_alloc = {
+    .name = "test-arena",
+    .description = "bump arena",
+    .create = ar_create,
+    .destroy = ar_destroy,
+    .alloc = ar_alloc,
+    .free = ar_free,
+    .stats = ta_stats,
+};
+
+#define CHAIN 10000000u
+
+static void *release_chain(void *arg)
+{
+    th *t = arg;
+    t->gs->reg_write(t->gc, &t->regs[0], NULL);
+    return NULL;
+}
+
+/* Ten million containers on a chain, built under the default thresholds
+ * (collections of every generation scan it), freed by one release on a
+ * 64 KiB thread stack. */
+static void test_chain_no_stack_growth(void **state)
+{
+    (void)state;
+    th t;
+    th_open3(&t, &arena_alloc, 0, 0, 0, 0);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    for (uint32_t i = 1; i < CHAIN; i++) {
+        th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
+        th_set(&t, 1, 0, 0);
+        th_mov(&t, 0, 1);
+    }
+    th_mov(&t, 1, -1);
+    gc_stats s = th_stats(&t);
+    assert_int_equal(s.objects_live, CHAIN);
+    assert_true(s.gen_collections[2] > 0);
+    uint64_t p0 = t.pauses;
+    pthread_attr_t attr;
+    pthread_t tid;
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
+    assert_int_equal(pthread_create(&tid, &attr, release_chain, &t), 0);
+    assert_int_equal(pthread_join(tid, NULL), 0);
+    pthread_attr_destroy(&attr);
+    s = th_stats(&t);
+    assert_int_equal(s.objects_live, 0);
+    assert_int_equal(((arena *)t.heap.ctx)->live, 0);
+    assert_int_equal(t.pauses, p0 + 1);
+    th_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_cycles_collected),
+        cmocka_unit_test(test_random_stores),
+        cmocka_unit_test(test_cycle_finalizers),
+        cmocka_unit_test(test_gen0_trigger),
+        cmocka_unit_test(test_gen0_counts_tracked_only),
+        cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_promotion),
+        cmocka_unit_test(test_long_lived_rule),
+        cmocka_unit_test(test_trigger_model),
+        cmocka_unit_test(test_pauses),
+        cmocka_unit_test(test_reachable_intact),
+        cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_chain_no_stack_growth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,250 @@
+/*
+ * workloads/server.c -- `server`: a long-running service in steady state, a
+ * live cache beside per-request garbage, whose value sizes drift over time.
+ *
+ * The cache is one container of CACHE_ENTRIES slots held in register 0; an
+ * entry is a container of two references, a key leaf (16-48 bytes) and a
+ * value leaf whose payload is drawn from the current phase's size range.
+ * Keys come from a key space four times the cache: 90% of lookups from a hot
+ * range of 3/4 of the cache's size, 10% from anywhere.  A key has one slot
+ * (a hash of the key), so a miss evicts whatever the slot held -- random
+ * eviction, as a direct-mapped cache -- and 1% of requests also invalidate a
+ * random slot.
+ *
+ * A request builds a small graph of 10-200 objects (log-uniform): a root
+ * container, child containers of up to 8 string-like leaves (16-256 bytes,
+ * written in full), does 1-4 cache lookups (a hit reads and TOUCHes the
+ * value and, 10% of the time, replaces it; a miss builds and inserts an
+ * entry), stores the last value looked up in the root's slot 0, reads a few
+ * of its leaves back, and drops the whole graph.
+ *
+ * The run is SV_PHASES phases, each opening with PHASE n (n the phase
+ * index).  The value-size range cycles through small, large, tiny and medium
+ * (phase_sizes below), so the cache's mix of sizes keeps shifting and
+ * fragmentation over time shows.
+ *
+ * Parameters: scale multiplies the requests per phase (SV_REQUESTS_PER_SCALE
+ * in all at scale 1.0); the phase count and the cache size are fixed.  The
+ * cache holds at most CACHE_ENTRIES * (16 KiB + small) bytes, typically
+ * 30-150 MiB.
+ */
+#include "workloads/common.h"
+
+/* Calibration: requests at scale 1.0, over all phases (about 200 ops each). */
+#define SV_REQUESTS_PER_SCALE 100000.0
+
+#define SV_PHASES 12u
+#define CACHE_BITS 15u
+#define CACHE_ENTRIES (1u << CACHE_BITS)
+#define KEY_SPACE (4u * CACHE_ENTRIES)
+#define HOT_KEYS (3u * CACHE_ENTRIES / 4)
+#define NO_KEY UINT32_MAX
+#define LEAF_MIN_PAYLOAD 16u
+#define REQ_MIN 10u
+#define REQ_MAX 200u
+#define FANOUT 8u
+#define REQ_MAX_CHILDREN ((REQ_MAX - 1 + FANOUT) / (FANOUT + 1))
+
+enum {
+    R_CACHE = 0,
+    R_ENTRY,
+    R_KEY,
+    R_VALUE,
+    R_REQ,
+    R_NODE,
+    R_LEAF,
+    SV_REGS
+};
+
+/* Value payload bytes per phase, log-uniform in [lo, hi]; phase n uses
+ * entry n % 4. */
+static const struct {
+    uint32_t lo, hi;
+} phase_sizes[] = {{64, 1024}, {1024, 16384}, {64, 256}, {256, 4096}};
+
+typedef struct sv_state {
+    wl_gen g;
+    uint32_t phase;
+    uint32_t *slot_key;    /* the key each cache slot holds, or NO_KEY */
+    uint32_t *slot_value;  /* that entry's value payload bytes */
+    uint32_t children[REQ_MAX_CHILDREN]; /* leaves under each request child */
+} sv_state;
+
+static uint32_t sv_registers(const wl_params *p)
+{
+    (void)p;
+    return SV_REGS;
+}
+
+static uint32_t sv_value_bytes(sv_state *st)
+{
+    uint32_t k = st->phase % (uint32_t)(sizeof phase_sizes / sizeof phase_sizes[0]);
+    return wl_logu(&st->g, phase_sizes[k].lo, phase_sizes[k].hi);
+}
+
+/* Fibonacci hashing: neighbouring keys land in unrelated slots. */
+static uint32_t sv_slot(uint32_t key)
+{
+    return (uint32_t)(key * 2654435761u) >> (32 - CACHE_BITS);
+}
+
+static uint32_t sv_pick_key(sv_state *st)
+{
+    if (wl_chance(&st->g, 0.9))
+        return wl_range(&st->g, 0, HOT_KEYS - 1);
+    return wl_range(&st->g, 0, KEY_SPACE - 1);
+}
+
+/* A new value leaf of this phase's size into R_VALUE; returns its size. */
+static uint32_t sv_new_value(sv_state *st)
+{
+    uint32_t bytes = sv_value_bytes(st);
+    wl_gen_new(&st->g, R_VALUE, HB_LEAF, 0, 0, bytes);
+    wl_gen_touch(&st->g, R_VALUE, bytes);
+    return bytes;
+}
+
+/* A hit: read the value, maybe replace it.  Leaves the value in R_VALUE. */
+static void sv_hit(sv_state *st, uint32_t slot)
+{
+    wl_gen *g = &st->g;
+    wl_gen_get(g, R_ENTRY, R_CACHE, slot, wl_shape_of(HB_CONTAINER, 2, 0));
+    wl_gen_get(g, R_VALUE, R_ENTRY, 1, wl_shape_of(HB_LEAF, 0, st->slot_value[slot]));
+    wl_gen_touch(g, R_VALUE, 64);
+    if (wl_chance(g, 0.10)) {
+        st->slot_value[slot] = sv_new_value(st);
+        wl_gen_set(g, R_ENTRY, 1, R_VALUE);
+    }
+    wl_gen_drop(g, R_ENTRY);
+}
+
+/* A miss: build the entry and insert it, evicting the slot's old entry.
+ * Leaves the value in R_VALUE. */
+static void sv_miss(sv_state *st, uint32_t slot, uint32_t key)
+{
+    wl_gen *g = &st->g;
+    wl_gen_new(g, R_ENTRY, HB_CONTAINER, 0, 2, 0);
+    uint32_t kbytes = wl_range(g, 16, 48);
+    wl_gen_new(g, R_KEY, HB_LEAF, 0, 0, kbytes);
+    wl_gen_touch(g, R_KEY, kbytes);
+    wl_gen_set(g, R_ENTRY, 0, R_KEY);
+    wl_gen_drop(g, R_KEY);
+    st->slot_value[slot] = sv_new_value(st);
+    wl_gen_set(g, R_ENTRY, 1, R_VALUE);
+    wl_gen_set(g, R_CACHE, slot, R_ENTRY);
+    wl_gen_drop(g, R_ENTRY);
+    st->slot_key[slot] = key;
+}
+
+static void sv_lookup(sv_state *st)
+{
+    uint32_t key = sv_pick_key(st);
+    uint32_t slot = sv_slot(key);
+    if (st->slot_key[slot] == key)
+        sv_hit(st, slot);
+    else
+        sv_miss(st, slot, key);
+}
+
+/* The request's graph: R_REQ with slot 0 free for a cached value and one
+ * slot per child container of up to FANOUT leaves; n objects in all. */
+static uint32_t sv_build_request(sv_state *st, uint32_t n)
+{
+    wl_gen *g = &st->g;
+    uint32_t nchildren = (n - 1 + FANOUT) / (FANOUT + 1);
+    uint32_t leaves = n - 1 - nchildren;
+    wl_gen_new(g, R_REQ, HB_CONTAINER, 0, nchildren + 1, 32);
+    wl_gen_touch(g, R_REQ, 32);
+    for (uint32_t i = 0; i < nchildren; i++) {
+        uint32_t c = leaves < FANOUT ? leaves : FANOUT;
+        leaves -= c;
+        st->children[i] = c;
+        wl_gen_new(g, R_NODE, HB_CONTAINER, 0, c, 16);
+        for (uint32_t j = 0; j < c; j++) {
+            uint32_t bytes = wl_logu(g, LEAF_MIN_PAYLOAD, 256);
+            wl_gen_new(g, R_LEAF, HB_LEAF, 0, 0, bytes);
+            wl_gen_touch(g, R_LEAF, bytes);
+            wl_gen_set(g, R_NODE, j, R_LEAF);
+        }
+        wl_gen_set(g, R_REQ, i + 1, R_NODE);
+    }
+    return nchildren;
+}
+
+/* Reads a few leaves back through the graph, as a handler formatting a
+ * response would. */
+static void sv_read_request(sv_state *st, uint32_t nchildren)
+{
+    wl_gen *g = &st->g;
+    uint32_t reads = wl_range(g, 1, 3);
+    for (uint32_t r = 0; r < reads; r++) {
+        uint32_t i = wl_range(g, 0, nchildren - 1);
+        uint32_t c = st->children[i];
+        wl_gen_get(g, R_NODE, R_REQ, i + 1, wl_shape_of(HB_CONTAINER, c, 16));
+        wl_gen_touch(g, R_NODE, 16);
+        if (c > 0) {
+            wl_gen_get(g, R_LEAF, R_NODE, wl_range(g, 0, c - 1),
+                       wl_shape_of(HB_LEAF, 0, LEAF_MIN_PAYLOAD));
+            wl_gen_touch(g, R_LEAF, LEAF_MIN_PAYLOAD);
+        }
+    }
+}
+
+static void sv_request(sv_state *st)
+{
+    wl_gen *g = &st->g;
+    uint32_t nchildren = sv_build_request(st, wl_logu(g, REQ_MIN, REQ_MAX));
+    uint32_t lookups = wl_range(g, 1, 4);
+    for (uint32_t i = 0; i < lookups; i++)
+        sv_lookup(st);
+    wl_gen_set(g, R_REQ, 0, R_VALUE); /* the response carries the value */
+    sv_read_request(st, nchildren);
+    if (wl_chance(g, 0.01)) {
+        uint32_t slot = wl_range(g, 0, CACHE_ENTRIES - 1);
+        if (st->slot_key[slot] != NO_KEY) {
+            wl_gen_set(g, R_CACHE, slot, HB_NIL);
+            st->slot_key[slot] = NO_KEY;
+        }
+    }
+    for (uint32_t r = R_VALUE; r <= R_LEAF; r++) {
+        if (g->reg[r].live)
+            wl_gen_drop(g, r);
+    }
+}
+
+static int sv_generate(const wl_params *p, hb_sink *out)
+{
+    sv_state st;
+    if (wl_gen_open(&st.g, "server", p, out, SV_REGS) != 0)
+        return -1;
+    st.slot_key = malloc(CACHE_ENTRIES * sizeof *st.slot_key);
+    st.slot_value = calloc(CACHE_ENTRIES, sizeof *st.slot_value);
+    if (st.slot_key == NULL || st.slot_value == NULL) {
+        fprintf(stderr, "workload server: out of memory for the cache model\n");
+        free(st.slot_key);
+        free(st.slot_value);
+        wl_gen_close(&st.g);
+        return -1;
+    }
+    for (uint32_t i = 0; i < CACHE_ENTRIES; i++)
+        st.slot_key[i] = NO_KEY;
+    uint64_t per_phase = wl_scaled(p->scale, SV_REQUESTS_PER_SCALE / SV_PHASES);
+    wl_gen_new(&st.g, R_CACHE, HB_CONTAINER, 0, CACHE_ENTRIES, 0);
+    for (st.phase = 0; st.phase < SV_PHASES && !wl_gen_stopped(&st.g); st.phase++) {
+        wl_gen_phase(&st.g, st.phase);
+        for (uint64_t i = 0; i < per_phase && !wl_gen_stopped(&st.g); i++)
+            sv_request(&st);
+    }
+    free(st.slot_key);
+    free(st.slot_value);
+    wl_gen_close(&st.g);
+    return 0;
+}
+
+const wl_workload wl_server = {
+    .name = "server",
+    .description = "a 32 K-entry cache with random eviction beside request-scoped graphs; "
+                   "value sizes shift over 12 phases",
+    .registers = sv_registers,
+    .generate = sv_generate,
+};
