@@ -146,6 +146,7 @@ int hb_cmd_run(int argc, char **argv)
     cfg.wp.seed = 1;
     cfg.reps = 1;
     cfg.progress = 1;
+    cfg.isolate = 1;
     run_out out = {.format = HB_FMT_TABLE};
     uint64_t u;
     int c;

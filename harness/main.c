@@ -2,11 +2,13 @@
  * harness/main.c -- the `heapbench` command: dispatch to the subcommands.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "allocators/peers.h"
 #include "build_info.h"
 #include "harness/cli.h"
+#include "harness/run.h"
 
 static const struct {
     const char *name;
@@ -34,6 +36,9 @@ int main(int argc, char **argv)
     /* jemalloc needs more static TLS than glibc leaves for dlopen: restart
      * once with the tunable that provides it (see allocators/peers.h). */
     al_peer_reexec_for_tls(argv);
+    if (argc == 4 && strcmp(argv[1], "__rep") == 0) /* an isolated repetition (run.c) */
+        return hb_rep_child_main(atoi(argv[2]), atoi(argv[3]));
+    hb_rep_exe = "/proc/self/exe";
     if (argc < 2) {
         usage(stderr);
         return HB_EXIT_USAGE;

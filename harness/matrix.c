@@ -19,9 +19,10 @@
  * meta.json's settings must match the command's, or the folder is refused:
  * rows of two different sweeps never mix.
  *
- * Each cell runs in a child process (fork), so no cell inherits the C
- * library heap of the ones before it, and a crash costs one cell, recorded
- * as a row with status "crash".
+ * Each repetition runs in a child process of its own (hb_run's isolate), so
+ * no cell inherits the C library heap of the ones before it (the malloc
+ * backend's footprint, mallinfo2, and the peak RSS are process-wide), and a
+ * crash costs one row, with status "crash".
  *
  * hb_run writes one series file per cell (a rep column, 1-based); it is
  * split here into series/<alloc>_<coll>_<work>_rep<k>.csv, each written to
@@ -37,7 +38,6 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -636,6 +636,7 @@ static int run_cell(const char *dir, const mx_opts *o, mx_cell *x)
         .wp = {.scale = o->scale, .seed = o->seed},
         .reps = (uint32_t)o->reps, .warmup = (uint32_t)o->warmup,
         .heap_limit_bytes = o->heap_limit, .series_path = o->series ? series : NULL,
+        .isolate = 1,
     };
     int rc = b.rows && b.status ? hb_run(&cfg, collect_row, &b) : -1;
     if (rc == 2 || rc == 3)
@@ -657,59 +658,6 @@ static int run_cell(const char *dir, const mx_opts *o, mx_cell *x)
     }
     free(b.rows);
     free(b.status);
-    return rc;
-}
-
-/* A cell that died of a signal (a crash in a backend): one row says so. */
-static int crash_row(const char *dir, const mx_opts *o, const mx_cell *x, int sig)
-{
-    hb_row r;
-    char rows_path[MX_PATH];
-    memset(&r, 0, sizeof r);
-    r.allocator = x->a->name;
-    r.collector = x->c->name;
-    r.workload = x->w->name;
-    r.scale = o->scale;
-    r.seed = o->seed;
-    r.rep = 1;
-    r.status = "crash";
-    fprintf(stderr, "heapbench matrix: %s/%s/%s died of signal %d (%s); recorded as 'crash'\n",
-            x->a->name, x->c->name, x->w->name, sig, strsignal(sig));
-    if (mkpath(rows_path, sizeof rows_path, "%s/rows.csv", dir) ||
-        hb_rows_append_csv(rows_path, &r, 1) != 0)
-        return -1;
-    return 1;
-}
-
-/* Runs the cell in a child process, so that every cell starts from a fresh
- * C library heap: the malloc backend's footprint (mallinfo2) and the peak
- * RSS are process-wide, and what earlier cells left in glibc's arenas would
- * otherwise be counted against later ones.  A crash is contained too. */
-static int run_cell_isolated(const char *dir, const mx_opts *o, mx_cell *x)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "heapbench matrix: fork failed (%s); running the cell in-process\n",
-                strerror(errno));
-        return run_cell(dir, o, x);
-    }
-    if (pid == 0) {
-        int rc = run_cell(dir, o, x);
-        fflush(NULL);
-        _exit(rc < 0 ? 4 : rc);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    int rc = -1;
-    if (WIFEXITED(st))
-        rc = WEXITSTATUS(st) == 4 ? -1 : WEXITSTATUS(st);
-    else if (WIFSIGNALED(st))
-        rc = WTERMSIG(st) == SIGINT ? 130 : crash_row(dir, o, x, WTERMSIG(st));
-    x->done = rc == 0 || rc == 1;
-    x->failed = rc == 1;
     return rc;
 }
 
@@ -846,7 +794,7 @@ static int run_cells(mx_plan *p)
             continue;
         if (pr.tty)
             show_progress(&pr, x, "running");
-        int rc = run_cell_isolated(p->dir, &p->o, x);
+        int rc = run_cell(p->dir, &p->o, x);
         if (rc == 130 || rc < 0)
             return rc < 0 ? HB_EXIT_FAIL : HB_EXIT_INTERRUPTED;
         pr.done++;

@@ -18,6 +18,7 @@
 #include "harness/run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/clock.h"
@@ -35,6 +37,9 @@
 
 #define HB_CHUNK_OPS 4096
 #define HB_MAX_PAUSES (64u << 20) /* reserved, touched only as used */
+/* The heap is sampled for fragmentation every this many chunks (64 Ki ops),
+ * between chunks (untimed), besides every collection's end and PHASE. */
+#define HB_FRAG_SAMPLE_CHUNKS 16
 
 volatile int hb_interrupted;
 
@@ -126,6 +131,7 @@ typedef struct rep {
 
     uint64_t sample_live_peak, sample_fp_at_live_peak, sample_fp_peak;
     uint64_t next_sample_ops, sample_every;
+    uint64_t chunks;
     FILE *series;
     uint64_t progress_next_ns;
     int progress;
@@ -141,6 +147,8 @@ static uint64_t timeline_at(const rep *r, uint64_t abs_ns)
     return r->timeline_ns + in_chunk;
 }
 
+/* Samples the heap for fragmentation; with a series file, writes a row
+ * when `event` is not NULL. */
 static void sample(rep *r, const char *event)
 {
     al_stats st;
@@ -152,7 +160,7 @@ static void sample(rep *r, const char *event)
     }
     if (fp > r->sample_fp_peak)
         r->sample_fp_peak = fp;
-    if (r->series) {
+    if (r->series && event) {
         uint64_t now = hb_now_ns();
         fprintf(r->series, "%u,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%u,%s\n",
                 r->rep_index, (double)timeline_at(r, now) / 1e9, r->vm.ops, live, fp,
@@ -248,6 +256,8 @@ static int flush_chunk(hb_sink *s)
     if (r->vm.ops >= r->next_sample_ops) {
         sample(r, "ops");
         r->next_sample_ops = r->vm.ops + r->sample_every;
+    } else if (++r->chunks % HB_FRAG_SAMPLE_CHUNKS == 0) {
+        sample(r, NULL);
     }
     if (r->oracle)
         run_oracle(r, 0);
@@ -351,7 +361,11 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
         fp_peak = r->sample_fp_peak;
     row->peak_footprint_bytes = fp_peak;
     row->frag_at_peak_live = hb_frag(r->sample_fp_at_live_peak, r->sample_live_peak);
-    row->frag_peaks = hb_frag(fp_peak, st.peak_live_bytes);
+    /* Both peaks from the same kind of measurement: exact where the backend
+     * counts its footprint at every change, otherwise both from the samples
+     * (a sampled footprint over an exact live peak would understate it). */
+    row->frag_peaks = st.b.footprint_exact ? hb_frag(fp_peak, st.peak_live_bytes)
+                                           : hb_frag(fp_peak, r->sample_live_peak);
     row->peak_rss_bytes = peak_rss;
     row->minor_faults = faults;
     row->header_bytes = cfg->coll->header_bytes;
@@ -431,6 +445,217 @@ static int run_one(const hb_run_config *cfg, uint32_t rep_index, FILE *series, h
     return 0;
 }
 
+/* A row with its names and status, and nothing measured (NaN, 0). */
+static void blank_row(const hb_run_config *cfg, uint32_t rep_index, const char *status, hb_row *row)
+{
+#define HB_BLANK_STR(name) row->name = "";
+#define HB_BLANK_U64(name) row->name = 0;
+#define HB_BLANK_F64(name) row->name = NAN;
+#define HB_BLANK_(type, name) HB_BLANK_##type(name)
+    HB_ROW_FIELDS(HB_BLANK_)
+#undef HB_BLANK_
+    row->allocator = cfg->alloc->name;
+    row->collector = cfg->coll->name;
+    row->workload = cfg->work ? cfg->work->name : "trace";
+    row->scale = cfg->wp.scale;
+    row->seed = cfg->wp.seed;
+    row->rep = rep_index;
+    row->header_bytes = cfg->coll->header_bytes;
+    row->status = status;
+}
+
+/*
+ * Isolation.  With cfg->isolate, each repetition runs in a child process.
+ * Where the binary offers the hidden `__rep` entry (hb_rep_exe set, as the
+ * heapbench command does), the child is a fresh image of the program
+ * (fork + exec): nothing the parent did -- libraries it loaded to list them,
+ * memory a peer allocator took with sbrk, glibc arenas -- is inherited, so
+ * the malloc backend's process-wide footprint and the peak RSS are the
+ * repetition's own.  Elsewhere (tests) the child is a plain fork.  The
+ * request and the row travel through pipes; names are resolved again on
+ * each side, so no pointer crosses an exec.
+ */
+const char *hb_rep_exe;
+
+typedef struct rep_request {
+    char alloc[64], coll[64], work[64];
+    al_config acfg;
+    gc_config gcfg;
+    wl_params wp;
+    uint64_t heap_limit_bytes, series_every_ops;
+    int oracle, progress, quiet;
+    int series_fd; /* -1: none */
+    uint32_t rep_index;
+} rep_request;
+
+typedef struct child_msg {
+    int rc;
+    hb_row row; /* strings are not valid in the parent: see fix_strings */
+    char status[32];
+    char err[256];
+} child_msg;
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static size_t read_all(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* Runs the repetition and sends the result; the child's whole job. */
+static int child_run(const hb_run_config *cfg, uint32_t rep_index, FILE *series, int out_fd)
+{
+    child_msg m;
+    memset(&m, 0, sizeof m);
+    m.rc = run_one(cfg, rep_index, series, &m.row, m.err, sizeof m.err);
+    if (m.rc == 0)
+        snprintf(m.status, sizeof m.status, "%s", m.row.status);
+    if (series)
+        fflush(series);
+    return write_all(out_fd, &m, sizeof m) ? 3 : 0;
+}
+
+int hb_rep_child_main(int in_fd, int out_fd)
+{
+    rep_request q;
+    hb_run_config cfg;
+    if (read_all(in_fd, &q, sizeof q) != sizeof q)
+        return 3;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.alloc = al_find(q.alloc);
+    cfg.coll = gc_find(q.coll);
+    cfg.work = wl_find(q.work);
+    if (!cfg.alloc || !cfg.coll || !cfg.work)
+        return 3;
+    cfg.acfg = q.acfg;
+    cfg.gcfg = q.gcfg;
+    cfg.wp = q.wp;
+    cfg.heap_limit_bytes = q.heap_limit_bytes;
+    cfg.series_every_ops = q.series_every_ops;
+    cfg.oracle = q.oracle;
+    cfg.progress = q.progress;
+    cfg.quiet = q.quiet;
+    hb_install_sigint();
+    FILE *series = q.series_fd >= 0 ? fdopen(q.series_fd, "a") : NULL;
+    static char iobuf[1 << 16];
+    if (series)
+        setvbuf(series, iobuf, _IOFBF, sizeof iobuf);
+    return child_run(&cfg, q.rep_index, series, out_fd);
+}
+
+/* Starts the child: exec of hb_rep_exe when set, else a plain fork. */
+static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *series, int out_fd)
+{
+    int req[2];
+    if (hb_rep_exe && pipe(req) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid != 0) {
+        if (hb_rep_exe) {
+            close(req[0]);
+            rep_request q;
+            memset(&q, 0, sizeof q);
+            snprintf(q.alloc, sizeof q.alloc, "%s", cfg->alloc->name);
+            snprintf(q.coll, sizeof q.coll, "%s", cfg->coll->name);
+            snprintf(q.work, sizeof q.work, "%s", cfg->work->name);
+            q.acfg = cfg->acfg;
+            q.gcfg = cfg->gcfg;
+            q.wp = cfg->wp;
+            q.heap_limit_bytes = cfg->heap_limit_bytes;
+            q.series_every_ops = cfg->series_every_ops;
+            q.oracle = cfg->oracle;
+            q.progress = cfg->progress;
+            q.quiet = cfg->quiet;
+            q.series_fd = series ? fileno(series) : -1;
+            q.rep_index = rep_index;
+            if (pid > 0)
+                write_all(req[1], &q, sizeof q);
+            close(req[1]);
+        }
+        return pid;
+    }
+    if (hb_rep_exe) {
+        char in[16], out[16];
+        close(req[1]);
+        snprintf(in, sizeof in, "%d", req[0]);
+        snprintf(out, sizeof out, "%d", out_fd);
+        execl(hb_rep_exe, "heapbench", "__rep", in, out, (char *)NULL);
+        _exit(127);
+    }
+    _exit(child_run(cfg, rep_index, series, out_fd));
+}
+
+/* One repetition in a child process; a child that dies leaves a row saying how. */
+static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *series, hb_row *row,
+                        char *status, char *err, size_t errcap)
+{
+    int fds[2];
+    fflush(stdout);
+    fflush(stderr);
+    if (series)
+        fflush(series);
+    if (pipe(fds) != 0) {
+        snprintf(err, errcap, "pipe: %s", strerror(errno));
+        return 2;
+    }
+    pid_t pid = spawn_child(cfg, rep_index, series, fds[1]);
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        snprintf(err, errcap, "fork: %s", strerror(errno));
+        return 2;
+    }
+    child_msg m;
+    size_t got = read_all(fds[0], &m, sizeof m);
+    close(fds[0]);
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+        ;
+    if (got == sizeof m && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+        snprintf(err, errcap, "%s", m.err);
+        if (m.rc != 0)
+            return m.rc;
+        *row = m.row;
+        snprintf(status, 32, "%s", m.status);
+        row->status = status;
+        row->allocator = cfg->alloc->name;
+        row->collector = cfg->coll->name;
+        row->workload = cfg->work ? cfg->work->name : "trace";
+        return 0;
+    }
+    blank_row(cfg, rep_index, "crash", row);
+    if (WIFSIGNALED(wstatus))
+        snprintf(err, errcap, "the repetition's process died of signal %d (%s)", WTERMSIG(wstatus),
+                 strsignal(WTERMSIG(wstatus)));
+    else
+        snprintf(err, errcap, "the repetition's process exited with status %d",
+                 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+    return hb_interrupted ? 130 : 0;
+}
+
 static FILE *open_series(const char *path, char *tmp, size_t cap)
 {
     snprintf(tmp, cap, "%s.tmp", path);
@@ -464,8 +689,11 @@ int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg)
         hb_row row;
         char err[256] = "";
         int measured = i >= cfg->warmup;
-        int rc = run_one(cfg, measured ? i - cfg->warmup + 1 : 0, measured ? series : NULL, &row,
-                         err, sizeof err);
+        char status[32];
+        uint32_t idx = measured ? i - cfg->warmup + 1 : 0;
+        FILE *out = measured ? series : NULL;
+        int rc = cfg->isolate ? run_isolated(cfg, idx, out, &row, status, err, sizeof err)
+                              : run_one(cfg, idx, out, &row, err, sizeof err);
         if (rc != 0) {
             if (rc == 2)
                 fprintf(stderr, "heapbench: %s\n", err);

@@ -34,6 +34,11 @@ typedef struct hb_run_config {
     int oracle;   /* check every collection against reachability (slow) */
     int progress; /* a progress bar on stderr (only if it is a terminal) */
     int quiet;    /* no message on stderr for a repetition that failed */
+    /* Run each repetition in a child process of its own (fork): the C
+     * library's heap, libraries' process-wide state, peak RSS and faults
+     * start fresh every time, and a crash costs one row (status "crash"),
+     * not the run.  The CLI turns it on; tests and the fuzzer leave it off. */
+    int isolate;
 } hb_run_config;
 
 /* Called once per measured repetition with its row (valid during the call). */
@@ -46,6 +51,14 @@ typedef int (*hb_row_fn)(void *arg, const hb_row *row);
  * passed to on_row stand).  A nonzero return from on_row stops the run (3).
  */
 int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg);
+
+/* The program to exec for an isolated repetition ("/proc/self/exe" when
+ * the binary dispatches `heapbench __rep IN OUT` to hb_rep_child_main);
+ * NULL: isolated repetitions are plain forks. */
+extern const char *hb_rep_exe;
+/* The child's side: reads the request from in_fd, runs, writes to out_fd;
+ * returns the child's exit status. */
+int hb_rep_child_main(int in_fd, int out_fd);
 
 /* Set by the SIGINT handler that hb_run installs; polled between chunks. */
 extern volatile int hb_interrupted;
