@@ -19,7 +19,7 @@
 #include "workloads/common.h"
 
 /* Calibration: batches at scale 1.0 (about 14,000 ops each). */
-#define CY_BATCHES_PER_SCALE 1400.0
+#define CY_BATCHES_PER_SCALE 11200.0
 
 #define BATCH_OBJECTS 4096u
 #define MAX_ROOTS 64u

@@ -28,9 +28,9 @@
 #include "workloads/common.h"
 
 /* Calibration: the three budgets at scale 1.0. */
-#define LA_PAYLOAD_BYTES_PER_SCALE (2.0 * 1024 * 1024 * 1024)
-#define LA_REF_SLOTS_PER_SCALE 4000000.0
-#define LA_APPENDS_PER_SCALE 500000.0
+#define LA_PAYLOAD_BYTES_PER_SCALE (3.0 * 1024 * 1024 * 1024)
+#define LA_REF_SLOTS_PER_SCALE 6000000.0
+#define LA_APPENDS_PER_SCALE 750000.0
 
 #define PAY_MIN (4u << 10)
 #define PAY_MAX (64u << 20)

@@ -31,7 +31,7 @@
 #include "workloads/common.h"
 
 /* Calibration: requests at scale 1.0, over all phases (about 200 ops each). */
-#define SV_REQUESTS_PER_SCALE 100000.0
+#define SV_REQUESTS_PER_SCALE 350000.0
 
 #define SV_PHASES 12u
 #define CACHE_BITS 15u

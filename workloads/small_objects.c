@@ -24,7 +24,7 @@
 #include "workloads/common.h"
 
 /* Calibration: statements at scale 1.0 (about 4.6 ops each). */
-#define SO_STATEMENTS_PER_SCALE 4000000.0
+#define SO_STATEMENTS_PER_SCALE 20000000.0
 
 #define TABLE_SLOTS 10000u
 #define RING_REGS 64u
