@@ -7,8 +7,9 @@
  *     alloc(size) / free(p, size)
  *        |  size <= 512: a block of the size class (size - 1) / 16
  *     pool: one pool_bytes region (16 KiB) serving one class; a 48-byte
- *        |  header, then blocks; pool-aligned, so free() finds the header
- *        |  by masking the block's address
+ *        |  header at a small "colour" offset, then blocks; pool-aligned, so
+ *        |  free() finds the header by masking the block's address and
+ *        |  adding the colour (see below)
  *     arena: one arena_bytes region (1 MiB) cut into pools; mapped with mmap
  *        |  (never the C library) and unmapped when all its pools are empty
  *     the operating system
@@ -53,9 +54,20 @@
  * unmapped unless it is the only entirely empty one, which is kept back so
  * a heap hovering at an arena boundary does not map and unmap on each op.
  *
+ * Header colouring.  Headers at pool-aligned addresses all fall in the
+ * same cache sets (16 KiB apart: one set of a 64-set L1, 8 sets of a
+ * 2048-set L2), so with ~100 pools in use the header loads of free() and
+ * alloc() miss for want of ways, not of capacity.  Each pool's header
+ * therefore sits al_pool_colour_bytes(pool) bytes in: 0, 64, ..., 448 by
+ * bits of the pool's address (fewer colours for pools under 16 KiB), and
+ * its blocks follow it.  The bytes before the header are the breakdown's
+ * alignment line.  Measured on the churn benchmark (10,000 live, sizes
+ * 16..512, 16 KiB pools): about 18% less time per op than headers at
+ * offset 0, for 224 bytes per used pool on average (1.4%).
+ *
  * Arenas are mapped over-long and trimmed to a pool-aligned start, so no
- * space is lost to alignment (the breakdown's alignment line is 0; the cost
- * is two extra munmap calls per arena, which is rare).  The context and one
+ * space is lost before an arena's first pool (the cost is two extra munmap
+ * calls per arena, which is rare).  The context and one
  * small descriptor per arena come from malloc, as CPython's arena table
  * does; they are a few hundred bytes per MiB of arena and not in the
  * footprint, which is arena bytes plus large blocks exactly.
@@ -81,7 +93,7 @@ typedef struct pool_block {
 
 typedef struct pool_arena pool_arena;
 
-/* At the start of every pool that is or was in use; 48 bytes. */
+/* At its colour offset in every pool that is or was in use; 48 bytes. */
 typedef struct pool_hdr {
     pool_block *freeblock;       /* free list head; NULL <=> the pool is full */
     struct pool_hdr *next, *prev; /* used list of the class; next also links
@@ -127,6 +139,8 @@ typedef struct pool_ctx {
     pool_hdr *used[AL_POOL_NCLASSES]; /* first: the hot path reads it */
     pool_hdr *used_tail[AL_POOL_NCLASSES];
     uintptr_t pool_mask;
+    unsigned pool_shift;     /* log2(pool_bytes) */
+    uintptr_t colour_mask;   /* colours - 1 (al_pool_colour_bytes) */
     uint64_t block_bytes, peak_block_bytes;
     uint64_t footprint, peak_footprint;
     uint64_t large_bytes, large_count;
@@ -144,9 +158,32 @@ static inline size_t class_bytes(uint32_t idx)
     return (size_t)(idx + 1) << CLASS_SHIFT;
 }
 
-static inline uint32_t pool_capacity(const pool_ctx *c, uint32_t idx)
+/* Bytes before the header of the pool at base; al_pool_colour_bytes with
+ * the division done by shift (al_pool_check compares the two). */
+static inline uintptr_t colour_of(const pool_ctx *c, uintptr_t base)
 {
-    return (uint32_t)((c->pool_bytes - AL_POOL_HEADER_BYTES) / class_bytes(idx));
+    return ((base >> c->pool_shift) & c->colour_mask) * AL_POOL_COLOUR_STEP;
+}
+
+static inline pool_hdr *header_at(const pool_ctx *c, uintptr_t base)
+{
+    return (pool_hdr *)(base + colour_of(c, base));
+}
+
+static inline uintptr_t base_of(const pool_ctx *c, const pool_hdr *p)
+{
+    return (uintptr_t)p & c->pool_mask;
+}
+
+/* Bytes of the pool after its colour and header: room for blocks. */
+static inline size_t pool_room(const pool_ctx *c, const pool_hdr *p)
+{
+    return c->pool_bytes - colour_of(c, base_of(c, p)) - AL_POOL_HEADER_BYTES;
+}
+
+static inline uint32_t pool_capacity(const pool_ctx *c, const pool_hdr *p)
+{
+    return (uint32_t)(pool_room(c, p) / class_bytes(p->szidx));
 }
 
 static inline void blocks_grew(pool_ctx *c, uint64_t n)
@@ -332,7 +369,7 @@ static pool_hdr *pool_take(pool_ctx *c)
     if (p != NULL) {
         a->freepools = p->next;
     } else {
-        p = (pool_hdr *)a->fresh;
+        p = header_at(c, a->fresh);
         a->fresh += c->pool_bytes;
         p->arena = a;
     }
@@ -388,7 +425,7 @@ static pool_hdr *pool_start(pool_ctx *c, uint32_t idx)
 static void pool_refill(pool_ctx *c, pool_hdr *p)
 {
     size_t size = class_bytes(p->szidx);
-    if (p->bump + size <= (uintptr_t)p + c->pool_bytes) {
+    if (p->bump + size <= base_of(c, p) + c->pool_bytes) {
         pool_block *b = (pool_block *)p->bump;
         b->next = NULL;
         p->freeblock = b;
@@ -482,7 +519,7 @@ static void pool_free(void *vctx, void *ptr, size_t size)
         large_free(c, ptr);
         return;
     }
-    pool_hdr *p = (pool_hdr *)((uintptr_t)ptr & c->pool_mask);
+    pool_hdr *p = header_at(c, (uintptr_t)ptr & c->pool_mask);
     assert(p->szidx == (size - 1) >> CLASS_SHIFT && p->ref > 0);
     pool_block *b = ptr, *head = p->freeblock;
     b->next = head;
@@ -537,6 +574,8 @@ static void *pool_create(const al_config *cfg)
     c->pool_bytes = pool;
     c->page_bytes = page_bytes;
     c->pool_mask = ~(uintptr_t)(pool - 1);
+    c->pool_shift = (unsigned)__builtin_ctzll((unsigned long long)pool);
+    c->colour_mask = al_pool_colours(pool) - 1;
     c->npools = (uint32_t)(arena / pool);
     c->last_with = calloc((size_t)c->npools + 1, sizeof *c->last_with);
     if (c->last_with == NULL) {
@@ -591,7 +630,7 @@ static const char *pool_version(void)
 
 static void breakdown_pool(const pool_ctx *c, const pool_hdr *p, al_pool_breakdown *out)
 {
-    uint64_t size = class_bytes(p->szidx), cap = pool_capacity(c, p->szidx);
+    uint64_t size = class_bytes(p->szidx), cap = pool_capacity(c, p);
     al_pool_class_counts *k = &out->cls[p->szidx];
     k->pools++;
     k->full_pools += p->ref == cap;
@@ -601,13 +640,14 @@ static void breakdown_pool(const pool_ctx *c, const pool_hdr *p, al_pool_breakdo
     out->allocated_bytes += p->ref * size;
     out->available_bytes += (cap - p->ref) * size;
     out->pool_header_bytes_total += AL_POOL_HEADER_BYTES;
-    out->quantization_bytes += (c->pool_bytes - AL_POOL_HEADER_BYTES) % size;
+    out->quantization_bytes += pool_room(c, p) % size;
+    out->alignment_bytes += colour_of(c, base_of(c, p));
 }
 
 static void breakdown_arena(const pool_ctx *c, const pool_arena *a, al_pool_breakdown *out)
 {
     for (uintptr_t x = a->base; x < a->fresh; x += c->pool_bytes) {
-        const pool_hdr *p = (const pool_hdr *)x;
+        const pool_hdr *p = header_at(c, x);
         if (p->ref == 0)
             out->pools_empty++;
         else
@@ -634,8 +674,8 @@ void al_pool_get_breakdown(void *ctx, al_pool_breakdown *out)
     for (const pool_arena *a = c->all; a != NULL; a = a->all_next)
         breakdown_arena(c, a, out);
     out->unused_pool_bytes = (out->pools_empty + out->pools_fresh) * c->pool_bytes;
-    /* Arenas start pool-aligned and hold a whole number of pools. */
-    out->alignment_bytes = 0;
+    /* alignment_bytes: only colours (summed per used pool above); arenas
+     * start pool-aligned and hold a whole number of pools. */
 }
 
 static void dump_classes(const al_pool_breakdown *bd, FILE *out)
@@ -681,7 +721,7 @@ static void pool_dump(void *ctx, FILE *out)
     dump_line(out, line, bd.unused_pool_bytes);
     dump_line(out, "# bytes lost to pool headers", bd.pool_header_bytes_total);
     dump_line(out, "# bytes lost to quantization", bd.quantization_bytes);
-    dump_line(out, "# bytes lost to arena alignment", bd.alignment_bytes);
+    dump_line(out, "# bytes lost to header colouring", bd.alignment_bytes);
     dump_line(out, "Total", bd.allocated_bytes + bd.available_bytes + bd.unused_pool_bytes +
                                  bd.pool_header_bytes_total + bd.quantization_bytes +
                                  bd.alignment_bytes);
@@ -701,9 +741,12 @@ static const char *check_pool(const pool_ctx *c, const pool_arena *a, const pool
         return "pool header names the wrong arena";
     if (p->szidx >= AL_POOL_NCLASSES)
         return "pool size class out of range";
-    uint32_t cap = pool_capacity(c, p->szidx);
+    uintptr_t base = base_of(c, p);
+    if ((uintptr_t)p != base + al_pool_colour_bytes(base, c->pool_bytes))
+        return "pool header not at its colour offset";
+    uint32_t cap = pool_capacity(c, p);
     size_t size = class_bytes(p->szidx);
-    uintptr_t first = (uintptr_t)p + AL_POOL_HEADER_BYTES, end = (uintptr_t)p + c->pool_bytes;
+    uintptr_t first = (uintptr_t)p + AL_POOL_HEADER_BYTES, end = base + c->pool_bytes;
     if (p->ref > cap)
         return "pool ref exceeds its capacity";
     if (p->bump < first + size || p->bump > end || (p->bump - first) % size != 0)
@@ -733,15 +776,15 @@ static const char *check_arena(const pool_ctx *c, const pool_arena *a, uint64_t 
         return "arena fresh mark out of range";
     uint64_t listed = 0;
     for (const pool_hdr *p = a->freepools; p != NULL; p = p->next) {
-        uintptr_t x = (uintptr_t)p;
-        if (x < a->base || x >= a->fresh || (x & ~c->pool_mask) || p->ref != 0)
+        uintptr_t x = (uintptr_t)p & c->pool_mask;
+        if (x < a->base || x >= a->fresh || p != header_at(c, x) || p->ref != 0)
             return "bad pool on an arena's free-pool list";
         if (++listed > c->npools)
             return "arena free-pool list too long (a cycle?)";
     }
     uint64_t empty = 0;
     for (uintptr_t x = a->base; x < a->fresh; x += c->pool_bytes) {
-        const pool_hdr *p = (const pool_hdr *)x;
+        const pool_hdr *p = header_at(c, x);
         if (p->ref == 0) {
             empty++;
             continue;

@@ -21,7 +21,35 @@
 
 #define AL_POOL_NCLASSES 32
 #define AL_POOL_MAX_SMALL 512 /* larger requests go to malloc */
-#define AL_POOL_HEADER_BYTES 48 /* at the start of every pool in use */
+#define AL_POOL_HEADER_BYTES 48 /* in every pool in use, after its colour */
+#define AL_POOL_COLOUR_STEP 64  /* one cache line */
+#define AL_POOL_MAX_COLOURS 8
+
+/*
+ * Header colouring: the header of the pool at address `pool` (pool-aligned)
+ * sits al_pool_colour_bytes(pool, pool_bytes) bytes into it, and its blocks
+ * follow the header, so headers of different pools fall in different cache
+ * sets.  Colours: one per 2 KiB of pool, at most 8 (4 KiB pools: 2, 8 KiB:
+ * 4, 16 KiB and up: 8), chosen by the pool's address bits.
+ */
+static inline size_t al_pool_colours(size_t pool_bytes)
+{
+    size_t n = pool_bytes / 2048;
+    return n < 1 ? 1 : n > AL_POOL_MAX_COLOURS ? AL_POOL_MAX_COLOURS : n;
+}
+
+static inline size_t al_pool_colour_bytes(uintptr_t pool, size_t pool_bytes)
+{
+    return (size_t)((pool / pool_bytes) & (al_pool_colours(pool_bytes) - 1)) *
+           AL_POOL_COLOUR_STEP;
+}
+
+/* Blocks of block_bytes that fit the pool at address `pool`. */
+static inline uint64_t al_pool_capacity(uintptr_t pool, size_t pool_bytes, size_t block_bytes)
+{
+    return (pool_bytes - al_pool_colour_bytes(pool, pool_bytes) - AL_POOL_HEADER_BYTES) /
+           block_bytes;
+}
 
 extern const al_backend al_pool;
 
@@ -60,8 +88,10 @@ typedef struct al_pool_breakdown {
     uint64_t unused_pool_bytes;  /* (pools_empty + pools_fresh) * pool_bytes */
     uint64_t pool_header_bytes_total; /* pools_used * pool_header_bytes */
     uint64_t quantization_bytes; /* per used pool, the tail too small for a block */
-    uint64_t alignment_bytes;    /* lost before an arena's first pool (always 0
-                                    here: arenas are mapped pool-aligned) */
+    uint64_t alignment_bytes;    /* per used pool, its colour: the bytes before
+                                    its header (nothing is lost before an
+                                    arena's first pool: arenas are mapped
+                                    pool-aligned) */
 
     uint64_t large_count; /* live requests passed to malloc */
     uint64_t large_bytes; /* their malloc_usable_size, summed */

@@ -179,6 +179,9 @@ static int bench_line(FILE *f, const pl_bench *b, const char **allocs, size_t *n
     if (bytes)
         fprintf(f, "%ld", bytes);
     fprintf(f, ",%.6g\n", bench_ns(b));
+    /* The figure's series are the allocators of the allocator families. */
+    if (strcmp(fam, "alloc_pair") != 0 && strcmp(fam, "alloc_churn") != 0)
+        return 0;
     size_t i = 0;
     while (i < *na && strcmp(allocs[i], al))
         i++;

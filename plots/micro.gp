@@ -16,6 +16,10 @@ n = words(micro_allocs)
 
 do for [ext in exts] {
     eval term(ext)
+    # The churn plot below narrows these; every pass starts from auto.
+    set xrange [*:*]
+    set yrange [*:*]
+    set xtics autofreq scale 0.6 norotate
     set output out("micro_pair", ext)
     set logscale x 2
     set logscale y
@@ -33,7 +37,7 @@ do for [ext in exts] {
     set output out("micro_churn", ext)
     set xrange [0.4 : n + 0.6]
     set yrange [0 : *]
-    set xtics scale 0
+    set xtics scale 0 rotate by 30 right
     set for [a=1:n] xtics add (word(micro_allocs, a) a)
     set boxwidth 0.6 absolute
     set ylabel "ns per op (churn, 10,000 live)"

@@ -80,9 +80,28 @@ static uint64_t round16(size_t size)
     return (size + 15) / 16 * 16;
 }
 
+/* The colour of the pool at `pool`, worked out by hand from the rule in
+ * pool.h: 64 bytes per step, one colour per 2 KiB of pool, at most 8. */
+static size_t colour_by_hand(uintptr_t pool, size_t pool_bytes)
+{
+    size_t colours = pool_bytes >= 16 * KiB ? 8 : pool_bytes / (2 * KiB);
+    return (size_t)(pool / pool_bytes % colours) * 64;
+}
+
+/* Blocks that fit the pool at `pool`: room after colour and header. */
+static uint64_t capacity_at(uintptr_t pool, size_t pool_bytes, size_t block)
+{
+    return (pool_bytes - colour_by_hand(pool, pool_bytes) - AL_POOL_HEADER_BYTES) / block;
+}
+
+/* The capacity of every pool of this size for this block, whatever its
+ * colour; the tests that use it assume one value, so it checks that. */
 static uint64_t capacity(size_t pool_bytes, size_t block)
 {
-    return (pool_bytes - AL_POOL_HEADER_BYTES) / block;
+    uint64_t cap = capacity_at(0, pool_bytes, block);
+    for (uintptr_t k = 1; k < 8; k++)
+        assert_int_equal(capacity_at(k * pool_bytes, pool_bytes, block), cap);
+    return cap;
 }
 
 static uintptr_t pool_of(const void *p, size_t pool_bytes)
@@ -221,12 +240,15 @@ static void test_lazy_carving(void **state)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     al_heap h = open_heap(MiB, 64 * KiB);
     char *first = al_alloc(&h, 16);
-    assert_int_equal(pool_of(first, 64 * KiB) + AL_POOL_HEADER_BYTES, (uintptr_t)first);
+    uintptr_t base = pool_of(first, 64 * KiB);
+    assert_int_equal(base + colour_by_hand(base, 64 * KiB) + AL_POOL_HEADER_BYTES,
+                     (uintptr_t)first);
     for (int i = 1; i < 8; i++)
         assert_ptr_equal(al_alloc(&h, 16), first + 16 * i);
     al_pool_breakdown bd = breakdown(&h);
     assert_int_equal(bd.cls[0].blocks_used, 8);
-    assert_int_equal(bd.cls[0].blocks_free, capacity(64 * KiB, 16) - 8);
+    assert_int_equal(bd.cls[0].blocks_free, capacity_at(base, 64 * KiB, 16) - 8);
+    assert_int_equal(bd.alignment_bytes, colour_by_hand(base, 64 * KiB));
     assert_int_equal(bd.pools_fresh, bd.pools_per_arena - 1);
     void *pool = (void *)pool_of(first, 64 * KiB);
     if (page == 4 * KiB) {
@@ -234,6 +256,57 @@ static void test_lazy_carving(void **state)
         assert_int_equal(resident_pages(pool, 64 * KiB), 1);
         assert_int_equal(resident_pages((char *)pool + 64 * KiB, 64 * KiB), 0);
     }
+    close_heap(&h);
+}
+
+/* Headers sit at their colour offset, consecutive pools take every colour,
+ * and the colours are the breakdown's alignment line. */
+static void test_header_colouring(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {4 * KiB, 8 * KiB, 16 * KiB, 64 * KiB, MiB};
+    const size_t colours[] = {2, 4, 8, 8, 8};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(al_pool_colours(sizes[i]), colours[i]);
+        for (uintptr_t k = 0; k < 20; k++)
+            assert_int_equal(al_pool_colour_bytes(k * sizes[i] + 7 * MiB, sizes[i]),
+                             colour_by_hand(k * sizes[i] + 7 * MiB, sizes[i]));
+    }
+    al_heap h = open_heap(0, 0); /* 16 KiB pools: 31 blocks of 512 whatever the colour */
+    enum { POOLS = 16, PER = 31 };
+    assert_int_equal(capacity(16 * KiB, 512), PER);
+    void *p[POOLS * PER];
+    unsigned seen = 0;
+    uint64_t colour_sum = 0, quant = 0;
+    for (size_t i = 0; i < POOLS * PER; i++) {
+        p[i] = al_alloc(&h, 512);
+        uintptr_t base = pool_of(p[i], 16 * KiB);
+        size_t c = colour_by_hand(base, 16 * KiB);
+        if (i % PER == 0) { /* a fresh pool: its first block follows the header */
+            assert_int_equal((uintptr_t)p[i], base + c + AL_POOL_HEADER_BYTES);
+            seen |= 1u << (c / 64);
+            colour_sum += c;
+            quant += (16 * KiB - c - AL_POOL_HEADER_BYTES) % 512;
+        } else {
+            assert_int_equal(pool_of(p[i - 1], 16 * KiB), base);
+        }
+    }
+    assert_int_equal(seen, 0xff);
+    al_pool_breakdown bd = breakdown(&h);
+    assert_int_equal(bd.pools_used, POOLS);
+    assert_int_equal(bd.alignment_bytes, colour_sum);
+    assert_int_equal(bd.quantization_bytes, quant);
+    assert_identity(&bd);
+    check(&h);
+    for (size_t i = 0; i < POOLS * PER; i += 2)
+        al_free(&h, p[i], 512);
+    check(&h);
+    for (size_t i = 1; i < POOLS * PER; i += 2)
+        al_free(&h, p[i], 512);
+    check(&h);
+    bd = breakdown(&h);
+    assert_int_equal(bd.alignment_bytes, 0);
+    assert_identity(&bd);
     close_heap(&h);
 }
 
@@ -557,7 +630,8 @@ static void test_settable_sizes(void **state)
         p[i] = al_alloc(&h, 401);
         assert_non_null(p[i]);
     }
-    /* 401 bytes round to 416; 9 such blocks fit a 4 KiB pool after its header */
+    /* 401 bytes round to 416; 9 such blocks fit a 4 KiB pool after its
+     * header, with either of the two colours (0 or 64 bytes) */
     bd = breakdown(&h);
     assert_int_equal(capacity(4 * KiB, 416), 9);
     assert_int_equal(bd.cls[25].pools, (300 + 8) / 9);
@@ -696,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_lifo_reuse),
         cmocka_unit_test(test_full_pool_queues_at_tail),
         cmocka_unit_test(test_lazy_carving),
+        cmocka_unit_test(test_header_colouring),
         cmocka_unit_test(test_empty_pool_returns_to_arena),
         cmocka_unit_test(test_arenas_unmapped_one_kept),
         cmocka_unit_test(test_fullest_arena_first),

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds release, runs the default suite
+# (every available allocator x collector x workload, 5 repetitions each, every
+# repetition in a fresh process), the allocator and collector microbenchmarks,
+# then writes the report and every figure into the results folder.
+#
+# Usage: scripts/main.sh [OUT]       (default OUT: results/<date>-<commit>/)
+# Environment: HB_SCALE (default 0.2), HB_REPS (default 5), HB_MICRO_TIME (default 0.2 s).
+# Rerunning the same command resumes: completed cells are kept, the rest run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
+hb=build/release/heapbench
+micro=build/release/heapbench-micro
+
+scale=${HB_SCALE:-0.2}
+reps=${HB_REPS:-5}
+commit=$(git rev-parse --short=8 HEAD 2>/dev/null || echo nogit)
+out=${1:-results/$(date -u +%F)-$commit}
+
+set +e
+"$hb" matrix --scale "$scale" --reps "$reps" --warmup 0 --series --out "$out"
+status=$?
+set -e
+# 1: some cell did not end ok (its rows say why); the report shows it.
+[[ $status -eq 0 || $status -eq 1 ]] || exit "$status"
+
+if [[ ! -s "$out/micro.json" ]]; then
+  "$micro" --benchmark_filter='^(alloc_pair|alloc_churn|raw_churn|collect_live|collect_garbage|store|replay|direct)/' \
+           --benchmark_min_time="${HB_MICRO_TIME:-0.2}" \
+           --benchmark_out="$out/micro.json.tmp" --benchmark_out_format=json >/dev/null
+  mv "$out/micro.json.tmp" "$out/micro.json"
+fi
+
+"$hb" report "$out" | tee "$out/report.txt"
+"$hb" plot "$out"
+echo "heapbench: the default suite is in $out (report.txt, rows.csv, figures/)"
