@@ -12,14 +12,19 @@
 #include "harness/cli.h"
 #include "harness/results.h"
 #include "harness/run.h"
+#include "harness/trace.h"
 
 static const char run_usage[] =
     "usage: heapbench run -a ALLOC -c COLL -w WORK [options]\n"
+    "       heapbench run -a ALLOC [-c COLL] --trace FILE [options]\n"
     "\n"
     "Replays one workload on one allocator x collector and prints one row per\n"
     "repetition (schema: results/README.md). Each repetition starts from a fresh\n"
     "heap; generating the op stream is never timed.\n"
     "\n"
+    "      --trace FILE       replay a trace file instead of -w: an op stream\n"
+    "                         (heapbench trace gen) with -c, or an allocator trace\n"
+    "                         (heapbench record) without -c (collector 'none')\n"
     "  -a, --allocator NAME   allocator backend (heapbench list); default pool\n"
     "  -c, --collector NAME   collector strategy; default rc-cycle\n"
     "  -w, --workload NAME    workload generator; default small-objects\n"
@@ -49,7 +54,8 @@ static const char run_usage[] =
 
 enum {
     O_SCALE = 256, O_SEED, O_REPS, O_WARMUP, O_FORMAT, O_OUT, O_SERIES, O_EVERY, O_LIMIT,
-    O_ORACLE, O_THRESH, O_PY312, O_GROWTH, O_INCR, O_ARENA, O_POOL, O_CHUNK, O_NOPROG, O_HELP
+    O_ORACLE, O_THRESH, O_PY312, O_GROWTH, O_INCR, O_ARENA, O_POOL, O_CHUNK, O_NOPROG, O_HELP,
+    O_TRACE
 };
 
 static const struct option run_opts[] = {
@@ -64,6 +70,7 @@ static const struct option run_opts[] = {
     {"incremental", no_argument, 0, O_INCR},  {"arena-bytes", required_argument, 0, O_ARENA},
     {"pool-bytes", required_argument, 0, O_POOL}, {"chunk-bytes", required_argument, 0, O_CHUNK},
     {"no-progress", no_argument, 0, O_NOPROG}, {"help", no_argument, 0, O_HELP},
+    {"trace", required_argument, 0, O_TRACE},
     {0, 0, 0, 0},
 };
 
@@ -74,6 +81,7 @@ typedef struct run_out {
     size_t n, cap;
     int header_done;
     int write_failed;
+    size_t done; /* rows passed on, in any format */
 } run_out;
 
 static char *dup_str(const char *s)
@@ -88,6 +96,7 @@ static char *dup_str(const char *s)
 static int on_row(void *arg, const hb_row *row)
 {
     run_out *o = arg;
+    o->done++;
     if (o->out_path && hb_rows_append_csv(o->out_path, row, 1) != 0) {
         fprintf(stderr, "heapbench run: cannot append to %s: %s\n", o->out_path,
                 errno == EINVAL ? "its header is not this schema's" : strerror(errno));
@@ -134,6 +143,27 @@ static int parse_thresholds(const char *s, uint32_t t[3])
     return 0;
 }
 
+/* With --trace: the file's header says whether a collector is needed
+ * (op stream) or refused (allocator trace).  The whole file is checked by
+ * hb_run before anything runs. */
+static int trace_kind(const char *path, int w_given, int c_given, int *need_coll)
+{
+    hb_trace_file t;
+    char err[600];
+    if (w_given)
+        return hb_usage_error("run", "both -w and --trace given, expected one of them");
+    if (hb_trace_open(&t, path, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "heapbench run: %s\n", err);
+        return HB_EXIT_USAGE;
+    }
+    hb_trace_close(&t);
+    *need_coll = t.h.kind == HB_TRACE_OPS;
+    if (!*need_coll && c_given)
+        return hb_usage_error("run", "trace %s is an allocator trace: it replays without a "
+                                     "collector (frees are explicit), expected no -c", path);
+    return 0;
+}
+
 #define BAD(what, expected) \
     return hb_usage_error("run", "bad value '%s' for --%s, expected %s", optarg, what, expected)
 
@@ -149,15 +179,16 @@ int hb_cmd_run(int argc, char **argv)
     cfg.isolate = 1;
     run_out out = {.format = HB_FMT_TABLE};
     uint64_t u;
-    int c;
+    int c, c_given = 0, w_given = 0;
 
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":a:c:w:h", run_opts, NULL)) != -1) {
         switch (c) {
         case 'a': aname = optarg; break;
-        case 'c': cname = optarg; break;
-        case 'w': wname = optarg; break;
+        case 'c': cname = optarg; c_given = 1; break;
+        case 'w': wname = optarg; w_given = 1; break;
+        case O_TRACE: cfg.trace_path = optarg; break;
         case O_SCALE:
             if (hb_parse_double(optarg, &cfg.wp.scale) != 0 || cfg.wp.scale <= 0 || cfg.wp.scale > 1e4)
                 BAD("scale", "a number > 0 and <= 10000");
@@ -222,11 +253,14 @@ int hb_cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return hb_usage_error("run", "unexpected argument '%s' (see heapbench run --help)", argv[optind]);
-    int rc;
-    if ((rc = hb_resolve_alloc("run", aname, &cfg.alloc)) || (rc = hb_resolve_coll("run", cname, &cfg.coll)) ||
-        (rc = hb_resolve_work("run", wname, &cfg.work)))
+    int rc, need_coll = 1;
+    if (cfg.trace_path && (rc = trace_kind(cfg.trace_path, w_given, c_given, &need_coll)) != 0)
         return rc;
-    if (!hb_pairing_ok(cfg.alloc, cfg.coll))
+    if ((rc = hb_resolve_alloc("run", aname, &cfg.alloc)) ||
+        (need_coll && (rc = hb_resolve_coll("run", cname, &cfg.coll))) ||
+        (!cfg.trace_path && (rc = hb_resolve_work("run", wname, &cfg.work))))
+        return rc;
+    if (cfg.coll && !hb_pairing_ok(cfg.alloc, cfg.coll))
         return hb_usage_error("run", "collector '%s' runs only with allocator '%s', not '%s'",
                               cfg.coll->name, cfg.coll->requires_allocator, cfg.alloc->name);
 
@@ -238,7 +272,8 @@ int hb_cmd_run(int argc, char **argv)
         free((char *)out.rows[i].status);
     free(out.rows);
     if (rc == 130)
-        fprintf(stderr, "heapbench run: interrupted; %zu repetition(s) completed%s%s\n", out.n,
+        fprintf(stderr, "heapbench run: interrupted; %zu repetition(s) completed%s%s, the one in "
+                "progress dropped\n", out.done,
                 out.out_path ? " and appended to " : "", out.out_path ? out.out_path : "");
     if (rc == 3)
         rc = out.write_failed ? HB_EXIT_USAGE : HB_EXIT_FAIL;

@@ -21,6 +21,8 @@ static const struct {
     {"merge", hb_cmd_merge, "join the results folders of matrix shards"},
     {"report", hb_cmd_report, "medians, confidence intervals and ratios of a results folder"},
     {"plot", hb_cmd_plot, "the gnuplot figures of a results folder"},
+    {"trace", hb_cmd_trace, "trace gen: a workload to a trace file; trace dump: one as text"},
+    {"record", hb_cmd_record, "a program's malloc/free calls into an allocator trace"},
 };
 
 static void usage(FILE *out)

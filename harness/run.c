@@ -14,6 +14,13 @@
  * buffer, pause log) is mapped directly, never taken from the C library's
  * malloc, so the `malloc` backend's footprint (read process-wide) counts
  * the workload alone.
+ *
+ * Traces.  A trace file (harness/trace.h) is checked whole -- header,
+ * checksum, every op -- once, before any repetition; each repetition then
+ * reads it in chunks with pread (so the file never counts in the peak RSS)
+ * into the same op buffer a generator would fill.  An op-stream trace
+ * replays like a workload; an allocator trace replays against the heap
+ * alone (hb_alloc_replay), with collector "none".
  */
 #include "harness/run.h"
 
@@ -34,6 +41,7 @@
 #include "harness/metrics.h"
 #include "harness/oracle.h"
 #include "harness/replay.h"
+#include "harness/trace.h"
 
 #define HB_CHUNK_OPS 4096
 #define HB_MAX_PAUSES (64u << 20) /* reserved, touched only as used */
@@ -42,6 +50,26 @@
 #define HB_FRAG_SAMPLE_CHUNKS 16
 
 volatile int hb_interrupted;
+
+/* The trace being replayed (hb_run and the isolated child set it): its
+ * header and its name in rows, "trace:SOURCE". */
+static hb_trace_header run_trace;
+static char run_trace_name[8 + HB_TRACE_SOURCE_BYTES];
+
+static const char *work_name(const hb_run_config *cfg)
+{
+    return cfg->work ? cfg->work->name : run_trace_name;
+}
+
+static const char *coll_name(const hb_run_config *cfg)
+{
+    return cfg->coll ? cfg->coll->name : "none";
+}
+
+static int is_alloc_trace(const hb_run_config *cfg)
+{
+    return cfg->work == NULL && run_trace.kind == HB_TRACE_ALLOC;
+}
 
 static void on_sigint(int sig)
 {
@@ -117,9 +145,13 @@ typedef struct rep {
     hb_oracle *oracle;
     gc_env env;
     hb_vm vm;
+    int alloc_trace; /* replaying an allocator trace: avm, not vm */
+    hb_avm avm;
+    hb_trace_file trace; /* fd -1 when replaying a workload */
     hb_obj **regs;
     uint32_t nregs;
     hb_op *buf;
+    size_t blocks_bytes; /* the allocator trace's register file, mapped */
     hb_hist hist;
     hb_pauselog plog;
 
@@ -139,6 +171,11 @@ typedef struct rep {
     const char *status;
     char err[256];
 } rep;
+
+static uint64_t rep_ops(const rep *r)
+{
+    return r->alloc_trace ? r->avm.ops : r->vm.ops;
+}
 
 static uint64_t timeline_at(const rep *r, uint64_t abs_ns)
 {
@@ -163,7 +200,7 @@ static void sample(rep *r, const char *event)
     if (r->series && event) {
         uint64_t now = hb_now_ns();
         fprintf(r->series, "%u,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%u,%s\n",
-                r->rep_index, (double)timeline_at(r, now) / 1e9, r->vm.ops, live, fp,
+                r->rep_index, (double)timeline_at(r, now) / 1e9, rep_ops(r), live, fp,
                 proc_status_bytes("VmRSS:"), (double)r->gc_ns / 1e9, r->vm.phase, event);
     }
 }
@@ -225,8 +262,23 @@ static void show_progress(rep *r)
         return;
     r->progress_next_ns = now + 200000000u;
     fprintf(stderr, "\r%s/%s/%s rep %u: %.1f M ops, %.2f s replayed ",
-            r->cfg->alloc->name, r->cfg->coll->name, r->cfg->work ? r->cfg->work->name : "trace",
-            r->rep_index, (double)r->vm.ops / 1e6, (double)r->timeline_ns / 1e9);
+            r->cfg->alloc->name, coll_name(r->cfg), work_name(r->cfg),
+            r->rep_index, (double)rep_ops(r) / 1e6, (double)r->timeline_ns / 1e9);
+}
+
+/* The untimed work after a chunk: samples, the oracle, progress. */
+static void after_chunk(rep *r)
+{
+    if (rep_ops(r) >= r->next_sample_ops) {
+        sample(r, "ops");
+        r->next_sample_ops = rep_ops(r) + r->sample_every;
+    } else if (++r->chunks % HB_FRAG_SAMPLE_CHUNKS == 0) {
+        sample(r, NULL);
+    }
+    if (r->oracle)
+        run_oracle(r, 0);
+    if (r->progress)
+        show_progress(r);
 }
 
 static int flush_chunk(hb_sink *s)
@@ -253,17 +305,65 @@ static int flush_chunk(hb_sink *s)
             r->status = "oom";
         return 1;
     }
-    if (r->vm.ops >= r->next_sample_ops) {
-        sample(r, "ops");
-        r->next_sample_ops = r->vm.ops + r->sample_every;
-    } else if (++r->chunks % HB_FRAG_SAMPLE_CHUNKS == 0) {
-        sample(r, NULL);
-    }
-    if (r->oracle)
-        run_oracle(r, 0);
-    if (r->progress)
-        show_progress(r);
+    after_chunk(r);
     return r->status != NULL;
+}
+
+/* An allocator trace's chunk: checked (untimed), replayed (timed). */
+static int flush_alloc_chunk(hb_sink *s)
+{
+    rep *r = s->ctx;
+    if (hb_interrupted)
+        return 1;
+    if (hb_trace_check_ops(&run_trace, s->buf, s->len, s->emitted - s->len, r->err,
+                           sizeof r->err) != s->len) {
+        r->status = "error";
+        return 1;
+    }
+    r->excluded_ns = 0;
+    r->chunk_start = hb_now_ns();
+    hb_alloc_replay(&r->avm, s->buf, s->len);
+    uint64_t spent = hb_now_ns() - r->chunk_start;
+    r->timeline_ns += spent;
+    if (r->avm.status == HB_VM_OOM) {
+        if (r->status == NULL)
+            r->status = "oom";
+        return 1;
+    }
+    after_chunk(r);
+    return r->status != NULL;
+}
+
+/* Feeds the trace file to the sink, chunk by chunk (reading is untimed:
+ * the flush times only the replay). */
+static int feed_trace(rep *r, hb_sink *sink)
+{
+    for (uint64_t i = 0; i < r->trace.h.ops && !hb_sink_stopped(sink); i += sink->cap) {
+        long n = hb_trace_read(&r->trace, i, sink->buf, sink->cap);
+        if (n <= 0)
+            return -1;
+        sink->len = (size_t)n;
+        sink->emitted += (uint64_t)n;
+        hb_sink_flush(sink);
+    }
+    return 0;
+}
+
+static int rep_open_alloc_trace(rep *r)
+{
+    r->blocks_bytes = (size_t)r->nregs * (sizeof(void *) + sizeof(uint32_t));
+    char *m = map_zeroed(r->blocks_bytes);
+    r->buf = map_zeroed(HB_CHUNK_OPS * sizeof(hb_op));
+    if (m == NULL || r->buf == NULL) {
+        snprintf(r->err, sizeof r->err, "could not map the register file or op buffer");
+        if (m)
+            munmap(m, r->blocks_bytes);
+        return -1;
+    }
+    r->avm = (hb_avm){.heap = &r->heap, .blocks = (void **)m,
+                      .sizes = (uint32_t *)(m + (size_t)r->nregs * sizeof(void *)),
+                      .nregs = r->nregs};
+    return 0;
 }
 
 static int rep_open(rep *r)
@@ -274,6 +374,8 @@ static int rep_open(rep *r)
         return -1;
     }
     r->heap.limit_bytes = cfg->heap_limit_bytes;
+    if (r->alloc_trace)
+        return rep_open_alloc_trace(r);
     al_heap *h = &r->heap;
     if (cfg->oracle) {
         r->oracle = hb_oracle_new(&r->heap, cfg->coll->header_bytes);
@@ -313,8 +415,14 @@ static void rep_close(rep *r)
     r->vm.gc = NULL;
     hb_oracle_free(r->oracle);
     r->oracle = NULL;
+    if (r->avm.blocks) {
+        hb_avm_release(&r->avm);
+        munmap(r->avm.blocks, r->blocks_bytes);
+        r->avm.blocks = NULL;
+    }
     if (r->heap.b)
         al_heap_close(&r->heap);
+    hb_trace_close(&r->trace);
     if (r->regs)
         munmap(r->regs, (size_t)r->nregs * sizeof(hb_obj *));
     if (r->buf)
@@ -328,24 +436,26 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     al_stats st;
     gc_stats gst;
     al_heap_stats(&r->heap, &st);
-    cfg->coll->stats(r->vm.gc, &gst);
+    memset(&gst, 0, sizeof gst);
+    if (cfg->coll && r->vm.gc)
+        cfg->coll->stats(r->vm.gc, &gst);
     double wall = (double)r->timeline_ns / 1e9;
 
     memset(row, 0, sizeof *row);
     row->allocator = cfg->alloc->name;
-    row->collector = cfg->coll->name;
-    row->workload = cfg->work ? cfg->work->name : "trace";
-    row->scale = cfg->wp.scale;
-    row->seed = cfg->wp.seed;
+    row->collector = coll_name(cfg);
+    row->workload = work_name(cfg);
+    row->scale = cfg->work ? cfg->wp.scale : run_trace.scale;
+    row->seed = cfg->work ? cfg->wp.seed : run_trace.seed;
     row->rep = r->rep_index;
     row->status = r->status ? r->status : "ok";
-    row->ops = r->vm.ops;
-    row->objects = r->vm.objects;
-    row->bytes_allocated = r->vm.bytes;
+    row->ops = rep_ops(r);
+    row->objects = r->alloc_trace ? r->avm.allocs : r->vm.objects;
+    row->bytes_allocated = r->alloc_trace ? r->avm.bytes : r->vm.bytes;
     row->wall_s = wall;
     row->gc_s = (double)r->gc_ns / 1e9;
     row->mutator_s = wall > row->gc_s ? wall - row->gc_s : 0;
-    row->ops_per_s = wall > 0 ? (double)r->vm.ops / wall : 0;
+    row->ops_per_s = wall > 0 ? (double)row->ops / wall : 0;
     row->pauses = r->hist.count;
     row->pause_p50_us = hb_hist_quantile_ns(&r->hist, 0.50) / 1e3;
     row->pause_p90_us = hb_hist_quantile_ns(&r->hist, 0.90) / 1e3;
@@ -368,11 +478,11 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
                                            : hb_frag(fp_peak, r->sample_live_peak);
     row->peak_rss_bytes = peak_rss;
     row->minor_faults = faults;
-    row->header_bytes = cfg->coll->header_bytes;
+    row->header_bytes = cfg->coll ? cfg->coll->header_bytes : 0;
     row->collections = gst.collections;
     row->full_collections = gst.full_collections;
     row->finalizers_run = gst.finalizers_run;
-    row->noop_ops = r->vm.noops;
+    row->noop_ops = r->alloc_trace ? r->avm.noops : r->vm.noops;
     row->footprint_exact = (uint64_t)st.b.footprint_exact;
 }
 
@@ -382,6 +492,11 @@ static void count_leaks(rep *r, hb_row *row)
 {
     gc_stats gst;
     uint64_t objs = 0, bytes = 0;
+    if (r->alloc_trace) { /* blocks the program never freed before it ended */
+        row->leaked_objects = r->avm.live_blocks;
+        row->leaked_bytes = r->avm.live_bytes;
+        return;
+    }
     r->measuring = 0;
     r->cfg->coll->collect(r->vm.gc);
     run_oracle(r, 0);
@@ -408,7 +523,15 @@ static int run_one(const hb_run_config *cfg, uint32_t rep_index, FILE *series, h
     r.sample_every = cfg->series_every_ops ? cfg->series_every_ops : 1000000u;
     r.next_sample_ops = r.sample_every;
     r.progress = cfg->progress && isatty(STDERR_FILENO);
-    r.nregs = cfg->work->registers(&cfg->wp);
+    r.trace.fd = -1;
+    r.alloc_trace = is_alloc_trace(cfg);
+    if (cfg->work == NULL) { /* the header was checked by hb_run: read it again */
+        if (hb_trace_open(&r.trace, cfg->trace_path, 0, err, errcap) != 0)
+            return 2;
+        r.nregs = r.trace.h.registers;
+    } else {
+        r.nregs = cfg->work->registers(&cfg->wp);
+    }
     if (r.nregs == 0)
         r.nregs = 1;
     int rc = rep_open(&r);
@@ -417,16 +540,18 @@ static int run_one(const hb_run_config *cfg, uint32_t rep_index, FILE *series, h
         rep_close(&r);
         return 2;
     }
-    hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .flush = flush_chunk, .ctx = &r};
+    hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .ctx = &r,
+                    .flush = r.alloc_trace ? flush_alloc_chunk : flush_chunk};
     reset_peak_rss();
     uint64_t faults0 = minor_faults();
     r.chunk_start = hb_now_ns(); /* the timeline starts at 0 */
     sample(&r, "start");
-    int gen = cfg->work->generate(&cfg->wp, &sink);
+    int gen = cfg->work ? cfg->work->generate(&cfg->wp, &sink) : feed_trace(&r, &sink);
     hb_sink_flush(&sink);
     if (gen != 0 && r.status == NULL) {
         r.status = "error";
-        snprintf(r.err, sizeof r.err, "workload %s could not generate its stream", cfg->work->name);
+        snprintf(r.err, sizeof r.err, "%s %s could not be read", cfg->work ? "workload" : "trace",
+                 cfg->work ? cfg->work->name : cfg->trace_path);
     }
     if (hb_interrupted) {
         rep_close(&r);
@@ -455,12 +580,12 @@ static void blank_row(const hb_run_config *cfg, uint32_t rep_index, const char *
     HB_ROW_FIELDS(HB_BLANK_)
 #undef HB_BLANK_
     row->allocator = cfg->alloc->name;
-    row->collector = cfg->coll->name;
-    row->workload = cfg->work ? cfg->work->name : "trace";
-    row->scale = cfg->wp.scale;
-    row->seed = cfg->wp.seed;
+    row->collector = coll_name(cfg);
+    row->workload = work_name(cfg);
+    row->scale = cfg->work ? cfg->wp.scale : run_trace.scale;
+    row->seed = cfg->work ? cfg->wp.seed : run_trace.seed;
     row->rep = rep_index;
-    row->header_bytes = cfg->coll->header_bytes;
+    row->header_bytes = cfg->coll ? cfg->coll->header_bytes : 0;
     row->status = status;
 }
 
@@ -478,7 +603,8 @@ static void blank_row(const hb_run_config *cfg, uint32_t rep_index, const char *
 const char *hb_rep_exe;
 
 typedef struct rep_request {
-    char alloc[64], coll[64], work[64];
+    char alloc[64], coll[64], work[64]; /* coll "": none; work "": the trace */
+    char trace[4096];
     al_config acfg;
     gc_config gcfg;
     wl_params wp;
@@ -546,9 +672,20 @@ int hb_rep_child_main(int in_fd, int out_fd)
         return 3;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = al_find(q.alloc);
-    cfg.coll = gc_find(q.coll);
-    cfg.work = wl_find(q.work);
-    if (!cfg.alloc || !cfg.coll || !cfg.work)
+    cfg.coll = q.coll[0] ? gc_find(q.coll) : NULL;
+    cfg.work = q.work[0] ? wl_find(q.work) : NULL;
+    if (q.trace[0]) {
+        hb_trace_file t;
+        char err[512];
+        if (hb_trace_open(&t, q.trace, 0, err, sizeof err) != 0)
+            return 3;
+        hb_trace_close(&t);
+        run_trace = t.h;
+        snprintf(run_trace_name, sizeof run_trace_name, "trace:%s", t.h.source);
+        cfg.trace_path = q.trace;
+    }
+    if (!cfg.alloc || (q.coll[0] && !cfg.coll) || (q.work[0] && !cfg.work) ||
+        (!cfg.work && !cfg.trace_path) || (!cfg.coll && !is_alloc_trace(&cfg)))
         return 3;
     cfg.acfg = q.acfg;
     cfg.gcfg = q.gcfg;
@@ -579,8 +716,9 @@ static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *ser
             rep_request q;
             memset(&q, 0, sizeof q);
             snprintf(q.alloc, sizeof q.alloc, "%s", cfg->alloc->name);
-            snprintf(q.coll, sizeof q.coll, "%s", cfg->coll->name);
-            snprintf(q.work, sizeof q.work, "%s", cfg->work->name);
+            snprintf(q.coll, sizeof q.coll, "%s", cfg->coll ? cfg->coll->name : "");
+            snprintf(q.work, sizeof q.work, "%s", cfg->work ? cfg->work->name : "");
+            snprintf(q.trace, sizeof q.trace, "%s", cfg->work ? "" : cfg->trace_path);
             q.acfg = cfg->acfg;
             q.gcfg = cfg->gcfg;
             q.wp = cfg->wp;
@@ -608,6 +746,28 @@ static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *ser
     _exit(child_run(cfg, rep_index, series, out_fd));
 }
 
+/* Reads the child's message.  A SIGINT that reached only this process (not
+ * the whole process group, as a terminal's would) is passed on to the
+ * child, which then stops at its next chunk. */
+static size_t read_from_child(int fd, void *buf, size_t n, pid_t pid)
+{
+    char *p = buf;
+    size_t got = 0;
+    int forwarded = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) {
+            if (hb_interrupted && !forwarded++)
+                kill(pid, SIGINT);
+            continue;
+        }
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
 /* One repetition in a child process; a child that dies leaves a row saying how. */
 static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *series, hb_row *row,
                         char *status, char *err, size_t errcap)
@@ -629,11 +789,13 @@ static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *seri
         return 2;
     }
     child_msg m;
-    size_t got = read_all(fds[0], &m, sizeof m);
+    size_t got = read_from_child(fds[0], &m, sizeof m, pid);
     close(fds[0]);
     int wstatus = 0;
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
         ;
+    if (hb_interrupted) /* the repetition in progress is dropped, whatever it did */
+        return 130;
     if (got == sizeof m && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
         snprintf(err, errcap, "%s", m.err);
         if (m.rc != 0)
@@ -642,8 +804,8 @@ static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *seri
         snprintf(status, 32, "%s", m.status);
         row->status = status;
         row->allocator = cfg->alloc->name;
-        row->collector = cfg->coll->name;
-        row->workload = cfg->work ? cfg->work->name : "trace";
+        row->collector = coll_name(cfg);
+        row->workload = work_name(cfg);
         return 0;
     }
     blank_row(cfg, rep_index, "crash", row);
@@ -670,12 +832,42 @@ static FILE *open_series(const char *path, char *tmp, size_t cap)
     return f;
 }
 
-int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg)
+/* Checks the trace whole before anything runs; 0, or 2 with a message. */
+static int check_trace(const hb_run_config *cfg)
 {
-    if (cfg->work == NULL) {
-        fprintf(stderr, "heapbench: trace replay is not available in this build\n");
+    hb_trace_file t;
+    char err[600];
+    memset(&run_trace, 0, sizeof run_trace);
+    if (cfg->work)
+        return 0;
+    if (cfg->trace_path == NULL) {
+        fprintf(stderr, "heapbench: neither a workload nor a trace to replay\n");
         return 2;
     }
+    if (hb_trace_open(&t, cfg->trace_path, 1, err, sizeof err) != 0) {
+        fprintf(stderr, "heapbench: %s\n", err);
+        return 2;
+    }
+    hb_trace_close(&t);
+    run_trace = t.h;
+    snprintf(run_trace_name, sizeof run_trace_name, "trace:%s", t.h.source);
+    if (t.h.kind == HB_TRACE_ALLOC && cfg->coll != NULL) {
+        fprintf(stderr, "heapbench: trace %s is an allocator trace: it replays without a "
+                "collector (frees are explicit), expected no -c\n", cfg->trace_path);
+        return 2;
+    }
+    if (t.h.kind == HB_TRACE_OPS && cfg->coll == NULL) {
+        fprintf(stderr, "heapbench: trace %s is an op stream: it needs a collector (-c)\n",
+                cfg->trace_path);
+        return 2;
+    }
+    return 0;
+}
+
+int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg)
+{
+    if (check_trace(cfg) != 0)
+        return 2;
     char tmp[4096];
     FILE *series = NULL;
     if (cfg->series_path && (series = open_series(cfg->series_path, tmp, sizeof tmp)) == NULL) {
@@ -686,6 +878,10 @@ int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg)
     int result = 0;
     uint32_t total = cfg->warmup + (cfg->reps ? cfg->reps : 1);
     for (uint32_t i = 0; i < total && result != 130; i++) {
+        if (hb_interrupted) {
+            result = 130;
+            break;
+        }
         hb_row row;
         char err[256] = "";
         int measured = i >= cfg->warmup;
@@ -702,7 +898,7 @@ int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg)
         }
         if (err[0] && !cfg->quiet)
             fprintf(stderr, "heapbench: %s/%s/%s rep %u: %s: %s\n", cfg->alloc->name,
-                    cfg->coll->name, cfg->work->name, (unsigned)row.rep, row.status, err);
+                    coll_name(cfg), work_name(cfg), (unsigned)row.rep, row.status, err);
         if (!measured)
             continue;
         if (strcmp(row.status, "ok") != 0)

@@ -1,0 +1,14 @@
+# Command-line tests: executables that run the built heapbench binary as a
+# child process (its path comes in as HB_BIN).  Included from
+# tests/CMakeLists.txt after cmocka is found:
+#   include(${CMAKE_CURRENT_SOURCE_DIR}/cli_tests.cmake)
+foreach(name cli_signals)
+  add_executable(${name} ${CMAKE_CURRENT_LIST_DIR}/${name}.c)
+  target_include_directories(${name} PRIVATE ${CMOCKA_INCLUDE})
+  target_link_libraries(${name} PRIVATE heapbench_core ${CMOCKA_LIB})
+  target_compile_definitions(${name} PRIVATE HB_BIN="$<TARGET_FILE:heapbench>")
+  add_dependencies(${name} heapbench heapbench-record)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 600
+                       ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+endforeach()
