@@ -795,8 +795,10 @@ static int run_cells(mx_plan *p)
         if (pr.tty)
             show_progress(&pr, x, "running");
         int rc = run_cell(p->dir, &p->o, x);
-        if (rc == 130 || rc < 0)
-            return rc < 0 ? HB_EXIT_FAIL : HB_EXIT_INTERRUPTED;
+        if (rc < 0)
+            return HB_EXIT_FAIL;
+        if (rc == 130)
+            break;
         pr.done++;
         pr.ran++;
         if (rc)
@@ -805,10 +807,11 @@ static int run_cells(mx_plan *p)
     }
     if (pr.tty)
         fputc('\n', stderr);
+    fprintf(stderr, "heapbench matrix: %s%zu cells ran, %zu of %zu done; results in %s\n",
+            hb_interrupted ? "interrupted: the cell in progress was dropped; " : "", pr.ran,
+            pr.done, pr.total, p->dir);
     if (hb_interrupted)
         return HB_EXIT_INTERRUPTED;
-    fprintf(stderr, "heapbench matrix: %zu cells ran, %zu of %zu done; results in %s\n", pr.ran,
-            pr.done, pr.total, p->dir);
     return status;
 }
 

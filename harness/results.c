@@ -886,8 +886,14 @@ static int map_header(csv_reader *c, long *col_field, unsigned long line)
     return 0;
 }
 
+/* An empty integer field is "not measured" (rows from the CPython replayer),
+ * read as 0 as a missing column is. */
 static int parse_u64_field(const char *s, uint64_t *out)
 {
+    if (*s == '\0') {
+        *out = 0;
+        return 0;
+    }
     if (*s < '0' || *s > '9')
         return -1;
     errno = 0;
@@ -953,7 +959,7 @@ static int store_field(csv_reader *c, hb_row *r, const field_desc *f, const char
     }
     set_err(c, "line %lu, column %s: '%.40s%s' is not %s", line, f->name, s,
             strlen(s) > 40 ? "..." : "",
-            f->kind == K_U64 ? "an unsigned integer" : "a number (or empty)");
+            f->kind == K_U64 ? "an unsigned integer (or empty)" : "a number (or empty)");
     return -1;
 }
 

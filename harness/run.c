@@ -476,6 +476,12 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
      * (a sampled footprint over an exact live peak would understate it). */
     row->frag_peaks = st.b.footprint_exact ? hb_frag(fp_peak, st.peak_live_bytes)
                                            : hb_frag(fp_peak, r->sample_live_peak);
+    if (st.allocs == 0 && row->objects > 0) {
+        /* The collector brought its own heap (boehm): no live bytes were
+         * counted, so there is no fragmentation to report, only unknowns. */
+        row->frag_at_peak_live = NAN;
+        row->frag_peaks = NAN;
+    }
     row->peak_rss_bytes = peak_rss;
     row->minor_faults = faults;
     row->header_bytes = cfg->coll ? cfg->coll->header_bytes : 0;
