@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/registry.h"
+
 extern const al_backend al_pool;
 extern const al_backend al_malloc;
 extern const al_backend al_bump;
@@ -37,30 +39,20 @@ const al_backend *const al_backends[] = {
 
 const size_t al_backend_count = sizeof al_backends / sizeof al_backends[0];
 
-const al_backend *al_find(const char *name)
+static const char *name_at(size_t i)
 {
-    if (name == NULL)
-        return NULL;
-    for (size_t i = 0; i < al_backend_count; i++) {
-        if (strcmp(al_backends[i]->name, name) == 0)
-            return al_backends[i];
-    }
-    return NULL;
+    return al_backends[i]->name;
 }
 
-/* Truncates (always terminated) when cap is too small. */
+const al_backend *al_find(const char *name)
+{
+    size_t i = hb_registry_index(name_at, al_backend_count, name);
+    return i < al_backend_count ? al_backends[i] : NULL;
+}
+
 void al_names(char *buf, size_t cap)
 {
-    if (cap == 0)
-        return;
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < al_backend_count && used < cap; i++) {
-        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", al_backends[i]->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    hb_registry_names(name_at, al_backend_count, buf, cap);
 }
 
 /* ---- heaps ---- */

@@ -9,6 +9,8 @@
  */
 #include <string.h>
 
+#include "harness/registry.h"
+
 #include "collectors/collector.h"
 
 /* One line per strategy, the default first. */
@@ -27,39 +29,18 @@ const gc_strategy *const gc_strategies[] = {GC_REGISTRY(GC_ENTRY)};
 
 const size_t gc_strategy_count = sizeof gc_strategies / sizeof gc_strategies[0];
 
+static const char *name_at(size_t i)
+{
+    return gc_strategies[i]->name;
+}
+
 const gc_strategy *gc_find(const char *name)
 {
-    if (name == NULL)
-        return NULL;
-    for (size_t i = 0; i < gc_strategy_count; i++) {
-        if (strcmp(gc_strategies[i]->name, name) == 0)
-            return gc_strategies[i];
-    }
-    return NULL;
+    size_t i = hb_registry_index(name_at, gc_strategy_count, name);
+    return i < gc_strategy_count ? gc_strategies[i] : NULL;
 }
 
-/* Appends s at *len, keeping buf NUL-terminated; cuts s if it does not fit. */
-static void append(char *buf, size_t cap, size_t *len, const char *s)
-{
-    size_t n = strlen(s);
-    size_t room = cap - 1 - *len;
-    if (n > room)
-        n = room;
-    memcpy(buf + *len, s, n);
-    *len += n;
-    buf[*len] = '\0';
-}
-
-/* Writes "rc, rc-cycle, mark-sweep" into buf, cut short to fit cap. */
 void gc_names(char *buf, size_t cap)
 {
-    if (buf == NULL || cap == 0)
-        return;
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < gc_strategy_count; i++) {
-        if (i > 0)
-            append(buf, cap, &len, ", ");
-        append(buf, cap, &len, gc_strategies[i]->name);
-    }
+    hb_registry_names(name_at, gc_strategy_count, buf, cap);
 }

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/registry.h"
+
 extern const wl_workload wl_small_objects;
 extern const wl_workload wl_cycles;
 extern const wl_workload wl_large_arrays;
@@ -27,30 +29,18 @@ const wl_workload *const wl_workloads[] = {
 
 const size_t wl_workload_count = sizeof wl_workloads / sizeof wl_workloads[0];
 
-/* The workload with this name, or NULL. */
-const wl_workload *wl_find(const char *name)
+static const char *name_at(size_t i)
 {
-    if (name == NULL)
-        return NULL;
-    for (size_t i = 0; i < wl_workload_count; i++) {
-        if (strcmp(wl_workloads[i]->name, name) == 0)
-            return wl_workloads[i];
-    }
-    return NULL;
+    return wl_workloads[i]->name;
 }
 
-/* Writes "small-objects, cycles, ..." into buf; truncates (always
- * terminated) when cap is too small. */
+const wl_workload *wl_find(const char *name)
+{
+    size_t i = hb_registry_index(name_at, wl_workload_count, name);
+    return i < wl_workload_count ? wl_workloads[i] : NULL;
+}
+
 void wl_names(char *buf, size_t cap)
 {
-    if (cap == 0)
-        return;
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < wl_workload_count && used < cap; i++) {
-        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", wl_workloads[i]->name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
+    hb_registry_names(name_at, wl_workload_count, buf, cap);
 }
