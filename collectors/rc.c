@@ -10,7 +10,11 @@
  *
  * There is no collection: collect() does nothing and counts nothing, and
  * there is no safepoint.  The only pauses are release cascades that free
- * more than the object released (see rc_dead in rc_core.h).
+ * more than the object released (see rc_dead in rc_core.h).  Timing them
+ * costs two clock reads (about 18 ns each here) per cascade: measured
+ * against a build without them, 2-3% of replay time on gcbench and server,
+ * but about 12% on small-objects, where one op in twenty drops a container
+ * with its own children.
  *
  * Header: 8 bytes, the count word (a 32-bit count and the object's index in
  * the live table that lets destroy() free leaked cycles).

@@ -25,7 +25,9 @@
  * under `rc` the garbage cycles are reachable from nothing at all.  So every
  * object is entered in a table (an array of pointers whose free entries are
  * chained through their own cells): adding and removing are O(1), one cell
- * write each, and the cost is measured (see rc.c).  Nothing else reads it.
+ * write each.  Measured against a build without it (heapbench's workloads,
+ * same process, alternating): within noise, 0 to 1.5% of replay time.
+ * Nothing else reads it.
  *
  * Internal memory (the work stack, the table, the state itself) comes from
  * mmap, never the C library's malloc, which the `malloc` backend's

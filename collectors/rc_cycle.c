@@ -10,8 +10,10 @@
  * object enters generation 0; survivors of a collection move one
  * generation up; the oldest keeps its survivors.
  *
- * Triggers (checked in new_obj before allocating, as CPython checks at the
- * allocation of a tracked object):
+ * Triggers, checked at every new_obj before it allocates (leaves included),
+ * so a collection runs at the first allocation after the count went over,
+ * as CPython 3.12+ runs it at the first check after the tracked allocation
+ * that crossed the threshold:
  *   gen 0  when tracked allocations minus tracked deallocations since its
  *          last collection exceed threshold[0];
  *   gen 1  when gen 0 has been collected more than threshold[1] times since;
@@ -33,6 +35,10 @@
  * then the finalizers of the unreachable run (once each), then the
  * unreachable are cleared (slots set to NULL by normal releases, so the
  * counts cascade and free them), and the survivors are promoted.
+ *
+ * objects_collected counts every object freed inside a collection: the
+ * cyclic garbage and whatever only it held, leaves included (CPython's own
+ * figure counts the unreachable tracked objects only).
  *
  * Header: 24 bytes, honestly counted: the count word (8, as rc) and a
  * two-word list link.  The copied count needs no word of its own: during a

@@ -178,7 +178,8 @@ static gc_stats th_stats(th *t)
     return s;
 }
 
-static hb_obj *th_new(th *t, uint32_t r, uint8_t kind, uint8_t flags, uint32_t nrefs, uint32_t payload)
+static hb_obj *th_new(th *t, uint32_t r, uint8_t kind, uint8_t flags, uint32_t nrefs,
+                      uint32_t payload)
 {
     hb_obj *o = t->gs->new_obj(t->gc, &t->regs[r], kind, flags, nrefs, payload);
     assert_non_null(o);
@@ -491,6 +492,26 @@ static void test_reachable_intact(void **state)
     th_close(&t);
 }
 
+/* A refused allocation returns NULL, leaves the register and the counts
+ * alone (rc has nothing to collect first). */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    th_new(&t, 0, HB_LEAF, 0, 0, 8);
+    hb_obj *keep = t.regs[0];
+    t.heap.limit_bytes = t.heap.live_bytes + 8 + 16 + 8; /* one more 8-byte leaf */
+    th_new(&t, 1, HB_LEAF, 0, 0, 8);
+    gc_stats before = th_stats(&t);
+    assert_null(t.gs->new_obj(t.gc, &t.regs[0], HB_LEAF, 0, 0, 8));
+    assert_ptr_equal(t.regs[0], keep);
+    gc_stats after = th_stats(&t);
+    assert_memory_equal(&before, &after, sizeof before);
+    th_check(&t);
+    th_close(&t);
+}
+
 /* ---- the 10-million chain ---- */
 
 /* A bump arena: one reserved mapping; free only counts. */
@@ -604,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_pauses),
         cmocka_unit_test(test_finalizers),
         cmocka_unit_test(test_reachable_intact),
+        cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_chain_no_stack_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

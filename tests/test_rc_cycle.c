@@ -192,7 +192,8 @@ static gc_stats th_stats(th *t)
     return s;
 }
 
-static hb_obj *th_new(th *t, uint32_t r, uint8_t kind, uint8_t flags, uint32_t nrefs, uint32_t payload)
+static hb_obj *th_new(th *t, uint32_t r, uint8_t kind, uint8_t flags, uint32_t nrefs,
+                      uint32_t payload)
 {
     hb_obj *o = t->gs->new_obj(t->gc, &t->regs[r], kind, flags, nrefs, payload);
     assert_non_null(o);
