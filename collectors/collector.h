@@ -49,6 +49,10 @@ typedef struct gc_config {
                               this factor since the last one (default 2.0) */
     size_t min_heap_bytes; /* mark-sweep: never collect below this (default 1 MiB) */
     int incremental;       /* boehm: incremental mode */
+    /* rc, rc-cycle: a reference-count cascade becomes a pause once it has
+     * freed this many objects besides the one released (default 32; 1
+     * reports every cascade).  See collectors/rc_core.h for why. */
+    uint32_t rc_pause_min;
 } gc_config;
 
 /* What the harness gives a strategy. */

@@ -59,6 +59,18 @@
 #define RC_CORE_TIMING 1
 #endif
 
+/*
+ * The default for gc_config.rc_pause_min.  Dropping a tuple with its items
+ * frees a handful of objects in ~50 ns: that is the mutator's own
+ * deallocation, as in CPython, not a pause anyone waits on, and timing every
+ * such cascade with two ~20 ns clock reads cost 12% of throughput on
+ * small-objects.  So the clock starts when a cascade has freed this many
+ * objects besides the one released; the frees before (about 10 ns each)
+ * stay mutator time, which understates a long cascade by well under a
+ * microsecond.
+ */
+#define RC_PAUSE_MIN_DEFAULT 32u
+
 /* ---- the header ---- */
 
 typedef struct rc_word {
@@ -172,6 +184,7 @@ typedef struct rc_core {
     uint32_t table_free; /* first free cell, or RC_NO_SLOT */
     uint32_t serial;     /* the next object's serial */
     int in_collection;   /* cascades inside a collection are part of its pause */
+    uint32_t pause_min;  /* gc_config.rc_pause_min, or the default */
     int warned;          /* the work-stack failure message was printed */
     uint64_t young;      /* rc-cycle: tracked allocations minus deallocations
                             since generation 0 was last collected (>= 0) */
@@ -187,6 +200,8 @@ static inline rc_core *rc_core_new(const gc_env *env, size_t hdr, size_t bytes)
         return NULL;
     c->env = *env;
     c->hdr = hdr;
+    c->pause_min = env->cfg && env->cfg->rc_pause_min ? env->cfg->rc_pause_min
+                                                       : RC_PAUSE_MIN_DEFAULT;
     c->table_free = RC_NO_SLOT;
     if (rc_vec_init(&c->work) != 0 || rc_vec_init(&c->table) != 0) {
         rc_vec_fini(&c->work);
@@ -321,10 +336,10 @@ static inline void rc_defer(rc_core *c, hb_obj *o)
     c->warned = 1;
 }
 
-/* Releases o's slots, deferring every child whose count reaches zero.  On
- * the first such child the cascade has begun: *began is set and, when
- * timing, *t0 is read. */
-static inline void rc_drop_slots(rc_core *c, hb_obj *o, int *began, uint64_t *t0)
+/* Releases o's slots, deferring every child whose count reaches zero and
+ * counting it in *n.  When *n reaches pause_min the cascade is a pause and,
+ * when timing, *t0 is read. */
+static inline void rc_drop_slots(rc_core *c, hb_obj *o, uint32_t *n, uint64_t *t0)
 {
     for (uint32_t i = 0; i < o->nrefs; i++) {
         hb_obj *ch = o->refs[i];
@@ -333,42 +348,39 @@ static inline void rc_drop_slots(rc_core *c, hb_obj *o, int *began, uint64_t *t0
         assert(rc_w(ch)->count > 0);
         if (--rc_w(ch)->count != 0)
             continue;
-        if (!*began) {
-            *began = 1;
-            if (RC_CORE_TIMING && !c->in_collection)
-                *t0 = hb_now_ns();
-        }
+        if (++*n == c->pause_min && RC_CORE_TIMING && !c->in_collection)
+            *t0 = hb_now_ns();
         rc_defer(c, ch);
     }
 }
 
 /* One dead object: finalizer first (the object is still whole), then its
  * slots, then its memory. */
-static inline void rc_kill(rc_core *c, hb_obj *o, int *began, uint64_t *t0)
+static inline void rc_kill(rc_core *c, hb_obj *o, uint32_t *n, uint64_t *t0)
 {
     rc_finalize(c, o);
-    rc_drop_slots(c, o, began, t0);
+    rc_drop_slots(c, o, n, t0);
     rc_free_obj(c, o);
 }
 
 /*
  * o's count has just reached zero.  Frees it and everything only it held.
  *
- * Pauses: freeing o alone is the mutator's own work, as a free() call in a
- * manually managed program would be, and reads no clock.  The cascade
- * begins when o's first child reaches zero: t0 is read then, so the few ns
- * before it (o's count decrement, o's finalizer, and the scan of o's slots
- * up to that child) are left to the mutator.  The pause ends when the work
+ * Pauses: freeing o, and a short cascade after it, is the mutator's own
+ * work, as free() calls in a manually managed program would be, and reads
+ * no clock.  Once pause_min objects besides o have reached zero the cascade
+ * is a pause: t0 is read then (the frees before it are left to the
+ * mutator; see RC_PAUSE_MIN_DEFAULT), and the pause ends when the work
  * stack is empty and everything has been freed.
  */
 static inline void rc_dead(rc_core *c, hb_obj *o)
 {
-    int began = 0;
+    uint32_t n = 0;
     uint64_t t0 = 0;
-    rc_kill(c, o, &began, &t0);
+    rc_kill(c, o, &n, &t0);
     while (c->work.len > 0)
-        rc_kill(c, (hb_obj *)c->work.v[--c->work.len], &began, &t0);
-    if (RC_CORE_TIMING && began && !c->in_collection && c->env.pause)
+        rc_kill(c, (hb_obj *)c->work.v[--c->work.len], &n, &t0);
+    if (RC_CORE_TIMING && n >= c->pause_min && !c->in_collection && c->env.pause)
         c->env.pause(c->env.harness, t0, hb_now_ns());
 }
 

@@ -42,6 +42,8 @@ static const char run_usage[] =
     "      --oracle           check every collection against reachability (slow)\n"
     "      --threshold A,B,C  rc-cycle generation thresholds; default 2000,10,10\n"
     "      --cpython312       rc-cycle with CPython 3.12's thresholds 700,10,10\n"
+    "      --rc-pause-min N   rc, rc-cycle: a cascade is a pause once it has freed N\n"
+    "                         objects besides the one released; default 32\n"
     "      --growth F         mark-sweep: collect when the heap grew by F; default 2.0\n"
     "      --incremental      boehm: incremental mode\n"
     "      --arena-bytes SIZE pool: arena size (power of two); default 1M\n"
@@ -54,7 +56,7 @@ static const char run_usage[] =
 
 enum {
     O_SCALE = 256, O_SEED, O_REPS, O_WARMUP, O_FORMAT, O_OUT, O_SERIES, O_EVERY, O_LIMIT,
-    O_ORACLE, O_THRESH, O_PY312, O_GROWTH, O_INCR, O_ARENA, O_POOL, O_CHUNK, O_NOPROG, O_HELP,
+    O_ORACLE, O_THRESH, O_PY312, O_GROWTH, O_INCR, O_ARENA, O_POOL, O_CHUNK, O_NOPROG, O_HELP, O_RCMIN,
     O_TRACE
 };
 
@@ -66,7 +68,7 @@ static const struct option run_opts[] = {
     {"out", required_argument, 0, O_OUT},     {"series", required_argument, 0, O_SERIES},
     {"every", required_argument, 0, O_EVERY}, {"heap-limit", required_argument, 0, O_LIMIT},
     {"oracle", no_argument, 0, O_ORACLE},     {"threshold", required_argument, 0, O_THRESH},
-    {"cpython312", no_argument, 0, O_PY312},  {"growth", required_argument, 0, O_GROWTH},
+    {"cpython312", no_argument, 0, O_PY312},  {"rc-pause-min", required_argument, 0, O_RCMIN},  {"growth", required_argument, 0, O_GROWTH},
     {"incremental", no_argument, 0, O_INCR},  {"arena-bytes", required_argument, 0, O_ARENA},
     {"pool-bytes", required_argument, 0, O_POOL}, {"chunk-bytes", required_argument, 0, O_CHUNK},
     {"no-progress", no_argument, 0, O_NOPROG}, {"help", no_argument, 0, O_HELP},
@@ -223,6 +225,11 @@ int hb_cmd_run(int argc, char **argv)
                 BAD("threshold", "three whole numbers >= 1, as 2000,10,10");
             break;
         case O_PY312: cfg.gcfg.cpython312 = 1; break;
+        case O_RCMIN:
+            if (hb_parse_u64(optarg, &u) != 0 || u < 1 || u > UINT32_MAX)
+                BAD("rc-pause-min", "a whole number of objects >= 1");
+            cfg.gcfg.rc_pause_min = (uint32_t)u;
+            break;
         case O_GROWTH:
             if (hb_parse_double(optarg, &cfg.gcfg.growth) != 0 || cfg.gcfg.growth <= 1.0 ||
                 cfg.gcfg.growth > 100)

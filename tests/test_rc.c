@@ -153,6 +153,7 @@ static void on_finalize(void *h, hb_obj *o)
 static void th_open(th *t, const al_backend *b)
 {
     memset(t, 0, sizeof *t);
+    t->cfg.rc_pause_min = 1; /* every cascade is a pause; the default has its own test */
     t->heap.b = b;
     t->heap.ctx = b->create(NULL);
     assert_non_null(t->heap.ctx);
@@ -614,6 +615,46 @@ static void test_chain_no_stack_growth(void **state)
     th_close(&t);
 }
 
+/* A chain of n objects held by r0, built as container -> container -> ... */
+static void build_chain(th *t, uint32_t n)
+{
+    th_new(t, 0, HB_CONTAINER, 0, 1, 0);
+    th_mov(t, 1, 0);
+    for (uint32_t i = 1; i < n; i++) {
+        th_new(t, 2, HB_CONTAINER, 0, 1, 0);
+        th_set(t, 1, 0, 2);
+        th_mov(t, 1, 2);
+    }
+    th_mov(t, 1, -1);
+    th_mov(t, 2, -1);
+}
+
+/* With the default, a cascade is a pause only once it has freed 32 objects
+ * besides the one released: dropping 32 objects is mutator work, 33 a pause
+ * that starts late but ends when the last one is freed. */
+static void test_default_pause_threshold(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t, &test_alloc);
+    t.gs->destroy(t.gc);
+    t.cfg.rc_pause_min = 0; /* the default */
+    t.gc = t.gs->create(&t.env);
+    assert_non_null(t.gc);
+    build_chain(&t, 32);
+    th_mov(&t, 0, -1);
+    assert_int_equal(th_stats(&t).objects_freed, 32);
+    assert_int_equal(t.pauses, 0);
+    build_chain(&t, 33);
+    uint64_t before = hb_now_ns();
+    th_mov(&t, 0, -1);
+    uint64_t after = hb_now_ns();
+    assert_int_equal(th_stats(&t).objects_freed, 65);
+    assert_int_equal(t.pauses, 1);
+    assert_true(before <= t.last_start && t.last_start <= t.last_end && t.last_end <= after);
+    th_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_bad_field_store),
         cmocka_unit_test(test_cycles_leak),
         cmocka_unit_test(test_pauses),
+        cmocka_unit_test(test_default_pause_threshold),
         cmocka_unit_test(test_finalizers),
         cmocka_unit_test(test_reachable_intact),
         cmocka_unit_test(test_out_of_memory),

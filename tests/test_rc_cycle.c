@@ -157,6 +157,7 @@ static void on_finalize(void *h, hb_obj *o)
 static void th_open3(th *t, const al_backend *b, uint32_t t0, uint32_t t1, uint32_t t2, int py312)
 {
     memset(t, 0, sizeof *t);
+    t->cfg.rc_pause_min = 1; /* every cascade is a pause (rc tests the default) */
     t->heap.b = b;
     t->heap.ctx = b->create(NULL);
     assert_non_null(t->heap.ctx);
