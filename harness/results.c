@@ -24,6 +24,7 @@
  * F64 as NaN; an unknown column is ignored.
  */
 #include "harness/results.h"
+#include "harness/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -602,20 +603,12 @@ static int check_existing(int fd, off_t size, const obuf *hdr)
  * no partial row is left behind, and returns -1 with errno from the write. */
 static int write_whole(int fd, const char *p, size_t len, off_t old_size)
 {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t k = write(fd, p + done, len - done);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = k < 0 ? errno : ENOSPC;
-            if (ftruncate(fd, old_size) != 0) { /* best effort */ }
-            errno = e;
-            return -1;
-        }
-        done += (size_t)k;
-    }
-    return 0;
+    if (hb_write_all(fd, p, len) == 0)
+        return 0;
+    int e = errno;
+    if (ftruncate(fd, old_size) != 0) { /* best effort */ }
+    errno = e;
+    return -1;
 }
 
 static int append_locked(int fd, const hb_row *rows, size_t n)

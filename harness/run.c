@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "harness/clock.h"
+#include "harness/io.h"
 #include "harness/metrics.h"
 #include "harness/oracle.h"
 #include "harness/replay.h"
@@ -164,6 +165,7 @@ typedef struct rep {
     uint64_t sample_live_peak, sample_fp_at_live_peak, sample_fp_peak;
     uint64_t next_sample_ops, sample_every;
     uint64_t chunks;
+    uint64_t oracle_tick; /* partial checks offered, for cfg->oracle's period */
     FILE *series;
     uint64_t progress_next_ns;
     int progress;
@@ -219,6 +221,8 @@ static void on_pause(void *arg, uint64_t start, uint64_t end)
 
 static void run_oracle(rep *r, int complete)
 {
+    if (r->oracle && !complete && ++r->oracle_tick % (uint64_t)r->cfg->oracle != 0)
+        return;
     if (r->oracle && hb_oracle_check(r->oracle, r->vm.gs, r->vm.gc, r->regs, r->nregs, complete) &&
         r->status == NULL) {
         r->status = "oracle";
@@ -269,10 +273,11 @@ static void show_progress(rep *r)
 /* The untimed work after a chunk: samples, the oracle, progress. */
 static void after_chunk(rep *r)
 {
+    r->chunks++;
     if (rep_ops(r) >= r->next_sample_ops) {
         sample(r, "ops");
         r->next_sample_ops = rep_ops(r) + r->sample_every;
-    } else if (++r->chunks % HB_FRAG_SAMPLE_CHUNKS == 0) {
+    } else if (r->chunks % HB_FRAG_SAMPLE_CHUNKS == 0) {
         sample(r, NULL);
     }
     if (r->oracle)
@@ -622,40 +627,10 @@ typedef struct rep_request {
 
 typedef struct child_msg {
     int rc;
-    hb_row row; /* strings are not valid in the parent: see fix_strings */
+    hb_row row; /* its strings are the child's: run_isolated replaces them */
     char status[32];
     char err[256];
 } child_msg;
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static size_t read_all(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    return got;
-}
 
 /* Runs the repetition and sends the result; the child's whole job. */
 static int child_run(const hb_run_config *cfg, uint32_t rep_index, FILE *series, int out_fd)
@@ -667,14 +642,14 @@ static int child_run(const hb_run_config *cfg, uint32_t rep_index, FILE *series,
         snprintf(m.status, sizeof m.status, "%s", m.row.status);
     if (series)
         fflush(series);
-    return write_all(out_fd, &m, sizeof m) ? 3 : 0;
+    return hb_write_all(out_fd, &m, sizeof m) ? 3 : 0;
 }
 
 int hb_rep_child_main(int in_fd, int out_fd)
 {
     rep_request q;
     hb_run_config cfg;
-    if (read_all(in_fd, &q, sizeof q) != sizeof q)
+    if (hb_read_all(in_fd, &q, sizeof q) != sizeof q)
         return 3;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = al_find(q.alloc);
@@ -736,7 +711,7 @@ static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *ser
             q.series_fd = series ? fileno(series) : -1;
             q.rep_index = rep_index;
             if (pid > 0)
-                write_all(req[1], &q, sizeof q);
+                hb_write_all(req[1], &q, sizeof q);
             close(req[1]);
         }
         return pid;

@@ -31,7 +31,10 @@ typedef struct hb_run_config {
     uint64_t heap_limit_bytes; /* 0: none */
     const char *series_path;   /* time series CSV, or NULL */
     uint64_t series_every_ops; /* a sample every this many ops (0: 1,000,000) */
-    int oracle;   /* check every collection against reachability (slow) */
+    /* The reachability oracle: 0 off; N >= 1 checks every complete
+     * collection, and every Nth partial collection and chunk of ops
+     * (1: every one; slow). */
+    int oracle;
     int progress; /* a progress bar on stderr (only if it is a terminal) */
     int quiet;    /* no message on stderr for a repetition that failed */
     /* Run each repetition in a child process of its own (fork): the C

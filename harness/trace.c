@@ -12,6 +12,7 @@
  * the program's malloc.
  */
 #include "harness/trace.h"
+#include "harness/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -305,21 +306,6 @@ void hb_trace_close(hb_trace_file *t)
 /* Writing                                                              */
 /* ------------------------------------------------------------------ */
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int hb_trace_create(hb_trace_writer *w, const char *path, const hb_trace_header *h)
 {
     int n1 = snprintf(w->path, sizeof w->path, "%s", path);
@@ -337,7 +323,7 @@ int hb_trace_create(hb_trace_writer *w, const char *path, const hb_trace_header 
         return -1;
     unsigned char hdr[HB_TRACE_HEADER_BYTES];
     hb_trace_encode_header(&w->h, hdr); /* a placeholder until finish */
-    if (write_all(w->fd, hdr, sizeof hdr) != 0) {
+    if (hb_write_all(w->fd, hdr, sizeof hdr) != 0) {
         hb_trace_abandon(w);
         return -1;
     }
@@ -346,7 +332,7 @@ int hb_trace_create(hb_trace_writer *w, const char *path, const hb_trace_header 
 
 int hb_trace_append(hb_trace_writer *w, const hb_op *ops, size_t n)
 {
-    if (write_all(w->fd, ops, n * sizeof(hb_op)) != 0)
+    if (hb_write_all(w->fd, ops, n * sizeof(hb_op)) != 0)
         return -1;
     w->h.ops += n;
     return 0;

@@ -14,8 +14,8 @@ s2=$(awk -v s="$s" 'BEGIN { print 2 * s }')
 
 median_wall() { # workload collector scale -> median wall_s
   "$hb" run -a pool -c "$2" -w "$1" --scale "$3" --reps "$reps" --format csv --no-progress |
-    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_s") c = i; next }
-             { v[n++] = $c } END { asort(v); print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_s") c = i; next } { print $c }' |
+    sort -g | awk '{ v[n++] = $1 } END { print (n % 2) ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2 }'
 }
 
 printf '%-14s %-11s %10s %10s %7s  %s\n' workload collector "wall@$s" "wall@$s2" ratio "target <= 2.1"

@@ -23,82 +23,11 @@
 #include "collectors/collector.h"
 #include "harness/clock.h"
 #include "harness/rng.h"
+#include "tests/test_heaps.h"
 
 extern const gc_strategy gc_rc_cycle;
 
-/* ---- a listing allocator ---- */
-
-/* A 32-byte prefix per block (keeps 16-byte alignment): the list link, the
- * size allocated, and a mark the reachability walk uses. */
-typedef struct tblock {
-    struct tblock *next, *prev;
-    size_t size;
-    size_t mark;
-} tblock;
-
-typedef struct talloc {
-    tblock head;
-    uint64_t live;
-    uint64_t bad_frees;
-} talloc;
-
-static void *ta_create(const al_config *cfg)
-{
-    (void)cfg;
-    talloc *a = calloc(1, sizeof *a);
-    if (a)
-        a->head.next = a->head.prev = &a->head;
-    return a;
-}
-
-static void ta_destroy(void *ctx)
-{
-    free(ctx);
-}
-
-static void *ta_alloc(void *ctx, size_t size)
-{
-    talloc *a = ctx;
-    tblock *b = malloc(sizeof(tblock) + size);
-    if (b == NULL)
-        return NULL;
-    b->size = size;
-    b->mark = 0;
-    b->next = a->head.next;
-    b->prev = &a->head;
-    a->head.next->prev = b;
-    a->head.next = b;
-    a->live++;
-    return b + 1;
-}
-
-static void ta_free(void *ctx, void *p, size_t size)
-{
-    talloc *a = ctx;
-    tblock *b = (tblock *)p - 1;
-    if (b->size != size)
-        a->bad_frees++;
-    b->prev->next = b->next;
-    b->next->prev = b->prev;
-    a->live--;
-    free(b);
-}
-
-static void ta_stats(void *ctx, al_backend_stats *out)
-{
-    (void)ctx;
-    memset(out, 0, sizeof *out);
-}
-
-static const al_backend test_alloc = {
-    .name = "test-list",
-    .description = "malloc with a list of live blocks",
-    .create = ta_create,
-    .destroy = ta_destroy,
-    .alloc = ta_alloc,
-    .free = ta_free,
-    .stats = ta_stats,
-};
+/* The listing allocator and the arena: tests/test_heaps.h. */
 
 static int ta_is_live(talloc *a, const hb_obj *p, size_t hdr)
 {
@@ -849,66 +778,6 @@ static void test_out_of_memory(void **state)
 }
 
 /* ---- the 10-million chain ---- */
-
-typedef struct arena {
-    char *base, *top, *end;
-    uint64_t live;
-} arena;
-
-#define ARENA_BYTES ((size_t)1 << 30)
-
-static void *ar_create(const al_config *cfg)
-{
-    (void)cfg;
-    arena *a = calloc(1, sizeof *a);
-    if (a == NULL)
-        return NULL;
-    a->base = mmap(NULL, ARENA_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (a->base == MAP_FAILED) {
-        free(a);
-        return NULL;
-    }
-    a->top = a->base;
-    a->end = a->base + ARENA_BYTES;
-    return a;
-}
-
-static void ar_destroy(void *ctx)
-{
-    arena *a = ctx;
-    munmap(a->base, ARENA_BYTES);
-    free(a);
-}
-
-static void *ar_alloc(void *ctx, size_t size)
-{
-    arena *a = ctx;
-    size = (size + 15) & ~(size_t)15;
-    if ((size_t)(a->end - a->top) < size)
-        return NULL;
-    void *p = a->top;
-    a->top += size;
-    a->live++;
-    return p;
-}
-
-static void ar_free(void *ctx, void *p, size_t size)
-{
-    (void)p;
-    (void)size;
-    ((arena *)ctx)->live--;
-}
-
-static const al_backend arena_alloc = {
-    .name = "test-arena",
-    .description = "bump arena",
-    .create = ar_create,
-    .destroy = ar_destroy,
-    .alloc = ar_alloc,
-    .free = ar_free,
-    .stats = ta_stats,
-};
 
 #define CHAIN 10000000u
 

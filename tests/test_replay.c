@@ -123,6 +123,42 @@ static void test_all_combinations_under_oracle(void **state)
     }
 }
 
+/* Every workload on every allocator x collector, small, under the oracle. */
+static void test_workloads_on_all_combinations_under_oracle(void **state)
+{
+    (void)state;
+    static const char *const allocs[] = {"pool", "malloc", "bump"};
+    static const char *const colls[] = {"rc", "rc-cycle", "mark-sweep"};
+    for (size_t w = 0; w < wl_workload_count; w++) {
+        for (size_t i = 0; i < 3; i++) {
+            for (size_t j = 0; j < 3; j++) {
+                hb_run_config cfg;
+                memset(&cfg, 0, sizeof cfg);
+                cfg.alloc = al_find(allocs[i]);
+                cfg.coll = gc_find(colls[j]);
+                cfg.work = wl_workloads[w];
+                cfg.wp.scale = 0.002;
+                cfg.wp.seed = 11;
+                cfg.reps = 1;
+                cfg.oracle = 16; /* every complete collection; every 16th other check */
+                seen s;
+                memset(&s, 0, sizeof s);
+                int rc = hb_run(&cfg, keep_row, &s);
+                if (rc != 0 || strcmp(s.row.status, "ok") != 0)
+                    fail_msg("%s on %s/%s: exit %d, status %s", cfg.work->name, allocs[i],
+                             colls[j], rc, s.n ? s.row.status : "(no row)");
+                assert_true(s.row.ops > 0);
+                assert_int_equal(s.row.noop_ops, 0);
+                /* Only pure counting leaks, and only where there are cycles. */
+                if (strcmp(colls[j], "rc") != 0 || strcmp(cfg.work->name, "cycles") != 0)
+                    assert_int_equal(s.row.leaked_objects, 0);
+                else
+                    assert_true(s.row.leaked_objects > 0);
+            }
+        }
+    }
+}
+
 /* Pure counting must leak the cycles the random graph makes, and say so. */
 static void test_rc_reports_leaks(void **state)
 {
@@ -246,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_combinations_under_oracle),
+        cmocka_unit_test(test_workloads_on_all_combinations_under_oracle),
         cmocka_unit_test(test_rc_reports_leaks),
         cmocka_unit_test(test_oracle_catches_garbage_left_by_a_full_collection),
         cmocka_unit_test(test_oracle_catches_a_dangling_slot),
