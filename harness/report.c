@@ -67,10 +67,13 @@ static const rp_metric rp_metrics[] = {
     RP_F(mmu_10ms),          RP_F(mmu_100ms),     RP_U(peak_live_bytes),
     RP_U(peak_footprint_bytes), RP_F(frag_at_peak_live), RP_F(frag_peaks),
     RP_U(peak_rss_bytes),    RP_U(pauses),        RP_U(leaked_bytes),
+    RP_F(mmu_100us),         RP_F(mmu_300us),     RP_F(mmu_3ms),
+    RP_F(mmu_30ms),          RP_F(mmu_300ms),     RP_F(mmu_1s),
 };
 #define RP_NMETRICS (sizeof rp_metrics / sizeof rp_metrics[0])
 enum { M_OPS, M_WALL, M_GC, M_P50, M_P90, M_P99, M_P999, M_MAX, M_MMU1, M_MMU10, M_MMU100,
-       M_LIVE, M_FP, M_FRAGLIVE, M_FRAG };
+       M_LIVE, M_FP, M_FRAGLIVE, M_FRAG, M_RSS, M_PAUSES, M_LEAKED, M_MMU100US, M_MMU300US,
+       M_MMU3, M_MMU30, M_MMU300, M_MMU1S };
 
 static double metric(const hb_row *r, size_t m)
 {
@@ -320,20 +323,23 @@ static void write_summary_csv(FILE *f, const rp_report *R)
     }
 }
 
-/* Windows 1, 10, 100 ms from the rows (exact, from each repetition's pause
- * log), and the whole run (window = median wall time: the overall mutator
+/* Windows from 0.1 ms to 1 s from the rows (exact, from each repetition's
+ * pause log), and the whole run (window = median wall time: the overall mutator
  * fraction, MMU's limit) when the run is longer than 100 ms. */
 static void write_mmu_csv(FILE *f, const rp_report *R)
 {
-    static const struct { double ms; size_t m; } win[] = {{1, M_MMU1}, {10, M_MMU10},
-                                                          {100, M_MMU100}};
+    static const struct { double ms; size_t m; } win[] = {
+        {0.1, M_MMU100US}, {0.3, M_MMU300US}, {1, M_MMU1},     {3, M_MMU3},  {10, M_MMU10},
+        {30, M_MMU30},     {100, M_MMU100},   {300, M_MMU300}, {1000, M_MMU1S}};
     fputs("allocator,collector,workload,combo,window_ms,mmu_median,mmu_lo,mmu_hi\n", f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
         if (c->n_ok == 0)
             continue;
-        for (size_t k = 0; k < 3; k++) {
+        for (size_t k = 0; k < sizeof win / sizeof win[0]; k++) {
             const hb_summary *s = &c->s[win[k].m];
+            if (isnan(s->median))
+                continue; /* rows written before the column existed */
             fprintf(f, "%s,%s,%s,%s/%s,%g", c->alloc, c->coll, c->work, c->alloc, c->coll,
                     win[k].ms);
             csv_num(f, s->median);

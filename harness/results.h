@@ -51,7 +51,13 @@
     X(U64, full_collections)        \
     X(U64, finalizers_run)          \
     X(U64, noop_ops)                \
-    X(U64, footprint_exact)
+    X(U64, footprint_exact)         \
+    X(F64, mmu_100us)               \
+    X(F64, mmu_300us)               \
+    X(F64, mmu_3ms)                 \
+    X(F64, mmu_30ms)                \
+    X(F64, mmu_300ms)               \
+    X(F64, mmu_1s)
 
 #define HB_ROW_CTYPE_STR const char *
 #define HB_ROW_CTYPE_U64 uint64_t

@@ -470,6 +470,12 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     row->mmu_1ms = hb_mmu(&r->plog, r->timeline_ns, 1000000u);
     row->mmu_10ms = hb_mmu(&r->plog, r->timeline_ns, 10000000u);
     row->mmu_100ms = hb_mmu(&r->plog, r->timeline_ns, 100000000u);
+    row->mmu_100us = hb_mmu(&r->plog, r->timeline_ns, 100000u);
+    row->mmu_300us = hb_mmu(&r->plog, r->timeline_ns, 300000u);
+    row->mmu_3ms = hb_mmu(&r->plog, r->timeline_ns, 3000000u);
+    row->mmu_30ms = hb_mmu(&r->plog, r->timeline_ns, 30000000u);
+    row->mmu_300ms = hb_mmu(&r->plog, r->timeline_ns, 300000000u);
+    row->mmu_1s = hb_mmu(&r->plog, r->timeline_ns, 1000000000u);
     row->peak_live_bytes = st.peak_live_bytes;
     uint64_t fp_peak = st.b.peak_footprint_bytes;
     if (r->sample_fp_peak > fp_peak)

@@ -1,7 +1,7 @@
 # plots/mmu.gp -- minimum mutator utilisation against window length, one curve
 # per collector (on the baseline allocator), one figure per workload.
-# Reads dir/mmu.csv (heapbench report --format csv): windows of 1, 10 and
-# 100 ms computed exactly from each repetition's pause log, plus the whole
+# Reads dir/mmu.csv (heapbench report --format csv): windows of 0.1 ms to
+# 1 s computed exactly from each repetition's pause log, plus the whole
 # run (the overall mutator fraction) when it lasted over 100 ms; medians over
 # repetitions with 95% intervals.
 # Writes figures/mmu_<workload>.{pdf,png}.

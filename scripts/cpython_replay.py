@@ -391,6 +391,7 @@ FIELDS = [
     "mmu_100ms", "peak_live_bytes", "peak_footprint_bytes", "frag_at_peak_live", "frag_peaks",
     "peak_rss_bytes", "minor_faults", "leaked_objects", "leaked_bytes", "header_bytes",
     "collections", "full_collections", "finalizers_run", "noop_ops", "footprint_exact",
+    "mmu_100us", "mmu_300us", "mmu_3ms", "mmu_30ms", "mmu_300ms", "mmu_1s",
 ]
 STR_FIELDS = {"allocator", "collector", "workload", "status"}
 GC_HEAD_BYTES = 16  # PyGC_Head on a 64-bit build: CPython's per-object collector header
@@ -513,6 +514,9 @@ def run_rep(ops, hdr, nbytes, rep_index, fill_views):
         pause_max_us=(durs[-1] if durs else 0) / 1e3,
         mmu_1ms=mmu(pauses, wall_ns, 1000000), mmu_10ms=mmu(pauses, wall_ns, 10000000),
         mmu_100ms=mmu(pauses, wall_ns, 100000000),
+        mmu_100us=mmu(pauses, wall_ns, 100000), mmu_300us=mmu(pauses, wall_ns, 300000),
+        mmu_3ms=mmu(pauses, wall_ns, 3000000), mmu_30ms=mmu(pauses, wall_ns, 30000000),
+        mmu_300ms=mmu(pauses, wall_ns, 300000000), mmu_1s=mmu(pauses, wall_ns, 1000000000),
         peak_rss_bytes=rss, minor_faults=faults, header_bytes=GC_HEAD_BYTES,
         collections=len(log), full_collections=sum(1 for p in log if p[2] == 2),
         finalizers_run=finalized, noop_ops=noops, footprint_exact=0,

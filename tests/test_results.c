@@ -122,6 +122,12 @@ static void fill_row(hb_row *r, const char *alloc, const char *coll, uint64_t k)
     r->finalizers_run = 1;
     r->noop_ops = 5;
     r->footprint_exact = 1;
+    r->mmu_100us = 0.0;
+    r->mmu_300us = 0.125;
+    r->mmu_3ms = 0.5;
+    r->mmu_30ms = 0.75;
+    r->mmu_300ms = 0.875;
+    r->mmu_1s = 1.0;
 }
 
 static void assert_same_double(double a, double b)
@@ -174,7 +180,7 @@ static void test_csv_header(void **state)
     assert_non_null(strstr(h, "allocator,collector,workload,scale,seed,rep,status,ops,"));
     size_t len = strlen(h), commas = 0;
     assert_true(len > 1 && h[len - 1] == '\n');
-    assert_string_equal(h + len - strlen(",footprint_exact\n"), ",footprint_exact\n");
+    assert_string_equal(h + len - strlen(",mmu_1s\n"), ",mmu_1s\n");
     for (const char *p = h; *p; p++)
         commas += *p == ',';
     assert_int_equal(commas, sizeof(hb_row) / 8 - 1); /* every member is 8 bytes */
@@ -450,7 +456,9 @@ static void test_json_fixed_row(void **state)
         "\"frag_at_peak_live\":0.5,\"frag_peaks\":0.2857142857142857,"
         "\"peak_rss_bytes\":1099511627776,\"minor_faults\":7,\"leaked_objects\":3,"
         "\"leaked_bytes\":96,\"header_bytes\":16,\"collections\":9,\"full_collections\":2,"
-        "\"finalizers_run\":1,\"noop_ops\":5,\"footprint_exact\":1}\n";
+        "\"finalizers_run\":1,\"noop_ops\":5,\"footprint_exact\":1,"
+        "\"mmu_100us\":0,\"mmu_300us\":0.125,\"mmu_3ms\":0.5,\"mmu_30ms\":0.75,"
+        "\"mmu_300ms\":0.875,\"mmu_1s\":1}\n";
     assert_string_equal(s, want);
     free(s);
 }

@@ -9,7 +9,13 @@
  * range of 3/4 of the cache's size, 10% from anywhere.  A key has one slot
  * (a hash of the key), so a miss evicts whatever the slot held -- random
  * eviction, as a direct-mapped cache -- and 1% of requests also invalidate a
- * random slot.
+ * random slot.  Like memcached's -m, the cache has a memory budget
+ * (CACHE_BUDGET bytes of values): an insert that passes it evicts random
+ * entries until it fits, so phases of large values hold fewer entries, and
+ * the live set is the budget whatever the scale.  Phase 0 opens by filling
+ * the cache to its budget (a fixed cost, the server's warm-up), so a run's
+ * live set does not depend on how long it runs and doubling the scale
+ * doubles the work.
  *
  * A request builds a small graph of 10-200 objects (log-uniform): a root
  * container, child containers of up to 8 string-like leaves (16-256 bytes,
@@ -24,9 +30,8 @@
  * fragmentation over time shows.
  *
  * Parameters: scale multiplies the requests per phase (SV_REQUESTS_PER_SCALE
- * in all at scale 1.0); the phase count and the cache size are fixed.  The
- * cache holds at most CACHE_ENTRIES * (16 KiB + small) bytes, typically
- * 30-150 MiB.
+ * in all at scale 1.0); the phase count, the cache's slots and its budget
+ * are fixed.
  */
 #include "workloads/common.h"
 
@@ -36,6 +41,7 @@
 #define SV_PHASES 12u
 #define CACHE_BITS 15u
 #define CACHE_ENTRIES (1u << CACHE_BITS)
+#define CACHE_BUDGET ((uint64_t)48 << 20) /* value bytes the cache may hold */
 #define KEY_SPACE (4u * CACHE_ENTRIES)
 #define HOT_KEYS (3u * CACHE_ENTRIES / 4)
 #define NO_KEY UINT32_MAX
@@ -67,6 +73,7 @@ typedef struct sv_state {
     uint32_t phase;
     uint32_t *slot_key;    /* the key each cache slot holds, or NO_KEY */
     uint32_t *slot_value;  /* that entry's value payload bytes */
+    uint64_t value_bytes;  /* sum of slot_value over occupied slots */
     uint32_t children[REQ_MAX_CHILDREN]; /* leaves under each request child */
 } sv_state;
 
@@ -104,6 +111,32 @@ static uint32_t sv_new_value(sv_state *st)
     return bytes;
 }
 
+/* Empties an occupied slot (its entry becomes garbage). */
+static void sv_evict(sv_state *st, uint32_t slot)
+{
+    wl_gen_set(&st->g, R_CACHE, slot, HB_NIL);
+    st->value_bytes -= st->slot_value[slot];
+    st->slot_value[slot] = 0;
+    st->slot_key[slot] = NO_KEY;
+}
+
+/* Evicts random entries other than keep until the values fit the budget. */
+static void sv_fit_budget(sv_state *st, uint32_t keep)
+{
+    while (st->value_bytes > CACHE_BUDGET) {
+        uint32_t slot = wl_range(&st->g, 0, CACHE_ENTRIES - 1);
+        if (slot != keep && st->slot_key[slot] != NO_KEY)
+            sv_evict(st, slot);
+    }
+}
+
+/* Sets a slot's value size, keeping value_bytes. */
+static void sv_account(sv_state *st, uint32_t slot, uint32_t bytes)
+{
+    st->value_bytes += (uint64_t)bytes - st->slot_value[slot];
+    st->slot_value[slot] = bytes;
+}
+
 /* A hit: read the value, maybe replace it.  Leaves the value in R_VALUE. */
 static void sv_hit(sv_state *st, uint32_t slot)
 {
@@ -112,10 +145,11 @@ static void sv_hit(sv_state *st, uint32_t slot)
     wl_gen_get(g, R_VALUE, R_ENTRY, 1, wl_shape_of(HB_LEAF, 0, st->slot_value[slot]));
     wl_gen_touch(g, R_VALUE, 64);
     if (wl_chance(g, 0.10)) {
-        st->slot_value[slot] = sv_new_value(st);
+        sv_account(st, slot, sv_new_value(st));
         wl_gen_set(g, R_ENTRY, 1, R_VALUE);
     }
     wl_gen_drop(g, R_ENTRY);
+    sv_fit_budget(st, slot);
 }
 
 /* A miss: build the entry and insert it, evicting the slot's old entry.
@@ -129,11 +163,30 @@ static void sv_miss(sv_state *st, uint32_t slot, uint32_t key)
     wl_gen_touch(g, R_KEY, kbytes);
     wl_gen_set(g, R_ENTRY, 0, R_KEY);
     wl_gen_drop(g, R_KEY);
-    st->slot_value[slot] = sv_new_value(st);
+    if (st->slot_key[slot] == NO_KEY)
+        st->slot_value[slot] = 0; /* nothing held: nothing to take back */
+    sv_account(st, slot, sv_new_value(st));
     wl_gen_set(g, R_ENTRY, 1, R_VALUE);
     wl_gen_set(g, R_CACHE, slot, R_ENTRY);
     wl_gen_drop(g, R_ENTRY);
     st->slot_key[slot] = key;
+    sv_fit_budget(st, slot);
+}
+
+/* The warm-up: inserts entries of the first phase's sizes until the cache
+ * holds its budget (or every slot is taken). */
+static void sv_fill(sv_state *st)
+{
+    uint32_t filled = 0;
+    while (st->value_bytes < CACHE_BUDGET && filled < CACHE_ENTRIES && !wl_gen_stopped(&st->g)) {
+        uint32_t key = sv_pick_key(st);
+        uint32_t slot = sv_slot(key);
+        if (st->slot_key[slot] != NO_KEY)
+            continue;
+        sv_miss(st, slot, key);
+        wl_gen_drop(&st->g, R_VALUE);
+        filled++;
+    }
 }
 
 static void sv_lookup(sv_state *st)
@@ -201,10 +254,8 @@ static void sv_request(sv_state *st)
     sv_read_request(st, nchildren);
     if (wl_chance(g, 0.01)) {
         uint32_t slot = wl_range(g, 0, CACHE_ENTRIES - 1);
-        if (st->slot_key[slot] != NO_KEY) {
-            wl_gen_set(g, R_CACHE, slot, HB_NIL);
-            st->slot_key[slot] = NO_KEY;
-        }
+        if (st->slot_key[slot] != NO_KEY)
+            sv_evict(st, slot);
     }
     for (uint32_t r = R_VALUE; r <= R_LEAF; r++) {
         if (g->reg[r].live)
@@ -228,10 +279,13 @@ static int sv_generate(const wl_params *p, hb_sink *out)
     }
     for (uint32_t i = 0; i < CACHE_ENTRIES; i++)
         st.slot_key[i] = NO_KEY;
+    st.value_bytes = 0;
     uint64_t per_phase = wl_scaled(p->scale, SV_REQUESTS_PER_SCALE / SV_PHASES);
     wl_gen_new(&st.g, R_CACHE, HB_CONTAINER, 0, CACHE_ENTRIES, 0);
     for (st.phase = 0; st.phase < SV_PHASES && !wl_gen_stopped(&st.g); st.phase++) {
         wl_gen_phase(&st.g, st.phase);
+        if (st.phase == 0)
+            sv_fill(&st);
         for (uint64_t i = 0; i < per_phase && !wl_gen_stopped(&st.g); i++)
             sv_request(&st);
     }
@@ -243,8 +297,8 @@ static int sv_generate(const wl_params *p, hb_sink *out)
 
 const wl_workload wl_server = {
     .name = "server",
-    .description = "a 32 K-entry cache with random eviction beside request-scoped graphs; "
-                   "value sizes shift over 12 phases",
+    .description = "a 48 MiB, 32 K-slot cache with random eviction beside request-scoped "
+                   "graphs; value sizes shift over 12 phases",
     .registers = sv_registers,
     .generate = sv_generate,
 };
