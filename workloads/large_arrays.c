@@ -3,8 +3,8 @@
  * stresses an allocator's large-block path and a collector's scanning of
  * long reference arrays.
  *
- * Three kinds of work, interleaved one step of each until each has spent its
- * budget:
+ * Three kinds of work, interleaved so that each has spent the same share of
+ * its budget at every moment:
  *   - payload arrays (HB_ARRAY without references) of 4 KiB-64 MiB,
  *     log-uniform, each written in full by one TOUCH; the last PAY_REGS are
  *     kept, fewer when they would pass PAY_LIVE_MAX bytes;
@@ -168,15 +168,23 @@ static int la_generate(const wl_params *p, hb_sink *out)
     la_state st = {0};
     if (wl_gen_open(&st.g, "large-arrays", p, out, LA_REGS) != 0)
         return -1;
-    st.pay_left = wl_scaled(p->scale, LA_PAYLOAD_BYTES_PER_SCALE);
-    st.ref_left = wl_scaled(p->scale, LA_REF_SLOTS_PER_SCALE);
-    st.app_left = wl_scaled(p->scale, LA_APPENDS_PER_SCALE);
+    const double pay = (double)(st.pay_left = wl_scaled(p->scale, LA_PAYLOAD_BYTES_PER_SCALE));
+    const double ref = (double)(st.ref_left = wl_scaled(p->scale, LA_REF_SLOTS_PER_SCALE));
+    const double app = (double)(st.app_left = wl_scaled(p->scale, LA_APPENDS_PER_SCALE));
+    /* Each step goes to the kind that has spent the least of its budget, so
+     * the mix of work is the same at every moment of the run whatever the
+     * scale: a longer run is more of the same, and its cost grows linearly
+     * (stepping each kind in turn instead ends the reference arrays early at
+     * small scales and late at large ones, and the live set with them). */
     while ((st.pay_left | st.ref_left | st.app_left) != 0 && !wl_gen_stopped(&st.g)) {
-        if (st.pay_left > 0)
+        double fp = st.pay_left ? 1 - (double)st.pay_left / pay : 2;
+        double fr = st.ref_left ? 1 - (double)st.ref_left / ref : 2;
+        double fa = st.app_left ? 1 - (double)st.app_left / app : 2;
+        if (fp <= fr && fp <= fa)
             la_payload_step(&st);
-        if (st.ref_left > 0)
+        else if (fr <= fa)
             la_ref_step(&st);
-        if (st.app_left > 0)
+        else
             la_list_step(&st);
     }
     wl_gen_close(&st.g);
