@@ -30,8 +30,15 @@
  * where headers = one header per mapped chunk, waste = abandoned chunk
  * tails + the page rounding of big chunks, and available = the current
  * chunk's tail + the payload of the retained chunks after it.
+ *
+ * Memcheck (allocators/vg.h; no code at all unless HB_VALGRIND).  The heap
+ * is a mempool and each block a block of it, of the size requested; a
+ * chunk's payload is inaccessible until bumped.  Although free() keeps the
+ * bytes, it makes the block inaccessible, so a collector that still reads
+ * a block it freed is reported; reset() makes every block inaccessible.
  */
 #include "allocators/allocator.h"
+#include "allocators/vg.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -88,6 +95,7 @@ static bump_chunk *map_chunk(bump_heap *h, size_t bytes)
     bump_chunk *c = m;
     c->next = NULL;
     c->bytes = bytes;
+    al_vg_noaccess((char *)c + BUMP_HDR, bytes - BUMP_HDR); /* opened as bumped */
     h->footprint += bytes;
     if (h->footprint > h->peak_footprint)
         h->peak_footprint = h->footprint;
@@ -137,6 +145,7 @@ static void *bump_create(const al_config *cfg)
     }
     h->chunks = 1;
     enter_chunk(h, h->first);
+    al_vg_pool_create(h);
     return h;
 }
 
@@ -152,6 +161,7 @@ static void unmap_list(bump_heap *h, bump_chunk *c)
 static void bump_destroy(void *ctx)
 {
     bump_heap *h = ctx;
+    al_vg_pool_destroy(h);
     unmap_list(h, h->big);
     unmap_list(h, h->first);
     free(h);
@@ -204,9 +214,8 @@ static void *alloc_next_chunk(bump_heap *h, size_t r)
     return p;
 }
 
-static void *bump_alloc(void *ctx, size_t size)
+static void *bump_carve(bump_heap *h, size_t size)
 {
-    bump_heap *h = ctx;
     if (size > SIZE_MAX - AL_ALIGN)
         return NULL;
     size_t r = round_align(size);
@@ -221,17 +230,41 @@ static void *bump_alloc(void *ctx, size_t size)
     return alloc_next_chunk(h, r);
 }
 
-/* The bytes stay allocated until reset; only count them as dead. */
+static void *bump_alloc(void *ctx, size_t size)
+{
+    void *p = bump_carve(ctx, size);
+    if (p != NULL)
+        al_vg_alloc(ctx, p, size);
+    return p;
+}
+
+/* The bytes stay allocated until reset; only count them as dead (and, for
+ * memcheck, make them inaccessible). */
 static void bump_free(void *ctx, void *p, size_t size)
 {
     bump_heap *h = ctx;
-    (void)p;
+    al_vg_free(h, p);
     h->dead_bytes += round_align(size);
+}
+
+/* Memcheck: every block is forgotten, and the payload of the standard
+ * chunks, kept for reuse, is inaccessible until bumped again. */
+static void vg_forget_blocks(bump_heap *h)
+{
+#if AL_VG
+    al_vg_pool_destroy(h);
+    al_vg_pool_create(h);
+    for (const bump_chunk *c = h->first; c != NULL; c = c->next)
+        al_vg_noaccess((const char *)c + BUMP_HDR, c->bytes - BUMP_HDR);
+#else
+    (void)h;
+#endif
 }
 
 static void bump_reset(void *ctx)
 {
     bump_heap *h = ctx;
+    vg_forget_blocks(h);
     unmap_list(h, h->big);
     h->big = NULL;
     h->big_chunks = 0;

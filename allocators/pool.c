@@ -71,8 +71,18 @@
  * small descriptor per arena come from malloc, as CPython's arena table
  * does; they are a few hundred bytes per MiB of arena and not in the
  * footprint, which is arena bytes plus large blocks exactly.
+ *
+ * Memcheck (allocators/vg.h; no code at all unless HB_VALGRIND).  The
+ * context is a mempool and each small block a block of it, of the size
+ * requested; an arena is inaccessible from its mapping on, except the
+ * headers of carved pools and the blocks handed out.  A free block stays
+ * inaccessible even to the pool: link_get and link_set open its link for
+ * their own access only, so a collector that touches a freed block, link
+ * bytes included, is reported.  Large blocks are malloc's, which valgrind
+ * tracks by itself.
  */
 #include "allocators/pool.h"
+#include "allocators/vg.h"
 
 #include <assert.h>
 #include <malloc.h>
@@ -152,6 +162,22 @@ typedef struct pool_ctx {
     uint32_t npools; /* pools per arena */
     uint64_t arenas_allocated, arenas_reclaimed, arenas_current, arenas_highwater;
 } pool_ctx;
+
+/* The only accesses to a free block: its link, opened just around them. */
+static inline pool_block *link_get(const pool_block *b)
+{
+    al_vg_defined(b, sizeof *b);
+    pool_block *next = b->next;
+    al_vg_noaccess(b, sizeof *b);
+    return next;
+}
+
+static inline void link_set(pool_block *b, pool_block *next)
+{
+    al_vg_undefined(b, sizeof *b);
+    b->next = next;
+    al_vg_noaccess(b, sizeof *b);
+}
 
 static inline size_t class_bytes(uint32_t idx)
 {
@@ -234,6 +260,7 @@ static pool_arena *arena_map(pool_ctx *c)
         free(a);
         return NULL;
     }
+    al_vg_noaccess((void *)a->base, c->arena_bytes); /* pools open as carved */
     a->fresh = a->base;
     a->nfreepools = c->npools;
     a->all_next = c->all;
@@ -371,6 +398,7 @@ static pool_hdr *pool_take(pool_ctx *c)
     } else {
         p = header_at(c, a->fresh);
         a->fresh += c->pool_bytes;
+        al_vg_undefined(p, AL_POOL_HEADER_BYTES);
         p->arena = a;
     }
     arena_lost_pool(c, a);
@@ -414,7 +442,7 @@ static pool_hdr *pool_start(pool_ctx *c, uint32_t idx)
     p->szidx = idx;
     p->ref = 0;
     p->freeblock = (pool_block *)first;
-    p->freeblock->next = NULL;
+    link_set(p->freeblock, NULL);
     p->bump = first + class_bytes(idx);
     used_append(c, p);
     return p;
@@ -427,7 +455,7 @@ static void pool_refill(pool_ctx *c, pool_hdr *p)
     size_t size = class_bytes(p->szidx);
     if (p->bump + size <= base_of(c, p) + c->pool_bytes) {
         pool_block *b = (pool_block *)p->bump;
-        b->next = NULL;
+        link_set(b, NULL);
         p->freeblock = b;
         p->bump += size;
         return;
@@ -506,9 +534,10 @@ static void *pool_alloc(void *vctx, size_t size)
         return NULL;
     pool_block *b = p->freeblock;
     p->ref++;
-    if ((p->freeblock = b->next) == NULL)
+    if ((p->freeblock = link_get(b)) == NULL)
         pool_refill(c, p);
     blocks_grew(c, class_bytes(idx));
+    al_vg_alloc(c, b, size);
     return b;
 }
 
@@ -522,7 +551,8 @@ static void pool_free(void *vctx, void *ptr, size_t size)
     pool_hdr *p = header_at(c, (uintptr_t)ptr & c->pool_mask);
     assert(p->szidx == (size - 1) >> CLASS_SHIFT && p->ref > 0);
     pool_block *b = ptr, *head = p->freeblock;
-    b->next = head;
+    al_vg_free(c, b);
+    link_set(b, head);
     p->freeblock = b;
     c->block_bytes -= class_bytes(p->szidx);
     if (--p->ref == 0)
@@ -582,6 +612,7 @@ static void *pool_create(const al_config *cfg)
         free(c);
         return NULL;
     }
+    al_vg_pool_create(c);
     return c;
 }
 
@@ -590,6 +621,7 @@ static void pool_destroy(void *vctx)
     pool_ctx *c = vctx;
     if (c == NULL)
         return;
+    al_vg_pool_destroy(c);
     while (c->all != NULL) {
         pool_arena *a = c->all;
         c->all = a->all_next;
@@ -752,7 +784,7 @@ static const char *check_pool(const pool_ctx *c, const pool_arena *a, const pool
     if (p->bump < first + size || p->bump > end || (p->bump - first) % size != 0)
         return "pool bump pointer out of place";
     uint64_t listed = 0;
-    for (const pool_block *b = p->freeblock; b != NULL; b = b->next) {
+    for (const pool_block *b = p->freeblock; b != NULL; b = link_get(b)) {
         uintptr_t x = (uintptr_t)b;
         if (x < first || x >= p->bump || (x - first) % size != 0)
             return "free block outside the pool's carved blocks";

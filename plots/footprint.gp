@@ -13,8 +13,10 @@ if (words(fp_files) == 0) { print "footprint.gp: no series files of the server w
 MiB = 1048576.0
 set xlabel "ops replayed (millions)"
 set ylabel "MiB"
-set key inside left top samplen 2 spacing 0.9 font ",7"
-set yrange [0:*]
+set key inside right bottom samplen 2 spacing 0.9 font ",7"
+# Log scale: bump, which never reuses memory, would flatten every other line.
+set logscale y
+set yrange [1:*]
 
 do for [ext in exts] {
     eval term(ext)

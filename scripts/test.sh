@@ -1,22 +1,52 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the debug build (assertions, poisoned frees, warnings as
 # errors), then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, then
-# the libFuzzer targets' smoke runs (clang).  Installs what is missing first.
-# Usage: scripts/test.sh [debug|asan|fuzz ...]   (default: all three)
+# a subset of the debug build under valgrind's memcheck, then the libFuzzer targets' smoke
+# runs (clang).  Installs what is missing first.
+# Usage: scripts/test.sh [debug|asan|valgrind|fuzz ...]   (default: all four)
+#
+# The valgrind pass: the allocator tests and the collector and replay tests over them, on
+# the debug build, whose pool and bump backends tell memcheck about their blocks
+# (allocators/vg.h), so that a use after free inside their mappings is an error too.  Any
+# memcheck error or definitely lost block fails the test.  HB_TEST_QUICK=1 shrinks the
+# ten-million-object tests and the random replay, which would take minutes under valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
 
 passes=("$@")
-[[ ${#passes[@]} -gt 0 ]] || passes=(debug asan fuzz)
+[[ ${#passes[@]} -gt 0 ]] || passes=(debug asan valgrind fuzz)
 jobs=$(nproc 2>/dev/null || echo 2)
 
+vg_tests='^test_(pool|allocators|mark_sweep|rc|replay)$'
+vg_options=(--tool=memcheck --error-exitcode=1 --leak-check=full
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=30)
+
+valgrind_pass() {
+  local dir=build/debug
+  local settings=(--overwrite "MemoryCheckCommand=$(command -v valgrind)"
+                  --overwrite "MemoryCheckCommandOptions=${vg_options[*]}")
+  [[ ! -f tests/valgrind.supp ]] ||
+    settings+=(--overwrite "MemoryCheckSuppressionFile=$PWD/tests/valgrind.supp")
+  if ! HB_TEST_QUICK=1 ctest --test-dir "$dir" -R "$vg_tests" -j "$jobs" -T memcheck \
+         "${settings[@]}" --output-on-failure; then
+    # ctest keeps valgrind's reports apart, one log per test: show those with errors.
+    grep -l -E 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' \
+      "$dir"/Testing/Temporary/MemoryChecker.*.log 2>/dev/null | xargs -r cat >&2
+    return 1
+  fi
+}
+
 for p in "${passes[@]}"; do
-  echo "== heapbench tests: $p preset"
-  cmake --preset "$p" >/dev/null
-  cmake --build --preset "$p" -j "$jobs"
+  echo "== heapbench tests: $p pass"
+  preset=$p
+  [[ "$p" == valgrind ]] && preset=debug
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
   if [[ "$p" == fuzz ]]; then
     ctest --test-dir build/fuzz --output-on-failure -L fuzz
+  elif [[ "$p" == valgrind ]]; then
+    valgrind_pass
   else
     ctest --preset "$p" -j "$jobs"
   fi

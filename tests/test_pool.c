@@ -9,6 +9,8 @@
  * Heaps are filled by hand over the table (al_heap h = {.b = &al_pool,...})
  * so that only the inline wrappers of allocator.h are needed; al_pool_check
  * walks every invariant the backend states after each step that matters.
+ * Under valgrind, one more test checks the memcheck annotations of this
+ * backend and of bump (allocators/vg.h): what is addressable and defined.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 
 #include "allocators/allocator.h"
 #include "allocators/pool.h"
+#include "allocators/vg.h"
 #include "harness/rng.h"
 
 /* Under AddressSanitizer a refused malloc must return NULL, as glibc's does,
@@ -762,6 +765,82 @@ static void test_dump_adds_up(void **state)
     close_heap(&h);
 }
 
+/* ---- memcheck annotations (only under valgrind) ---- */
+
+/* 1 if [p, p + n) is addressable and every byte has validity `want`
+ * (0x00 defined, 0xff undefined); 0 if some byte is not addressable.
+ * Asks memcheck without making it report anything. */
+static int vg_state(const void *p, size_t n, unsigned char want)
+{
+    unsigned char bits[64];
+    assert_true(n <= sizeof bits);
+    unsigned r = al_vg_vbits(p, bits, n);
+    if (r == 3)
+        return 0;
+    assert_int_equal(r, 1);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(bits[i], want);
+    return 1;
+}
+
+static void test_memcheck_sees_pool_blocks(void **state)
+{
+    (void)state;
+    if (!al_vg_running())
+        skip();
+    unsigned errors = al_vg_errors();
+    al_heap h = open_heap(0, 0);
+    char *p = al_alloc(&h, 20); /* class 32: the next block is carved and listed */
+    assert_true(vg_state(p, 20, 0xff));  /* live, undefined */
+    assert_false(vg_state(p, 21, 0xff)); /* past the request: not addressable */
+    assert_false(vg_state(p + 32, 8, 0xff)); /* the listed free block, link too */
+    memset(p, 7, 20);
+    assert_true(vg_state(p, 20, 0x00));
+    check(&h); /* walks the free lists: their links are read without an error */
+    al_free(&h, p, 20);
+    assert_false(vg_state(p, 1, 0xff));     /* freed: the link bytes too */
+    assert_false(vg_state(p + 8, 1, 0xff));
+    char *q = al_alloc(&h, 32);
+    assert_ptr_equal(q, p); /* LIFO reuse: open again, undefined */
+    assert_true(vg_state(q, 32, 0xff));
+    al_free(&h, q, 32);
+    char *big = al_alloc(&h, 1000); /* malloc's, which valgrind tracks itself */
+    assert_true(vg_state(big, 64, 0xff));
+    al_free(&h, big, 1000);
+    close_heap(&h);
+    assert_int_equal(al_vg_errors(), errors);
+}
+
+static void test_memcheck_sees_bump_blocks(void **state)
+{
+    (void)state;
+    if (!al_vg_running())
+        skip();
+    unsigned errors = al_vg_errors();
+    const al_backend *bump = al_find("bump");
+    assert_non_null(bump);
+    al_config cfg = {.chunk_bytes = 64 * KiB};
+    al_heap h = {.b = bump, .ctx = bump->create(&cfg)};
+    assert_non_null(h.ctx);
+    char *a = al_alloc(&h, 24), *b = al_alloc(&h, 40);
+    assert_ptr_equal(b, a + 32);
+    assert_true(vg_state(a, 24, 0xff));
+    assert_false(vg_state(a + 24, 1, 0xff)); /* the rounding: not addressable */
+    assert_false(vg_state(b + 48, 1, 0xff)); /* not bumped yet */
+    char *huge = al_alloc(&h, 100 * KiB);     /* a chunk of its own */
+    assert_true(vg_state(huge + 100 * KiB - 64, 64, 0xff));
+    al_free(&h, a, 24); /* the bytes stay, but the block is gone */
+    assert_false(vg_state(a, 1, 0xff));
+    assert_true(vg_state(b, 40, 0xff));
+    h.b->reset(h.ctx); /* every block gone */
+    assert_false(vg_state(b, 1, 0xff));
+    char *c = al_alloc(&h, 16);
+    assert_ptr_equal(c, a); /* rewound: open again */
+    assert_true(vg_state(c, 16, 0xff));
+    bump->destroy(h.ctx);
+    assert_int_equal(al_vg_errors(), errors);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -782,6 +861,8 @@ int main(void)
         cmocka_unit_test(test_refused_large_request),
         cmocka_unit_test(test_failed_mapping),
         cmocka_unit_test(test_dump_adds_up),
+        cmocka_unit_test(test_memcheck_sees_pool_blocks),
+        cmocka_unit_test(test_memcheck_sees_bump_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,7 @@
  * those allocated, and nothing left after destroy.  The 10-million chain
  * uses a bump arena instead (a list entry per block would double its
  * memory) and frees inside a thread with a 64 KiB stack, so a recursive
- * release would crash the test.
+ * release would crash the test (100,000 when HB_TEST_QUICK is set).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -445,7 +445,20 @@ static void test_out_of_memory(void **state)
 
 /* ---- the 10-million chain ---- */
 
-#define CHAIN 10000000u
+/* HB_TEST_QUICK set (and not "0"): the valgrind pass of scripts/test.sh,
+ * where ten million objects would take minutes. */
+static int quick(void)
+{
+    const char *q = getenv("HB_TEST_QUICK");
+    return q != NULL && *q != '\0' && strcmp(q, "0") != 0;
+}
+
+/* Ten million; 100,000 when quick, still far too deep for a recursive
+ * release on a 64 KiB stack. */
+static uint32_t chain_length(void)
+{
+    return quick() ? 100000u : 10000000u;
+}
 
 static void *release_chain(void *arg)
 {
@@ -459,16 +472,17 @@ static void *release_chain(void *arg)
 static void test_chain_no_stack_growth(void **state)
 {
     (void)state;
+    const uint32_t chain = chain_length();
     th t;
     th_open(&t, &arena_alloc);
     th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
-    for (uint32_t i = 1; i < CHAIN; i++) {
+    for (uint32_t i = 1; i < chain; i++) {
         th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
         th_set(&t, 1, 0, 0);
         th_mov(&t, 0, 1);
     }
     th_mov(&t, 1, -1);
-    assert_int_equal(th_stats(&t).objects_live, CHAIN);
+    assert_int_equal(th_stats(&t).objects_live, chain);
     pthread_attr_t attr;
     pthread_t tid;
     assert_int_equal(pthread_attr_init(&attr), 0);
@@ -478,7 +492,7 @@ static void test_chain_no_stack_growth(void **state)
     pthread_attr_destroy(&attr);
     gc_stats s = th_stats(&t);
     assert_int_equal(s.objects_live, 0);
-    assert_int_equal(s.objects_freed, CHAIN);
+    assert_int_equal(s.objects_freed, chain);
     assert_int_equal(((arena *)t.heap.ctx)->live, 0);
     assert_int_equal(t.pauses, 1);
     th_close(&t);
