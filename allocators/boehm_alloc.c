@@ -106,9 +106,8 @@ const char *al_gc_version(void)
 
 /* Invariant: block_bytes == sum of GC_size over blocks live through alloc. */
 typedef struct bo_heap {
+    al_peer_books books;
     const al_gc_api *gc;
-    uint64_t block_bytes, peak_block_bytes;
-    uint64_t peak_footprint_bytes;
 } bo_heap;
 
 static uint64_t bo_footprint(const al_gc_api *gc)
@@ -139,9 +138,7 @@ static void *bo_alloc(void *ctx, size_t size)
     void *p = h->gc->malloc_atomic_uncollectable(size);
     if (p == NULL)
         return NULL;
-    h->block_bytes += h->gc->size(p);
-    if (h->block_bytes > h->peak_block_bytes)
-        h->peak_block_bytes = h->block_bytes;
+    al_peer_books_alloc(&h->books, h->gc->size(p));
     return p;
 }
 
@@ -149,23 +146,14 @@ static void bo_free(void *ctx, void *p, size_t size)
 {
     (void)size;
     bo_heap *h = ctx;
-    h->block_bytes -= h->gc->size(p);
+    al_peer_books_free(&h->books, h->gc->size(p));
     h->gc->free_(p);
 }
 
 static void bo_stats(void *ctx, al_backend_stats *out)
 {
     bo_heap *h = ctx;
-    uint64_t fp = bo_footprint(h->gc);
-    if (fp > h->peak_footprint_bytes)
-        h->peak_footprint_bytes = fp;
-    *out = (al_backend_stats){
-        .block_bytes = h->block_bytes,
-        .peak_block_bytes = h->peak_block_bytes,
-        .footprint_bytes = fp,
-        .peak_footprint_bytes = h->peak_footprint_bytes,
-        .footprint_exact = 0,
-    };
+    al_peer_books_stats(&h->books, bo_footprint(h->gc), out);
 }
 
 static void bo_dump(void *ctx, FILE *out)

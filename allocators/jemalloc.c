@@ -51,10 +51,7 @@ static al_peer_lib je_lib = {
 };
 
 /* Invariant: block_bytes == sum of nallocx(rounded size) over live blocks. */
-typedef struct je_heap {
-    uint64_t block_bytes, peak_block_bytes;
-    uint64_t peak_footprint_bytes;
-} je_heap;
+typedef al_peer_books je_heap;
 
 static size_t je_round(size_t size)
 {
@@ -117,9 +114,7 @@ static void *je_alloc(void *ctx, size_t size)
     void *p = je_mallocx(size, 0);
     if (p == NULL)
         return NULL;
-    h->block_bytes += je_nallocx(size, 0);
-    if (h->block_bytes > h->peak_block_bytes)
-        h->peak_block_bytes = h->block_bytes;
+    al_peer_books_alloc(h, je_nallocx(size, 0));
     return p;
 }
 
@@ -127,7 +122,7 @@ static void je_free(void *ctx, void *p, size_t size)
 {
     je_heap *h = ctx;
     size = je_round(size);
-    h->block_bytes -= je_nallocx(size, 0);
+    al_peer_books_free(h, je_nallocx(size, 0));
     je_sdallocx(p, size, 0);
 }
 
@@ -135,16 +130,7 @@ static void je_stats(void *ctx, al_backend_stats *out)
 {
     je_heap *h = ctx;
     je_refresh();
-    uint64_t fp = je_stat("stats.resident");
-    if (fp > h->peak_footprint_bytes)
-        h->peak_footprint_bytes = fp;
-    *out = (al_backend_stats){
-        .block_bytes = h->block_bytes,
-        .peak_block_bytes = h->peak_block_bytes,
-        .footprint_bytes = fp,
-        .peak_footprint_bytes = h->peak_footprint_bytes,
-        .footprint_exact = 0,
-    };
+    al_peer_books_stats(h, je_stat("stats.resident"), out);
 }
 
 static void je_dump(void *ctx, FILE *out)

@@ -53,10 +53,7 @@ static al_peer_lib mi_lib = {
 };
 
 /* Invariant: block_bytes == sum of mi_usable_size over live blocks. */
-typedef struct mi_heap_ctx {
-    uint64_t block_bytes, peak_block_bytes;
-    uint64_t peak_footprint_bytes;
-} mi_heap_ctx;
+typedef al_peer_books mi_heap_ctx;
 
 static const char *mi_unavailable(void)
 {
@@ -101,16 +98,14 @@ static void *mi_alloc(void *ctx, size_t size)
     void *p = mi_malloc_(size < MI_MIN_BYTES ? MI_MIN_BYTES : size);
     if (p == NULL)
         return NULL;
-    h->block_bytes += mi_usable_size_(p);
-    if (h->block_bytes > h->peak_block_bytes)
-        h->peak_block_bytes = h->block_bytes;
+    al_peer_books_alloc(h, mi_usable_size_(p));
     return p;
 }
 
 static void mi_free(void *ctx, void *p, size_t size)
 {
     mi_heap_ctx *h = ctx;
-    h->block_bytes -= mi_usable_size_(p);
+    al_peer_books_free(h, mi_usable_size_(p));
     mi_free_size_(p, size < MI_MIN_BYTES ? MI_MIN_BYTES : size);
 }
 
@@ -119,15 +114,7 @@ static void mi_stats(void *ctx, al_backend_stats *out)
     mi_heap_ctx *h = ctx;
     size_t commit = 0, peak_commit = 0;
     mi_info(&commit, &peak_commit);
-    if (commit > h->peak_footprint_bytes)
-        h->peak_footprint_bytes = commit;
-    *out = (al_backend_stats){
-        .block_bytes = h->block_bytes,
-        .peak_block_bytes = h->peak_block_bytes,
-        .footprint_bytes = commit,
-        .peak_footprint_bytes = h->peak_footprint_bytes,
-        .footprint_exact = 0,
-    };
+    al_peer_books_stats(h, commit, out);
 }
 
 static void mi_dump(void *ctx, FILE *out)

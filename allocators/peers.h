@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "allocators/allocator.h"
+
 /* The tunable that gives dlopen room for jemalloc's static TLS. */
 #define AL_PEER_TLS_TUNABLE "glibc.rtld.optional_static_tls=16384"
 
@@ -115,5 +117,42 @@ const al_gc_api *al_gc_api_get(void);
 const char *al_gc_unavailable(void);
 /* "8.2.2", or "unavailable". */
 const char *al_gc_version(void);
+
+/*
+ * The books every peer backend keeps.  Invariants: block_bytes is the sum of
+ * the library's usable size over the blocks live through this heap; the
+ * peaks never decrease; the footprint is the library's own statistic, read
+ * when stats are asked for, so its peak is the peak of those readings.
+ */
+typedef struct al_peer_books {
+    uint64_t block_bytes, peak_block_bytes;
+    uint64_t peak_footprint_bytes;
+} al_peer_books;
+
+static inline void al_peer_books_alloc(al_peer_books *b, uint64_t usable)
+{
+    b->block_bytes += usable;
+    if (b->block_bytes > b->peak_block_bytes)
+        b->peak_block_bytes = b->block_bytes;
+}
+
+static inline void al_peer_books_free(al_peer_books *b, uint64_t usable)
+{
+    b->block_bytes -= usable;
+}
+
+static inline void al_peer_books_stats(al_peer_books *b, uint64_t footprint,
+                                       al_backend_stats *out)
+{
+    if (footprint > b->peak_footprint_bytes)
+        b->peak_footprint_bytes = footprint;
+    *out = (al_backend_stats){
+        .block_bytes = b->block_bytes,
+        .peak_block_bytes = b->peak_block_bytes,
+        .footprint_bytes = footprint,
+        .peak_footprint_bytes = b->peak_footprint_bytes,
+        .footprint_exact = 0,
+    };
+}
 
 #endif

@@ -55,10 +55,7 @@ static al_peer_lib tc_lib = {
 };
 
 /* Invariant: block_bytes == sum of tc_nallocx(rounded size) over live blocks. */
-typedef struct tc_heap {
-    uint64_t block_bytes, peak_block_bytes;
-    uint64_t peak_footprint_bytes;
-} tc_heap;
+typedef al_peer_books tc_heap;
 
 static size_t tc_round(size_t size)
 {
@@ -119,9 +116,7 @@ static void *tc_alloc(void *ctx, size_t size)
     void *p = tc_malloc_(size);
     if (p == NULL)
         return NULL;
-    h->block_bytes += tc_nallocx_(size, 0);
-    if (h->block_bytes > h->peak_block_bytes)
-        h->peak_block_bytes = h->block_bytes;
+    al_peer_books_alloc(h, tc_nallocx_(size, 0));
     return p;
 }
 
@@ -129,23 +124,13 @@ static void tc_free(void *ctx, void *p, size_t size)
 {
     tc_heap *h = ctx;
     size = tc_round(size);
-    h->block_bytes -= tc_nallocx_(size, 0);
+    al_peer_books_free(h, tc_nallocx_(size, 0));
     tc_free_sized_(p, size);
 }
 
 static void tc_stats(void *ctx, al_backend_stats *out)
 {
-    tc_heap *h = ctx;
-    uint64_t fp = tc_footprint();
-    if (fp > h->peak_footprint_bytes)
-        h->peak_footprint_bytes = fp;
-    *out = (al_backend_stats){
-        .block_bytes = h->block_bytes,
-        .peak_block_bytes = h->peak_block_bytes,
-        .footprint_bytes = fp,
-        .peak_footprint_bytes = h->peak_footprint_bytes,
-        .footprint_exact = 0,
-    };
+    al_peer_books_stats(ctx, tc_footprint(), out);
 }
 
 static void tc_dump(void *ctx, FILE *out)
