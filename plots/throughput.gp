@@ -19,7 +19,11 @@ set xrange [0.5 : nworks + 0.5]
 set xtics scale 0 font ",7"
 set for [w=1:nworks] xtics add (word(works, w) w)
 set boxwidth bw * 0.9 absolute
-set key outside top center horizontal maxrows 3 samplen 1.5 spacing 0.9 width -1 font ",7"
+set key outside top center horizontal maxrows 2 samplen 1.5 spacing 0.9 width -1 font ",7"
+# One key entry per allocator (colour) and per collector (fill pattern), not
+# one per combination: 11 entries instead of 19, readable at column width.
+keys = "for [a=1:nallocs] keyentry with boxes fs solid 1.0 noborder lc rgb alloc_rgb(a) title word(allocs, a), " . \
+       "for [c=1:ncolls] keyentry with boxes fs pattern coll_pattern(c) border lc rgb 'black' lc rgb 'black' title word(colls, c)"
 
 stats file using (column("ops_per_s_lo") / 1e6) nooutput
 ymin = STATS_min / 1.5
@@ -35,10 +39,11 @@ do for [ext in exts] {
     set yrange [ymin : ymax]
     set ylabel "throughput (M ops/s)"
     plot for [k=1:ncombos] file using (mine(k, xpos(k))):(column("ops_per_s_median") / 1e6) \
-             with boxes fs pattern pat_of(k) border lc rgb rgb_of(k) lc rgb rgb_of(k) dt 1 lw 0.8 title word(combos, k), \
+             with boxes fs pattern pat_of(k) border lc rgb rgb_of(k) lc rgb rgb_of(k) dt 1 lw 0.8 notitle, \
          for [k=1:ncombos] file using (mine(k, xpos(k))):(column("ops_per_s_median") / 1e6): \
              (column("ops_per_s_lo") / 1e6):(column("ops_per_s_hi") / 1e6) \
-             with yerrorbars lc rgb "black" dt 1 lw 0.6 pt 7 ps 0.2 notitle
+             with yerrorbars lc rgb "black" dt 1 lw 0.6 pt 7 ps 0.2 notitle, \
+         @keys
     unset logscale y
     set yrange [0 : rmax]
 
@@ -46,9 +51,10 @@ do for [ext in exts] {
     set ylabel sprintf("throughput / %s (ratio of means)", base_alloc)
     plot 1 with lines lc rgb "black" dt 1 lw 0.6 notitle, \
          for [k=1:ncombos] file using (mine(k, xpos(k))):(column("ratio")) \
-             with boxes fs pattern pat_of(k) border lc rgb rgb_of(k) lc rgb rgb_of(k) dt 1 lw 0.8 title word(combos, k), \
+             with boxes fs pattern pat_of(k) border lc rgb rgb_of(k) lc rgb rgb_of(k) dt 1 lw 0.8 notitle, \
          for [k=1:ncombos] file using (mine(k, xpos(k))):(column("ratio")): \
              (column("ratio_lo")):(column("ratio_hi")) \
-             with yerrorbars lc rgb "black" dt 1 lw 0.6 pt 7 ps 0.2 notitle
+             with yerrorbars lc rgb "black" dt 1 lw 0.6 pt 7 ps 0.2 notitle, \
+         @keys
     set output
 }
