@@ -39,7 +39,11 @@ static const char run_usage[] =
     "      --every N          ops between series samples; default 1000000\n"
     "      --heap-limit SIZE  refuse allocations past SIZE live bytes (K, M, G):\n"
     "                         a collection is tried first, then the run ends 'oom'\n"
-    "      --oracle           check every collection against reachability (slow)\n"
+    "      --oracle           check every collection and every chunk of 4,096 ops\n"
+    "                         against reachability computed apart (slow: each check\n"
+    "                         walks the heap)\n"
+    "      --oracle-every N   the oracle on complete collections, and on every Nth\n"
+    "                         partial collection and chunk\n"
     "      --threshold A,B,C  rc-cycle generation thresholds; default 2000,10,10\n"
     "      --cpython312       rc-cycle with CPython 3.12's thresholds 700,10,10\n"
     "      --rc-pause-min N   rc, rc-cycle: a cascade is a pause once it has freed N\n"
@@ -56,7 +60,7 @@ static const char run_usage[] =
 
 enum {
     O_SCALE = 256, O_SEED, O_REPS, O_WARMUP, O_FORMAT, O_OUT, O_SERIES, O_EVERY, O_LIMIT,
-    O_ORACLE, O_THRESH, O_PY312, O_GROWTH, O_INCR, O_ARENA, O_POOL, O_CHUNK, O_NOPROG, O_HELP, O_RCMIN,
+    O_ORACLE, O_THRESH, O_PY312, O_GROWTH, O_INCR, O_ARENA, O_POOL, O_CHUNK, O_NOPROG, O_HELP, O_RCMIN, O_ORACLE_EVERY,
     O_TRACE
 };
 
@@ -67,7 +71,7 @@ static const struct option run_opts[] = {
     {"warmup", required_argument, 0, O_WARMUP}, {"format", required_argument, 0, O_FORMAT},
     {"out", required_argument, 0, O_OUT},     {"series", required_argument, 0, O_SERIES},
     {"every", required_argument, 0, O_EVERY}, {"heap-limit", required_argument, 0, O_LIMIT},
-    {"oracle", no_argument, 0, O_ORACLE},     {"threshold", required_argument, 0, O_THRESH},
+    {"oracle", no_argument, 0, O_ORACLE},     {"oracle-every", required_argument, 0, O_ORACLE_EVERY},     {"threshold", required_argument, 0, O_THRESH},
     {"cpython312", no_argument, 0, O_PY312},  {"rc-pause-min", required_argument, 0, O_RCMIN},  {"growth", required_argument, 0, O_GROWTH},
     {"incremental", no_argument, 0, O_INCR},  {"arena-bytes", required_argument, 0, O_ARENA},
     {"pool-bytes", required_argument, 0, O_POOL}, {"chunk-bytes", required_argument, 0, O_CHUNK},
@@ -220,6 +224,11 @@ int hb_cmd_run(int argc, char **argv)
                 BAD("heap-limit", "a size in bytes > 0, with an optional K, M or G suffix");
             break;
         case O_ORACLE: cfg.oracle = 1; break;
+        case O_ORACLE_EVERY:
+            if (hb_parse_u64(optarg, &u) != 0 || u < 1 || u > INT32_MAX)
+                BAD("oracle-every", "a whole number >= 1");
+            cfg.oracle = (int)u;
+            break;
         case O_THRESH:
             if (parse_thresholds(optarg, cfg.gcfg.threshold) != 0)
                 BAD("threshold", "three whole numbers >= 1, as 2000,10,10");

@@ -772,7 +772,7 @@ static void test_dump_adds_up(void **state)
  * Asks memcheck without making it report anything. */
 static int vg_state(const void *p, size_t n, unsigned char want)
 {
-    unsigned char bits[64];
+    unsigned char bits[64] = {0}; /* written by memcheck; zero elsewhere */
     assert_true(n <= sizeof bits);
     unsigned r = al_vg_vbits(p, bits, n);
     if (r == 3)
