@@ -108,7 +108,9 @@ static uint64_t dump_value(const char *dump, const char *label)
     return v;
 }
 
-static char *dump_text(al_heap *h)
+/* Not inlined: gcc 12 at -O2 otherwise mistakes the memstream's buffer
+ * for the address of the local that names it (-Wdangling-pointer). */
+__attribute__((noinline)) static char *dump_text(al_heap *h)
 {
     char *buf = NULL;
     size_t len = 0;
