@@ -98,18 +98,24 @@ static inline void avm_touch(unsigned char *p, uint32_t bytes)
         p[off] = (unsigned char)off;
 }
 
-static inline int avm_take(hb_avm *vm, uint32_t r, uint32_t bytes)
+/* Register r now holds the new block p of `bytes`. */
+static inline void avm_hold(hb_avm *vm, uint32_t r, void *p, uint32_t bytes)
 {
-    void *p = al_alloc(vm->heap, bytes);
-    if (p == NULL)
-        return -1;
-    avm_touch(p, bytes);
     vm->blocks[r] = p;
     vm->sizes[r] = bytes;
     vm->allocs++;
     vm->bytes += bytes;
     vm->live_blocks++;
     vm->live_bytes += bytes;
+}
+
+static inline int avm_take(hb_avm *vm, uint32_t r, uint32_t bytes)
+{
+    void *p = al_alloc(vm->heap, bytes);
+    if (p == NULL)
+        return -1;
+    avm_touch(p, bytes);
+    avm_hold(vm, r, p, bytes);
     return 0;
 }
 
@@ -133,12 +139,7 @@ static inline int avm_move(hb_avm *vm, uint32_t r, uint32_t bytes)
     if (bytes > old_bytes)
         avm_touch((unsigned char *)p + old_bytes, bytes - old_bytes);
     avm_drop(vm, r);
-    vm->blocks[r] = p;
-    vm->sizes[r] = bytes;
-    vm->allocs++;
-    vm->bytes += bytes;
-    vm->live_blocks++;
-    vm->live_bytes += bytes;
+    avm_hold(vm, r, p, bytes);
     return 0;
 }
 
