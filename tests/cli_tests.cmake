@@ -12,3 +12,13 @@ foreach(name cli_signals)
   set_tests_properties(${name} PROPERTIES TIMEOUT 600
                        ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
 endforeach()
+
+# The figure pipeline (matrix -> report -> plot), when gnuplot is there.
+find_program(GNUPLOT gnuplot)
+if(GNUPLOT AND TARGET heapbench-micro)
+  add_test(NAME cli_figures
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_figures.sh $<TARGET_FILE:heapbench>
+                   $<TARGET_FILE:heapbench-micro>)
+  set_tests_properties(cli_figures PROPERTIES TIMEOUT 600
+                       ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+endif()
