@@ -22,25 +22,22 @@
 
 #include "harness/results.h"
 #include "harness/trace.h"
+#include "tests/test_support.h"
 
 #ifndef HB_BIN
 #error "HB_BIN: the heapbench binary's path (tests/cli_tests.cmake defines it)"
 #endif
 
-static char dir[] = "/tmp/hb_test_cli_XXXXXX";
-
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(dir) ? 0 : -1;
+    return test_dir_make("hb_test_cli");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_dir_remove();
 }
 
 /* Starts HB_BIN with argv (argv[0] ignored), stderr to errpath; with
@@ -128,8 +125,8 @@ static long whole_rows(const char *path)
 static void interrupt_run(int own_group)
 {
     char rows[256], errp[256];
-    snprintf(rows, sizeof rows, "%s/run%d.csv", dir, own_group);
-    snprintf(errp, sizeof errp, "%s/run%d.err", dir, own_group);
+    snprintf(rows, sizeof rows, "%s/run%d.csv", test_dir(), own_group);
+    snprintf(errp, sizeof errp, "%s/run%d.err", test_dir(), own_group);
     char *argv[] = {"heapbench", "run", "-a", "pool", "-c", "rc-cycle", "-w", "small-objects",
                     "--scale", "0.1", "--reps", "1000", "--format", "csv", "--out", rows,
                     "--no-progress", NULL};
@@ -162,9 +159,9 @@ static void sigint_to_matrix(void **state)
 {
     (void)state;
     char out[256], rows[300], errp[256];
-    snprintf(out, sizeof out, "%s/mx", dir);
+    snprintf(out, sizeof out, "%s/mx", test_dir());
     snprintf(rows, sizeof rows, "%s/rows.csv", out);
-    snprintf(errp, sizeof errp, "%s/mx.err", dir);
+    snprintf(errp, sizeof errp, "%s/mx.err", test_dir());
     char *argv[] = {"heapbench", "matrix", "-a", "pool,bump,malloc", "-c", "rc,rc-cycle,mark-sweep",
                     "-w", "small-objects,cycles", "--scale", "0.1", "--reps", "2", "--warmup", "0",
                     "--out", out, NULL};
@@ -183,8 +180,8 @@ static void malformed_trace_exits_2(void **state)
 {
     (void)state;
     char p[256], errp[256];
-    snprintf(p, sizeof p, "%s/bad.hbt", dir);
-    snprintf(errp, sizeof errp, "%s/bad.err", dir);
+    snprintf(p, sizeof p, "%s/bad.hbt", test_dir());
+    snprintf(errp, sizeof errp, "%s/bad.err", test_dir());
     unsigned char b[64 + 16 + 8] = "HBTRACE";
     b[8] = 1;   /* version */
     b[12] = 2;  /* kind */
@@ -213,9 +210,9 @@ static void record_sort_and_replay(void **state)
 {
     (void)state;
     char in[256], t[256], errp[256];
-    snprintf(in, sizeof in, "%s/words", dir);
-    snprintf(t, sizeof t, "%s/sort.hbt", dir);
-    snprintf(errp, sizeof errp, "%s/rec.err", dir);
+    snprintf(in, sizeof in, "%s/words", test_dir());
+    snprintf(t, sizeof t, "%s/sort.hbt", test_dir());
+    snprintf(errp, sizeof errp, "%s/rec.err", test_dir());
     FILE *f = fopen(in, "w");
     assert_non_null(f);
     for (int i = 0; i < 20000; i++)
@@ -233,7 +230,7 @@ static void record_sort_and_replay(void **state)
     assert_true(tf.h.ops > 10);
     assert_string_equal(tf.h.source, "sort");
     char rows[256];
-    snprintf(rows, sizeof rows, "%s/sort.csv", dir);
+    snprintf(rows, sizeof rows, "%s/sort.csv", test_dir());
     char *run[] = {"heapbench", "run", "--trace", t, "-a", "pool", "--format", "csv", "--out", rows,
                    "--no-progress", NULL};
     assert_int_equal(wait_status(start(run, errp, 0)), 0);

@@ -30,16 +30,7 @@
 extern const al_backend al_malloc;
 extern const al_backend al_bump;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+#include "tests/test_support.h" /* UNDER_ASAN */
 
 #if UNDER_ASAN
 /* A huge malloc must return NULL, as in production, not abort the test. */

@@ -41,16 +41,7 @@
 extern const al_backend al_jemalloc, al_mimalloc, al_tcmalloc, al_boehm;
 extern const gc_strategy gc_boehm;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+#include "tests/test_support.h" /* UNDER_ASAN */
 
 #define MB (1024u * 1024u)
 

@@ -20,27 +20,24 @@
 #include <unistd.h>
 
 #include "harness/results.h"
-
-static char tmpdir[64];
+#include "tests/test_support.h"
 
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/hb_test_results_XXXXXX");
-    return mkdtemp(tmpdir) != NULL ? 0 : -1;
+    return test_dir_make("hb_test_results");
 }
 
 static int remove_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_dir_remove();
 }
 
+/* A fresh path in the scratch folder: nothing is there under that name. */
 static void path_in_tmp(char *buf, size_t cap, const char *name)
 {
-    snprintf(buf, cap, "%s/%s", tmpdir, name);
+    test_path(buf, cap, name);
     unlink(buf);
 }
 

@@ -20,27 +20,20 @@
 #include "harness/replay.h"
 #include "harness/run.h"
 #include "harness/trace.h"
-
-static char dir[] = "/tmp/hb_test_trace_XXXXXX";
+#include "tests/test_support.h"
 
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(dir) ? 0 : -1;
+    return test_dir_make("hb_test_trace");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_dir_remove();
 }
 
-static void path_in(char *out, size_t cap, const char *name)
-{
-    snprintf(out, cap, "%s/%s", dir, name);
-}
 
 static char *read_whole(const char *path, size_t *size)
 {
@@ -119,9 +112,9 @@ static void gen_is_deterministic(void **state)
 {
     (void)state;
     char a[256], b[256], c[256];
-    path_in(a, sizeof a, "a.hbt");
-    path_in(b, sizeof b, "b.hbt");
-    path_in(c, sizeof c, "c.hbt");
+    test_path(a, sizeof a, "a.hbt");
+    test_path(b, sizeof b, "b.hbt");
+    test_path(c, sizeof c, "c.hbt");
     assert_int_equal(gen("cycles", "0.002", "7", a), 0);
     assert_int_equal(gen("cycles", "0.002", "7", b), 0);
     assert_int_equal(gen("cycles", "0.002", "8", c), 0);
@@ -149,7 +142,7 @@ static void trace_replays_as_its_workload(void **state)
 {
     (void)state;
     char p[256];
-    path_in(p, sizeof p, "g.hbt");
+    test_path(p, sizeof p, "g.hbt");
     assert_int_equal(gen("gcbench", "0.005", "3", p), 0);
     rows direct = {0}, traced = {0};
     hb_run_config cfg = {.alloc = al_find("pool"), .coll = gc_find("mark-sweep"),
@@ -181,7 +174,7 @@ static void alloc_trace_replays_with_accounting(void **state)
 {
     (void)state;
     char p[256];
-    path_in(p, sizeof p, "small.hbt");
+    test_path(p, sizeof p, "small.hbt");
     write_alloc_trace(p, small_alloc_trace, 8, 3);
     const char *names[] = {"pool", "malloc", "bump"};
     for (int i = 0; i < 3; i++) {
@@ -208,7 +201,7 @@ static void alloc_trace_over_the_limit_is_oom(void **state)
 {
     (void)state;
     char p[256];
-    path_in(p, sizeof p, "limit.hbt");
+    test_path(p, sizeof p, "limit.hbt");
     write_alloc_trace(p, small_alloc_trace, 8, 3);
     rows k = {0};
     hb_run_config cfg = {.alloc = al_find("pool"), .trace_path = p, .reps = 1,
@@ -260,7 +253,7 @@ static int run_bad(const char *path, char *err, size_t cap)
 static void expect_bad(const char *name, const char *buf, size_t n, const char *needle)
 {
     char p[256], err[600];
-    path_in(p, sizeof p, name);
+    test_path(p, sizeof p, name);
     write_whole(p, buf, n);
     assert_int_equal(run_bad(p, err, sizeof err), -1);
     if (strstr(err, needle) == NULL)
@@ -272,7 +265,7 @@ static void malformed_traces_are_refused(void **state)
 {
     (void)state;
     char p[256];
-    path_in(p, sizeof p, "good.hbt");
+    test_path(p, sizeof p, "good.hbt");
     write_alloc_trace(p, small_alloc_trace, 8, 3);
     size_t n;
     char *good = read_whole(p, &n), *b = malloc(n);
@@ -331,11 +324,11 @@ static void op_stream_trace_needs_a_collector(void **state)
 {
     (void)state;
     char p[256];
-    path_in(p, sizeof p, "ops.hbt");
+    test_path(p, sizeof p, "ops.hbt");
     assert_int_equal(gen("small-objects", "0.001", "1", p), 0);
     hb_run_config cfg = {.alloc = al_find("pool"), .trace_path = p, .reps = 1, .quiet = 1};
     assert_int_equal(hb_run(&cfg, NULL, NULL), 2);
-    path_in(p, sizeof p, "alloc.hbt");
+    test_path(p, sizeof p, "alloc.hbt");
     write_alloc_trace(p, small_alloc_trace, 8, 3);
     cfg.trace_path = p;
     cfg.coll = gc_find("rc");
@@ -346,8 +339,8 @@ static void dump_prints_header_then_ops(void **state)
 {
     (void)state;
     char p[256], out[256];
-    path_in(p, sizeof p, "dump.hbt");
-    path_in(out, sizeof out, "dump.txt");
+    test_path(p, sizeof p, "dump.hbt");
+    test_path(out, sizeof out, "dump.txt");
     write_alloc_trace(p, small_alloc_trace, 8, 3);
     fflush(stdout);
     int saved = dup(1), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
