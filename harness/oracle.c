@@ -344,6 +344,13 @@ static uint64_t mark_reachable(hb_oracle *o, hb_obj *const *regs, size_t nregs)
     return reached;
 }
 
+/* The object in slot i of the live table, or NULL for an empty slot. */
+static hb_obj *slot_obj(const hb_oracle *o, size_t i)
+{
+    uintptr_t key = o->live.e[i].key;
+    return key ? hb_block_obj((void *)key, o->header_bytes) : NULL;
+}
+
 /* Each live object's count must equal its references from registers and
  * from live objects' slots (reachable or not). */
 static void check_counts(hb_oracle *o, const gc_strategy *gs, void *gc,
@@ -358,9 +365,9 @@ static void check_counts(hb_oracle *o, const gc_strategy *gs, void *gc,
             e->incoming++;
     }
     for (size_t i = 0; i < m->cap; i++) {
-        if (m->e[i].key == 0)
+        hb_obj *obj = slot_obj(o, i);
+        if (obj == NULL)
             continue;
-        hb_obj *obj = hb_block_obj((void *)m->e[i].key, o->header_bytes);
         for (uint32_t k = 0; k < obj->nrefs; k++) {
             entry *e = obj->refs[k] ? live_entry(o, obj->refs[k]) : NULL;
             if (obj->refs[k] && e == NULL)
@@ -371,9 +378,9 @@ static void check_counts(hb_oracle *o, const gc_strategy *gs, void *gc,
         }
     }
     for (size_t i = 0; i < m->cap; i++) {
-        if (m->e[i].key == 0)
+        hb_obj *obj = slot_obj(o, i);
+        if (obj == NULL)
             continue;
-        hb_obj *obj = hb_block_obj((void *)m->e[i].key, o->header_bytes);
         uint64_t rc = gs->refcount(gc, obj);
         if (rc != m->e[i].incoming)
             violation(o, "object serial %" PRIu32 " has count %" PRIu64 " but %" PRIu32
