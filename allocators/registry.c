@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/registry.h"
+#include "harness/core/registry.h"
 
 extern const al_backend al_pool;
 extern const al_backend al_malloc;

@@ -55,7 +55,7 @@
 
 #include "allocators/peers.h"
 #include "collectors/collector.h"
-#include "harness/clock.h"
+#include "harness/core/clock.h"
 
 #define BG_MAX_INSTANCES 16   /* live at once; each needs a finalizer slot */
 #define BG_TYPED_MAX_REFS 4096 /* descriptors cached up to this many slots */

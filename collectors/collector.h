@@ -1,14 +1,14 @@
 /*
  * collectors/collector.h -- the collector interface.
  *
- *     replay loop (harness/replay.c)
+ *     replay loop (harness/run/replay.c)
  *         |  new_obj / reg_write / field_store / collect   (one table)
  *     gc_strategy: rc, rc-cycle, mark-sweep, ...  one file each
  *         |  al_alloc / al_free
  *     al_heap (allocators/allocator.h)
  *
  * A strategy owns the objects it allocates: it gives each a private header
- * of header_bytes in front of the common hb_obj (harness/object.h), applies
+ * of header_bytes in front of the common hb_obj (harness/core/object.h), applies
  * the effects of register writes and field stores (reference counts,
  * barriers), decides when to collect, and frees objects through the heap.
  *
@@ -38,8 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../allocators/allocator.h"
-#include "../harness/object.h"
+#include "allocators/allocator.h"
+#include "harness/core/object.h"
 
 /* Settings; zero means "the strategy's default". */
 typedef struct gc_config {

@@ -50,8 +50,8 @@
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
-#include "harness/clock.h"
-#include "harness/object.h"
+#include "harness/core/clock.h"
+#include "harness/core/object.h"
 
 #define MS_HEADER_BYTES 8
 #define MS_MARK 1u /* in hb_obj.gcbits: reached in the current collection */

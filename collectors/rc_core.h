@@ -9,7 +9,7 @@
  * machinery as static inline functions over one struct (rc_core); rc.c adds
  * nothing to it, rc_cycle.c adds the generational cycle detector.
  *
- * Per-object header, in front of the hb_obj (harness/object.h):
+ * Per-object header, in front of the hb_obj (harness/core/object.h):
  *
  *     rc:        [ count:32 | slot:32 ]                          8 bytes
  *     rc-cycle:  [ next ][ prev ][ count:32 | slot:32 ]          24 bytes
@@ -50,8 +50,8 @@
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
-#include "harness/clock.h"
-#include "harness/object.h"
+#include "harness/core/clock.h"
+#include "harness/core/object.h"
 
 /* 1: cascades read the clock and report pauses (the shipped setting).
  * 0 only to measure what the timing costs. */

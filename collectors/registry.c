@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "harness/registry.h"
+#include "harness/core/registry.h"
 
 #include "collectors/collector.h"
 

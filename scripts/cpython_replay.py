@@ -2,13 +2,13 @@
 """scripts/cpython_replay.py -- replays a heapbench op-stream trace in CPython.
 
 The reference point for rc-cycle: the same op stream (a trace file of kind 1,
-format in harness/trace.h) builds the same object graph out of CPython
+format in harness/formats/trace.h) builds the same object graph out of CPython
 objects, so CPython's own reference counting and cycle collector (pymalloc
 underneath) do the work our collectors do, and the rows come out in
 heapbench's schema (results/README.md) with allocator `pymalloc` and
 collector `cpython`.
 
-Mapping of the object model (harness/object.h) onto CPython objects:
+Mapping of the object model (harness/core/object.h) onto CPython objects:
   CONTAINER, or ARRAY with slots   a list of exactly nrefs slots (None = NULL);
       with a payload, an instance of a list subclass (__slots__ = payload)
       whose `payload` is a bytearray of that size (the C payload sits in the
@@ -26,7 +26,7 @@ outside reference, exactly as in rc-cycle.  Everything the interpreter and
 this script hold (modules, the decoded ops) is frozen too, so collections
 traverse the trace's objects only, as the C collectors do.
 
-Op semantics are harness/ops.h and harness/replay.c: a SET or GET on an
+Op semantics are harness/core/ops.h and harness/run/replay.c: a SET or GET on an
 empty register or past the slots, a TOUCH of an empty register or of an
 object with no payload, and allocator-trace ops count as no-ops.  TOUCH
 writes min(bytes, payload) bytes into bytearray payloads; a TOUCH of a bytes
@@ -54,7 +54,7 @@ import struct
 import sys
 import time
 
-# ---- the trace format (harness/trace.h) -------------------------------
+# ---- the trace format (harness/formats/trace.h) -------------------------------
 
 MAGIC = b"HBTRACE\0"
 VERSION = 1
@@ -69,7 +69,7 @@ OP_NAMES = {NEW: "NEW", SET: "SET", GET: "GET", MOV: "MOV", DROP: "DROP", TOUCH:
             REALLOC: "REALLOC"}
 SETNIL = 100  # internal: SET with s == HB_NIL, resolved at decode time
 NIL = 0xFFFFFFFF
-MAX_REGISTERS = 1 << 26  # as harness/trace.h: more is taken for a corrupt header
+MAX_REGISTERS = 1 << 26  # as harness/formats/trace.h: more is taken for a corrupt header
 LEAF, CONTAINER, ARRAY = 0, 1, 2
 F_FINALIZER = 1
 
@@ -254,7 +254,7 @@ def model_bytes(mk, nrefs, payload):
 
 
 def validate(raw, nregs):
-    """harness/ops.c's hb_ops_validate, plus decoding into the loop's tuples
+    """harness/core/ops.c's hb_ops_validate, plus decoding into the loop's tuples
     (code, a, b, c, x): x is the maker for NEW, the fill byte for TOUCH."""
     ops = []
     nbytes = 0
@@ -406,7 +406,7 @@ def nearest_rank(sorted_ns, q):
 
 
 def mmu(pauses, run_ns, w):
-    """Minimum mutator utilisation for windows of w ns, as harness/metrics.c:
+    """Minimum mutator utilisation for windows of w ns, as harness/run/metrics.c:
     windows starting at a pause start or ending at a pause end, moved inside
     [0, run]; pauses are (start, end) on the timeline, sorted, disjoint."""
     if run_ns <= 0:
@@ -749,7 +749,7 @@ def main(argv=None):
         description="Replays a heapbench op-stream trace (kind 1) in CPython and prints "
                     "heapbench result rows (allocator pymalloc, collector cpython). "
                     "Exit status: 0 all rows ok, 1 a row not ok, 2 bad usage or input.")
-    ap.add_argument("trace", help="trace file (format: harness/trace.h)")
+    ap.add_argument("trace", help="trace file (format: harness/formats/trace.h)")
     ap.add_argument("--reps", type=positive, default=1, help="measured repetitions (default 1)")
     ap.add_argument("--out", help="also append the rows to FILE as CSV (header once)")
     ap.add_argument("--meta", help="the JSON sidecar (python version, gc settings); "

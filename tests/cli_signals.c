@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/results.h"
-#include "harness/trace.h"
+#include "harness/formats/results.h"
+#include "harness/formats/trace.h"
 #include "tests/test_support.h"
 
 #ifndef HB_BIN

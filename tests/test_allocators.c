@@ -25,7 +25,7 @@
 
 #include "allocators/allocator.h"
 #include "allocators/peers.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 
 extern const al_backend al_malloc;
 extern const al_backend al_bump;

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """tests/test_cpython_replay.py -- the CPython replayer on tiny hand-made traces.
 
-Checks, against the op semantics of harness/ops.h and harness/replay.c: the
+Checks, against the op semantics of harness/core/ops.h and harness/run/replay.c: the
 objects each op leaves alive (counted through the finalizer class, which the
 collector tracks), every kind of no-op, a garbage cycle freed by COLLECT with
 its finalizers run once, TOUCH writing payloads, and the command line: rows
 in heapbench's schema (the header compared with HB_ROW_FIELDS in
-harness/results.h), and exit status 2 with a clear message for a bad
+harness/formats/results.h), and exit status 2 with a clear message for a bad
 checksum, magic, version, kind, or register.  Run by ctest; no timings.
 """
 import gc
@@ -162,7 +162,7 @@ class Replayer(unittest.TestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("Python " + sys.version.split()[0], res.stderr)
         header, *rows = res.stdout.splitlines()
-        with open(os.path.join(ROOT, "harness", "results.h")) as f:
+        with open(os.path.join(ROOT, "harness", "formats", "results.h")) as f:
             schema = re.findall(r"X\((?:STR|U64|F64), (\w+)\)", f.read())
         self.assertEqual(header.split(","), schema)
         self.assertEqual(len(rows), 2)

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/cli.h"
-#include "harness/results.h"
-#include "harness/run.h"
+#include "harness/cli/cli.h"
+#include "harness/formats/results.h"
+#include "harness/run/run.h"
 
 typedef struct seen {
     int n;

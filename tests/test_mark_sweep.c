@@ -26,8 +26,8 @@
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
-#include "harness/object.h"
-#include "harness/rng.h"
+#include "harness/core/object.h"
+#include "harness/core/rng.h"
 
 /* The test seam of collectors/mark_sweep.c (not in a header: tests only). */
 void gc_mark_sweep_cap_stack(size_t max_entries);

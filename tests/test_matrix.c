@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "harness/cli.h"
-#include "harness/results.h"
+#include "harness/cli/cli.h"
+#include "harness/formats/results.h"
 
 #define MAXARGS 32
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/metrics.h"
+#include "harness/run/metrics.h"
 
 #define MS 1000000ull
 #define US 1000ull

@@ -29,7 +29,7 @@
 #include "allocators/allocator.h"
 #include "allocators/pool.h"
 #include "allocators/vg.h"
-#include "harness/rng.h"
+#include "harness/core/rng.h"
 
 /* Under AddressSanitizer a refused malloc must return NULL, as glibc's does,
  * rather than abort: the backend's contract is tested, not the sanitizer's. */

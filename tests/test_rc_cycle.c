@@ -21,8 +21,8 @@
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
-#include "harness/clock.h"
-#include "harness/rng.h"
+#include "harness/core/clock.h"
+#include "harness/core/rng.h"
 #include "tests/rc_harness.h"
 
 extern const gc_strategy gc_rc_cycle;

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/oracle.h"
-#include "harness/run.h"
+#include "harness/run/oracle.h"
+#include "harness/run/run.h"
 
 #define NREGS 48
 

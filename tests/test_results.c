@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/results.h"
+#include "harness/formats/results.h"
 #include "tests/test_support.h"
 
 static int setup_dir(void **state)

@@ -1,5 +1,5 @@
 /*
- * tests/test_stats.c -- harness/stats.c against values computed by hand
+ * tests/test_stats.c -- harness/cli/stats.c against values computed by hand
  * (and checked against printed tables of Student's t and the binomial).
  */
 #include <math.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "harness/stats.h"
+#include "harness/cli/stats.h"
 
 
 static void assert_close(double got, double want, double tol)

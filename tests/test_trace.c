@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/cli.h"
-#include "harness/replay.h"
-#include "harness/run.h"
-#include "harness/trace.h"
+#include "harness/cli/cli.h"
+#include "harness/run/replay.h"
+#include "harness/run/run.h"
+#include "harness/formats/trace.h"
 #include "tests/test_support.h"
 
 static int setup(void **state)

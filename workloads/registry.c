@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/registry.h"
+#include "harness/core/registry.h"
 
 extern const wl_workload wl_small_objects;
 extern const wl_workload wl_cycles;

@@ -2,7 +2,7 @@
  * workloads/workload.h -- the workload interface.
  *
  * A workload is a generator: deterministic from (seed, scale), it emits an op
- * stream (harness/ops.h) into a sink.  The sink replays ops as its buffer
+ * stream (harness/core/ops.h) into a sink.  The sink replays ops as its buffer
  * fills, so generation interleaves with replay but is never timed, and the
  * stream is never held whole in memory.
  *
@@ -20,9 +20,9 @@
 
 #include <stdint.h>
 
-#include "../harness/ops.h"
-#include "../harness/object.h"
-#include "../harness/rng.h"
+#include "harness/core/ops.h"
+#include "harness/core/object.h"
+#include "harness/core/rng.h"
 
 typedef struct wl_params {
     double scale;  /* 1.0 runs for roughly 1-5 s on the fastest combination */

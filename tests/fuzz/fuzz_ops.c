@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/run.h"
+#include "harness/run/run.h"
 
 #define FUZZ_REGS 16
 

@@ -19,8 +19,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "harness/run.h"
-#include "harness/trace.h"
+#include "harness/run/run.h"
+#include "harness/formats/trace.h"
 
 static int check_row(void *arg, const hb_row *row)
 {

@@ -1,0 +1,188 @@
+/*
+ * harness/run/replay.c -- the interpreter of the mutator instruction set.
+ *
+ * Each op turns into at most one call through the collector's table; the
+ * checks that make any validated stream safe (empty register, slot index
+ * past the object) are one compare each and are counted as no-ops, never
+ * skipped silently.  A second, smaller loop replays allocator traces (real
+ * programs' malloc calls) straight against a heap.
+ */
+#include "harness/run/replay.h"
+
+#include <string.h>
+
+static inline hb_obj *slot_owner(hb_obj *o, uint32_t i)
+{
+    return (o != NULL && i < o->nrefs) ? o : NULL;
+}
+
+size_t hb_replay(hb_vm *vm, const hb_op *ops, size_t n)
+{
+    const gc_strategy *gs = vm->gs;
+    void *gc = vm->gc;
+    hb_obj **regs = vm->regs;
+    uint64_t noops = 0, objects = 0, bytes = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const hb_op *op = &ops[i];
+        hb_obj *o;
+        switch (op->code) {
+        case HB_OP_NEW:
+            o = gs->new_obj(gc, &regs[op->a], op->kind, op->flags, op->b, op->c);
+            if (o == NULL) {
+                vm->status = HB_VM_OOM;
+                goto out;
+            }
+            objects++;
+            bytes += hb_new_bytes(gs, op->b, op->c);
+            break;
+        case HB_OP_SET:
+            o = slot_owner(regs[op->a], op->b);
+            if (o)
+                gs->field_store(gc, o, op->b, op->c == HB_NIL ? NULL : regs[op->c]);
+            else
+                noops++;
+            break;
+        case HB_OP_GET:
+            o = slot_owner(regs[op->b], op->c);
+            if (o)
+                gs->reg_write(gc, &regs[op->a], o->refs[op->c]);
+            else
+                noops++;
+            break;
+        case HB_OP_MOV:
+            gs->reg_write(gc, &regs[op->a], regs[op->b]);
+            break;
+        case HB_OP_DROP:
+            gs->reg_write(gc, &regs[op->a], NULL);
+            break;
+        case HB_OP_TOUCH:
+            o = regs[op->a];
+            if (o && o->payload) {
+                size_t len = op->c < o->payload ? op->c : o->payload;
+                memset(hb_obj_payload(o), op->kind, len);
+            } else {
+                noops++;
+            }
+            break;
+        case HB_OP_COLLECT:
+            gs->collect(gc);
+            break;
+        case HB_OP_PHASE:
+            vm->phase = op->c;
+            if (vm->on_phase)
+                vm->on_phase(vm, op->c);
+            break;
+        default:
+            noops++;
+            break;
+        }
+    }
+out:
+    vm->ops += i;
+    vm->noops += noops;
+    vm->objects += objects;
+    vm->bytes += bytes;
+    return i;
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocator traces                                                     */
+/* ------------------------------------------------------------------ */
+
+/* One byte per page of a new block, as its program would write it. */
+static inline void avm_touch(unsigned char *p, uint32_t bytes)
+{
+    for (uint32_t off = 0; off < bytes; off += 4096)
+        p[off] = (unsigned char)off;
+}
+
+/* Register r now holds the new block p of `bytes`. */
+static inline void avm_hold(hb_avm *vm, uint32_t r, void *p, uint32_t bytes)
+{
+    vm->blocks[r] = p;
+    vm->sizes[r] = bytes;
+    vm->allocs++;
+    vm->bytes += bytes;
+    vm->live_blocks++;
+    vm->live_bytes += bytes;
+}
+
+static inline int avm_take(hb_avm *vm, uint32_t r, uint32_t bytes)
+{
+    void *p = al_alloc(vm->heap, bytes);
+    if (p == NULL)
+        return -1;
+    avm_touch(p, bytes);
+    avm_hold(vm, r, p, bytes);
+    return 0;
+}
+
+static inline void avm_drop(hb_avm *vm, uint32_t r)
+{
+    al_free(vm->heap, vm->blocks[r], vm->sizes[r]);
+    vm->live_blocks--;
+    vm->live_bytes -= vm->sizes[r];
+    vm->blocks[r] = NULL;
+}
+
+/* REALLOC on a held block: move it. */
+static inline int avm_move(hb_avm *vm, uint32_t r, uint32_t bytes)
+{
+    void *old = vm->blocks[r];
+    uint32_t old_bytes = vm->sizes[r];
+    void *p = al_alloc(vm->heap, bytes);
+    if (p == NULL)
+        return -1;
+    memcpy(p, old, old_bytes < bytes ? old_bytes : bytes);
+    if (bytes > old_bytes)
+        avm_touch((unsigned char *)p + old_bytes, bytes - old_bytes);
+    avm_drop(vm, r);
+    avm_hold(vm, r, p, bytes);
+    return 0;
+}
+
+size_t hb_alloc_replay(hb_avm *vm, const hb_op *ops, size_t n)
+{
+    uint64_t noops = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const hb_op *op = &ops[i];
+        int bad = 0;
+        switch (op->code) {
+        case HB_OP_MALLOC:
+            if (vm->blocks[op->a] != NULL)
+                noops++;
+            else
+                bad = avm_take(vm, op->a, op->c);
+            break;
+        case HB_OP_FREE:
+            if (vm->blocks[op->a] != NULL)
+                avm_drop(vm, op->a);
+            else
+                noops++;
+            break;
+        case HB_OP_REALLOC:
+            bad = vm->blocks[op->a] ? avm_move(vm, op->a, op->c) : avm_take(vm, op->a, op->c);
+            break;
+        default:
+            noops++;
+            break;
+        }
+        if (bad) {
+            vm->status = HB_VM_OOM;
+            break;
+        }
+    }
+    vm->ops += i;
+    vm->noops += noops;
+    return i;
+}
+
+void hb_avm_release(hb_avm *vm)
+{
+    for (uint32_t r = 0; r < vm->nregs && vm->live_blocks > 0; r++)
+        if (vm->blocks[r] != NULL)
+            avm_drop(vm, r);
+}

@@ -1,0 +1,86 @@
+/*
+ * harness/run/replay.h -- the replay loop: one op stream, one collector, one heap.
+ *
+ * The loop is a switch over op codes calling the collector's table; it is
+ * the only code between the op stream and the collector, and its own cost
+ * per op is measured by heapbench-micro's replay_overhead benchmark against
+ * a loop that makes the same calls directly.
+ */
+#ifndef HB_REPLAY_H
+#define HB_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collectors/collector.h"
+#include "harness/core/ops.h"
+
+enum hb_vm_status { HB_VM_OK = 0, HB_VM_OOM = 1 };
+
+typedef struct hb_vm {
+    const gc_strategy *gs;
+    void *gc;
+    hb_obj **regs;
+    uint32_t nregs;
+    int status;        /* enum hb_vm_status */
+    uint32_t phase;    /* the last PHASE marker */
+    uint64_t ops;      /* ops replayed */
+    uint64_t noops;    /* ops that did nothing (empty register, slot past the end) */
+    uint64_t objects;  /* objects allocated */
+    uint64_t bytes;    /* bytes requested for them, headers included */
+    /* Optional: called at each PHASE op, outside nothing (the caller decides
+     * what it times). */
+    void (*on_phase)(struct hb_vm *vm, uint32_t phase);
+    void *arg;
+} hb_vm;
+
+/*
+ * Replays ops[0..n), which must have passed hb_ops_validate for vm->nregs.
+ * Returns the number of ops replayed: n, or fewer when an allocation failed
+ * (vm->status == HB_VM_OOM; the failing op is not counted).  Allocator-trace
+ * ops (MALLOC, FREE, REALLOC) are no-ops here.
+ */
+size_t hb_replay(hb_vm *vm, const hb_op *ops, size_t n);
+
+/*
+ * Allocator traces (kind 2): a register file of raw blocks, no collector.
+ *   MALLOC r n   r := al_alloc(n)      (r already holding a block: a no-op)
+ *   FREE r       al_free(r); r := NULL (r empty: a no-op, as free(NULL))
+ *   REALLOC r n  r empty: as MALLOC; else a new block of n, min(old, n)
+ *                bytes copied, the old block freed -- always a move, so
+ *                every backend does the same work whatever it could do in
+ *                place
+ * Every new block gets one byte written per 4 KiB page (the first byte
+ * first), as the program that asked for it would write it: without that a
+ * backend that keeps its metadata apart from its blocks would show a peak
+ * RSS of untouched pages that a real program would have touched.
+ * Invariants: live_blocks == number of non-NULL blocks[i];
+ * live_bytes == sum of sizes[i] over them.
+ */
+typedef struct hb_avm {
+    al_heap *heap;
+    void **blocks;   /* per register: the block, or NULL */
+    uint32_t *sizes; /* per register: the size it was asked for */
+    uint32_t nregs;
+    int status;      /* enum hb_vm_status */
+    uint64_t ops, noops;
+    uint64_t allocs; /* blocks allocated (MALLOC, and REALLOC's new block) */
+    uint64_t bytes;  /* bytes asked for them */
+    uint64_t live_blocks, live_bytes;
+} hb_avm;
+
+/* Replays ops[0..n), which must have passed hb_ops_validate for vm->nregs;
+ * returns the ops replayed: n, or fewer when an allocation failed
+ * (vm->status == HB_VM_OOM; the failing op is not counted). */
+size_t hb_alloc_replay(hb_avm *vm, const hb_op *ops, size_t n);
+
+/* Frees every block still held (the trace's unfreed blocks). */
+void hb_avm_release(hb_avm *vm);
+
+/* Bytes a NEW op asks the allocator for, collector header included. */
+static inline uint64_t hb_new_bytes(const gc_strategy *gs, uint32_t nrefs, uint32_t payload)
+{
+    return gs->header_bytes + hb_obj_body_bytes(nrefs, payload);
+}
+
+#endif
