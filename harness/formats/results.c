@@ -25,6 +25,7 @@
  */
 #include "harness/formats/results.h"
 #include "harness/formats/io.h"
+#include "harness/formats/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -297,67 +298,18 @@ void hb_row_csv(FILE *out, const hb_row *r)
  * JSON writing
  * ------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
- * Reads stop at the first byte that is not a continuation byte, so the
- * terminating NUL is never passed. */
-static size_t utf8_seq(const unsigned char *s)
+static void put_str_json(obuf *b, const char *s)
 {
-    unsigned c = s[0];
-    size_t n;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-static void put_json_escape(obuf *b, unsigned char c)
-{
-    switch (c) {
-    case '"': ob_puts(b, "\\\""); break;
-    case '\\': ob_puts(b, "\\\\"); break;
-    case '\n': ob_puts(b, "\\n"); break;
-    case '\r': ob_puts(b, "\\r"); break;
-    case '\t': ob_puts(b, "\\t"); break;
-    case '\b': ob_puts(b, "\\b"); break;
-    case '\f': ob_puts(b, "\\f"); break;
-    default: ob_printf(b, "\\u%04x", c); break;
-    }
-}
-
-static void put_str_json(obuf *b, const char *str)
-{
-    if (str == NULL) {
+    if (s == NULL) {
         ob_puts(b, "null");
         return;
     }
-    const unsigned char *s = (const unsigned char *)str;
+    char tmp[8];
+    size_t used;
     ob_putc(b, '"');
     while (*s) {
-        size_t n = utf8_seq(s);
-        if (n == 0) {
-            ob_puts(b, "\\ufffd");
-            s++;
-        } else if (n == 1 && (*s < 0x20 || *s == '"' || *s == '\\')) {
-            put_json_escape(b, *s++);
-        } else {
-            ob_put(b, (const char *)s, n);
-            s += n;
-        }
+        ob_put(b, tmp, hb_json_escape_next(s, tmp, &used));
+        s += used;
     }
     ob_putc(b, '"');
 }
@@ -807,53 +759,6 @@ static int read_record(csv_reader *c, unsigned long *first_line)
     }
 }
 
-/* Reads the whole file (regular or not) into a buffer with a spare byte. */
-static char *slurp(const char *path, size_t *len, char *err, size_t errcap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (err && errcap)
-            snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (buf == NULL)
-            break;
-        if (n == cap) {
-            char *g = cap < SIZE_MAX / 4 ? realloc(buf, cap * 2 + 1) : NULL;
-            if (g == NULL) {
-                free(buf);
-                buf = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            buf = g;
-            cap *= 2;
-        }
-        ssize_t k = read(fd, buf + n, cap - n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            int e = errno;
-            free(buf);
-            buf = NULL;
-            errno = e;
-            break;
-        }
-        if (k == 0)
-            break;
-        n += (size_t)k;
-    }
-    int e = errno;
-    close(fd);
-    if (buf == NULL && err && errcap)
-        snprintf(err, errcap, "cannot read %s: %s", path, strerror(e));
-    *len = n;
-    return buf;
-}
-
 /* For each header column, the index of its field, or -1 if unknown. */
 static int map_header(csv_reader *c, long *col_field, unsigned long line)
 {
@@ -1037,9 +942,12 @@ long hb_rows_read_csv(const char *path, hb_row **rows, char **arena, char *err, 
     c.err = err;
     c.errcap = errcap;
     c.line = 1;
-    c.buf = slurp(path, &c.len, err, errcap);
-    if (c.buf == NULL)
+    hb_err e;
+    c.buf = hb_read_whole(path, &c.len, &e);
+    if (c.buf == NULL) {
+        set_err(&c, "%s", e.msg);
         return -1;
+    }
     long n = parse_csv(&c, rows);
     free(c.f);
     if (n < 0) {
