@@ -46,16 +46,49 @@
 
 enum fkind { K_STR, K_U64, K_F64 };
 
-typedef struct field_desc {
-    const char *name;
-    enum fkind kind;
-    size_t off;
-} field_desc;
+typedef hb_row_column field_desc;
 
 #define HB_FIELD_DESC_(type, name) { #name, K_##type, offsetof(hb_row, name) },
-static const field_desc fields[] = { HB_ROW_FIELDS(HB_FIELD_DESC_) };
+const hb_row_column hb_row_columns[] = { HB_ROW_FIELDS(HB_FIELD_DESC_) };
 #undef HB_FIELD_DESC_
-#define NFIELDS (sizeof fields / sizeof fields[0])
+const size_t hb_n_row_columns = sizeof hb_row_columns / sizeof hb_row_columns[0];
+#define fields hb_row_columns
+#define NFIELDS (sizeof hb_row_columns / sizeof hb_row_columns[0])
+
+/* ------------------------------------------------------------------------
+ * The lists of one kind of column, and the statuses.  offsetof fails to
+ * compile for a name that is no row column; the assertions, for one that
+ * is not an F64.
+ * ------------------------------------------------------------------------ */
+
+#define HB_IS_F64_(name) _Generic(((hb_row *)0)->name, double: 1, default: 0)
+#define HB_MMU_ENTRY_(col, ns, ms) { #col, ns, ms, offsetof(hb_row, col) },
+#define HB_MMU_CHECK_(col, ns, ms) _Static_assert(HB_IS_F64_(col), #col " must be an F64 column");
+const hb_mmu_window hb_mmu_windows[] = { HB_MMU_WINDOWS(HB_MMU_ENTRY_) };
+const size_t hb_n_mmu_windows = sizeof hb_mmu_windows / sizeof hb_mmu_windows[0];
+HB_MMU_WINDOWS(HB_MMU_CHECK_)
+
+#define HB_PQ_ENTRY_(col, q, label) { #col, label, q, offsetof(hb_row, col) },
+#define HB_PQ_CHECK_(col, q, label) _Static_assert(HB_IS_F64_(col), #col " must be an F64 column");
+const hb_pause_quantile hb_pause_quantiles[] = { HB_PAUSE_QUANTILES(HB_PQ_ENTRY_) };
+const size_t hb_n_pause_quantiles = sizeof hb_pause_quantiles / sizeof hb_pause_quantiles[0];
+HB_PAUSE_QUANTILES(HB_PQ_CHECK_)
+
+#define HB_STATUS_WORD_(tail, word) [HB_STATUS_##tail] = word,
+static const char *const status_words[HB_NSTATUS] = { HB_STATUSES(HB_STATUS_WORD_) };
+
+const char *hb_status_name(hb_status s)
+{
+    return (unsigned)s < HB_NSTATUS ? status_words[s] : "error";
+}
+
+int hb_status_parse(const char *word)
+{
+    for (int i = 0; word != NULL && i < HB_NSTATUS; i++)
+        if (strcmp(word, status_words[i]) == 0)
+            return i;
+    return -1;
+}
 
 static const char *get_str(const hb_row *r, size_t off)
 {
@@ -411,8 +444,12 @@ static int sig_prec(double v)
     return a == 0 ? 0 : a < 1 ? 3 : a < 10 ? 2 : a < 100 ? 1 : 0;
 }
 
-static void fmt_si(char *buf, size_t cap, double v)
+void hb_fmt_si(char *buf, size_t cap, double v)
 {
+    if (!isfinite(v)) {
+        snprintf(buf, cap, isnan(v) ? "-" : v > 0 ? "inf" : "-inf");
+        return;
+    }
     static const char suffix[] = " kMGTPE";
     size_t k = 0;
     while (fabs(v) >= 1000.0 && k + 1 < sizeof suffix - 1) {
@@ -443,7 +480,7 @@ static void fmt_number(char *buf, size_t cap, const tcol *c, const hb_row *r)
     else if (isinf(v))
         snprintf(buf, cap, v > 0 ? "inf" : "-inf");
     else if (c->fmt == T_SI)
-        fmt_si(buf, cap, v);
+        hb_fmt_si(buf, cap, v);
     else
         snprintf(buf, cap, "%.*f", c->fmt == T_FIXED ? c->prec : sig_prec(v), v);
 }
