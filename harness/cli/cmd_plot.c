@@ -407,6 +407,7 @@ int hb_cmd_plot(int argc, char **argv)
         return hb_usage_error("plot", "cannot find the plot scripts (style.gp) in %s, %s or %s, "
                                       "expected --scripts DIR or HEAPBENCH_PLOTS",
                               "BIN/" HB_PLOTS_FROM_BIN, HB_INSTALL_PLOTS, HB_SOURCE_PLOTS);
+    printf("scripts: %s\n", scripts);
     int rc = 0;
     if (stale(dir, "summary.csv", "rows.csv") || stale(dir, "summary.gp", "rows.csv"))
         rc = run_report(dir);
