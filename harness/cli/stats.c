@@ -1,5 +1,5 @@
 /*
- * harness/cli/stats.c -- means, medians and their confidence intervals, and the
+ * harness/cli/stats.c -- command layer: means, medians and their confidence intervals, and the
  * ratio of two means with Fieller's interval (Kalibera and Jones).
  *
  * Student's t quantiles come from the t distribution function, written with

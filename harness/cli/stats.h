@@ -1,5 +1,5 @@
 /*
- * harness/cli/stats.h -- the statistics every summary of repetitions uses.
+ * harness/cli/stats.h -- command layer: the statistics every summary of repetitions uses.
  *
  * Repetitions of one cell are treated as independent samples of one random
  * quantity.  Location: median (robust, what the tables print) and mean (what

@@ -1,5 +1,5 @@
 /*
- * harness/core/ops.c -- op names, validation, and the sink's flush.
+ * harness/core/ops.c -- base layer: op names, validation, and the sink's flush.
  */
 #include "harness/core/ops.h"
 

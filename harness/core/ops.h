@@ -1,5 +1,5 @@
 /*
- * harness/core/ops.h -- the mutator instruction set.
+ * harness/core/ops.h -- base layer: the mutator instruction set.
  *
  * A workload is a program over a register file of object references; the
  * registers are the roots.  Generators, trace files and fuzz inputs are all

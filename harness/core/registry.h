@@ -1,5 +1,5 @@
 /*
- * harness/core/registry.h -- the lookups the three registries share
+ * harness/core/registry.h -- base layer: the lookups the three registries share
  * (allocators/, collectors/, workloads/ registry.c): by name, and the list
  * of names for messages.  Each registry gives its entry's name by index.
  */

@@ -1,5 +1,5 @@
 /*
- * harness/formats/results.c -- result rows out (CSV, JSON Lines, an aligned table)
+ * harness/formats/results.c -- formats layer: result rows out (CSV, JSON Lines, an aligned table)
  * and back in (CSV).
  *
  * Everything here walks one table of field descriptors generated from

@@ -1,6 +1,6 @@
 /*
- * harness/formats/trace.c -- trace files (format v1, harness/formats/trace.h): encoding,
- * checking, reading in chunks, and writing.
+ * harness/formats/trace.c -- formats layer: trace files (format v1,
+ * harness/formats/trace.h): encoding, checking, reading in chunks, and writing.
  *
  * Checking is in the order a reader can trust things: the header against
  * the file's size first, then the checksum over the whole file, then every

@@ -1,5 +1,5 @@
 /*
- * harness/formats/trace.h -- trace files: op streams saved to disk, and real
+ * harness/formats/trace.h -- formats layer: trace files: op streams saved to disk, and real
  * programs' allocation traces.
  *
  * Format, version 1 (all integers little-endian):

@@ -1,5 +1,5 @@
 /*
- * harness/micro/micro.c -- `heapbench-micro`: allocator microbenchmarks on Google
+ * harness/micro/micro.c -- micro layer: `heapbench-micro`: allocator microbenchmarks on Google
  * Benchmark (through harness/micro/gbench_shim.h).
  *
  * Benchmarks come from a table of families; each family registers one

@@ -1,5 +1,5 @@
 /*
- * harness/micro/micro_gc.c -- collector and replay-loop microbenchmarks for
+ * harness/micro/micro_gc.c -- micro layer: collector and replay-loop microbenchmarks for
  * `heapbench-micro` (families registered from harness/micro/micro.c's table).
  *
  *   collect_live/<collector>     one full collection over a live graph of

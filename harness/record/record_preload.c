@@ -1,5 +1,5 @@
 /*
- * harness/record/record_preload.c -- the LD_PRELOAD library behind `heapbench
+ * harness/record/record_preload.c -- record layer: the LD_PRELOAD library behind `heapbench
  * record`: logs a program's malloc-family calls into an allocator trace
  * (kind 2, harness/formats/trace.h).
  *
