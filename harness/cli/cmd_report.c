@@ -429,6 +429,22 @@ static void gp_series(FILE *f, const rp_report *R, const char *const *allocs, si
     fputs("\"\n", f);
 }
 
+/* For each combination, the place (1-based) of its cell's name field at off
+ * in list: colour follows the allocator, pattern the collector. */
+static void gp_combo_places(FILE *f, const char *var, const rp_report *R, size_t off,
+                            const char **list, size_t *n)
+{
+    fprintf(f, "%s = \"", var);
+    for (size_t k = 0; k < R->ncombos; k++)
+        for (size_t i = 0; i < R->ncells; i++)
+            if (R->cells[i].combo_idx == k) {
+                const char *name = *(const char *const *)((const char *)&R->cells[i] + off);
+                fprintf(f, "%s%zu", k ? " " : "", 1 + intern(list, n, 256, name));
+                break;
+            }
+    fputs("\"\n", f);
+}
+
 static void write_summary_gp(FILE *f, const rp_report *R)
 {
     const char *allocs[256], *colls[256];
@@ -442,23 +458,8 @@ static void write_summary_gp(FILE *f, const rp_report *R)
     fprintf(f, "nworks = %zu\nncombos = %zu\nnallocs = %zu\nncolls = %zu\n", R->nworks, R->ncombos,
             na, nc);
     fprintf(f, "base_alloc = \"%s\"\nfig_coll = \"%s\"\n", R->base_alloc, figure_collector(R));
-    /* For each combination, its allocator's and collector's place (1-based)
-     * in allocs and colls: colour follows the allocator, pattern the collector. */
-    fputs("combo_alloc = \"", f);
-    for (size_t k = 0; k < R->ncombos; k++)
-        for (size_t i = 0; i < R->ncells; i++)
-            if (R->cells[i].combo_idx == k) {
-                fprintf(f, "%s%zu", k ? " " : "", 1 + intern(allocs, &na, 256, R->cells[i].alloc));
-                break;
-            }
-    fputs("\"\ncombo_coll = \"", f);
-    for (size_t k = 0; k < R->ncombos; k++)
-        for (size_t i = 0; i < R->ncells; i++)
-            if (R->cells[i].combo_idx == k) {
-                fprintf(f, "%s%zu", k ? " " : "", 1 + intern(colls, &nc, 256, R->cells[i].coll));
-                break;
-            }
-    fputs("\"\n", f);
+    gp_combo_places(f, "combo_alloc", R, offsetof(rp_cell, alloc), allocs, &na);
+    gp_combo_places(f, "combo_coll", R, offsetof(rp_cell, coll), colls, &nc);
     gp_series(f, R, allocs, na);
 }
 
