@@ -78,7 +78,7 @@ static int run_random(const al_backend *a, const gc_strategy *g, double scale, u
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = a->name;
-    cfg.coll = g->name;
+    cfg.custom_coll = g; /* the broken strategies below are in no registry */
     cfg.custom_work = &random_workload;
     cfg.wp.scale = scale;
     cfg.wp.seed = seed;

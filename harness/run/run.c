@@ -104,17 +104,17 @@ static int plan_source(const hb_run_config *cfg, int verify, hb_source *src, hb_
  * an allocator trace refuses one (its frees are explicit). */
 static int plan_collector(const hb_run_config *cfg, run_plan *p, hb_err *e)
 {
-    const void *g = NULL;
-    if (p->src.drive == HB_DRIVE_HEAP && cfg->coll)
+    const void *g = cfg->custom_coll;
+    if (p->src.drive == HB_DRIVE_HEAP && (cfg->coll || g))
         return hb_fail(e, HB_ERR_USAGE, "trace %s is an allocator trace: it replays without a "
                        "collector (frees are explicit), expected no -c", cfg->trace_path);
     if (p->src.drive == HB_DRIVE_HEAP)
         return 0;
-    if (cfg->coll == NULL)
+    if (cfg->coll == NULL && g == NULL)
         return hb_fail(e, HB_ERR_USAGE, "%s%s is an op stream: it needs a collector (-c)",
                        cfg->trace_path ? "trace " : "workload ",
                        cfg->trace_path ? cfg->trace_path : p->src.name);
-    if (hb_registry_resolve(&gc_registry, cfg->coll, &g, e) != 0)
+    if (g == NULL && hb_registry_resolve(&gc_registry, cfg->coll, &g, e) != 0)
         return -1;
     p->coll = g;
     char why[256];

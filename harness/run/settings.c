@@ -293,6 +293,31 @@ static const char *name_value(const hb_run_config *c, int i)
     return NULL;
 }
 
+/* Whether setting i of c holds zero ("unset": whoever reads it takes its
+ * own default), which the request leaves out: bounds such as --every >= 1
+ * are for values given, not for the zero that means none was. */
+static int is_zero(const hb_run_config *c, int i)
+{
+    static const hb_run_config zero;
+    char a[64], b[64];
+    FILE *fa = fmemopen(a, sizeof a, "w"), *fb = fmemopen(b, sizeof b, "w");
+    if (fa == NULL || fb == NULL) {
+        if (fa)
+            fclose(fa);
+        if (fb)
+            fclose(fb);
+        return 0;
+    }
+    hb_setting_print(c, i, fa, 0);
+    hb_setting_print(&zero, i, fb, 0);
+    fputc('\0', fa);
+    fputc('\0', fb);
+    fclose(fa);
+    fclose(fb);
+    a[sizeof a - 1] = b[sizeof b - 1] = '\0';
+    return strcmp(a, b) == 0;
+}
+
 int hb_settings_write(const hb_run_config *c, FILE *f, hb_err *e)
 {
     for (int i = 0; i < HB_SETTING_COUNT; i++) {
@@ -300,6 +325,8 @@ int hb_settings_write(const hb_run_config *c, FILE *f, hb_err *e)
         if (s && strchr(s, '\n'))
             return hb_fail(e, HB_ERR_USAGE, "the %s '%s' holds a newline, expected none",
                            hb_settings[i].key, s);
+        if (is_zero(c, i))
+            continue;
         fprintf(f, "%s=", hb_settings[i].key);
         hb_setting_print(c, i, f, 0);
         fputc('\n', f);
@@ -329,10 +356,7 @@ int hb_settings_read(hb_run_config *c, char *text, hb_err *e)
         int i = setting_by_key(line);
         if (i < 0)
             return hb_fail(e, HB_ERR_INPUT, "unknown setting '%s' in the request", line);
-        const char *v = eq + 1;
-        if (hb_settings[i].type == HB_SET_NAME && *v == '\0')
-            continue; /* an empty name is NULL */
-        if (hb_setting_set(c, i, v, e) != 0)
+        if (hb_setting_set(c, i, eq + 1, e) != 0)
             return -1;
     }
     return 0;

@@ -108,9 +108,11 @@ typedef struct hb_run_config {
     al_config acfg;
     gc_config gcfg;
     wl_params wp;
-    /* In-process only, never sent to a child: a workload that is not in the
-     * registry (tests, fuzzers; replaces `work`), and the note callback. */
+    /* In-process only, never sent to a child: a workload or a collector that
+     * is not in a registry (tests, fuzzers; they replace `work`, `coll`), and
+     * the note callback. */
     const wl_workload *custom_work;
+    const gc_strategy *custom_coll;
     hb_note_fn on_note;
     void *note_arg;
 } hb_run_config;
@@ -164,7 +166,7 @@ void hb_setting_expected(int i, char *buf, size_t cap);
 /* Writes setting i's value: as a request value (json 0) or a JSON value. */
 void hb_setting_print(const hb_run_config *c, int i, FILE *f, int json);
 
-/* The request: every listed setting as "key=value\n".  -1 (e) when a text
+/* The request: every listed setting that is not zero as "key=value\n".  -1 (e) when a text
  * value cannot travel (holds a newline). */
 int hb_settings_write(const hb_run_config *c, FILE *f, hb_err *e);
 /* Reads a request written by hb_settings_write from text (modified in
