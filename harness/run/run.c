@@ -762,8 +762,8 @@ int hb_rep_child_main(int in_fd, int out_fd)
     static char text[16384];
     hb_run_config cfg;
     run_plan p;
-    uint32_t rep_index;
-    int series_fd;
+    uint32_t rep_index = 0;
+    int series_fd = -1;
     if (hb_rep_request_read(in_fd, &cfg, &rep_index, &series_fd, text, sizeof text, NULL) != 0 ||
         plan_run(&cfg, 0, &p, NULL) != 0)
         return 3;

@@ -166,12 +166,12 @@ void hb_setting_expected(int i, char *buf, size_t cap);
 /* Writes setting i's value: as a request value (json 0) or a JSON value. */
 void hb_setting_print(const hb_run_config *c, int i, FILE *f, int json);
 
-/* The request: every listed setting that is not zero as "key=value\n".  -1 (e) when a text
- * value cannot travel (holds a newline). */
+/* The request: every listed setting that is not zero (unset) as
+ * "key=value\n".  -1 (e) when a text value cannot travel (holds a newline). */
 int hb_settings_write(const hb_run_config *c, FILE *f, hb_err *e);
 /* Reads a request written by hb_settings_write from text (modified in
- * place; c's names point into it).  Starts from zero: unlisted keys are
- * refused, missing ones stay zero. */
+ * place; c's names point into it).  Starts from zero: unknown keys are
+ * refused, missing ones (zero: unset) stay zero. */
 int hb_settings_read(hb_run_config *c, char *text, hb_err *e);
 
 /* The SWEEP settings as JSON members ("scale": 1, ...), comma-separated,
