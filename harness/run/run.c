@@ -643,8 +643,7 @@ static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_ind
         rep_close(&r);
         return 2;
     }
-    hb_sink sink = {.buf = r.buf, .cap = cfg->chunk_ops ? cfg->chunk_ops : HB_CHUNK_OPS, .ctx = &r,
-                    .flush = flush_chunk};
+    hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .ctx = &r, .flush = flush_chunk};
     reset_peak_rss();
     uint64_t faults0 = minor_faults();
     r.chunk_start = hb_now_ns(); /* the timeline starts at 0 */

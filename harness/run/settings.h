@@ -80,7 +80,6 @@
       "pool: pool size (default 16K)") \
     X(AL, SIZE, chunk_bytes, "chunk_bytes", "chunk-bytes", SWEEP, NULL, 4096, UINT64_MAX, \
       "bump: chunk size (default 1M)") \
-    X(RUN, U64, chunk_ops, "chunk_ops", "chunk-ops", SWEEP, NULL, 1, 4096, "ops per replayed chunk (default 4096)") \
     X(RUN, OFF, progress, "progress", "no-progress", VIEW, "1", 0, 1, "no progress line on stderr")
 
 /* Options that set a listed member to a fixed value: X(option, member, value, help). */
