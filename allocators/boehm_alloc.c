@@ -10,7 +10,7 @@
  * calls GC_invoke_finalizers, never inside an arbitrary allocation).
  *
  * The `boehm` backend exists for the `boehm` collector, which names it in
- * requires_allocator: it is the pairing's name and its memory figures.  The
+ * needs.allocator: it is the pairing's name and its memory figures.  The
  * collector allocates from libgc directly (GC_malloc_atomic / typed), not
  * through al_alloc, because libgc frees by tracing, not through al_free.
  * Used on its own (with another collector), it is a real explicit allocator

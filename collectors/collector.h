@@ -88,22 +88,32 @@ typedef struct gc_stats {
     uint64_t finalizers_run;
 } gc_stats;
 
+/*
+ * What a strategy needs of its pairing, in one record (as MMTk's plan
+ * constraints).  Read only by gc_pairs, the one rule every command uses.
+ */
+typedef struct gc_constraints {
+    /* The one allocator it runs over (a collector that brings its own heap,
+     * as boehm), or NULL: any allocator that is not another collector's own.
+     * An allocator named here is exclusive: it pairs with its owner only. */
+    const char *allocator;
+} gc_constraints;
+
 typedef struct gc_strategy {
     const char *name;
     const char *description; /* one line, for `heapbench list` */
     size_t header_bytes;     /* collector-private bytes per object */
-    const char *(*unavailable)(void); /* as in al_backend; may be NULL */
-    /* NULL: runs over any allocator.  Otherwise the one allocator name it
-     * pairs with (a collector that brings its own allocator, like boehm);
-     * the matrix pairs it with that one only. */
-    const char *requires_allocator;
+    /* As in al_backend.  May be NULL in a strategy's table; the registry's
+     * entries always have it (collectors/registry.c fills it in). */
+    const char *(*unavailable)(void);
+    gc_constraints needs;
     void *(*create)(const gc_env *env); /* NULL on failure */
     void (*destroy)(void *ctx);
     hb_obj *(*new_obj)(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
                        uint32_t nrefs, uint32_t payload);
     void (*reg_write)(void *ctx, hb_obj **reg, hb_obj *val);
     void (*field_store)(void *ctx, hb_obj *o, uint32_t i, hb_obj *val);
-    void (*safepoint)(void *ctx); /* optional (NULL): may collect */
+    void (*safepoint)(void *ctx); /* optional (the registry fills in a no-op): may collect */
     void (*collect)(void *ctx);   /* a full collection */
     void (*stats)(void *ctx, gc_stats *out);
     /* Optional (NULL): the object's reference count, for the oracle. */
@@ -117,5 +127,9 @@ extern const size_t gc_strategy_count;
 
 const gc_strategy *gc_find(const char *name);
 void gc_names(char *buf, size_t cap);
+
+/* The pairing rule, for every command: 1 when g may run over a; else 0 and
+ * why (one line naming both) in why[0..cap). */
+int gc_pairs(const al_backend *a, const gc_strategy *g, char *why, size_t cap);
 
 #endif

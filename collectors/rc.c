@@ -76,7 +76,7 @@ const gc_strategy gc_rc = {
     .description = "reference counting, iterative release cascades; cycles leak",
     .header_bytes = RC_HEADER_BYTES,
     .unavailable = NULL,
-    .requires_allocator = NULL,
+    .needs = {.allocator = NULL},
     .create = rc_create,
     .destroy = rc_destroy,
     .new_obj = rc_new_obj,

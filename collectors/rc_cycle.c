@@ -408,7 +408,7 @@ const gc_strategy gc_rc_cycle = {
     .description = "reference counting plus CPython's generational cycle detector",
     .header_bytes = RC_CYCLE_HEADER_BYTES,
     .unavailable = NULL,
-    .requires_allocator = NULL,
+    .needs = {.allocator = NULL},
     .create = rcc_create,
     .destroy = rcc_destroy,
     .new_obj = rcc_new_obj,

@@ -130,8 +130,8 @@ static int cmd_gen(int argc, char **argv)
     if (wname == NULL || out == NULL)
         return hb_usage_error("trace gen", "missing %s, expected -w WORK -o FILE",
                               wname ? "-o FILE" : "-w WORK");
-    const wl_workload *wk;
-    int rc = hb_resolve_work("trace gen", wname, &wk);
+    const void *wk = NULL;
+    int rc = hb_resolve("trace gen", &wl_registry, wname, &wk);
     return rc ? rc : gen_write(wk, &wp, out);
 }
 
