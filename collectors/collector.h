@@ -23,9 +23,11 @@
  *     object into *dst as reg_write would.  Returns the object, or NULL when
  *     memory could not be had even after a full collection; *dst unchanged.
  *   - Nothing else collects, except collect() and safepoint().
- *   - Every pause (a collection, or a reference-count cascade that frees more
- *     than the object released) is reported once through env->pause with
- *     hb_now_ns() times.  Reading the clock is the strategy's job because it
+ *   - Every pause is reported once through env->pause with hb_now_ns()
+ *     times: a collection, and a reference-count cascade by the rule in
+ *     collectors/rc_core.h ("A reference-count cascade (every free caused by
+ *     one decrement, the released object's own included) is a pause when it
+ *     takes 10 us or more or frees 1 MiB or more; ...").  Reading the clock is the strategy's job because it
  *     alone knows when a cascade started.
  *   - Finalizers: for an object with HB_F_FINALIZER, env->finalize is called
  *     exactly once before the object is freed, and the strategy sets
@@ -49,10 +51,13 @@ typedef struct gc_config {
                               this factor since the last one (default 2.0) */
     size_t min_heap_bytes; /* mark-sweep: never collect below this (default 1 MiB) */
     int incremental;       /* boehm: incremental mode */
-    /* rc, rc-cycle: a reference-count cascade becomes a pause once it has
-     * freed this many objects besides the one released (default 32; 1
-     * reports every cascade).  See collectors/rc_core.h for why. */
+    /* rc, rc-cycle: the pause rule's bounds (collectors/rc_core.h).  A
+     * cascade is timed from its rc_pause_min-th object (default 32; 1 times
+     * every free) or its 64th KiB, and is a pause when it takes rc_pause_ns
+     * (default 10,000) or frees rc_pause_bytes (default 1 MiB). */
     uint32_t rc_pause_min;
+    uint64_t rc_pause_ns;
+    uint64_t rc_pause_bytes;
 } gc_config;
 
 /* What the harness gives a strategy. */
