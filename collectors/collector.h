@@ -91,6 +91,8 @@ typedef struct gc_stats {
     uint64_t gen_collections[3];
     uint64_t objects_collected; /* freed by tracing or cycle detection */
     uint64_t finalizers_run;
+    uint64_t objects_untracked; /* rc-cycle: containers untracked by CPython's
+                                   tuple rule (cumulative) */
 } gc_stats;
 
 typedef struct gc_strategy {
@@ -111,6 +113,13 @@ typedef struct gc_strategy {
     void (*safepoint)(void *ctx); /* optional (NULL): may collect */
     void (*collect)(void *ctx);   /* a full collection */
     void (*stats)(void *ctx, gc_stats *out);
+    /* Optional (NULL): the RESIZE op (harness/core/ops.h) on the non-leaf,
+     * finalizer-free object in *reg: *reg becomes an object with nrefs
+     * slots holding the first min(old, nrefs) references and the payload.
+     * Returns it, or NULL when memory could not be had (*reg unchanged).
+     * Does not collect.  NULL here: the replay loop makes a new object and
+     * copies the slots with field stores (every collector's default). */
+    hb_obj *(*resize)(void *ctx, hb_obj **reg, uint32_t nrefs);
     /* Optional (NULL): the object's reference count, for the oracle. */
     uint64_t (*refcount)(void *ctx, const hb_obj *o);
 } gc_strategy;

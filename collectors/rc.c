@@ -54,6 +54,23 @@ static void rc_field_store(void *ctx, hb_obj *o, uint32_t i, hb_obj *val)
     rc_core_field_store(ctx, o, i, val);
 }
 
+/* RESIZE: moved in place when the register is the object's only
+ * reference; otherwise a copy, since the other holders keep the old one. */
+static hb_obj *rc_resize(void *ctx, hb_obj **reg, uint32_t nrefs)
+{
+    rc_core *c = ctx;
+    hb_obj *o = *reg, *tmp = NULL;
+    if (rc_w(o)->count == 1)
+        return rc_core_move(c, reg, nrefs);
+    hb_obj *n = rc_new_obj(c, &tmp, o->kind, o->flags, nrefs, o->payload);
+    if (n == NULL)
+        return NULL;
+    rc_core_copy_into(n, o);
+    rc_core_put(c, reg, n);
+    rc_core_put(c, &tmp, NULL);
+    return n;
+}
+
 /* Pure counting has nothing to collect: cycles stay until destroy(). */
 static void rc_collect(void *ctx)
 {
@@ -85,5 +102,6 @@ const gc_strategy gc_rc = {
     .safepoint = NULL,
     .collect = rc_collect,
     .stats = rc_stats,
+    .resize = rc_resize,
     .refcount = rc_refcount,
 };

@@ -117,8 +117,10 @@ _Static_assert(sizeof(rc_gchead) + sizeof(rc_word) == 24, "the rc-cycle header i
 enum rc_gcbit {
     RC_GB_TRACKED = 1u << 0,     /* in a generation list */
     RC_GB_COLLECTING = 1u << 1,  /* in the generation being collected */
-    RC_GB_UNREACHABLE = 1u << 2  /* tentatively unreachable (move_unreachable) */
+    RC_GB_UNREACHABLE = 1u << 2, /* tentatively unreachable (move_unreachable) */
+    RC_GB_PARKED = 1u << 3       /* untracked by the tuple rule, in the parked list */
 };
+#define RC_GB_LISTED (RC_GB_TRACKED | RC_GB_PARKED) /* linked through the gc head */
 
 static inline rc_word *rc_w(const hb_obj *o)
 {
@@ -322,7 +324,7 @@ static inline void rc_untrack(rc_core *c, hb_obj *o)
 /* Frees o (of `bytes`, its block size), whose slots have been released. */
 static inline void rc_free_obj(rc_core *c, hb_obj *o, size_t bytes)
 {
-    if (o->gcbits & RC_GB_TRACKED)
+    if (o->gcbits & RC_GB_LISTED)
         rc_untrack(c, o);
     rc_table_remove(c, rc_w(o)->slot);
     c->st.objects_freed++;
@@ -461,6 +463,67 @@ static inline void rc_core_field_store(rc_core *c, hb_obj *o, uint32_t i, hb_obj
     if (o == NULL || i >= o->nrefs) /* the replay loop filters these; be safe anyway */
         return;
     rc_core_put(c, &o->refs[i], val);
+}
+
+/* ---- RESIZE ---- */
+
+/* After o's block moved to n: the live table and (rc-cycle) the generation
+ * list name n instead. */
+static inline void rc_relink(rc_core *c, hb_obj *n)
+{
+    c->table.v[rc_w(n)->slot] = (uintptr_t)n;
+    if (n->gcbits & RC_GB_LISTED) {
+        rc_gchead *h = rc_head(n);
+        ((rc_gchead *)h->prev)->next = h;
+        h->next->prev = (uintptr_t)h;
+    }
+}
+
+/*
+ * RESIZE when *reg is the only reference to its object: the object moves to
+ * a block of the new size as realloc would move it (alloc, copy, free: the
+ * allocator interface has no realloc), keeping its references without
+ * touching their counts, as CPython's list_resize keeps the items; slots
+ * cut off are released first (their cascades cannot reach o, which *reg
+ * holds).  NULL when the heap refuses.
+ */
+static inline hb_obj *rc_core_move(rc_core *c, hb_obj **reg, uint32_t nrefs)
+{
+    hb_obj *o = *reg;
+    uint32_t keep = nrefs < o->nrefs ? nrefs : o->nrefs;
+    for (uint32_t i = keep; i < o->nrefs; i++) {
+        hb_obj *r = o->refs[i];
+        o->refs[i] = NULL;
+        rc_release(c, r);
+    }
+    size_t old_bytes = hb_obj_bytes(o, c->hdr);
+    size_t bytes = c->hdr + hb_obj_body_bytes(nrefs, o->payload);
+    void *block = al_alloc(c->env.heap, bytes);
+    if (block == NULL)
+        return NULL;
+    hb_obj *n = hb_block_obj(block, c->hdr);
+    memcpy(block, hb_obj_block(o, c->hdr), c->hdr + hb_obj_body_bytes(keep, 0));
+    memset(&n->refs[keep], 0, (size_t)(nrefs - keep) * sizeof(hb_obj *));
+    n->nrefs = nrefs;
+    memcpy(hb_obj_payload(n), hb_obj_payload(o), o->payload);
+    rc_relink(c, n);
+    *reg = n;
+    c->st.bytes_live += bytes;
+    c->st.bytes_live -= old_bytes;
+    al_free(c->env.heap, hb_obj_block(o, c->hdr), old_bytes);
+    return n;
+}
+
+/* n is a new copy of o (same kind, payload size): it takes its own
+ * reference to each of o's first min(o, n) slots, and o's payload. */
+static inline void rc_core_copy_into(hb_obj *n, const hb_obj *o)
+{
+    uint32_t keep = n->nrefs < o->nrefs ? n->nrefs : o->nrefs;
+    for (uint32_t i = 0; i < keep; i++) {
+        n->refs[i] = o->refs[i];
+        rc_incref(n->refs[i]);
+    }
+    memcpy(hb_obj_payload(n), (const unsigned char *)&o->refs[o->nrefs], o->payload);
 }
 
 static inline uint64_t rc_core_refcount(const hb_obj *o)
