@@ -4,8 +4,9 @@
  *
  * Counting, release cascades and their pauses are rc's (rc_core.h).  On top:
  *
- * Tracking.  Containers (HB_CONTAINER, and HB_ARRAY with slots) are linked
- * into generation lists, as CPython tracks objects that can hold references;
+ * Tracking.  Containers (HB_CONTAINER, tuple-like here; HB_ARRAY with slots
+ * or with no payload, list-like: an empty list is tracked, as PyList_New
+ * tracks every list) are linked into generation lists, as CPython tracks objects that can hold references;
  * leaves are never tracked (they cannot be part of a cycle).  A new tracked
  * object enters generation 0; survivors of a collection move one
  * generation up; the oldest keeps its survivors.
@@ -32,8 +33,11 @@
  *                     references from outside (registers, older objects);
  *   move_unreachable  objects with a copy > 0 are reachable, and so is all
  *                     they reach; the rest go to `unreachable`;
- * then the finalizers of the unreachable run (once each), then the
- * unreachable are cleared (slots set to NULL by normal releases, so the
+ * then the survivors pass the tuple rule (untrack_tuples: a container whose
+ * slots all hold leaves or untracked containers leaves the generations),
+ * the finalizers of the unreachable run (once each), the detection runs
+ * again over the unreachable alone (handle_resurrected: what a finalizer
+ * made reachable survives), and the still unreachable are cleared (slots set to NULL by normal releases, so the
  * counts cascade and free them), and the survivors are promoted.
  *
  * objects_collected counts every object freed inside a collection: the
