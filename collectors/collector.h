@@ -47,6 +47,7 @@
 typedef struct gc_config {
     uint32_t threshold[3]; /* rc-cycle: (2000, 10, 10) as CPython 3.13 */
     int cpython312;        /* rc-cycle: use 3.12's thresholds (700, 10, 10) */
+    int keep_tuples;       /* rc-cycle: no tuple rule (untrack_tuples off) */
     double growth;         /* mark-sweep: collect when the heap has grown by
                               this factor since the last one (default 2.0) */
     size_t min_heap_bytes; /* mark-sweep: never collect below this (default 1 MiB) */

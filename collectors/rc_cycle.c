@@ -393,7 +393,8 @@ static void collect_gen(rcc *s, int g)
     for (int i = 0; i < g; i++)
         list_merge(&s->gen[i].head, young);
     deduce_unreachable(young, &unreachable);
-    untrack_tuples(s, young);
+    if (!(s->core.env.cfg && s->core.env.cfg->keep_tuples))
+        untrack_tuples(s, young);
     promote(s, g, young);
     finalize_garbage(s, &unreachable);
     handle_resurrected(&unreachable, &still, old);
