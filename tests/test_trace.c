@@ -275,7 +275,7 @@ static void malformed_traces_are_refused(void **state)
     memcpy(b, good, n);
     b[64] = (char)0x9f; /* op 0's code; checksum resealed so the op check is reached */
     reseal(b, n);
-    expect_bad("code.hbt", b, n, "byte 64: op 0 has unknown code 0x9f, expected 1..11");
+    expect_bad("code.hbt", b, n, "byte 64: op 0 has unknown code 0x9f, expected 1..12");
 
     memcpy(b, good, n);
     b[64 + 16] = HB_OP_NEW; /* op 1: an op-stream op in an allocator trace */
