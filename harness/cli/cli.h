@@ -35,6 +35,7 @@ int hb_cmd_report(int argc, char **argv);
 int hb_cmd_plot(int argc, char **argv);
 int hb_cmd_trace(int argc, char **argv);  /* trace gen | trace dump */
 int hb_cmd_record(int argc, char **argv); /* a program's allocator trace */
+int hb_cmd_minheap(int argc, char **argv); /* minimum heaps by bisection */
 
 /* Prints "heapbench CMD: message\n" on stderr and returns HB_EXIT_USAGE. */
 int hb_usage_error(const char *cmd, const char *fmt, ...)

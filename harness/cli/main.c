@@ -22,6 +22,7 @@ static const struct {
     {"report", hb_cmd_report, "medians, confidence intervals and ratios of a results folder"},
     {"plot", hb_cmd_plot, "the gnuplot figures of a results folder"},
     {"trace", hb_cmd_trace, "trace gen: a workload to a trace file; trace dump: one as text"},
+    {"minheap", hb_cmd_minheap, "the smallest heap limit at which each cell completes"},
     {"record", hb_cmd_record, "a program's malloc/free calls into an allocator trace"},
 };
 
