@@ -497,6 +497,10 @@ static hb_obj *rcc_resize(void *ctx, hb_obj **reg, uint32_t nrefs)
     hb_obj *o = *reg, *tmp = NULL;
     if (rc_w(o)->count == 1) {
         hb_obj *n = rc_core_move(&s->core, reg, nrefs);
+        if (n == NULL) { /* the heap limit: a full collection first, as new_obj */
+            collect_gen(s, RCC_GENS - 1);
+            n = rc_core_move(&s->core, reg, nrefs);
+        }
         if (n && !(n->gcbits & RC_GB_LISTED) && is_container(n->kind, n->nrefs, n->payload))
             track(s, n);
         return n;

@@ -13,6 +13,12 @@ foreach(name cli_signals)
                        ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
 endforeach()
 
+# `heapbench minheap` against `run --heap-limit`, for every collector.
+add_test(NAME cli_minheap
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_minheap.sh $<TARGET_FILE:heapbench>)
+set_tests_properties(cli_minheap PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+
 # The figure pipeline (matrix -> report -> plot), when gnuplot is there.
 find_program(GNUPLOT gnuplot)
 if(GNUPLOT AND TARGET heapbench-micro)

@@ -89,10 +89,13 @@ static int select_list(const hb_registry *r, const char *list, const void **out,
     if (hb_path(buf, sizeof buf, "%s", list))
         return hb_usage_error("minheap", "the %s list is too long", r->what);
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        const void *p;
-        int rc = hb_resolve("minheap", r, tok, &p);
-        if (rc)
-            return rc;
+        const void *p = hb_registry_find(r, tok); /* unavailable: skipped per cell */
+        if (p == NULL) {
+            char valid[512];
+            hb_registry_names(r, valid, sizeof valid);
+            return hb_usage_error("minheap", "unknown %s '%s', expected one of: %s", r->what, tok,
+                                  valid);
+        }
         if (*n == MH_MAX_NAMES)
             return hb_usage_error("minheap", "more than %d %ss", MH_MAX_NAMES, r->what);
         out[(*n)++] = p;
