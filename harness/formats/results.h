@@ -62,7 +62,9 @@
     X(F64, mmu_3ms)                 \
     X(F64, mmu_30ms)                \
     X(F64, mmu_300ms)               \
-    X(F64, mmu_1s)
+    X(F64, mmu_1s)                  \
+    X(F64, heap_factor)             \
+    X(U64, min_heap_bytes)
 
 /*
  * The MMU windows, shortest first: W(column, window in ns, label in ms).
