@@ -36,6 +36,7 @@
 #include <getopt.h>
 #include <glob.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@
 #include "harness/formats/io.h"
 #include "harness/formats/machine.h"
 #include "harness/formats/results.h"
+#include "harness/run/heapfactor.h"
 #include "harness/run/run.h"
 #include "build_info.h"
 
@@ -70,6 +72,9 @@ static const char matrix_usage_head[] =
     "                       is a hash of the settings (an existing one is reused)\n"
     "      --shard I/N      run only cells whose number mod N is I (0 <= I < N)\n"
     "      --series         write time series per repetition\n"
+    "      --heap-factors L every cell at these multiples of its minimum heap, e.g.\n"
+    "                       1.25,1.5,2,3,4,6 (minimums read from DIR/minheap.csv or\n"
+    "                       found first, as heapbench minheap finds them)\n"
     "\n"
     "Run settings (the same for heapbench run; here --reps defaults to 6, the\n"
     "fewest for which a median has a 95% distribution-free interval, and\n"
@@ -88,6 +93,8 @@ typedef struct mx_opts {
     unsigned shard_i, shard_n;
     int series;
     hb_run_config set; /* every cell's settings; the names are the cell's */
+    double factors[HB_MAX_HEAP_FACTORS]; /* --heap-factors; nfactors 0: none */
+    size_t nfactors;
 } mx_opts;
 
 typedef struct mx_cell {
@@ -97,6 +104,8 @@ typedef struct mx_cell {
     size_t index;     /* in the full, unsharded order */
     const char *skip; /* why it cannot run here, or NULL */
     int done, failed; /* from rows.csv */
+    double factor;    /* of its minimum heap; 0: no heap factors */
+    uint64_t min_heap;
 } mx_cell;
 
 typedef struct mx_sel {
@@ -163,27 +172,41 @@ static const char *why_unavailable(const mx_cell *x)
 }
 
 /* Every pairing in the fixed order; returns the count (cells malloc'd). */
-static size_t build_cells(const mx_sel *s, mx_cell **out)
+static size_t build_cells(const mx_sel *s, const mx_opts *o, mx_cell **out)
 {
-    mx_cell *cells = calloc(s->na * s->nc * s->nw + 1, sizeof *cells);
+    size_t nf = o->nfactors ? o->nfactors : 1;
+    mx_cell *cells = calloc(s->na * s->nc * s->nw * nf + 1, sizeof *cells);
     size_t n = 0;
     if (cells == NULL)
         return 0;
     for (size_t i = 0; i < s->na; i++)
         for (size_t j = 0; j < s->nc; j++)
-            for (size_t k = 0; k < s->nw; k++) {
-                char why[256];
-                if (!gc_pairs(s->a[i], s->c[j], why, sizeof why))
-                    continue;
-                mx_cell *x = &cells[n];
-                x->a = s->a[i];
-                x->c = s->c[j];
-                x->w = s->w[k];
-                x->index = n++;
-                x->skip = why_unavailable(x);
-            }
+            for (size_t k = 0; k < s->nw; k++)
+                for (size_t f = 0; f < nf; f++) {
+                    char why[256];
+                    if (!gc_pairs(s->a[i], s->c[j], why, sizeof why))
+                        continue;
+                    mx_cell *x = &cells[n];
+                    x->a = s->a[i];
+                    x->c = s->c[j];
+                    x->w = s->w[k];
+                    x->factor = o->nfactors ? o->factors[f] : 0;
+                    x->index = n++;
+                    x->skip = why_unavailable(x);
+                }
     *out = cells;
     return n;
+}
+
+/* --heap-factors decide the rows: part of the folder's identity. */
+static void heap_factors_json(const mx_opts *o, FILE *f)
+{
+    if (o->nfactors == 0)
+        return;
+    fputs(", \"heap_factors\": [", f);
+    for (size_t i = 0; i < o->nfactors; i++)
+        fprintf(f, "%s%.17g", i ? ", " : "", o->factors[i]);
+    fputc(']', f);
 }
 
 /* The "settings" object of meta.json: everything that decides the rows:
@@ -206,6 +229,7 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
         fprintf(f, "%s\"%s\"", i ? ", " : "", s->w[i]->name);
     fputs("], ", f);
     hb_settings_json(&o->set, f);
+    heap_factors_json(o, f);
     fprintf(f, ", \"series\": %s, \"commit\": \"%s\", \"build_type\": \"%s\"}",
             o->series ? "true" : "false", HB_GIT_COMMIT, HB_BUILD_TYPE);
     fclose(f);
@@ -216,12 +240,23 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
-enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP };
+enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP, O_FACTORS };
 
 static const struct option matrix_own_opts[] = {
     {"out", required_argument, 0, O_OUT},   {"shard", required_argument, 0, O_SHARD},
     {"series", no_argument, 0, O_SERIES},   {"help", no_argument, 0, O_HELP},
+    {"heap-factors", required_argument, 0, O_FACTORS},
 };
+
+static int parse_factors(const char *v, mx_opts *o)
+{
+    hb_err e;
+    int n = hb_heap_factors_parse(v, o->factors, HB_MAX_HEAP_FACTORS, &e);
+    if (n < 0)
+        return hb_report_err("matrix", &e);
+    o->nfactors = (size_t)n;
+    return 0;
+}
 
 static int parse_shard(const char *v, mx_opts *o)
 {
@@ -244,6 +279,7 @@ static int parse_one(int opt, const char *v, mx_opts *o)
     case O_OUT: o->out = v; return 0;
     case O_SHARD: return parse_shard(v, o);
     case O_SERIES: o->series = 1; return 0;
+    case O_FACTORS: return parse_factors(v, o);
     default: return hb_setting_option("matrix", &o->set, opt, v);
     }
 }
@@ -288,6 +324,9 @@ static int parse_matrix_opts(int argc, char **argv, mx_opts *o)
     if (optind < argc)
         return hb_usage_error("matrix", "unexpected argument '%s' (see heapbench matrix --help)",
                               argv[optind]);
+    if (o->nfactors && o->set.heap_limit_bytes)
+        return hb_usage_error("matrix", "both --heap-limit and --heap-factors given, expected "
+                              "one of them (the factors set each cell's limit)");
     return 0;
 }
 
@@ -389,6 +428,13 @@ static int prepare_meta(const char *dir, const char *settings, const hb_meta *m)
     return rc;
 }
 
+/* A row's heap_factor (NaN in rows written before the column) against a
+ * cell's (0: none). */
+static int same_factor(double row, double cell)
+{
+    return (isnan(row) ? 0 : row) == cell;
+}
+
 /* Marks cells done from the rows already in rows.csv.  -1 if unreadable. */
 static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
 {
@@ -410,7 +456,7 @@ static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
         for (long r = 0; r < nr; r++) {
             const hb_row *w = &rows[r];
             if (strcmp(w->allocator, x->a->name) || strcmp(w->collector, x->c->name) ||
-                strcmp(w->workload, x->w->name))
+                strcmp(w->workload, x->w->name) || !same_factor(w->heap_factor, x->factor))
                 continue;
             if (strcmp(w->status, "ok") != 0)
                 x->failed = 1;
@@ -451,6 +497,8 @@ static int collect_row(void *arg, const hb_row *row)
     r->allocator = b->cell->a->name;
     r->collector = b->cell->c->name;
     r->workload = b->cell->w->name;
+    r->heap_factor = b->cell->factor;
+    r->min_heap_bytes = b->cell->min_heap;
     b->n++;
     return 0;
 }
@@ -469,6 +517,8 @@ static void error_row(mx_batch *b, const mx_opts *o)
     r->scale = o->set.wp.scale;
     r->seed = o->set.wp.seed;
     r->rep = b->n + 1;
+    r->heap_factor = b->cell->factor;
+    r->min_heap_bytes = b->cell->min_heap;
     snprintf(b->status[b->n], sizeof b->status[0], "error");
     r->status = b->status[b->n];
     b->n++;
@@ -476,7 +526,10 @@ static void error_row(mx_batch *b, const mx_opts *o)
 
 static void series_name(char *buf, size_t cap, const char *dir, const mx_cell *x, const char *tail)
 {
-    hb_path(buf, cap, "%s/series/%s_%s_%s%s", dir, x->a->name, x->c->name, x->w->name, tail);
+    char hf[48] = "";
+    if (x->factor)
+        snprintf(hf, sizeof hf, "_hf%g", x->factor);
+    hb_path(buf, cap, "%s/series/%s_%s_%s%s%s", dir, x->a->name, x->c->name, x->w->name, hf, tail);
 }
 
 /* Splits the cell's series file (rep in the first column) into one file
@@ -534,7 +587,8 @@ static size_t drop_present(const char *dir, mx_batch *b)
             present = rows[r].rep == b->rows[i].rep &&
                       !strcmp(rows[r].allocator, b->rows[i].allocator) &&
                       !strcmp(rows[r].collector, b->rows[i].collector) &&
-                      !strcmp(rows[r].workload, b->rows[i].workload);
+                      !strcmp(rows[r].workload, b->rows[i].workload) &&
+                      same_factor(rows[r].heap_factor, b->rows[i].heap_factor);
         if (!present) {
             b->rows[keep] = b->rows[i];
             memcpy(b->status[keep], b->status[i], sizeof b->status[0]);
@@ -544,6 +598,28 @@ static size_t drop_present(const char *dir, mx_batch *b)
     }
     hb_rows_free(rows, arena);
     return b->n = keep;
+}
+
+/* With --heap-factors: the cell's limit, factor x its minimum heap (read
+ * from or added to dir/minheap.csv).  0, 130, or 2 (e) when there is no
+ * minimum (the cell then gets an "error" row, as for a setup error). */
+static int cell_heap_limit(const char *dir, hb_run_config *cfg, mx_cell *x, hb_err *e)
+{
+    if (x->factor == 0)
+        return 0;
+    hb_minheap m;
+    int cached;
+    int rc = hb_minheap_get(dir, cfg, NULL, &m, &cached, e);
+    if (rc != 0)
+        return rc;
+    if (m.min_heap_bytes == 0) {
+        hb_fail(e, HB_ERR_INPUT, "%s/%s/%s has no minimum heap: without a limit it ends %s",
+                x->a->name, x->c->name, x->w->name, m.status);
+        return 2;
+    }
+    x->min_heap = m.min_heap_bytes;
+    cfg->heap_limit_bytes = hb_heap_factor_limit(x->factor, m.min_heap_bytes);
+    return 0;
 }
 
 /* Runs one cell and appends its rows.  Returns hb_run's status (0, 1, 130)
@@ -565,7 +641,9 @@ static int run_cell(const char *dir, const mx_opts *o, mx_cell *x)
     cfg.on_note = hb_print_note;
     hb_err e;
     hb_err_clear(&e);
-    int rc = b.rows && b.status ? hb_run(&cfg, collect_row, &b, &e) : -1;
+    int rc = b.rows && b.status ? cell_heap_limit(dir, &cfg, x, &e) : -1;
+    if (rc == 0)
+        rc = hb_run(&cfg, collect_row, &b, &e);
     if (rc == 2)
         hb_report_err("matrix", &e);
     if (rc == 2 || rc == 3)
@@ -619,8 +697,11 @@ static void show_progress(const mx_progress *p, const mx_cell *x, const char *wh
     fmt_duration(e, sizeof e, el);
     if (p->ran)
         fmt_duration(l, sizeof l, el / (double)p->ran * (double)(p->total - p->done));
-    fprintf(stderr, "%s[%zu/%zu] %s/%s/%s: %s  elapsed %s, about %s left%s", p->tty ? "\r\033[K" : "",
-            p->done, p->total, x->a->name, x->c->name, x->w->name, what, e, l, p->tty ? "" : "\n");
+    char hf[48] = "";
+    if (x->factor)
+        snprintf(hf, sizeof hf, " x%g", x->factor);
+    fprintf(stderr, "%s[%zu/%zu] %s/%s/%s%s: %s  elapsed %s, about %s left%s", p->tty ? "\r\033[K" : "",
+            p->done, p->total, x->a->name, x->c->name, x->w->name, hf, what, e, l, p->tty ? "" : "\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -644,7 +725,7 @@ static int plan_matrix(int argc, char **argv, mx_plan *p)
         return rc;
     if ((rc = select_all(&p->o, &p->sel)) != 0)
         return rc;
-    p->ncells = build_cells(&p->sel, &p->cells);
+    p->ncells = build_cells(&p->sel, &p->o, &p->cells);
     if (p->ncells == 0)
         return hb_usage_error("matrix", "no allocator pairs with the chosen collectors (a "
                                         "collector with its own allocator needs that one in -a)");

@@ -433,17 +433,24 @@ const hb_minheap *hb_minheap_lookup(const hb_minheap *v, size_t n, const hb_run_
     return NULL;
 }
 
+/* hb_fail, with hb_run's status for a setup error. */
+static int fail2(hb_err *e, hb_err_kind kind, const char *msg)
+{
+    hb_fail(e, kind, "%s", msg);
+    return 2;
+}
+
 int hb_minheap_get(const char *dir, const hb_run_config *cfg, const hb_minheap_opts *o,
                    hb_minheap *out, int *cached, hb_err *e)
 {
     char path[4096], probes[4096], err[600];
     if (hb_path(path, sizeof path, "%s/minheap.csv", dir) ||
         hb_path(probes, sizeof probes, "%s/minheap-probes.csv", dir))
-        return hb_fail(e, HB_ERR_USAGE, "results folder path too long: %s", dir) ? 2 : 2;
+        return fail2(e, HB_ERR_USAGE, "results folder path too long");
     hb_minheap *v;
     long n = hb_minheap_read(path, &v, err, sizeof err);
     if (n < 0)
-        return hb_fail(e, HB_ERR_INPUT, "%s", err) ? 2 : 2;
+        return fail2(e, HB_ERR_INPUT, err);
     const hb_minheap *had = hb_minheap_lookup(v, (size_t)n, cfg);
     *cached = had != NULL;
     if (had) {
@@ -457,7 +464,7 @@ int hb_minheap_get(const char *dir, const hb_run_config *cfg, const hb_minheap_o
     if (rc == 0) {
         hb_minheap *w = realloc(v, ((size_t)n + 1) * sizeof *w);
         if (w == NULL)
-            rc = hb_fail(e, HB_ERR_NOMEM, "out of memory adding to %s", path) ? 2 : 2;
+            rc = fail2(e, HB_ERR_NOMEM, "out of memory adding to minheap.csv");
         else {
             v = w;
             v[n++] = *out;
@@ -467,4 +474,36 @@ int hb_minheap_get(const char *dir, const hb_run_config *cfg, const hb_minheap_o
     }
     free(v);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Heap factors                                                         */
+/* ------------------------------------------------------------------ */
+
+int hb_heap_factors_parse(const char *s, double *out, size_t cap, hb_err *e)
+{
+    char buf[512], *save = NULL;
+    size_t n = 0;
+    if (hb_path(buf, sizeof buf, "%s", s))
+        return hb_fail(e, HB_ERR_USAGE, "the --heap-factors list is too long");
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        double f;
+        if (hb_parse_double(tok, &f) != 0 || !(f >= 1) || f > 1000)
+            return hb_fail(e, HB_ERR_USAGE, "bad value '%s' in --heap-factors, expected numbers "
+                           "from 1 to 1000 separated by commas, e.g. 1.25,1.5,2,3,4,6", tok);
+        if (n && f <= out[n - 1])
+            return hb_fail(e, HB_ERR_USAGE, "bad value '%s' in --heap-factors, expected "
+                           "increasing factors", tok);
+        if (n == cap)
+            return hb_fail(e, HB_ERR_USAGE, "more than %zu heap factors", cap);
+        out[n++] = f;
+    }
+    if (n == 0)
+        return hb_fail(e, HB_ERR_USAGE, "empty --heap-factors, expected e.g. 1.25,1.5,2,3,4,6");
+    return (int)n;
+}
+
+uint64_t hb_heap_factor_limit(double f, uint64_t m)
+{
+    return (uint64_t)ceil(f * (double)m);
 }

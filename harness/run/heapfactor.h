@@ -89,4 +89,12 @@ const hb_minheap *hb_minheap_lookup(const hb_minheap *v, size_t n, const hb_run_
 int hb_minheap_get(const char *dir, const hb_run_config *cfg, const hb_minheap_opts *o,
                    hb_minheap *out, int *cached, hb_err *e);
 
+/* "1.25,1.5,2": up to cap factors, each 1 <= f <= 1000, increasing; the
+ * count, or -1 (e names the bad value, HB_ERR_USAGE). */
+#define HB_MAX_HEAP_FACTORS 32
+int hb_heap_factors_parse(const char *s, double *out, size_t cap, hb_err *e);
+
+/* The limit for factor f of minimum m: ceil(f * m). */
+uint64_t hb_heap_factor_limit(double f, uint64_t m);
+
 #endif
