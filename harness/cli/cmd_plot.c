@@ -49,6 +49,8 @@ static const struct {
     {"footprint.gp", "series/*_server_rep1.csv"},
     {"micro.gp", "micro.csv"},
     {"hyperfine.gp", "hyperfine.csv"},
+    {"timespace.gp", "timespace.csv"},
+    {"lbo.gp", "timespace.csv"},
 };
 
 /* ---- Finding things ---- */

@@ -32,6 +32,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/cli/report.h"
+#include "harness/cli/lbo.h"
 #include "harness/formats/io.h"
 #include "harness/formats/results.h"
 #include "harness/cli/stats.h"
@@ -596,6 +597,9 @@ int hb_cmd_report(int argc, char **argv)
         write_table(stdout, &R);
         rc = HB_EXIT_OK;
     }
+    if (hb_lbo_report(o.dir, R.rows, (size_t)R.nrows, o.format == HB_FMT_CSV,
+                      o.format != HB_FMT_CSV && !o.out ? stdout : NULL) && rc == HB_EXIT_OK)
+        rc = HB_EXIT_FAIL; /* timespace.csv and the LBO table (lbo.c) */
     free_report(&R);
     return rc;
 }

@@ -1,0 +1,241 @@
+/*
+ * harness/cli/lbo.c -- command layer: the time-space view of a results
+ * folder for `heapbench report`: per allocator x collector x workload x
+ * heap factor, time, gc time, pause p99 and footprint, and the lower-bound
+ * overhead (LBO; Cai, Blackburn et al., ISPASS 2022) in time and in space,
+ * into timespace.csv (the figures' input) and as a table.
+ *
+ * The LBO's baseline is the least memory-management cost measured for the
+ * workload: in time, the smallest median mutator_s over every ok cell of
+ * the workload (the work without collection time, on the cheapest
+ * allocator seen); in space, the smallest median peak_live_bytes (the live
+ * data; boehm counts none, so it never sets it).  Each repetition's
+ * overhead is wall_s / base_time - 1 and peak_footprint_bytes / base_live -
+ * 1; a cell's is their median with its distribution-free 95% interval, the
+ * baseline taken as exact (results/README.md).
+ */
+#include "harness/cli/lbo.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/stats.h"
+#include "harness/formats/io.h"
+
+#define LBO_CONF 0.95
+
+/* The summarized quantities, in timespace.csv's order. */
+#define LBO_QUANTITIES(Q) \
+    Q(wall_s) Q(gc_s) Q(pause_p99_us) Q(peak_footprint_bytes) Q(lbo_time) Q(lbo_space)
+#define LBO_IDX_(name) LBO_##name,
+enum { LBO_QUANTITIES(LBO_IDX_) LBO_NQ };
+#undef LBO_IDX_
+
+typedef struct lbo_cell {
+    const char *alloc, *coll, *work;
+    double factor;
+    uint64_t min_heap;
+    size_t n_ok;
+    const hb_row **ok; /* its ok rows */
+    hb_summary s[LBO_NQ];
+    double mutator_median, live_median;
+} lbo_cell;
+
+static double factor_of(const hb_row *r)
+{
+    return isnan(r->heap_factor) ? 0 : r->heap_factor;
+}
+
+static lbo_cell *find(lbo_cell *v, size_t n, const hb_row *r)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].alloc, r->allocator) && !strcmp(v[i].coll, r->collector) &&
+            !strcmp(v[i].work, r->workload) && v[i].factor == factor_of(r))
+            return &v[i];
+    return NULL;
+}
+
+/* The cells of the ok rows, first-seen order; returns how many (-1: no memory). */
+static long group(const hb_row *rows, size_t n, lbo_cell *v, const hb_row **ok)
+{
+    size_t nc = 0, used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hb_status_parse(rows[i].status) != HB_STATUS_OK || find(v, nc, &rows[i]))
+            continue;
+        v[nc++] = (lbo_cell){.alloc = rows[i].allocator, .coll = rows[i].collector,
+                             .work = rows[i].workload, .factor = factor_of(&rows[i]),
+                             .min_heap = rows[i].min_heap_bytes};
+    }
+    for (size_t c = 0; c < nc; c++) { /* each cell's rows, contiguous in ok[] */
+        v[c].ok = &ok[used];
+        for (size_t i = 0; i < n; i++)
+            if (hb_status_parse(rows[i].status) == HB_STATUS_OK && find(v, nc, &rows[i]) == &v[c])
+                v[c].ok[v[c].n_ok++] = &rows[i];
+        used += v[c].n_ok;
+    }
+    return (long)nc;
+}
+
+static double median_of(const lbo_cell *c, size_t off)
+{
+    double x[c->n_ok + 1];
+    for (size_t i = 0; i < c->n_ok; i++)
+        x[i] = *(const double *)((const char *)c->ok[i] + off);
+    return hb_median(x, c->n_ok);
+}
+
+static double live_median(const lbo_cell *c)
+{
+    double x[c->n_ok + 1];
+    for (size_t i = 0; i < c->n_ok; i++)
+        x[i] = (double)c->ok[i]->peak_live_bytes;
+    return hb_median(x, c->n_ok);
+}
+
+/* The workload's baselines: least median mutator time, least median live
+ * bytes above zero. */
+static void baselines(const lbo_cell *v, size_t n, const char *work, double *t, double *live)
+{
+    *t = INFINITY;
+    *live = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].work, work) != 0)
+            continue;
+        if (v[i].mutator_median > 0 && v[i].mutator_median < *t)
+            *t = v[i].mutator_median;
+        if (v[i].live_median > 0 && v[i].live_median < *live)
+            *live = v[i].live_median;
+    }
+}
+
+static void summarize(lbo_cell *c, double base_t, double base_live)
+{
+    double x[LBO_NQ][c->n_ok + 1];
+    for (size_t i = 0; i < c->n_ok; i++) {
+        const hb_row *r = c->ok[i];
+        x[LBO_wall_s][i] = r->wall_s;
+        x[LBO_gc_s][i] = r->gc_s;
+        x[LBO_pause_p99_us][i] = r->pause_p99_us;
+        x[LBO_peak_footprint_bytes][i] = (double)r->peak_footprint_bytes;
+        x[LBO_lbo_time][i] = isfinite(base_t) ? r->wall_s / base_t - 1 : NAN;
+        x[LBO_lbo_space][i] =
+            isfinite(base_live) ? (double)r->peak_footprint_bytes / base_live - 1 : NAN;
+    }
+    for (int q = 0; q < LBO_NQ; q++)
+        hb_summarize(x[q], c->n_ok, LBO_CONF, &c->s[q]);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, ",%.9g", v);
+    else
+        fputs(",", f);
+}
+
+static void write_csv(FILE *f, const lbo_cell *v, size_t n)
+{
+    fputs("allocator,collector,workload,combo,heap_factor,min_heap_bytes,n_ok", f);
+#define LBO_HDR_(name) fputs("," #name "_median," #name "_lo," #name "_hi", f);
+    LBO_QUANTITIES(LBO_HDR_)
+#undef LBO_HDR_
+    fputc('\n', f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s,%s,%s,%s/%s,%.9g,%llu,%zu", v[i].alloc, v[i].coll, v[i].work, v[i].alloc,
+                v[i].coll, v[i].factor, (unsigned long long)v[i].min_heap, v[i].n_ok);
+        for (int q = 0; q < LBO_NQ; q++) {
+            csv_num(f, v[i].s[q].median);
+            csv_num(f, v[i].s[q].median_ci.lo);
+            csv_num(f, v[i].s[q].median_ci.hi);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void fmt_pct(char *buf, size_t cap, const hb_summary *s)
+{
+    if (!isfinite(s->median))
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%.0f%% [%.0f, %.0f]", 100 * s->median, 100 * s->median_ci.lo,
+                 100 * s->median_ci.hi);
+}
+
+static void write_table(FILE *out, const lbo_cell *v, size_t n)
+{
+    fprintf(out, "\nLower-bound overhead (LBO; baseline: the workload's least median mutator "
+                 "time and least median peak live bytes), medians with 95%% intervals\n");
+    const char *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (last == NULL || strcmp(last, v[i].work) != 0) {
+            fprintf(out, "\n%s\n  %-22s %6s %5s %-22s %-22s\n", v[i].work, "allocator/collector",
+                    "heap x", "ok", "LBO time", "LBO space");
+            last = v[i].work;
+        }
+        char combo[96], hf[16], t[48], sp[48];
+        snprintf(combo, sizeof combo, "%s/%s", v[i].alloc, v[i].coll);
+        if (v[i].factor)
+            snprintf(hf, sizeof hf, "%.3g", v[i].factor);
+        else
+            snprintf(hf, sizeof hf, "-");
+        fmt_pct(t, sizeof t, &v[i].s[LBO_lbo_time]);
+        fmt_pct(sp, sizeof sp, &v[i].s[LBO_lbo_space]);
+        fprintf(out, "  %-22s %6s %5zu %-22s %-22s\n", combo, hf, v[i].n_ok, t, sp);
+    }
+}
+
+/* Cells in order of their workload's first appearance, stable otherwise. */
+static void sort_by_work(lbo_cell *v, size_t n)
+{
+    size_t *w = calloc(n + 1, sizeof *w);
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        for (w[i] = 0; strcmp(v[w[i]].work, v[i].work) != 0; w[i]++)
+            ;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && w[j - 1] > w[j]; j--) {
+            lbo_cell t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+            size_t k = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = k;
+        }
+    free(w);
+}
+
+int hb_lbo_report(const char *dir, const hb_row *rows, size_t n, int csv, FILE *table)
+{
+    lbo_cell *v = calloc(n + 1, sizeof *v);
+    const hb_row **ok = calloc(n + 1, sizeof *ok);
+    long nc = v && ok ? group(rows, n, v, ok) : -1;
+    int rc = nc < 0 ? -1 : 0;
+    for (long i = 0; i < nc; i++) {
+        v[i].mutator_median = median_of(&v[i], offsetof(hb_row, mutator_s));
+        v[i].live_median = live_median(&v[i]);
+    }
+    for (long i = 0; i < nc; i++) {
+        double bt, bl;
+        baselines(v, (size_t)nc, v[i].work, &bt, &bl);
+        summarize(&v[i], bt, bl);
+    }
+    if (nc > 0) {
+        sort_by_work(v, (size_t)nc);
+        char path[4096];
+        hb_atomic a;
+        if (csv && hb_path(path, sizeof path, "%s/timespace.csv", dir) == 0 &&
+            hb_atomic_open(&a, path, NULL) == 0) {
+            write_csv(a.f, v, (size_t)nc);
+            rc = hb_atomic_commit(&a, NULL);
+        }
+        if (table)
+            write_table(table, v, (size_t)nc);
+    }
+    free(v);
+    free(ok);
+    return rc;
+}
