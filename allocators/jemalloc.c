@@ -9,9 +9,10 @@
  * 16 (every class from 16 up is a multiple of 16, so it is aligned).
  *
  * Figures:
- *   block_bytes      sum of nallocx(size, 0) over live blocks: jemalloc
- *                    documents it as the usable size mallocx gives, and it is
- *                    computed from the size, without a metadata lookup.
+ *   block_bytes      mallctl "stats.allocated" after an "epoch" refresh,
+ *                    read when stats() is called (off the clock; nothing is
+ *                    counted per op, see al_peer_books): the bytes of the
+ *                    size classes of the blocks jemalloc has handed out.
  *   footprint_bytes  mallctl "stats.resident" after an "epoch" refresh:
  *                    resident pages jemalloc maps, its metadata and unused
  *                    dirty pages included -- the nearest match to "held from
@@ -32,13 +33,11 @@
 
 static void *(*je_mallocx)(size_t, int);
 static void (*je_sdallocx)(void *, size_t, int);
-static size_t (*je_nallocx)(size_t, int);
 static int (*je_mallctl)(const char *, void *, size_t *, void *, size_t);
 
 static const al_peer_sym je_syms[] = {
     {"mallocx", &je_mallocx, 0},
     {"sdallocx", &je_sdallocx, 0},
-    {"nallocx", &je_nallocx, 0},
     {"mallctl", &je_mallctl, 0},
     {NULL, NULL, 0},
 };
@@ -50,7 +49,7 @@ static al_peer_lib je_lib = {
     .syms = je_syms,
 };
 
-/* Invariant: block_bytes == sum of nallocx(rounded size) over live blocks. */
+/* Peaks of the readings of stats.allocated and stats.resident. */
 typedef al_peer_books je_heap;
 
 static size_t je_round(size_t size)
@@ -109,28 +108,21 @@ static void je_destroy(void *ctx)
 
 static void *je_alloc(void *ctx, size_t size)
 {
-    je_heap *h = ctx;
-    size = je_round(size);
-    void *p = je_mallocx(size, 0);
-    if (p == NULL)
-        return NULL;
-    al_peer_books_alloc(h, je_nallocx(size, 0));
-    return p;
+    (void)ctx;
+    return je_mallocx(je_round(size), 0);
 }
 
 static void je_free(void *ctx, void *p, size_t size)
 {
-    je_heap *h = ctx;
-    size = je_round(size);
-    al_peer_books_free(h, je_nallocx(size, 0));
-    je_sdallocx(p, size, 0);
+    (void)ctx;
+    je_sdallocx(p, je_round(size), 0);
 }
 
 static void je_stats(void *ctx, al_backend_stats *out)
 {
     je_heap *h = ctx;
     je_refresh();
-    al_peer_books_stats(h, je_stat("stats.resident"), out);
+    al_peer_books_stats(h, je_stat("stats.allocated"), je_stat("stats.resident"), out);
 }
 
 static void je_dump(void *ctx, FILE *out)
