@@ -2,9 +2,15 @@
  * allocators/jemalloc.c -- the `jemalloc` backend: jemalloc 5 as installed
  * (libjemalloc.so.2), opened in isolation by allocators/peer_loader.c.
  *
- * Calls: mallocx(size, 0) and sdallocx(p, size, 0), jemalloc's own sized
- * fast path, with the process's default arenas and thread cache, as a
- * program that links jemalloc would get.  Requests under 16 bytes are rounded
+ * Calls: malloc(size) and free(p) -- this copy's own, resolved from its
+ * handle -- with the process's default arenas and thread cache, as a
+ * program that links jemalloc gets them.  Not mallocx/sdallocx, although
+ * they are jemalloc's sized API: measured with heapbench-native
+ * (scripts/compare.sh part d), a 16-byte alloc+free pair cost 26.8 ns
+ * through mallocx/sdallocx, 18.8 through malloc/sdallocx and 12.7 through
+ * malloc/free, against 11.3 for a plain loop with jemalloc under
+ * LD_PRELOAD: in 5.3 only malloc and free take the thread-cache fast paths
+ * (imalloc_fastpath, free_fastpath) in this build.  Requests under 16 bytes are rounded
  * up to 16: jemalloc's 8-byte class is only 8-byte aligned, and AL_ALIGN is
  * 16 (every class from 16 up is a multiple of 16, so it is aligned).
  *
@@ -31,13 +37,13 @@
 #define JE_MIN_BYTES 16
 #define JE_ARENAS_ALL 4096 /* MALLCTL_ARENAS_ALL */
 
-static void *(*je_mallocx)(size_t, int);
-static void (*je_sdallocx)(void *, size_t, int);
+static void *(*je_malloc)(size_t);
+static void (*je_free_)(void *);
 static int (*je_mallctl)(const char *, void *, size_t *, void *, size_t);
 
 static const al_peer_sym je_syms[] = {
-    {"mallocx", &je_mallocx, 0},
-    {"sdallocx", &je_sdallocx, 0},
+    {"malloc", &je_malloc, 0},
+    {"free", &je_free_, 0},
     {"mallctl", &je_mallctl, 0},
     {NULL, NULL, 0},
 };
@@ -109,13 +115,14 @@ static void je_destroy(void *ctx)
 static void *je_alloc(void *ctx, size_t size)
 {
     (void)ctx;
-    return je_mallocx(je_round(size), 0);
+    return je_malloc(je_round(size));
 }
 
 static void je_free(void *ctx, void *p, size_t size)
 {
     (void)ctx;
-    je_sdallocx(p, je_round(size), 0);
+    (void)size; /* free, not sdallocx: see the top of the file */
+    je_free_(p);
 }
 
 static void je_stats(void *ctx, al_backend_stats *out)

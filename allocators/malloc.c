@@ -31,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #if defined(HB_SANITIZE)
-#include <sanitizer/allocator_interface.h>
+/* The sanitizer runtime's count (sanitizer/allocator_interface.h, which not
+ * every compiler package installs). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 /* malloc's result is aligned for max_align_t; 16 bytes on x86-64 glibc. */

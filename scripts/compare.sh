@@ -2,6 +2,7 @@
 # scripts/compare.sh -- the three anchor comparisons, side by side in one run.
 #
 #   scripts/compare.sh --out DIR [--build DIR] [--reps R] [--scale S] [--nodes N]
+#                      [--parts abcd] [--native-reps R]
 #
 #   a. alloc churn: heapbench-micro alloc_churn/{pool,malloc,jemalloc,mimalloc,
 #      tcmalloc}, R repetitions; figure = median CPU time per op (ns); ratio =
@@ -16,6 +17,20 @@
 #   c. gcbench at scale S: pool/mark-sweep against boehm/boehm, R repetitions
 #      each, interleaved; figure = median wall_s; both max pauses shown.
 #      Target: mark-sweep <= 0.8x boehm.
+#   d. heapbench's cost per op: the same malloc/free stream (alloc_churn's
+#      small-object churn, and a 16-byte alloc+free pair) timed by
+#      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
+#      bump in three modes, each run its own process: native (a plain C loop
+#      on malloc/free, the library under LD_PRELOAD; pool and bump through
+#      their table without al_heap), table (the backend's alloc/free as
+#      heapbench loads it, no al_heap) and heapbench (al_alloc/al_free).
+#      --native-reps rounds (default 7), every (family, backend, mode) once
+#      per round in an order shuffled with a recorded seed; figure = median
+#      ns per op.  Printed per op: native, heapbench, difference (target
+#      <= 2 ns), and each backend's ratio to mimalloc natively and through
+#      heapbench (target: within 5%).  Rows in DIR/native.csv (every sample)
+#      and DIR/native.txt (the table).
+#   --parts picks the parts to run (default abcd).
 # Prints a table (measured ratio, target, met) and writes DIR/compare.csv
 # with the same lines, plus every raw output (micro JSON, result rows, the
 # CPython sidecar) in DIR.  Timings on a shared machine are noisy: every
@@ -30,6 +45,8 @@ out=
 reps=3
 scale=1.0
 nodes=1000000
+parts=abcd
+native_reps=7
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 bad() { echo "compare.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -39,70 +56,84 @@ while [ $# -gt 0 ]; do
     --reps) [ $# -ge 2 ] || bad "--reps needs a number"; reps=$2; shift 2 ;;
     --scale) [ $# -ge 2 ] || bad "--scale needs a number"; scale=$2; shift 2 ;;
     --nodes) [ $# -ge 2 ] || bad "--nodes needs a number"; nodes=$2; shift 2 ;;
+    --parts) [ $# -ge 2 ] || bad "--parts needs letters from abcd"; parts=$2; shift 2 ;;
+    --native-reps) [ $# -ge 2 ] || bad "--native-reps needs a number"; native_reps=$2; shift 2 ;;
     -h|--help) usage ;;
-    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale or --nodes" ;;
+    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts or --native-reps" ;;
     esac
 done
 [ -n "$out" ] || bad "--out DIR is required (the results folder)"
 case $reps in ''|*[!0-9]*|0) bad "bad value '$reps' for --reps, expected a whole number >= 1" ;; esac
+case $native_reps in ''|*[!0-9]*|0) bad "bad value '$native_reps' for --native-reps, expected a whole number >= 1" ;; esac
+case $parts in ''|*[!abcd]*) bad "bad value '$parts' for --parts, expected letters from abcd (e.g. d)" ;; esac
+has() { case $parts in *$1*) return 0 ;; esac; return 1; }
 case $nodes in ''|*[!0-9]*|0) bad "bad value '$nodes' for --nodes, expected a whole number >= 1" ;; esac
 python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$scale" 2>/dev/null ||
     bad "bad value '$scale' for --scale, expected a number > 0 and <= 10000"
 hb=$build/heapbench
 micro=$build/heapbench-micro
+native=$build/heapbench-native
 replay=$here/scripts/cpython_replay.py
-for f in "$hb" "$micro"; do
+for f in "$hb" "$micro" "$native"; do
     [ -x "$f" ] || bad "'$f' not found, expected a build (cmake --preset release && cmake --build --preset release -j2) or --build DIR"
 done
 mkdir -p "$out"
 res=$out/compare.csv
 missing=0
+churn_cmd= b_c_cmd= b_py_cmd= c_ms_cmd= c_bo_cmd=
 
 
-echo "== a. alloc_churn (heapbench-micro, $reps repetitions)" >&2
-churn_cmd="$micro --benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$ --benchmark_format=json --benchmark_repetitions=$reps"
-echo "   $churn_cmd" >&2
-$micro "--benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$" \
-    --benchmark_format=json "--benchmark_repetitions=$reps" > "$out/alloc_churn.json"
-
-echo "== b. full collection of $nodes live containers: rc-cycle vs CPython" >&2
-trace=$out/tree-$nodes.hbt
-python3 "$replay" --write-test-trace "$nodes" "$trace"
-if "$hb" run --help 2>/dev/null | grep -q -- '--trace'; then
-    b_c_cmd="$hb run --trace $trace -a pool -c rc-cycle --threshold 4294967295,10,10 --reps $reps --format csv --no-progress"
-    echo "   $b_c_cmd" >&2
-    rm -f "$out/tree_rc_cycle.csv"
-    $b_c_cmd --out "$out/tree_rc_cycle.csv" > /dev/null || missing=1
-else
-    b_c_cmd="(heapbench run --trace: not in this build)"
-    echo "   heapbench run has no --trace in $hb: part b's C side is missing" >&2
-    missing=1
+if has a; then
+    echo "== a. alloc_churn (heapbench-micro, $reps repetitions)" >&2
+    churn_cmd="$micro --benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$ --benchmark_format=json --benchmark_repetitions=$reps"
+    echo "   $churn_cmd" >&2
+    $micro "--benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$" \
+        --benchmark_format=json "--benchmark_repetitions=$reps" > "$out/alloc_churn.json"
 fi
-b_py_cmd="python3 $replay $trace --threshold 2000000000,10,10 --reps $reps --format csv"
-echo "   $b_py_cmd" >&2
-rm -f "$out/tree_cpython.csv"
-$b_py_cmd --out "$out/tree_cpython.csv" > /dev/null
 
-echo "== c. gcbench scale $scale: pool/mark-sweep vs boehm/boehm, $reps repetitions each" >&2
-rm -f "$out/gcbench.csv"
-c_ms_cmd="$hb run -w gcbench -a pool -c mark-sweep --scale $scale --reps 1 --no-progress --format csv"
-c_bo_cmd="$hb run -w gcbench -a boehm -c boehm --scale $scale --reps 1 --no-progress --format csv"
-echo "   $c_ms_cmd --out $out/gcbench.csv   (x$reps, interleaved with)" >&2
-echo "   $c_bo_cmd --out $out/gcbench.csv" >&2
-i=0
-while [ $i -lt "$reps" ]; do
-    $c_ms_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
-    $c_bo_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
-    i=$((i + 1))
-done
+if has b; then
+    echo "== b. full collection of $nodes live containers: rc-cycle vs CPython" >&2
+    trace=$out/tree-$nodes.hbt
+    python3 "$replay" --write-test-trace "$nodes" "$trace"
+    if "$hb" run --help 2>/dev/null | grep -q -- '--trace'; then
+        b_c_cmd="$hb run --trace $trace -a pool -c rc-cycle --threshold 4294967295,10,10 --reps $reps --format csv --no-progress"
+        echo "   $b_c_cmd" >&2
+        rm -f "$out/tree_rc_cycle.csv"
+        $b_c_cmd --out "$out/tree_rc_cycle.csv" > /dev/null || missing=1
+    else
+        b_c_cmd="(heapbench run --trace: not in this build)"
+        echo "   heapbench run has no --trace in $hb: part b's C side is missing" >&2
+        missing=1
+    fi
+    b_py_cmd="python3 $replay $trace --threshold 2000000000,10,10 --reps $reps --format csv"
+    echo "   $b_py_cmd" >&2
+    rm -f "$out/tree_cpython.csv"
+    $b_py_cmd --out "$out/tree_cpython.csv" > /dev/null
+fi
+
+if has c; then
+    echo "== c. gcbench scale $scale: pool/mark-sweep vs boehm/boehm, $reps repetitions each" >&2
+    rm -f "$out/gcbench.csv"
+    c_ms_cmd="$hb run -w gcbench -a pool -c mark-sweep --scale $scale --reps 1 --no-progress --format csv"
+    c_bo_cmd="$hb run -w gcbench -a boehm -c boehm --scale $scale --reps 1 --no-progress --format csv"
+    echo "   $c_ms_cmd --out $out/gcbench.csv   (x$reps, interleaved with)" >&2
+    echo "   $c_bo_cmd --out $out/gcbench.csv" >&2
+    i=0
+    while [ $i -lt "$reps" ]; do
+        $c_ms_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
+        $c_bo_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
+        i=$((i + 1))
+    done
+fi
 
 # The figures, the ratios and the table, from the raw outputs above.
-python3 - --out "$out" --nodes "$nodes" --cmd-a "$churn_cmd" --cmd-b-c "$b_c_cmd" \
+case $parts in *[abc]*) abc=yes ;; *) abc=no ;; esac
+[ $abc = no ] && : > "$out/compare.txt" || python3 - --parts "$parts" --out "$out" --nodes "$nodes" --cmd-a "$churn_cmd" --cmd-b-c "$b_c_cmd" \
     --cmd-b-py "$b_py_cmd" --cmd-c "$c_ms_cmd ; $c_bo_cmd" > "$out/compare.txt" <<'EOF' || missing=1
 import argparse, csv, json, os, statistics, sys
 
 ap = argparse.ArgumentParser()
-for opt in ("--out", "--nodes", "--cmd-a", "--cmd-b-c", "--cmd-b-py", "--cmd-c"):
+for opt in ("--parts", "--out", "--nodes", "--cmd-a", "--cmd-b-c", "--cmd-b-py", "--cmd-c"):
     ap.add_argument(opt)
 a = ap.parse_args()
 lines, problems = [], []
@@ -129,68 +160,71 @@ def add(comp, ours, ref, figure, unit, vo, vr, target, cmd, samples):
                       command=cmd))
 
 
-# a. alloc_churn: median CPU ns per op over the repetitions.
-with open(os.path.join(a.out, "alloc_churn.json")) as f:
-    churn = json.load(f)
-times, errors = {}, {}
-for b in churn.get("benchmarks", []):
-    if b.get("run_type", "iteration") != "iteration":
-        continue
-    name = b.get("run_name", b["name"]).split("/")[-1]
-    if b.get("error_occurred"):
-        errors[name] = b.get("error_message", "error")
-        continue
-    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
-    times.setdefault(name, []).append(b["cpu_time"] * scale)
-med = {k: statistics.median(v) for k, v in times.items()}
-for other in ("mimalloc", "malloc", "jemalloc", "tcmalloc"):
-    if "pool" not in med or other not in med:
-        problems.append(f"a: alloc_churn/{other if 'pool' in med else 'pool'}: "
-                        f"{errors.get(other, errors.get('pool', 'no figure'))}")
-        continue
-    add("a alloc_churn", "pool", other, "cpu time per op (median)", "ns", med["pool"], med[other],
-        1.0 if other == "mimalloc" else None, a.cmd_a, len(times["pool"]))
+if "a" in a.parts:
+    # a. alloc_churn: median CPU ns per op over the repetitions.
+    with open(os.path.join(a.out, "alloc_churn.json")) as f:
+        churn = json.load(f)
+    times, errors = {}, {}
+    for b in churn.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        name = b.get("run_name", b["name"]).split("/")[-1]
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        times.setdefault(name, []).append(b["cpu_time"] * scale)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for other in ("mimalloc", "malloc", "jemalloc", "tcmalloc"):
+        if "pool" not in med or other not in med:
+            problems.append(f"a: alloc_churn/{other if 'pool' in med else 'pool'}: "
+                            f"{errors.get(other, errors.get('pool', 'no figure'))}")
+            continue
+        add("a alloc_churn", "pool", other, "cpu time per op (median)", "ns", med["pool"], med[other],
+            1.0 if other == "mimalloc" else None, a.cmd_a, len(times["pool"]))
 
-# b. rc-cycle vs CPython: the median COLLECT pause per object.
-nodes = int(a.nodes)
-per = {}
-for who, fname in (("rc-cycle", "tree_rc_cycle.csv"), ("cpython", "tree_cpython.csv")):
-    rs = [r for r in rows_of(os.path.join(a.out, fname)) if r["status"] == "ok"]
-    bad = [r for r in rs if int(r["pauses"]) != 5]
-    if bad:
-        problems.append(f"b: {who}: {bad[0]['pauses']} pauses in a repetition, expected the 5 "
-                        "COLLECTs only (an automatic collection or a cascade was timed too)")
-    if rs:
-        per[who] = (statistics.median(num(r, "pause_p50_us") for r in rs) * 1e3 / nodes, len(rs))
-if "rc-cycle" in per and "cpython" in per:
-    add("b full collection", "pool/rc-cycle", "pymalloc/cpython",
-        f"median COLLECT pause per object, {nodes} live containers", "ns/object",
-        per["rc-cycle"][0], per["cpython"][0], 0.5, a.cmd_b_c + " | " + a.cmd_b_py,
-        min(per["rc-cycle"][1], per["cpython"][1]))
-else:
-    problems.append("b: no rc-cycle row (heapbench run --trace missing or failed)"
-                    if "rc-cycle" not in per else "b: no CPython row")
+if "b" in a.parts:
+    # b. rc-cycle vs CPython: the median COLLECT pause per object.
+    nodes = int(a.nodes)
+    per = {}
+    for who, fname in (("rc-cycle", "tree_rc_cycle.csv"), ("cpython", "tree_cpython.csv")):
+        rs = [r for r in rows_of(os.path.join(a.out, fname)) if r["status"] == "ok"]
+        bad = [r for r in rs if int(r["pauses"]) != 5]
+        if bad:
+            problems.append(f"b: {who}: {bad[0]['pauses']} pauses in a repetition, expected the 5 "
+                            "COLLECTs only (an automatic collection or a cascade was timed too)")
+        if rs:
+            per[who] = (statistics.median(num(r, "pause_p50_us") for r in rs) * 1e3 / nodes, len(rs))
+    if "rc-cycle" in per and "cpython" in per:
+        add("b full collection", "pool/rc-cycle", "pymalloc/cpython",
+            f"median COLLECT pause per object, {nodes} live containers", "ns/object",
+            per["rc-cycle"][0], per["cpython"][0], 0.5, a.cmd_b_c + " | " + a.cmd_b_py,
+            min(per["rc-cycle"][1], per["cpython"][1]))
+    else:
+        problems.append("b: no rc-cycle row (heapbench run --trace missing or failed)"
+                        if "rc-cycle" not in per else "b: no CPython row")
 
-# c. gcbench: median wall_s; max pauses.
-g = {}
-for r in rows_of(os.path.join(a.out, "gcbench.csv")):
-    if r["status"] == "ok":
-        g.setdefault(r["collector"], []).append(r)
-if "mark-sweep" in g and "boehm" in g:
-    ms, bo = g["mark-sweep"], g["boehm"]
-    add("c gcbench", "pool/mark-sweep", "boehm/boehm", "wall_s (median)", "s",
-        statistics.median(num(r, "wall_s") for r in ms),
-        statistics.median(num(r, "wall_s") for r in bo), 0.8, a.cmd_c, min(len(ms), len(bo)))
-    add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (median)", "us",
-        statistics.median(num(r, "pause_max_us") for r in ms),
-        statistics.median(num(r, "pause_max_us") for r in bo), None, a.cmd_c,
-        min(len(ms), len(bo)))
-    add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (worst rep)", "us",
-        max(num(r, "pause_max_us") for r in ms), max(num(r, "pause_max_us") for r in bo),
-        None, a.cmd_c, min(len(ms), len(bo)))
-else:
-    problems.append("c: gcbench rows missing for " +
-                    " and ".join(c for c in ("mark-sweep", "boehm") if c not in g))
+if "c" in a.parts:
+    # c. gcbench: median wall_s; max pauses.
+    g = {}
+    for r in rows_of(os.path.join(a.out, "gcbench.csv")):
+        if r["status"] == "ok":
+            g.setdefault(r["collector"], []).append(r)
+    if "mark-sweep" in g and "boehm" in g:
+        ms, bo = g["mark-sweep"], g["boehm"]
+        add("c gcbench", "pool/mark-sweep", "boehm/boehm", "wall_s (median)", "s",
+            statistics.median(num(r, "wall_s") for r in ms),
+            statistics.median(num(r, "wall_s") for r in bo), 0.8, a.cmd_c, min(len(ms), len(bo)))
+        add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (median)", "us",
+            statistics.median(num(r, "pause_max_us") for r in ms),
+            statistics.median(num(r, "pause_max_us") for r in bo), None, a.cmd_c,
+            min(len(ms), len(bo)))
+        add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (worst rep)", "us",
+            max(num(r, "pause_max_us") for r in ms), max(num(r, "pause_max_us") for r in bo),
+            None, a.cmd_c, min(len(ms), len(bo)))
+    else:
+        problems.append("c: gcbench rows missing for " +
+                        " and ".join(c for c in ("mark-sweep", "boehm") if c not in g))
 
 cols = ["comparison", "ours", "reference", "figure", "unit", "ours_value", "reference_value",
         "ratio", "target", "met", "samples", "command"]
@@ -220,4 +254,100 @@ sys.exit(1 if problems else 0)
 EOF
 cat "$out/compare.txt"
 echo "(rows: $res; raw outputs in $out)" >&2
+
+if has d; then
+    echo "== d. heapbench's cost per op: $native native vs table vs heapbench, $native_reps rounds" >&2
+    python3 - "$native" "$native_reps" "$out" > "$out/native.txt" <<'EOF' || missing=1
+import csv, os, random, statistics, subprocess, sys, time
+
+prog, rounds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+libdir = next((d for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib")
+               if os.path.exists(os.path.join(d, "libmimalloc.so.2"))), "/usr/lib")
+preload = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2",
+           "tcmalloc": "libtcmalloc_minimal.so.4"}
+backends = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
+families = ["churn", "pair16"]
+modes = ["native", "table", "heapbench"]
+cells = [(f, b, m) for f in families for b in backends for m in modes]
+seed = int(time.time())
+rng = random.Random(seed)
+samples, failed = {}, {}
+raw = open(os.path.join(out, "native.csv"), "w", newline="")
+w = csv.writer(raw, lineterminator="\n")
+w.writerow(["round", "family", "backend", "mode", "ns_per_op", "ops", "command"])
+for r in range(rounds):
+    order = cells[:]
+    rng.shuffle(order)
+    for f, b, m in order:
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        pre = ""
+        if m == "native" and b in preload:
+            env["LD_PRELOAD"] = pre = os.path.join(libdir, preload[b])
+        cmd = [prog, "--family", f, "--backend", b, "--mode", m]
+        shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if p.returncode != 0:
+            failed[(f, b, m)] = (p.stderr.strip() or f"exit {p.returncode}") + f" ({shown})"
+            continue
+        fields = p.stdout.split()
+        samples.setdefault((f, b, m), []).append(float(fields[3]))
+        w.writerow([r, f, b, m, fields[3], fields[4], shown])
+raw.close()
+
+med = {k: statistics.median(v) for k, v in samples.items()}
+print(f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
+      f"(seed {seed})")
+print("  native    = plain malloc/free loop, the library under LD_PRELOAD "
+      "(pool, bump: their table, no al_heap)")
+print("  table     = the backend as heapbench loads it (peers: dlopen), no al_heap")
+print("  heapbench = al_alloc/al_free on an al_heap; diff = heapbench - native")
+print("  /mi = ratio to mimalloc in the same mode; ratio err = (/mi hb) / (/mi nat) - 1")
+problems = 0
+for f in families:
+    print()
+    print(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heapbench':>9} {'diff':>7} "
+          f"{'<=2ns':>5} {'/mi nat':>8} {'/mi hb':>8} {'ratio err':>9} {'<=5%':>5}")
+    mn, mh = med.get((f, "mimalloc", "native")), med.get((f, "mimalloc", "heapbench"))
+    for b in backends:
+        n, t, h = (med.get((f, b, m)) for m in modes)
+        if n is None or h is None:
+            why = failed.get((f, b, "native")) or failed.get((f, b, "heapbench")) or "no figure"
+            print(f"{'':7} {b:9} NOT MEASURED: {why}")
+            problems += 1
+            continue
+        diff = h - n
+        rn = n / mn if mn else float("nan")
+        rh = h / mh if mh else float("nan")
+        err = rh / rn - 1 if rn == rn and rn else float("nan")
+        ok_d = "yes" if diff <= 2 else "no"
+        ok_r = "yes" if abs(err) <= 0.05 else "no"
+        ts = f"{t:8.2f}" if t is not None else f"{'-':>8}"
+        print(f"{'':7} {b:9} {n:8.2f} {ts} {h:9.2f} {diff:+7.2f} {ok_d:>5} "
+              f"{rn:8.3f} {rh:8.3f} {err:+9.1%} {ok_r:>5}")
+print()
+print("the same cells, minimum over the rounds (the least disturbed sample; this machine is shared):")
+lo = {k: min(v) for k, v in samples.items()}
+for f in families:
+    print(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heapbench':>9} {'diff':>7} "
+          f"{'/mi nat':>8} {'/mi hb':>8} {'ratio err':>9}")
+    mn, mh = lo.get((f, "mimalloc", "native")), lo.get((f, "mimalloc", "heapbench"))
+    for b in backends:
+        n, t, h = (lo.get((f, b, m)) for m in modes)
+        if n is None or h is None or not mn or not mh:
+            continue
+        rn, rh = n / mn, h / mh
+        ts = f"{t:8.2f}" if t is not None else f"{'-':>8}"
+        print(f"{'':7} {b:9} {n:8.2f} {ts} {h:9.2f} {h - n:+7.2f} {rn:8.3f} {rh:8.3f} "
+              f"{rh / rn - 1:+9.1%}")
+print()
+print("spread (max-min)/median of the samples, worst five cells:")
+spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
+for sp, k in spread[-5:]:
+    print(f"  {'/'.join(k)}: {sp:.0%} over {len(samples[k])} samples")
+sys.exit(1 if problems else 0)
+EOF
+    cat "$out/native.txt"
+    echo "(every sample with its command: $out/native.csv)" >&2
+fi
 exit $missing
