@@ -1,8 +1,9 @@
 #!/bin/sh
-# scripts/compare.sh -- the three anchor comparisons, side by side in one run.
+# scripts/compare.sh -- the anchor comparisons, side by side in one run.
 #
 #   scripts/compare.sh --out DIR [--build DIR] [--reps R] [--scale S] [--nodes N]
-#                      [--parts abcd] [--native-reps R]
+#                      [--parts abcde] [--native-reps R] [--gcbench-reps R]
+#                      [--gcbench-scale S]
 #
 #   a. alloc churn: heapbench-micro alloc_churn/{pool,malloc,jemalloc,mimalloc,
 #      tcmalloc}, R repetitions; figure = median CPU time per op (ns); ratio =
@@ -30,12 +31,22 @@
 #      <= 2 ns), and each backend's ratio to mimalloc natively and through
 #      heapbench (target: within 5%).  Rows in DIR/native.csv (every sample)
 #      and DIR/native.txt (the table).
-#   --parts picks the parts to run (default abcd).
+#   e. GCBench written in C against the collector table (heapbench-gcbench
+#      --mode native: new_obj, field_store, reg_write called directly, the
+#      same objects, order and register file) beside its replay (--mode
+#      replay: the gcbench op stream through hb_replay) and beside
+#      `heapbench run -w gcbench` (its wall_s), for rc, rc-cycle, mark-sweep
+#      (over pool) and boehm; plus, for boehm, the classic GCBench on libgc
+#      itself (--mode libgc).  --gcbench-reps rounds (default 3) shuffled
+#      with a recorded seed, at --gcbench-scale (default 0.2); figure =
+#      median seconds; printed: replay/native per collector (target <=
+#      1.5x).  Rows in DIR/gcbench_native.csv, table in DIR/gcbench_native.txt.
+#   --parts picks the parts to run (default abcde).
 # Prints a table (measured ratio, target, met) and writes DIR/compare.csv
 # with the same lines, plus every raw output (micro JSON, result rows, the
 # CPython sidecar) in DIR.  Timings on a shared machine are noisy: every
 # figure is a median of like measurements taken in the same run.
-# Exit status: 0 when all three ran (met or not), 1 when one could not be
+# Exit status: 0 when every part ran (met or not), 1 when one could not be
 # measured, 2 bad usage.
 set -eu
 
@@ -45,9 +56,11 @@ out=
 reps=3
 scale=1.0
 nodes=1000000
-parts=abcd
+parts=abcde
 native_reps=7
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+gcbench_reps=3
+gcbench_scale=0.2
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2; }
 bad() { echo "compare.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -58,14 +71,19 @@ while [ $# -gt 0 ]; do
     --nodes) [ $# -ge 2 ] || bad "--nodes needs a number"; nodes=$2; shift 2 ;;
     --parts) [ $# -ge 2 ] || bad "--parts needs letters from abcd"; parts=$2; shift 2 ;;
     --native-reps) [ $# -ge 2 ] || bad "--native-reps needs a number"; native_reps=$2; shift 2 ;;
+    --gcbench-reps) [ $# -ge 2 ] || bad "--gcbench-reps needs a number"; gcbench_reps=$2; shift 2 ;;
+    --gcbench-scale) [ $# -ge 2 ] || bad "--gcbench-scale needs a number"; gcbench_scale=$2; shift 2 ;;
     -h|--help) usage ;;
-    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts or --native-reps" ;;
+    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts, --native-reps, --gcbench-reps or --gcbench-scale" ;;
     esac
 done
 [ -n "$out" ] || bad "--out DIR is required (the results folder)"
 case $reps in ''|*[!0-9]*|0) bad "bad value '$reps' for --reps, expected a whole number >= 1" ;; esac
 case $native_reps in ''|*[!0-9]*|0) bad "bad value '$native_reps' for --native-reps, expected a whole number >= 1" ;; esac
-case $parts in ''|*[!abcd]*) bad "bad value '$parts' for --parts, expected letters from abcd (e.g. d)" ;; esac
+case $gcbench_reps in ''|*[!0-9]*|0) bad "bad value '$gcbench_reps' for --gcbench-reps, expected a whole number >= 1" ;; esac
+case $parts in ''|*[!abcde]*) bad "bad value '$parts' for --parts, expected letters from abcde (e.g. de)" ;; esac
+python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$gcbench_scale" 2>/dev/null ||
+    bad "bad value '$gcbench_scale' for --gcbench-scale, expected a number > 0 and <= 10000"
 has() { case $parts in *$1*) return 0 ;; esac; return 1; }
 case $nodes in ''|*[!0-9]*|0) bad "bad value '$nodes' for --nodes, expected a whole number >= 1" ;; esac
 python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$scale" 2>/dev/null ||
@@ -73,8 +91,9 @@ python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)
 hb=$build/heapbench
 micro=$build/heapbench-micro
 native=$build/heapbench-native
+gcb=$build/heapbench-gcbench
 replay=$here/scripts/cpython_replay.py
-for f in "$hb" "$micro" "$native"; do
+for f in "$hb" "$micro" "$native" "$gcb"; do
     [ -x "$f" ] || bad "'$f' not found, expected a build (cmake --preset release && cmake --build --preset release -j2) or --build DIR"
 done
 mkdir -p "$out"
@@ -349,5 +368,74 @@ sys.exit(1 if problems else 0)
 EOF
     cat "$out/native.txt"
     echo "(every sample with its command: $out/native.csv)" >&2
+fi
+if has e; then
+    echo "== e. GCBench natively on the tables vs its replay: $gcbench_reps rounds, scale $gcbench_scale" >&2
+    python3 - "$gcb" "$hb" "$gcbench_reps" "$gcbench_scale" "$out" > "$out/gcbench_native.txt" <<'EOF' || missing=1
+import csv, os, random, statistics, subprocess, sys, time
+
+prog, hb, rounds, scale, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+colls = ["rc", "rc-cycle", "mark-sweep", "boehm"]
+cells = [(c, m) for c in colls for m in ("native", "replay", "run")] + [("boehm", "libgc")]
+seed = int(time.time())
+rng = random.Random(seed)
+samples, failed = {}, {}
+raw = open(os.path.join(out, "gcbench_native.csv"), "w", newline="")
+w = csv.writer(raw, lineterminator="\n")
+w.writerow(["round", "collector", "mode", "seconds", "objects", "command"])
+rows = os.path.join(out, "gcbench_run.csv")
+for r in range(rounds):
+    order = cells[:]
+    rng.shuffle(order)
+    for c, m in order:
+        if m == "run":
+            alloc = "boehm" if c == "boehm" else "pool"
+            cmd = [hb, "run", "-w", "gcbench", "-a", alloc, "-c", c, "--scale", scale, "--reps",
+                   "1", "--seed", "1", "--no-progress", "--format", "csv", "--out", rows]
+            before = sum(1 for _ in open(rows)) if os.path.exists(rows) else 0
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            got = list(csv.DictReader(open(rows))) if os.path.exists(rows) else []
+            new = got[max(before - 1, 0):] if before else got
+            if p.returncode != 0 or not new or new[-1]["status"] != "ok":
+                failed[(c, m)] = p.stderr.strip() or "no row"
+                continue
+            secs, objs = float(new[-1]["wall_s"]), new[-1]["objects"]
+        else:
+            cmd = [prog, "--collector", c, "--mode", m, "--scale", scale]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                failed[(c, m)] = p.stderr.strip() or f"exit {p.returncode}"
+                continue
+            f = p.stdout.split()
+            secs, objs = float(f[3]), f[4]
+        samples.setdefault((c, m), []).append(secs)
+        w.writerow([r, c, m, secs, objs, " ".join(cmd)])
+raw.close()
+med = {k: statistics.median(v) for k, v in samples.items()}
+print(f"GCBench at scale {scale}: median seconds over {rounds} rounds, cells shuffled per round "
+      f"(seed {seed}); allocator pool (boehm: its own)")
+print("  native = C calling the collector table (new_obj, field_store, reg_write), no op stream")
+print("  replay = the gcbench op stream through hb_replay, chunk by chunk (untimed generation)")
+print("  run    = heapbench run -w gcbench, its wall_s")
+print(f"{'collector':11} {'native':>8} {'replay':>8} {'run':>8} {'replay/native':>13} {'<=1.5x':>6} "
+      f"{'run/native':>10}")
+problems = 0
+for c in colls:
+    n, rp, rn = (med.get((c, m)) for m in ("native", "replay", "run"))
+    if n is None or rp is None:
+        print(f"{c:11} NOT MEASURED: {failed.get((c, 'native')) or failed.get((c, 'replay'))}")
+        problems += 1
+        continue
+    rs = f"{rn:8.3f}" if rn is not None else f"{'-':>8}"
+    rr = f"{rn / n:10.2f}" if rn is not None else f"{'-':>10}"
+    print(f"{c:11} {n:8.3f} {rp:8.3f} {rs} {rp / n:13.2f} {'yes' if rp / n <= 1.5 else 'no':>6} {rr}")
+if ("boehm", "libgc") in med and ("boehm", "native") in med:
+    g = med[("boehm", "libgc")]
+    print(f"boehm on libgc directly (classic GCBench: GC_malloc of 24-byte nodes, C locals as "
+          f"roots): {g:.3f} s; native on the tables / this = {med[('boehm', 'native')] / g:.2f}x")
+sys.exit(1 if problems else 0)
+EOF
+    cat "$out/gcbench_native.txt"
+    echo "(every sample with its command: $out/gcbench_native.csv)" >&2
 fi
 exit $missing
