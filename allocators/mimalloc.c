@@ -2,8 +2,10 @@
  * allocators/mimalloc.c -- the `mimalloc` backend: mimalloc 2 as installed
  * (libmimalloc.so.2), opened in isolation by allocators/peer_loader.c.
  *
- * Calls: mi_malloc(size) and mi_free_size(p, size), on the default heap of
- * the calling thread, as a program linked with mimalloc would get.  Requests
+ * Calls: mi_malloc(size) and mi_free(p) (malloc and free are the same
+ * functions), on the default heap of the calling thread, as a program linked
+ * with mimalloc gets them.  Not mi_free_size: in libmimalloc.so.2 it is a
+ * jump through the PLT to mi_free, one more indirect hop per free.  Requests
  * under 16 bytes are rounded up to 16: mimalloc's 8-byte bin is only 8-byte
  * aligned, and AL_ALIGN is 16 (every bin from 16 up is 16-aligned; the test
  * checks every size up to 4 KiB).
@@ -34,7 +36,7 @@
 #define MI_MIN_BYTES 16
 
 static void *(*mi_malloc_)(size_t);
-static void (*mi_free_size_)(void *, size_t);
+static void (*mi_free_)(void *);
 /* The first fields of mimalloc's mi_heap_area_t, as in mimalloc.h 2.x. */
 typedef struct mi_area_head {
     void *blocks;
@@ -52,7 +54,7 @@ static void (*mi_collect_)(bool);
 
 static const al_peer_sym mi_syms[] = {
     {"mi_malloc", &mi_malloc_, 0},
-    {"mi_free_size", &mi_free_size_, 0},
+    {"mi_free", &mi_free_, 0},
     {"mi_heap_get_default", &mi_heap_get_default_, 0},
     {"mi_heap_visit_blocks", &mi_heap_visit_blocks_, 0},
     {"mi_process_info", &mi_process_info_, 0},
@@ -116,8 +118,8 @@ static void *mi_alloc(void *ctx, size_t size)
 
 static void mi_free(void *ctx, void *p, size_t size)
 {
-    (void)ctx;
-    mi_free_size_(p, size < MI_MIN_BYTES ? MI_MIN_BYTES : size);
+    (void)ctx, (void)size; /* mimalloc finds the size from the page */
+    mi_free_(p);
 }
 
 /* Called once per page (block == NULL: areas only). */

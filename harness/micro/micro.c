@@ -370,8 +370,9 @@ static int register_alloc_churn(void)
 
 /*
  * Not an allocator backend: the reference that shows what the al_heap
- * wrapper and the malloc backend's usable-size accounting cost, by
- * replaying alloc_churn's stream with no accounting at all.
+ * wrapper and the backend table cost, by replaying alloc_churn's stream
+ * with no accounting at all.  heapbench-native (harness/micro/native.c)
+ * does the same for every backend, each in its own process.
  */
 static int raw_fill(churn_set *s)
 {
