@@ -190,9 +190,9 @@ static void compare_to_baseline(rp_report *R, rp_cell *c)
 {
     const char *bc = R->base_coll ? R->base_coll : c->coll;
     c->base = find_cell(R, R->base_alloc, bc, c->work);
-    c->ratio = (hb_ratio){NAN, NAN, NAN, 0};
+    c->ratio = (hb_ratio){NAN, NAN, NAN, 0, NAN};
     if (c->base == c) {
-        c->ratio = (hb_ratio){1, 1, 1, 1}; /* the same sample: exactly 1 */
+        c->ratio = (hb_ratio){1, 1, 1, 1, NAN}; /* the same sample: exactly 1 */
         return;
     }
     if (c->base && c->n_ok && c->base->n_ok)
