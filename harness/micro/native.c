@@ -47,6 +47,7 @@
 
 #include "allocators/allocator.h"
 #include "allocators/peers.h"
+#include "harness/core/mem.h"
 #include "harness/micro/churn.h"
 
 #define BATCH 16384u
@@ -394,19 +395,23 @@ int main(int argc, char **argv)
     int rc = pick_mode(mode, &t, &m);
     if (rc != 0)
         return rc;
-    /* The stream exists before the backend is opened and before any timing. */
-    stream = malloc(HB_CHURN_OPS * sizeof *stream);
+    /* The stream exists before the backend is opened and before any timing.
+     * It is mapped, not malloc'd: under LD_PRELOAD malloc is the library
+     * being measured, and the stream must sit in the same kind of memory in
+     * every mode. */
+    size_t stream_bytes = HB_CHURN_OPS * sizeof *stream;
+    stream = hb_map(stream_bytes, 0);
     if (stream == NULL)
         return 1;
     hb_churn_generate(first_size, stream);
     if (open_target(m, &t) != 0) {
-        free(stream);
+        hb_unmap(stream, stream_bytes);
         return 1;
     }
     rc = measure(churn, m, &t, family, mode, ops);
     if (rc != 0)
         fprintf(stderr, "heapbench-native: %s %s %s: allocation failed\n", family, backend, mode);
     close_target(m, &t);
-    free(stream);
+    hb_unmap(stream, stream_bytes);
     return rc != 0;
 }
