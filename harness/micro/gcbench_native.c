@@ -391,7 +391,7 @@ int main(int argc, char **argv)
     if (!native && strcmp(mode, "replay") != 0)
         return usage("bad value for --mode, expected native, replay or libgc");
     if (alloc == NULL)
-        alloc = gs->requires_allocator ? gs->requires_allocator : al_backends[0]->name;
+        alloc = gs->needs.allocator ? gs->needs.allocator : al_backends[0]->name;
     const al_backend *ab = al_find(alloc);
     if (ab == NULL)
         return usage("unknown allocator (see heapbench list)");
