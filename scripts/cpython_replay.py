@@ -419,6 +419,7 @@ FIELDS = [
     "peak_rss_bytes", "minor_faults", "leaked_objects", "leaked_bytes", "header_bytes",
     "collections", "full_collections", "finalizers_run", "noop_ops", "footprint_exact",
     "mmu_100us", "mmu_300us", "mmu_3ms", "mmu_30ms", "mmu_300ms", "mmu_1s",
+    "heap_factor", "min_heap_bytes",
 ]
 STR_FIELDS = {"allocator", "collector", "workload", "status"}
 GC_HEAD_BYTES = 16  # PyGC_Head on a 64-bit build: CPython's per-object collector header
@@ -546,7 +547,7 @@ def run_rep(ops, hdr, nbytes, rep_index, fill_views):
         mmu_300ms=mmu(pauses, wall_ns, 300000000), mmu_1s=mmu(pauses, wall_ns, 1000000000),
         peak_rss_bytes=rss, minor_faults=faults, header_bytes=GC_HEAD_BYTES,
         collections=len(log), full_collections=sum(1 for p in log if p[2] == 2),
-        finalizers_run=finalized, noop_ops=noops, footprint_exact=0,
+        finalizers_run=finalized, noop_ops=noops, footprint_exact=0, heap_factor=0, min_heap_bytes=0,
     )
     # After the measured part, as heapbench does: one full collection; what
     # CPython then cannot free (gc.garbage) is leaked.
