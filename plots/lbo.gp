@@ -18,8 +18,9 @@ ntc = words(tcombos)
 tc_rgb(k) = word(okabe, (k - 1) % 8 + 1)
 tc_pt(k) = int(word("7 5 9 11 13 4 6 8", (k - 1) % 8 + 1))
 mine(w, k, v) = (strcol("workload") eq word(tworks, w) && strcol("combo") eq word(tcombos, k)) ? v : NaN
-# The front of workload w: by space ascending, each point faster than all before it.
-front(w) = sprintf("< awk -F, 'NR > 1 && %s == \"%s\" && %s != \"\" && %s != \"\" {print %s \",\" %s}' '%s' | sort -t, -g -k1,1 -k2,2 | awk -F, 'NR == 1 || $2 < best {print; best = $2}'", \
+# The front of workload w: by space ascending, each point faster than all before it
+# (with a header line: style.gp reads the first line of data as column names).
+front(w) = sprintf("< awk -F, 'NR > 1 && %s == \"%s\" && %s != \"\" && %s != \"\" {print %s \",\" %s}' '%s' | sort -t, -g -k1,1 -k2,2 | awk -F, 'BEGIN {print \"space,time\"} NR == 1 || $2 < best {print; best = $2}'", \
                    col("workload"), word(tworks, w), col("lbo_space_median"), col("lbo_time_median"), \
                    col("lbo_space_median"), col("lbo_time_median"), file)
 

@@ -27,5 +27,7 @@ status=$?
 set -e
 [[ $status -eq 0 || $status -eq 1 ]] || exit "$status"
 "$hb" report "$out" | tee "$out/report.txt"
-"$hb" plot "$out"
+# throughput.gp needs the report's baseline allocator (malloc), which this
+# sweep does not run: its failure does not stop the time-space figures.
+"$hb" plot "$out" || echo "heapbench: some figure failed (see above); timespace_* and lbo_* are in $out/figures"
 echo "heapbench: the time-space sweep is in $out (minheap.csv, timespace.csv, figures/)"
