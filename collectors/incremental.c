@@ -618,7 +618,7 @@ const gc_strategy gc_incremental = {
                    "allocation (pause = --growth, default 2)",
     .header_bytes = 0,
     .unavailable = NULL,
-    .requires_allocator = NULL,
+    .needs = {.allocator = NULL},
     .create = ic_create,
     .destroy = ic_destroy,
     .new_obj = ic_new_obj,

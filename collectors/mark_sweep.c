@@ -260,7 +260,7 @@ const gc_strategy gc_mark_sweep = {
                    "heap grows by a factor (default 2), never shrinks",
     .header_bytes = 0,
     .unavailable = NULL,
-    .requires_allocator = NULL,
+    .needs = {.allocator = NULL},
     .create = ms_create,
     .destroy = ms_destroy,
     .new_obj = ms_new_obj,

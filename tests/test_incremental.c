@@ -116,9 +116,9 @@ static int keep_row(void *arg, const hb_row *row)
 static void run_one(hb_run_config *cfg, seen *s, const char *what)
 {
     memset(s, 0, sizeof *s);
-    int rc = hb_run(cfg, keep_row, s);
+    int rc = hb_run(cfg, keep_row, s, NULL);
     if (rc != 0 || s->n != 1 || strcmp(s->row.status, "ok") != 0)
-        fail_msg("%s on %s: exit %d, status %s", what, cfg->alloc->name, rc,
+        fail_msg("%s on %s: exit %d, status %s", what, cfg->alloc, rc,
                  s->n ? s->row.status : "(no row)");
 }
 
@@ -138,9 +138,9 @@ static void test_random_streams_every_allocator(void **state)
         gc_incremental_step_hook(validate_hook, &v);
         hb_run_config cfg;
         memset(&cfg, 0, sizeof cfg);
-        cfg.alloc = a;
-        cfg.coll = gc_find("incremental");
-        cfg.work = &random_workload;
+        cfg.alloc = a->name;
+        cfg.coll = "incremental";
+        cfg.custom_work = &random_workload;
         cfg.wp.scale = scale;
         cfg.wp.seed = 500 + i;
         cfg.reps = 1;
@@ -180,18 +180,18 @@ static void test_workloads_under_oracle(void **state)
             gc_incremental_step_hook(validate_hook, &v);
             hb_run_config cfg;
             memset(&cfg, 0, sizeof cfg);
-            cfg.alloc = al_find(allocs[i]);
-            cfg.coll = gc_find("incremental");
-            cfg.work = wl_workloads[w];
+            cfg.alloc = allocs[i];
+            cfg.coll = "incremental";
+            cfg.work = wl_workloads[w]->name;
             cfg.wp.scale = 0.002;
             cfg.wp.seed = 11;
             cfg.reps = 1;
             cfg.oracle = 16;
             cfg.gcfg.min_heap_bytes = 65536;
             seen s;
-            run_one(&cfg, &s, cfg.work->name);
+            run_one(&cfg, &s, cfg.work);
             gc_incremental_step_hook(NULL, NULL);
-            print_message("%s/%s: %llu cycles, %llu validated\n", cfg.work->name, allocs[i],
+            print_message("%s/%s: %llu cycles, %llu validated\n", cfg.work, allocs[i],
                           (unsigned long long)s.row.collections, (unsigned long long)v.checked);
             assert_int_equal(v.violations, 0);
             assert_true(v.checked > 0);
@@ -386,7 +386,7 @@ static void test_registered(void **state)
     const gc_strategy *s = gc_find("incremental");
     assert_non_null(s);
     assert_int_equal(s->header_bytes, 0);
-    assert_null(s->requires_allocator);
+    assert_null(s->needs.allocator);
     assert_non_null(strstr(s->description, "incremental"));
     gc_config cfg = {.growth = 0.5};
     hb_obj *regs[1] = {NULL};
