@@ -22,6 +22,7 @@
     X(gc_rc)           \
     X(gc_rc_cycle)     \
     X(gc_mark_sweep)   \
+    X(gc_incremental)  \
     X(gc_boehm)
 
 #define GC_DECLARE(table) extern const gc_strategy table;

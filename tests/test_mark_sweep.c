@@ -260,8 +260,11 @@ static hb_obj *fx_new(fx *f, uint32_t reg, uint8_t flags, uint32_t nrefs, uint32
 
 static uint64_t block_bytes(uint32_t nrefs, uint32_t payload)
 {
-    return 8 + hb_obj_body_bytes(nrefs, payload);
+    return hb_obj_body_bytes(nrefs, payload); /* no collector header */
 }
+
+/* The payload that makes a one-slot object exactly 1 KiB (16 + 8 + 1000). */
+#define PAY1K 1000u
 
 /* A payload pattern that depends on the object and the byte's position. */
 static unsigned char pattern(uint32_t serial, uint32_t i)
@@ -296,7 +299,7 @@ static void test_registry_find(void **state)
     const gc_strategy *s = gc_find("mark-sweep");
     assert_non_null(s);
     assert_string_equal(s->name, "mark-sweep");
-    assert_int_equal(s->header_bytes, 8);
+    assert_int_equal(s->header_bytes, 0); /* mark bits in gcbits, objects in a table */
     assert_null(s->refcount);
     assert_null(gc_find(NULL));
     assert_null(gc_find(""));
@@ -684,18 +687,19 @@ static void test_long_list_small_stack(void **state)
  * The trigger
  * =================================================================== */
 
-/* Objects of exactly 1 KiB (8 + 16 + 8 + 992), each pointing at the last,
+/* Objects of exactly 1 KiB (16 + 8 + PAY1K), each pointing at the last,
  * all live: with min_heap 1 MiB a collection comes before the allocation
- * that would pass the threshold, which is max(growth x live, 1 MiB). */
+ * that would pass the threshold, which is max(threshold, growth x live,
+ * 1 MiB). */
 static void run_live_chain(fx *f, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
-        hb_obj *o = fx_new(f, 1, 0, 1, 992);
+        hb_obj *o = fx_new(f, 1, 0, 1, PAY1K);
         assert_non_null(o);
         f->s->field_store(f->ctx, o, 0, f->regs[0]);
         f->s->reg_write(f->ctx, &f->regs[0], o);
     }
-    assert_int_equal(block_bytes(1, 992), 1024);
+    assert_int_equal(block_bytes(1, PAY1K), 1024);
 }
 
 static void check_trigger_points(fx *f, const uint64_t *want, size_t nwant)
@@ -735,10 +739,10 @@ static void test_trigger_default_config(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, &test_malloc, 0, 0); /* zero: growth 2.0, min_heap 1 MiB */
-    run_live_chain(&f, 5000);
-    static const uint64_t want[] = {1024, 2048, 4096};
-    check_trigger_points(&f, want, 3);
+    fx_open(&f, &test_malloc, 0, 0); /* zero: growth 2.0, min_heap 4 MiB */
+    run_live_chain(&f, 10000);
+    static const uint64_t want[] = {4096, 8192};
+    check_trigger_points(&f, want, 2);
     fx_close(&f);
 }
 
@@ -752,13 +756,36 @@ static void test_trigger_min_heap(void **state)
     fx f;
     fx_open(&f, &test_malloc, 2.0, MIB);
     for (uint32_t i = 0; i < 5000; i++)
-        assert_non_null(fx_new(&f, 0, 0, 1, 992));
+        assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     static const uint64_t want[] = {1024, 2047, 3070, 4093};
     assert_int_equal(f.npauses, 4);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(f.at_pause[i], want[i]);
         assert_int_equal(f.bytes_at_pause[i], 1024);
     }
+    fx_close(&f);
+}
+
+/* The threshold never shrinks (as Boehm's heap): after a live chain of
+ * 4 MiB (collections at 1, 2 and 4 MiB; threshold 8 MiB) dies, garbage
+ * alone runs to 8 MiB before the next collection, not to 2 x live. */
+static void test_trigger_never_shrinks(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, &test_malloc, 2.0, MIB);
+    run_live_chain(&f, 4097);
+    static const uint64_t want[] = {1024, 2048, 4096};
+    check_trigger_points(&f, want, 3);
+    f.s->reg_write(f.ctx, &f.regs[0], NULL);
+    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    for (uint32_t i = 0; i < 9000; i++)
+        assert_non_null(fx_new(&f, 2, 0, 1, PAY1K));
+    /* 4097 KiB of dead chain, then garbage up to 8 MiB: the collection comes
+     * before allocation 8193 (the 4096th of garbage), not at 2 x 1 KiB. */
+    assert_int_equal(f.npauses, 4);
+    assert_int_equal(f.at_pause[3], 8192);
+    assert_int_equal(f.bytes_at_pause[3], 1024); /* the register's object */
     fx_close(&f);
 }
 
@@ -847,7 +874,7 @@ static void test_emergency_collection_frees(void **state)
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
     f.heap.limit_bytes = 64 * 1024;
     for (uint32_t i = 0; i < 200; i++)
-        assert_non_null(fx_new(&f, 0, 0, 1, 992));
+        assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.collections, 3); /* at allocations 65, 128, 191 */
     assert_int_equal(f.heap.failed, 3);
@@ -870,7 +897,7 @@ static void test_emergency_collection_fails_cleanly(void **state)
     run_live_chain(&f, 64);
     hb_obj *before = f.regs[1];
     gc_stats st0 = fx_stats(&f);
-    hb_obj *o = fx_new(&f, 1, 0, 1, 992);
+    hb_obj *o = fx_new(&f, 1, 0, 1, PAY1K);
     assert_null(o);
     assert_ptr_equal(f.regs[1], before);
     gc_stats st = fx_stats(&f);
@@ -885,7 +912,7 @@ static void test_emergency_collection_fails_cleanly(void **state)
 
     f.s->reg_write(f.ctx, &f.regs[0], NULL); /* the chain becomes garbage */
     f.s->reg_write(f.ctx, &f.regs[1], NULL);
-    o = fx_new(&f, 1, 0, 1, 992);
+    o = fx_new(&f, 1, 0, 1, PAY1K);
     assert_non_null(o);
     assert_ptr_equal(f.regs[1], o);
     assert_int_equal(fx_stats(&f).objects_live, 1);
@@ -900,12 +927,12 @@ static void test_emergency_keeps_old_register_value(void **state)
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
     f.heap.limit_bytes = 16 * 1024;
-    hb_obj *old = fx_new(&f, 0, HB_F_FINALIZER, 0, 992);
+    hb_obj *old = fx_new(&f, 0, HB_F_FINALIZER, 0, PAY1K);
     fill(old);
     for (int i = 0; i < 15; i++)
-        fx_new(&f, 1, 0, 1, 992); /* fills the limit; 14 become garbage */
+        fx_new(&f, 1, 0, 1, PAY1K); /* fills the limit; 14 become garbage */
     assert_int_equal(fx_stats(&f).collections, 0);
-    assert_non_null(fx_new(&f, 0, 0, 1, 992)); /* over regs[0] */
+    assert_non_null(fx_new(&f, 0, 0, 1, PAY1K)); /* over regs[0] */
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.collections, 1);
     assert_int_equal(st.finalizers_run, 0);
@@ -989,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_trigger_growth_1_5),
         cmocka_unit_test(test_trigger_default_config),
         cmocka_unit_test(test_trigger_min_heap),
+        cmocka_unit_test(test_trigger_never_shrinks),
         cmocka_unit_test(test_finalizers_once),
         cmocka_unit_test(test_destroy_runs_no_finalizer),
         cmocka_unit_test(test_emergency_collection_frees),

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = al_backends[data[0] % 3]->name;    /* pool, malloc, bump */
-    cfg.coll = gc_strategies[data[1] % 3]->name;   /* rc, rc-cycle, mark-sweep */
+    cfg.coll = gc_strategies[data[1] % 4]->name;   /* rc, rc-cycle, mark-sweep, incremental */
     cfg.custom_work = &fuzz_workload;
     cfg.wp.scale = 1;
     cfg.reps = 1;

@@ -48,7 +48,7 @@ static void replay(const uint8_t *data, size_t size, const hb_trace_header *h)
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = al_backends[data[48] % 3]->name; /* pool, malloc, bump (from the source bytes) */
-    cfg.coll = h->kind == HB_TRACE_OPS ? gc_strategies[data[49] % 3]->name : NULL;
+    cfg.coll = h->kind == HB_TRACE_OPS ? gc_strategies[data[49] % 4]->name : NULL;
     cfg.trace_path = path;
     cfg.reps = 1;
     cfg.oracle = 1;

@@ -1,0 +1,410 @@
+/*
+ * tests/test_incremental.c -- the `incremental` collector.
+ *
+ * Three ways: through hb_run with the reachability oracle (random op
+ * streams on every allocator that can run here, and every workload on pool,
+ * malloc and bump), with the collector's debug validator of the tri-colour
+ * invariant run after every step through the test hook; and directly over
+ * the listing allocator of tests/test_heaps.h, for the deletion barrier
+ * (an object moved from a white object into a black one during marking
+ * survives; the same move without the barrier is caught by the validator),
+ * for complete collections, and for the pacing (a cycle is many steps).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness/core/rng.h"
+#include "harness/run/oracle.h"
+#include "harness/run/run.h"
+#include "tests/test_heaps.h"
+
+/* The test seams of collectors/incremental.c (not in a header). */
+void gc_incremental_step_hook(void (*hook)(void *ctx, void *arg), void *arg);
+uint64_t gc_incremental_validate(void *ctx);
+int gc_incremental_marking(void *ctx);
+
+#define NREGS 48
+
+/* ---- the validator after every step ---- */
+
+typedef struct vstate {
+    uint64_t steps, checked, violations;
+    uint64_t every; /* validate every this many steps */
+} vstate;
+
+static void validate_hook(void *ctx, void *arg)
+{
+    vstate *v = arg;
+    if (v->steps++ % v->every != 0)
+        return;
+    v->checked++;
+    v->violations += gc_incremental_validate(ctx);
+}
+
+/* HB_TEST_QUICK set (and not "0"): the valgrind pass of scripts/test.sh. */
+static int quick(void)
+{
+    const char *q = getenv("HB_TEST_QUICK");
+    return q != NULL && *q != '\0' && strcmp(q, "0") != 0;
+}
+
+/* ---- a random op stream (as tests/test_replay.c's) ---- */
+
+static uint32_t random_regs(const wl_params *p)
+{
+    (void)p;
+    return NREGS;
+}
+
+static int random_generate(const wl_params *p, hb_sink *s)
+{
+    hb_rng rng;
+    hb_rng_seed(&rng, p->seed);
+    uint64_t n = (uint64_t)(p->scale * 1e6);
+    for (uint64_t i = 0; i < n && !hb_sink_stopped(s); i++) {
+        uint32_t a = (uint32_t)hb_rng_below(&rng, NREGS), b = (uint32_t)hb_rng_below(&rng, NREGS);
+        uint64_t dice = hb_rng_below(&rng, 1000);
+        if (dice < 250) {
+            uint8_t kind = (uint8_t)hb_rng_below(&rng, 3);
+            uint32_t nrefs = kind == HB_LEAF ? 0 : (uint32_t)hb_rng_below(&rng, 5);
+            if (kind == HB_ARRAY && hb_rng_below(&rng, 50) == 0)
+                nrefs = 3000; /* wider than one scan chunk */
+            uint8_t fin = hb_rng_below(&rng, 20) == 0 ? HB_F_FINALIZER : 0;
+            hb_new(s, a, kind, fin, nrefs, (uint32_t)hb_rng_below(&rng, kind == HB_ARRAY ? 4096 : 64));
+        } else if (dice < 600) {
+            hb_set(s, a, (uint32_t)hb_rng_below(&rng, 4), hb_rng_below(&rng, 8) ? b : HB_NIL);
+        } else if (dice < 780) {
+            hb_get(s, a, b, (uint32_t)hb_rng_below(&rng, 4));
+        } else if (dice < 860) {
+            hb_mov(s, a, b);
+        } else if (dice < 960) {
+            hb_drop(s, a);
+        } else if (dice < 999 || hb_rng_below(&rng, 50) != 0) {
+            hb_touch(s, a, (uint32_t)hb_rng_below(&rng, 128));
+        } else {
+            hb_collect(s); /* rare: the cycles should be the paced ones */
+        }
+    }
+    return 0;
+}
+
+static const wl_workload random_workload = {
+    .name = "random", .description = "random op stream", .registers = random_regs,
+    .generate = random_generate,
+};
+
+typedef struct seen {
+    hb_row row;
+    int n;
+} seen;
+
+static int keep_row(void *arg, const hb_row *row)
+{
+    seen *s = arg;
+    s->row = *row;
+    s->n++;
+    return 0;
+}
+
+static void run_one(hb_run_config *cfg, seen *s, const char *what)
+{
+    memset(s, 0, sizeof *s);
+    int rc = hb_run(cfg, keep_row, s, NULL);
+    if (rc != 0 || s->n != 1 || strcmp(s->row.status, "ok") != 0)
+        fail_msg("%s on %s: exit %d, status %s", what, cfg->alloc, rc,
+                 s->n ? s->row.status : "(no row)");
+}
+
+/* Random streams on every allocator that runs here (boehm's heap is the
+ * boehm collector's pairing), the oracle on every check, the validator
+ * after every step. */
+static void test_random_streams_every_allocator(void **state)
+{
+    (void)state;
+    const double scale = quick() ? 0.05 : 0.3;
+    size_t ran = 0;
+    for (size_t i = 0; i < al_backend_count; i++) {
+        const al_backend *a = al_backends[i];
+        if ((a->unavailable && a->unavailable()) || strcmp(a->name, "boehm") == 0)
+            continue;
+        vstate v = {.every = 1};
+        gc_incremental_step_hook(validate_hook, &v);
+        hb_run_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.alloc = a->name;
+        cfg.coll = "incremental";
+        cfg.custom_work = &random_workload;
+        cfg.wp.scale = scale;
+        cfg.wp.seed = 500 + i;
+        cfg.reps = 1;
+        cfg.oracle = 1;
+        cfg.gcfg.min_heap_bytes = 1u << 20; /* many cycles, each several steps */
+        seen s;
+        run_one(&cfg, &s, "random");
+        gc_incremental_step_hook(NULL, NULL);
+        print_message("%s: %llu cycles, %llu pauses, %llu steps validated, %llu violations\n",
+                      a->name, (unsigned long long)s.row.collections,
+                      (unsigned long long)s.row.pauses, (unsigned long long)v.checked,
+                      (unsigned long long)v.violations);
+        assert_int_equal(v.violations, 0);
+        assert_true(v.checked > 100);
+        assert_true(s.row.collections > 10);
+        assert_true(s.row.pauses > s.row.collections); /* some cycles are several steps */
+        assert_int_equal(s.row.leaked_objects, 0);
+        assert_true(s.row.finalizers_run > 0);
+        ran++;
+    }
+    assert_true(ran >= 3); /* pool, malloc, bump at least */
+}
+
+/* Every workload on pool, malloc and bump, small, under the oracle; the
+ * validator after every step (every 64th where the heap is large). */
+static void test_workloads_under_oracle(void **state)
+{
+    (void)state;
+    static const char *const allocs[] = {"pool", "malloc", "bump"};
+    for (size_t w = 0; w < wl_workload_count; w++) {
+        int big = strcmp(wl_workloads[w]->name, "gcbench") == 0 ||
+                  strcmp(wl_workloads[w]->name, "server") == 0;
+        if (quick() && big)
+            continue;
+        for (size_t i = 0; i < 3; i++) {
+            vstate v = {.every = big ? 64 : 1};
+            gc_incremental_step_hook(validate_hook, &v);
+            hb_run_config cfg;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.alloc = allocs[i];
+            cfg.coll = "incremental";
+            cfg.work = wl_workloads[w]->name;
+            cfg.wp.scale = 0.002;
+            cfg.wp.seed = 11;
+            cfg.reps = 1;
+            cfg.oracle = 16;
+            cfg.gcfg.min_heap_bytes = 65536;
+            seen s;
+            run_one(&cfg, &s, cfg.work);
+            gc_incremental_step_hook(NULL, NULL);
+            print_message("%s/%s: %llu cycles, %llu validated\n", cfg.work, allocs[i],
+                          (unsigned long long)s.row.collections, (unsigned long long)v.checked);
+            assert_int_equal(v.violations, 0);
+            assert_true(v.checked > 0);
+            assert_int_equal(s.row.noop_ops, 0);
+            assert_int_equal(s.row.leaked_objects, 0);
+        }
+    }
+}
+
+/* ---- directly, over the listing allocator ---- */
+
+typedef struct fx {
+    al_heap heap;
+    hb_obj *regs[8];
+    gc_config cfg;
+    gc_env env;
+    const gc_strategy *s;
+    void *ctx;
+    uint64_t pauses, completes;
+} fx;
+
+static void fx_pause(void *h, uint64_t a, uint64_t b)
+{
+    (void)a;
+    (void)b;
+    ((fx *)h)->pauses++;
+}
+
+static void fx_collected(void *h, int full)
+{
+    ((fx *)h)->completes += full ? 1 : 0;
+}
+
+static void fx_open(fx *f, size_t min_heap)
+{
+    memset(f, 0, sizeof *f);
+    f->heap.b = &test_alloc;
+    f->heap.ctx = test_alloc.create(NULL);
+    assert_non_null(f->heap.ctx);
+    f->cfg.min_heap_bytes = min_heap;
+    f->env = (gc_env){.heap = &f->heap, .roots = f->regs, .nroots = 8, .cfg = &f->cfg,
+                      .harness = f, .pause = fx_pause, .collected = fx_collected};
+    f->s = gc_find("incremental");
+    assert_non_null(f->s);
+    f->ctx = f->s->create(&f->env);
+    assert_non_null(f->ctx);
+}
+
+static void fx_close(fx *f)
+{
+    gc_stats st;
+    f->s->stats(f->ctx, &st);
+    assert_int_equal(st.objects_live, st.objects_allocated - st.objects_freed);
+    f->s->destroy(f->ctx);
+    talloc *a = f->heap.ctx;
+    assert_int_equal(a->live, 0);
+    assert_int_equal(a->bad_frees, 0);
+    test_alloc.destroy(f->heap.ctx);
+}
+
+static hb_obj *fx_new(fx *f, uint32_t reg, uint32_t nrefs, uint32_t payload)
+{
+    hb_obj *o = f->s->new_obj(f->ctx, &f->regs[reg], nrefs ? HB_CONTAINER : HB_LEAF, 0, nrefs,
+                              payload);
+    assert_non_null(o);
+    return o;
+}
+
+typedef struct stepcount {
+    uint64_t steps;
+} stepcount;
+
+static void count_hook(void *ctx, void *arg)
+{
+    (void)ctx;
+    ((stepcount *)arg)->steps++;
+}
+
+/* A chain of 10,000 nodes from regs[0], its deepest node holding a leaf B;
+ * garbage in regs[1] until a cycle has made two steps and is marking (the
+ * chain's deep end is still white then). */
+static hb_obj *build_and_start(fx *f, stepcount *sc, hb_obj **deepest)
+{
+    *deepest = fx_new(f, 0, 2, 8);
+    hb_obj *b = fx_new(f, 2, 0, 64);
+    memset(hb_obj_payload(b), 0x5a, 64);
+    f->s->field_store(f->ctx, *deepest, 1, b);
+    f->s->reg_write(f->ctx, &f->regs[2], NULL);
+    for (int i = 0; i < 10000; i++) {
+        hb_obj *n = f->s->new_obj(f->ctx, &f->regs[3], HB_CONTAINER, 0, 2, 8);
+        f->s->field_store(f->ctx, n, 0, f->regs[0]);
+        f->s->reg_write(f->ctx, &f->regs[0], n);
+    }
+    f->s->reg_write(f->ctx, &f->regs[3], NULL);
+    assert_int_equal(sc->steps, 0);
+    while (!(sc->steps >= 2 && gc_incremental_marking(f->ctx)))
+        fx_new(f, 1, 0, 1000);
+    return b;
+}
+
+/* During marking, B is moved from the white deepest node into a new (black)
+ * object: through field_store the barrier shades it, the invariant holds
+ * after every step and B survives the cycle intact. */
+static void test_deletion_barrier_keeps_moved_object(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, 1u << 20);
+    stepcount sc = {0};
+    gc_incremental_step_hook(count_hook, &sc);
+    hb_obj *deepest, *b = build_and_start(&f, &sc, &deepest);
+    assert_int_equal(gc_incremental_validate(f.ctx), 0);
+    hb_obj *c = fx_new(&f, 4, 1, 0); /* allocated black */
+    f.s->field_store(f.ctx, c, 0, b);
+    f.s->field_store(f.ctx, deepest, 1, NULL); /* shades b */
+    f.s->reg_write(f.ctx, &f.regs[0], NULL);   /* the chain dies */
+    assert_int_equal(gc_incremental_validate(f.ctx), 0);
+    uint64_t steps = sc.steps;
+    while (gc_incremental_marking(f.ctx) || sc.steps == steps) {
+        fx_new(&f, 1, 0, 1000);
+        assert_int_equal(gc_incremental_validate(f.ctx), 0);
+    }
+    /* Marking 10,000 nodes (about 400 KB of work) took several bounded
+     * steps, not one. */
+    assert_true(sc.steps >= 5);
+    for (int i = 0; i < 20000; i++) /* to the end of this cycle and the next */
+        fx_new(&f, 1, 0, 1000);
+    gc_incremental_step_hook(NULL, NULL);
+    assert_ptr_equal(c->refs[0], b);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(hb_obj_payload(b)[i], 0x5a); /* ASan: not freed */
+    gc_stats st;
+    f.s->stats(f.ctx, &st);
+    assert_true(st.collections >= 2);
+    assert_true(st.objects_collected >= 10000); /* the dead chain went */
+    fx_close(&f);
+}
+
+/* The same move as a raw store, bypassing the barrier: the validator must
+ * see the white B reachable only through a black object.  (Put back before
+ * the cycle goes on, so nothing is freed wrongly.) */
+static void test_validator_catches_missing_barrier(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, 1u << 20);
+    stepcount sc = {0};
+    gc_incremental_step_hook(count_hook, &sc);
+    hb_obj *deepest, *b = build_and_start(&f, &sc, &deepest);
+    gc_incremental_step_hook(NULL, NULL);
+    hb_obj *c = fx_new(&f, 4, 1, 0);
+    c->refs[0] = b;       /* raw: no barrier */
+    deepest->refs[1] = NULL;
+    assert_true(gc_incremental_validate(f.ctx) > 0);
+    deepest->refs[1] = b; /* restore: reachable from gray again */
+    assert_int_equal(gc_incremental_validate(f.ctx), 0);
+    fx_close(&f);
+}
+
+/* collect() is complete: after it, only what the registers reach is left,
+ * even what died in the middle of a cycle; it is one pause. */
+static void test_collect_is_complete(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, 65536);
+    for (int i = 0; i < 5000; i++) {
+        hb_obj *o = fx_new(&f, (uint32_t)(i % 4), 2, 16);
+        f.s->field_store(f.ctx, o, 0, f.regs[(i + 1) % 4]);
+    }
+    gc_stats st;
+    f.s->stats(f.ctx, &st);
+    assert_true(st.collections > 0); /* cycles ran during allocation */
+    uint64_t reach, bytes;
+    assert_int_equal(hb_reachable(f.regs, 8, 0, &reach, &bytes), 0);
+    uint64_t pauses = f.pauses;
+    f.s->collect(f.ctx);
+    assert_int_equal(f.pauses, pauses + 1);
+    assert_int_equal(f.completes, 1);
+    f.s->stats(f.ctx, &st);
+    assert_int_equal(st.full_collections, 1);
+    assert_int_equal(st.objects_live, reach);
+    assert_int_equal(st.bytes_live, bytes);
+    assert_int_equal(((talloc *)f.heap.ctx)->live, reach);
+    assert_int_equal(gc_incremental_validate(f.ctx), 0); /* no colour left */
+    fx_close(&f);
+}
+
+static void test_registered(void **state)
+{
+    (void)state;
+    const gc_strategy *s = gc_find("incremental");
+    assert_non_null(s);
+    assert_int_equal(s->header_bytes, 0);
+    assert_null(s->needs.allocator);
+    assert_non_null(strstr(s->description, "incremental"));
+    gc_config cfg = {.growth = 0.5};
+    hb_obj *regs[1] = {NULL};
+    al_heap heap = {.b = &test_alloc};
+    gc_env env = {.heap = &heap, .roots = regs, .nroots = 1, .cfg = &cfg};
+    assert_null(s->create(&env)); /* a pause below 1 */
+    assert_null(s->create(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registered),
+        cmocka_unit_test(test_deletion_barrier_keeps_moved_object),
+        cmocka_unit_test(test_validator_catches_missing_barrier),
+        cmocka_unit_test(test_collect_is_complete),
+        cmocka_unit_test(test_random_streams_every_allocator),
+        cmocka_unit_test(test_workloads_under_oracle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
