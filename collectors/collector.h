@@ -14,7 +14,9 @@
  *
  * Roots are the register file env->roots[0 .. env->nroots).  The harness
  * changes registers only through reg_write/new_obj, so a strategy may keep
- * counts for them.
+ * counts for them.  A strategy with moves_objects set may also rewrite the
+ * registers during a collection (new_obj, collect, safepoint): a caller
+ * holds an object across those calls only in the register file.
  *
  * Contract:
  *   - new_obj(ctx, dst, ...) may collect *before* it allocates (the new
@@ -53,6 +55,10 @@ typedef struct gc_config {
      * freed this many objects besides the one released (default 32; 1
      * reports every cascade).  See collectors/rc_core.h for why. */
     uint32_t rc_pause_min;
+    size_t nursery_bytes;  /* gen-copy: bytes of the nursery's allocation area (eden)
+                              (default 4 MiB) */
+    uint32_t promote_age;  /* gen-copy: minor collections an object survives
+                              before it is promoted (default 1) */
 } gc_config;
 
 /* What the harness gives a strategy. */
@@ -86,6 +92,11 @@ typedef struct gc_stats {
     uint64_t gen_collections[3];
     uint64_t objects_collected; /* freed by tracing or cycle detection */
     uint64_t finalizers_run;
+    /* Generational strategies (gen-copy; zero elsewhere): collections of
+     * the young generation alone and of the whole heap, and the time of
+     * their pauses.  minor + major == collections. */
+    uint64_t minor_collections, major_collections;
+    uint64_t minor_ns, major_ns;
 } gc_stats;
 
 typedef struct gc_strategy {
@@ -97,6 +108,7 @@ typedef struct gc_strategy {
      * pairs with (a collector that brings its own allocator, like boehm);
      * the matrix pairs it with that one only. */
     const char *requires_allocator;
+    int moves_objects; /* 1: collections move objects and rewrite the roots */
     void *(*create)(const gc_env *env); /* NULL on failure */
     void (*destroy)(void *ctx);
     hb_obj *(*new_obj)(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
@@ -108,6 +120,9 @@ typedef struct gc_strategy {
     void (*stats)(void *ctx, gc_stats *out);
     /* Optional (NULL): the object's reference count, for the oracle. */
     uint64_t (*refcount)(void *ctx, const hb_obj *o);
+    /* Optional (NULL): 1 when o is a live object the strategy keeps outside
+     * the heap (a nursery), for the oracle, which sees only heap blocks. */
+    int (*holds)(void *ctx, const hb_obj *o);
 } gc_strategy;
 
 /* ---- registry (collectors/registry.c) ---- */
