@@ -758,6 +758,8 @@ static void gc_destroy(void *ctx)
  * =================================================================== */
 
 typedef struct check {
+    const gc_state *g;
+    unsigned char *starts; /* a bit per 8 nursery bytes: a live young object starts there */
     int bad;
     char *why;
     size_t cap;
@@ -770,30 +772,33 @@ static void problem(check *c, const char *what, const hb_obj *o)
                  o ? o->serial : 0u);
 }
 
-/* p is the start of an object of space s (a linear walk from its base). */
-static int starts_object(const space *s, const char *p)
+static size_t start_bit(const check *c, const hb_obj *o)
 {
-    for (char *q = s->base; q < s->top; q += young_span(obj_bytes(obj_at(q))))
-        if ((const char *)obj_at(q) == p)
-            return 1;
-    return 0;
+    return (size_t)((const char *)o - c->g->nursery) / 8;
 }
 
-static int names_young_object(const gc_state *g, const hb_obj *c)
+/* Records the object starts of a space (a linear walk from its base). */
+static void note_starts(check *c, const space *s)
 {
-    return starts_object(&g->eden, (const char *)c) ||
-           starts_object(&g->surv[g->from], (const char *)c);
+    for (char *p = s->base; p < s->top; p += young_span(obj_bytes(obj_at(p)))) {
+        size_t bit = start_bit(c, obj_at(p));
+        c->starts[bit / 8] |= (unsigned char)(1u << (bit % 8));
+    }
 }
 
-static void check_young_ref(const gc_state *g, check *c, const hb_obj *from, const hb_obj *to)
+static void check_young_ref(check *c, const hb_obj *from, const hb_obj *to)
 {
-    if (to != NULL && is_young(g, to) && !names_young_object(g, to))
+    if (to == NULL || !is_young(c->g, to))
+        return;
+    size_t bit = start_bit(c, to);
+    if ((uintptr_t)to % 8 != 0 || !(c->starts[bit / 8] & (1u << (bit % 8))))
         problem(c, "a pointer into the nursery names no live young object", from);
 }
 
-static void check_old_list(const gc_state *g, check *c, hb_obj *list, uint64_t *count,
+static void check_old_list(check *c, hb_obj *list, uint64_t *count,
                            uint64_t *bytes, uint64_t *remembered)
 {
+    const gc_state *g = c->g;
     for (hb_obj *o = list; o != NULL; o = header_of(o)->next) {
         (*count)++;
         *bytes += obj_bytes(o);
@@ -806,12 +811,12 @@ static void check_old_list(const gc_state *g, check *c, hb_obj *list, uint64_t *
         for (uint32_t i = 0; i < o->nrefs; i++) {
             if (o->refs[i] != NULL && is_young(g, o->refs[i]) && !(o->gcbits & GC_REMEMBERED))
                 problem(c, "an old object points into the nursery but is not remembered", o);
-            check_young_ref(g, c, o, o->refs[i]);
+            check_young_ref(c, o, o->refs[i]);
         }
     }
 }
 
-static void check_space(const gc_state *g, check *c, const space *s, uint64_t *count,
+static void check_space(check *c, const space *s, uint64_t *count,
                         uint64_t *bytes)
 {
     for (char *p = s->base; p < s->top;) {
@@ -823,13 +828,14 @@ static void check_space(const gc_state *g, check *c, const space *s, uint64_t *c
         if (o->flags & HB_F_FINALIZER)
             problem(c, "a finalizable object is young", o);
         for (uint32_t i = 0; i < o->nrefs; i++)
-            check_young_ref(g, c, o, o->refs[i]);
+            check_young_ref(c, o, o->refs[i]);
         p += young_span(obj_bytes(o));
     }
 }
 
-static void check_remset(const gc_state *g, check *c, uint64_t remembered)
+static void check_remset(check *c, uint64_t remembered)
 {
+    const gc_state *g = c->g;
     const uintptr_t *v = hb_vec_words(&g->remset);
     if (g->remset.len != remembered)
         problem(c, "the remembered set's length differs from the remembered objects", NULL);
@@ -845,20 +851,27 @@ int gc_gen_copy_check(void *ctx, char *why, size_t cap);
 /*
  * Checks every invariant stated at the top of this file; returns the
  * number of problems and describes the first in why.  It walks the whole
- * heap (quadratic in the nursery's objects): for tests, after every step.
+ * heap: for tests, after every step.
  */
 int gc_gen_copy_check(void *ctx, char *why, size_t cap)
 {
     const gc_state *g = ctx;
-    check c = {0, why, cap};
+    size_t map_bytes = g->nursery_mapped / 64 + 1;
+    check c = {g, hb_map(map_bytes, 0), 0, why, cap};
     if (why && cap)
         why[0] = '\0';
+    if (c.starts == NULL) {
+        problem(&c, "no memory for the validator's bitmap", NULL);
+        return c.bad;
+    }
+    note_starts(&c, &g->eden);
+    note_starts(&c, &g->surv[g->from]);
     uint64_t oc = 0, ob = 0, rem = 0, yc = 0, yb = 0;
-    check_old_list(g, &c, g->allgc, &oc, &ob, &rem);
-    check_old_list(g, &c, g->finobj, &oc, &ob, &rem);
-    check_remset(g, &c, rem);
-    check_space(g, &c, &g->eden, &yc, &yb);
-    check_space(g, &c, &g->surv[g->from], &yc, &yb);
+    check_old_list(&c, g->allgc, &oc, &ob, &rem);
+    check_old_list(&c, g->finobj, &oc, &ob, &rem);
+    check_remset(&c, rem);
+    check_space(&c, &g->eden, &yc, &yb);
+    check_space(&c, &g->surv[g->from], &yc, &yb);
     if (g->surv[1 - g->from].top != g->surv[1 - g->from].base)
         problem(&c, "the to-survivor space is not empty between collections", NULL);
     if (oc != g->old_count || ob != g->old_bytes)
@@ -871,7 +884,8 @@ int gc_gen_copy_check(void *ctx, char *why, size_t cap)
     if (g->env.heap->live_bytes != g->old_bytes)
         problem(&c, "the heap's live bytes differ from the old generation's", NULL);
     for (size_t i = 0; i < g->env.nroots; i++)
-        check_young_ref(g, &c, NULL, g->env.roots[i]);
+        check_young_ref(&c, NULL, g->env.roots[i]);
+    hb_unmap(c.starts, map_bytes);
     return c.bad;
 }
 
