@@ -66,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = al_backends[data[0] % 3];    /* pool, malloc, bump */
-    cfg.coll = gc_strategies[data[1] % 3];   /* rc, rc-cycle, mark-sweep */
+    static const char *const colls[] = {"rc", "rc-cycle", "mark-sweep", "gen-copy"};
+    cfg.coll = gc_find(colls[data[1] % 4]);
     cfg.work = &fuzz_workload;
     cfg.wp.scale = 1;
     cfg.reps = 1;
