@@ -69,7 +69,9 @@ typedef struct al_backend {
     const char *description; /* one line, for `heapbench list` */
     const char *(*version)(void);
     /* NULL when usable; otherwise a reason, e.g. "install libjemalloc-dev".
-     * The function pointer itself may be NULL: always available. */
+     * A backend's table may leave the slot (and version, dump) NULL; the
+     * registry's entries and every open heap have them filled in
+     * (allocators/registry.c), so callers never test them. */
     const char *(*unavailable)(void);
     void *(*create)(const al_config *cfg); /* NULL on failure */
     void (*destroy)(void *ctx);            /* returns everything to the OS */
@@ -77,7 +79,7 @@ typedef struct al_backend {
     void (*free)(void *ctx, void *p, size_t size);
     void (*reset)(void *ctx); /* optional (NULL): free every block at once */
     void (*stats)(void *ctx, al_backend_stats *out);
-    void (*dump)(void *ctx, FILE *out); /* optional: a detailed breakdown */
+    void (*dump)(void *ctx, FILE *out); /* optional (filled: writes nothing): a breakdown */
 } al_backend;
 
 /*

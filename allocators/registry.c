@@ -3,8 +3,8 @@
  * name, and the al_heap wrapper's out-of-line functions.
  *
  * The registry is a static array whose first entry is the default (as
- * SQLite's mem backends).  Adding a backend is one `extern` line and one
- * array line below.  The heap functions here are the slow, rare half of the
+ * SQLite's mem backends).  Adding a backend is one line in AL_REGISTRY
+ * below.  The heap functions here are the slow, rare half of the
  * wrapper: open, close, stats and reset; the per-allocation half (al_alloc,
  * al_free) is inline in allocators/allocator.h.
  */
@@ -15,44 +15,85 @@
 
 #include "harness/core/registry.h"
 
-extern const al_backend al_pool;
-extern const al_backend al_malloc;
-extern const al_backend al_bump;
-/* ---- peer backends: one extern line each ---- */
-extern const al_backend al_jemalloc;
-extern const al_backend al_mimalloc;
-extern const al_backend al_tcmalloc;
-extern const al_backend al_boehm;
-/* ---- end of peer backends ---- */
+/* One line per backend, the default first; the peers (dlopen'd) after the
+ * built-in ones. */
+#define AL_REGISTRY(X) \
+    X(al_pool)         \
+    X(al_malloc)       \
+    X(al_bump)         \
+    X(al_jemalloc)     \
+    X(al_mimalloc)     \
+    X(al_tcmalloc)     \
+    X(al_boehm)
 
-const al_backend *const al_backends[] = {
-    &al_pool, /* the default */
-    &al_malloc,
-    &al_bump,
-    /* ---- peer backends: one line each ---- */
-    &al_jemalloc,
-    &al_mimalloc,
-    &al_tcmalloc,
-    &al_boehm,
-    /* ---- end of peer backends ---- */
-};
+#define AL_DECLARE(table) extern const al_backend table;
+#define AL_INDEX(table) AL_AT_##table,
+#define AL_SOURCE(table) &table,
+#define AL_ENTRY(table) &filled[AL_AT_##table],
+
+AL_REGISTRY(AL_DECLARE)
+enum { AL_REGISTRY(AL_INDEX) AL_COUNT };
+
+/* The backends' own tables, and the registry's copies of them with every
+ * optional slot filled in (see fill_defaults). */
+static const al_backend *const sources[AL_COUNT] = {AL_REGISTRY(AL_SOURCE)};
+static al_backend filled[AL_COUNT];
+
+const al_backend *const al_backends[] = {AL_REGISTRY(AL_ENTRY)};
 
 const size_t al_backend_count = sizeof al_backends / sizeof al_backends[0];
 
-static const char *name_at(size_t i)
+/*
+ * Optional slots get defaults here, once, before main (a constructor), so
+ * that no caller tests a slot for NULL: unavailable() answers "available",
+ * dump() writes nothing.  reset stays NULL where absent: it is a capability
+ * (al_heap_reset and callers ask for it), not a step that may be skipped.
+ */
+static const char *always_available(void)
 {
-    return al_backends[i]->name;
+    return NULL;
 }
+
+static const char *version_unknown(void)
+{
+    return "unknown";
+}
+
+static void dump_nothing(void *ctx, FILE *out)
+{
+    (void)ctx;
+    (void)out;
+}
+
+__attribute__((constructor)) static void fill_defaults(void)
+{
+    for (size_t i = 0; i < al_backend_count; i++) {
+        al_backend *b = &filled[i];
+        *b = *sources[i];
+        if (b->unavailable == NULL)
+            b->unavailable = always_available;
+        if (b->version == NULL)
+            b->version = version_unknown;
+        if (b->dump == NULL)
+            b->dump = dump_nothing;
+    }
+}
+
+static size_t count(void) { return al_backend_count; }
+static const void *at(size_t i) { return al_backends[i]; }
+static const char *name_at(size_t i) { return al_backends[i]->name; }
+static const char *unavailable_at(size_t i) { return al_backends[i]->unavailable(); }
+
+const hb_registry al_registry = {"allocator", count, at, name_at, unavailable_at};
 
 const al_backend *al_find(const char *name)
 {
-    size_t i = hb_registry_index(name_at, al_backend_count, name);
-    return i < al_backend_count ? al_backends[i] : NULL;
+    return hb_registry_find(&al_registry, name);
 }
 
 void al_names(char *buf, size_t cap)
 {
-    hb_registry_names(name_at, al_backend_count, buf, cap);
+    hb_registry_names(&al_registry, buf, cap);
 }
 
 /* ---- heaps ---- */
@@ -61,6 +102,8 @@ int al_heap_open(al_heap *h, const al_backend *b, const al_config *cfg)
 {
     static const al_config defaults; /* all zero: every backend's default */
     memset(h, 0, sizeof *h);
+    /* b may be a backend's own table (tests open heaps over &al_bump), whose
+     * optional slots may be NULL: the one place that asks. */
     if (b == NULL || (b->unavailable != NULL && b->unavailable() != NULL))
         return -1;
     void *ctx = b->create(cfg ? cfg : &defaults);

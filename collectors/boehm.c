@@ -390,7 +390,7 @@ const gc_strategy gc_boehm = {
     .description = "libgc 8.2 conservative mark-sweep (dlopen'd libgc.so.1), own heap",
     .header_bytes = 0,
     .unavailable = bg_unavailable,
-    .requires_allocator = "boehm",
+    .needs = {.allocator = "boehm"},
     .create = bg_create,
     .destroy = bg_destroy,
     .new_obj = bg_new_obj,

@@ -25,9 +25,11 @@
  *     object into *dst as reg_write would.  Returns the object, or NULL when
  *     memory could not be had even after a full collection; *dst unchanged.
  *   - Nothing else collects, except collect() and safepoint().
- *   - Every pause (a collection, or a reference-count cascade that frees more
- *     than the object released) is reported once through env->pause with
- *     hb_now_ns() times.  Reading the clock is the strategy's job because it
+ *   - Every pause is reported once through env->pause with hb_now_ns()
+ *     times: a collection, and a reference-count cascade by the rule in
+ *     collectors/rc_core.h ("A reference-count cascade (every free caused by
+ *     one decrement, the released object's own included) is a pause when it
+ *     takes 10 us or more or frees 1 MiB or more; ...").  Reading the clock is the strategy's job because it
  *     alone knows when a cascade started.
  *   - Finalizers: for an object with HB_F_FINALIZER, env->finalize is called
  *     exactly once before the object is freed, and the strategy sets
@@ -47,14 +49,18 @@
 typedef struct gc_config {
     uint32_t threshold[3]; /* rc-cycle: (2000, 10, 10) as CPython 3.13 */
     int cpython312;        /* rc-cycle: use 3.12's thresholds (700, 10, 10) */
+    int keep_tuples;       /* rc-cycle: no tuple rule (untrack_tuples off) */
     double growth;         /* mark-sweep: collect when the heap has grown by
                               this factor since the last one (default 2.0) */
     size_t min_heap_bytes; /* mark-sweep: never collect below this (default 1 MiB) */
     int incremental;       /* boehm: incremental mode */
-    /* rc, rc-cycle: a reference-count cascade becomes a pause once it has
-     * freed this many objects besides the one released (default 32; 1
-     * reports every cascade).  See collectors/rc_core.h for why. */
+    /* rc, rc-cycle: the pause rule's bounds (collectors/rc_core.h).  A
+     * cascade is timed from its rc_pause_min-th object (default 32; 1 times
+     * every free) or its 64th KiB, and is a pause when it takes rc_pause_ns
+     * (default 10,000) or frees rc_pause_bytes (default 1 MiB). */
     uint32_t rc_pause_min;
+    uint64_t rc_pause_ns;
+    uint64_t rc_pause_bytes;
     size_t nursery_bytes;  /* gen-copy: bytes of the nursery's allocation area (eden)
                               (default 4 MiB) */
     uint32_t promote_age;  /* gen-copy: minor collections an object survives
@@ -92,6 +98,8 @@ typedef struct gc_stats {
     uint64_t gen_collections[3];
     uint64_t objects_collected; /* freed by tracing or cycle detection */
     uint64_t finalizers_run;
+    uint64_t objects_untracked; /* rc-cycle: containers untracked by CPython's
+                                   tuple rule (cumulative) */
     /* Generational strategies (gen-copy; zero elsewhere): collections of
      * the young generation alone and of the whole heap, and the time of
      * their pauses.  minor + major == collections. */
@@ -99,25 +107,44 @@ typedef struct gc_stats {
     uint64_t minor_ns, major_ns;
 } gc_stats;
 
+/*
+ * What a strategy needs of its pairing, in one record (as MMTk's plan
+ * constraints).  Read only by gc_pairs, the one rule every command uses.
+ */
+typedef struct gc_constraints {
+    /* The one allocator it runs over (a collector that brings its own heap,
+     * as boehm), or NULL: any allocator that is not another collector's own.
+     * An allocator named here is exclusive: it pairs with its owner only. */
+    const char *allocator;
+    /* 1: collections move objects and rewrite the registers (env->roots);
+     * a caller holds objects across new_obj/collect/safepoint only there. */
+    int moves_objects;
+} gc_constraints;
+
 typedef struct gc_strategy {
     const char *name;
     const char *description; /* one line, for `heapbench list` */
     size_t header_bytes;     /* collector-private bytes per object */
-    const char *(*unavailable)(void); /* as in al_backend; may be NULL */
-    /* NULL: runs over any allocator.  Otherwise the one allocator name it
-     * pairs with (a collector that brings its own allocator, like boehm);
-     * the matrix pairs it with that one only. */
-    const char *requires_allocator;
-    int moves_objects; /* 1: collections move objects and rewrite the roots */
+    /* As in al_backend.  May be NULL in a strategy's table; the registry's
+     * entries always have it (collectors/registry.c fills it in). */
+    const char *(*unavailable)(void);
+    gc_constraints needs;
     void *(*create)(const gc_env *env); /* NULL on failure */
     void (*destroy)(void *ctx);
     hb_obj *(*new_obj)(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
                        uint32_t nrefs, uint32_t payload);
     void (*reg_write)(void *ctx, hb_obj **reg, hb_obj *val);
     void (*field_store)(void *ctx, hb_obj *o, uint32_t i, hb_obj *val);
-    void (*safepoint)(void *ctx); /* optional (NULL): may collect */
+    void (*safepoint)(void *ctx); /* optional (the registry fills in a no-op): may collect */
     void (*collect)(void *ctx);   /* a full collection */
     void (*stats)(void *ctx, gc_stats *out);
+    /* Optional (NULL): the RESIZE op (harness/core/ops.h) on the non-leaf,
+     * finalizer-free object in *reg: *reg becomes an object with nrefs
+     * slots holding the first min(old, nrefs) references and the payload.
+     * Returns it, or NULL when memory could not be had (*reg unchanged).
+     * Does not collect.  NULL here: the replay loop makes a new object and
+     * copies the slots with field stores (every collector's default). */
+    hb_obj *(*resize)(void *ctx, hb_obj **reg, uint32_t nrefs);
     /* Optional (NULL): the object's reference count, for the oracle. */
     uint64_t (*refcount)(void *ctx, const hb_obj *o);
     /* Optional (NULL): 1 when o is a live object the strategy keeps outside
@@ -132,5 +159,9 @@ extern const size_t gc_strategy_count;
 
 const gc_strategy *gc_find(const char *name);
 void gc_names(char *buf, size_t cap);
+
+/* The pairing rule, for every command: 1 when g may run over a; else 0 and
+ * why (one line naming both) in why[0..cap). */
+int gc_pairs(const al_backend *a, const gc_strategy *g, char *why, size_t cap);
 
 #endif

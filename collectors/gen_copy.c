@@ -36,7 +36,8 @@
  * Then eden is empty and the survivor spaces swap.  With promote_age 1 (the
  * default, as OCaml) every survivor is promoted on its first collection and
  * no survivor space is mapped at all.  Registers are rewritten in place:
- * the strategy declares moves_objects.
+ * the strategy declares needs.moves_objects, and brings its own resize
+ * (the replay loop's default holds the object across new_obj).
  *
  * Write barrier: a remembered set of old objects, not a card table.  Old
  * objects are blocks of whatever allocator the run uses (pool, malloc,
@@ -634,6 +635,24 @@ static void gc_field_store(void *ctx, hb_obj *o, uint32_t i, hb_obj *val)
         remember(g, o);
 }
 
+/* RESIZE: a new object with the first slots and the payload.  The old
+ * object is read again after new_obj, which may have collected and moved
+ * it (*reg is a root, rewritten in place). */
+static hb_obj *gc_resize(void *ctx, hb_obj **reg, uint32_t nrefs)
+{
+    gc_state *g = ctx;
+    hb_obj *tmp = NULL, *o = *reg;
+    hb_obj *n = gc_new_obj(g, &tmp, o->kind, o->flags, nrefs, o->payload);
+    if (n == NULL)
+        return NULL;
+    o = *reg;
+    for (uint32_t i = 0; i < nrefs && i < o->nrefs; i++)
+        gc_field_store(g, n, i, o->refs[i]);
+    memcpy(hb_obj_payload(n), hb_obj_payload(o), o->payload);
+    *reg = n;
+    return n;
+}
+
 static void gc_collect(void *ctx)
 {
     major_collection(ctx);
@@ -895,8 +914,7 @@ const gc_strategy gc_gen_copy = {
                    "mark-sweep old generation",
     .header_bytes = GC_HEADER_BYTES,
     .unavailable = NULL,
-    .requires_allocator = NULL,
-    .moves_objects = 1,
+    .needs = {.allocator = NULL, .moves_objects = 1},
     .create = gc_create,
     .destroy = gc_destroy,
     .new_obj = gc_new_obj,
@@ -905,6 +923,7 @@ const gc_strategy gc_gen_copy = {
     .safepoint = NULL,
     .collect = gc_collect,
     .stats = gc_stats_of,
+    .resize = gc_resize,
     .refcount = NULL,
     .holds = gc_holds,
 };

@@ -478,7 +478,7 @@ const gc_strategy gc_mark_sweep = {
     .description = "precise stop-the-world mark-sweep; collects when the heap grows by a factor (default 2)",
     .header_bytes = MS_HEADER_BYTES,
     .unavailable = NULL,
-    .requires_allocator = NULL,
+    .needs = {.allocator = NULL},
     .create = ms_create,
     .destroy = ms_destroy,
     .new_obj = ms_new_obj,

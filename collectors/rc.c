@@ -9,12 +9,13 @@
  * leaks (objects live minus objects reachable from the registers).
  *
  * There is no collection: collect() does nothing and counts nothing, and
- * there is no safepoint.  The only pauses are release cascades that free
- * more than the object released (see rc_dead in rc_core.h).  Timing them
- * costs two clock reads (about 18 ns each here) per cascade: measured
- * against a build without them, 2-3% of replay time on gcbench and server,
- * but about 12% on small-objects, where one op in twenty drops a container
- * with its own children.
+ * there is no safepoint.  The only pauses are release cascades, by the rule
+ * in rc_core.h: "A reference-count cascade (every free caused by one
+ * decrement, the released object's own included) is a pause when it takes
+ * 10 us or more or frees 1 MiB or more; the clock is read once a cascade
+ * reaches its 32nd object or 64 KiB, and a cascade smaller than both is
+ * mutator time."  (Timing every cascade cost about 12% on small-objects,
+ * where one op in twenty drops a container with its own children.)
  *
  * Header: 8 bytes, the count word (a 32-bit count and the object's index in
  * the live table that lets destroy() free leaked cycles).
@@ -54,6 +55,23 @@ static void rc_field_store(void *ctx, hb_obj *o, uint32_t i, hb_obj *val)
     rc_core_field_store(ctx, o, i, val);
 }
 
+/* RESIZE: moved in place when the register is the object's only
+ * reference; otherwise a copy, since the other holders keep the old one. */
+static hb_obj *rc_resize(void *ctx, hb_obj **reg, uint32_t nrefs)
+{
+    rc_core *c = ctx;
+    hb_obj *o = *reg, *tmp = NULL;
+    if (rc_w(o)->count == 1)
+        return rc_core_move(c, reg, nrefs);
+    hb_obj *n = rc_new_obj(c, &tmp, o->kind, o->flags, nrefs, o->payload);
+    if (n == NULL)
+        return NULL;
+    rc_core_copy_into(n, o);
+    rc_core_put(c, reg, n);
+    rc_core_put(c, &tmp, NULL);
+    return n;
+}
+
 /* Pure counting has nothing to collect: cycles stay until destroy(). */
 static void rc_collect(void *ctx)
 {
@@ -76,7 +94,7 @@ const gc_strategy gc_rc = {
     .description = "reference counting, iterative release cascades; cycles leak",
     .header_bytes = RC_HEADER_BYTES,
     .unavailable = NULL,
-    .requires_allocator = NULL,
+    .needs = {.allocator = NULL},
     .create = rc_create,
     .destroy = rc_destroy,
     .new_obj = rc_new_obj,
@@ -85,5 +103,6 @@ const gc_strategy gc_rc = {
     .safepoint = NULL,
     .collect = rc_collect,
     .stats = rc_stats,
+    .resize = rc_resize,
     .refcount = rc_refcount,
 };

@@ -60,16 +60,37 @@
 #endif
 
 /*
- * The default for gc_config.rc_pause_min.  Dropping a tuple with its items
- * frees a handful of objects in ~50 ns: that is the mutator's own
- * deallocation, as in CPython, not a pause anyone waits on, and timing every
- * such cascade with two ~20 ns clock reads cost 12% of throughput on
- * small-objects.  So the clock starts when a cascade has freed this many
- * objects besides the one released; the frees before (about 10 ns each)
- * stay mutator time, which understates a long cascade by well under a
- * microsecond.
+ * The pause rule, the one sentence every place that states it repeats:
+ *
+ *   A reference-count cascade (every free caused by one decrement, the
+ *   released object's own included) is a pause when it takes 10 us or more
+ *   or frees 1 MiB or more; the clock is read once a cascade reaches its
+ *   32nd object or 64 KiB, and a cascade smaller than both is mutator time.
+ *
+ * Why time and bytes, not a count of objects: the release of one touched
+ * 64 MiB array costs ~7 ms in munmap, the same munmap mark-sweep pays inside
+ * its pause, and it frees one object.  Why 10 us: it is a tenth of the
+ * shortest MMU window (0.1 ms), so no cascade that stays mutator time can
+ * move MMU at any window by more than a tenth; collections of every
+ * collector are pauses at any length.  Why 1 MiB: a cascade that frees that
+ * much is a pause even when the allocator defers the work (madvise later,
+ * an untouched mapping), so the rule does not hang on a noisy clock for
+ * the large frees.
+ *
+ * Why the clock is read late: dropping a tuple with its items frees a
+ * handful of objects in ~50 ns; timing every such cascade with two ~20 ns
+ * clock reads cost 12% of throughput on small-objects.  A cascade of fewer
+ * than 32 objects and 64 KiB is never timed; measured on every workload
+ * (every cascade timed), the longest such cascade took well under 10 us
+ * (README), so the rule loses nothing by not timing them.  The clock is
+ * read *before* the object that reaches either bound is freed, so a large
+ * free is timed whole; the frees before it (under ~1 us) are left to the
+ * mutator.
  */
-#define RC_PAUSE_MIN_DEFAULT 32u
+#define RC_PAUSE_NS_DEFAULT 10000u             /* gc_config.rc_pause_ns */
+#define RC_PAUSE_BYTES_DEFAULT (1u << 20)      /* gc_config.rc_pause_bytes */
+#define RC_CLOCK_OBJECTS_DEFAULT 32u           /* gc_config.rc_pause_min */
+#define RC_CLOCK_BYTES (64u << 10)
 
 /* ---- the header ---- */
 
@@ -96,8 +117,10 @@ _Static_assert(sizeof(rc_gchead) + sizeof(rc_word) == 24, "the rc-cycle header i
 enum rc_gcbit {
     RC_GB_TRACKED = 1u << 0,     /* in a generation list */
     RC_GB_COLLECTING = 1u << 1,  /* in the generation being collected */
-    RC_GB_UNREACHABLE = 1u << 2  /* tentatively unreachable (move_unreachable) */
+    RC_GB_UNREACHABLE = 1u << 2, /* tentatively unreachable (move_unreachable) */
+    RC_GB_PARKED = 1u << 3       /* untracked by the tuple rule, in the parked list */
 };
+#define RC_GB_LISTED (RC_GB_TRACKED | RC_GB_PARKED) /* linked through the gc head */
 
 static inline rc_word *rc_w(const hb_obj *o)
 {
@@ -184,7 +207,9 @@ typedef struct rc_core {
     uint32_t table_free; /* first free cell, or RC_NO_SLOT */
     uint32_t serial;     /* the next object's serial */
     int in_collection;   /* cascades inside a collection are part of its pause */
-    uint32_t pause_min;  /* gc_config.rc_pause_min, or the default */
+    uint32_t clock_objects; /* gc_config.rc_pause_min, or the default */
+    uint64_t pause_ns;      /* gc_config.rc_pause_ns, or the default */
+    uint64_t pause_bytes;   /* gc_config.rc_pause_bytes, or the default */
     int warned;          /* the work-stack failure message was printed */
     uint64_t young;      /* rc-cycle: tracked allocations minus deallocations
                             since generation 0 was last collected (>= 0) */
@@ -200,8 +225,10 @@ static inline rc_core *rc_core_new(const gc_env *env, size_t hdr, size_t bytes)
         return NULL;
     c->env = *env;
     c->hdr = hdr;
-    c->pause_min = env->cfg && env->cfg->rc_pause_min ? env->cfg->rc_pause_min
-                                                       : RC_PAUSE_MIN_DEFAULT;
+    const gc_config *cfg = env->cfg;
+    c->clock_objects = cfg && cfg->rc_pause_min ? cfg->rc_pause_min : RC_CLOCK_OBJECTS_DEFAULT;
+    c->pause_ns = cfg && cfg->rc_pause_ns ? cfg->rc_pause_ns : RC_PAUSE_NS_DEFAULT;
+    c->pause_bytes = cfg && cfg->rc_pause_bytes ? cfg->rc_pause_bytes : RC_PAUSE_BYTES_DEFAULT;
     c->table_free = RC_NO_SLOT;
     if (rc_vec_init(&c->work) != 0 || rc_vec_init(&c->table) != 0) {
         rc_vec_fini(&c->work);
@@ -294,11 +321,10 @@ static inline void rc_untrack(rc_core *c, hb_obj *o)
         c->young--;
 }
 
-/* Frees o, whose slots have been released. */
-static inline void rc_free_obj(rc_core *c, hb_obj *o)
+/* Frees o (of `bytes`, its block size), whose slots have been released. */
+static inline void rc_free_obj(rc_core *c, hb_obj *o, size_t bytes)
 {
-    size_t bytes = hb_obj_bytes(o, c->hdr);
-    if (o->gcbits & RC_GB_TRACKED)
+    if (o->gcbits & RC_GB_LISTED)
         rc_untrack(c, o);
     rc_table_remove(c, rc_w(o)->slot);
     c->st.objects_freed++;
@@ -336,52 +362,72 @@ static inline void rc_defer(rc_core *c, hb_obj *o)
     c->warned = 1;
 }
 
-/* Releases o's slots, deferring every child whose count reaches zero and
- * counting it in *n.  When *n reaches pause_min the cascade is a pause and,
- * when timing, *t0 is read. */
-static inline void rc_drop_slots(rc_core *c, hb_obj *o, uint32_t *n, uint64_t *t0)
+/* One cascade in progress: objects and bytes freed so far, and the time
+ * the clock was read (0: not yet, and never inside a collection, whose
+ * pause covers its cascades). */
+typedef struct rc_cascade {
+    uint32_t objects;
+    uint64_t bytes;
+    uint64_t t0;
+} rc_cascade;
+
+/* Releases o's slots, deferring every child whose count reaches zero. */
+static inline void rc_drop_slots(rc_core *c, hb_obj *o)
 {
     for (uint32_t i = 0; i < o->nrefs; i++) {
         hb_obj *ch = o->refs[i];
         if (ch == NULL)
             continue;
         assert(rc_w(ch)->count > 0);
-        if (--rc_w(ch)->count != 0)
-            continue;
-        if (++*n == c->pause_min && RC_CORE_TIMING && !c->in_collection)
-            *t0 = hb_now_ns();
-        rc_defer(c, ch);
+        if (--rc_w(ch)->count == 0)
+            rc_defer(c, ch);
     }
+}
+
+/* o is about to be freed: reads the clock if this object brings the cascade
+ * to clock_objects objects or RC_CLOCK_BYTES (see the pause rule above). */
+static inline void rc_count_free(rc_core *c, rc_cascade *k, size_t bytes)
+{
+    k->objects++;
+    k->bytes += bytes;
+    if (RC_CORE_TIMING && k->t0 == 0 && !c->in_collection &&
+        (k->objects >= c->clock_objects || k->bytes >= RC_CLOCK_BYTES))
+        k->t0 = hb_now_ns();
 }
 
 /* One dead object: finalizer first (the object is still whole), then its
  * slots, then its memory. */
-static inline void rc_kill(rc_core *c, hb_obj *o, uint32_t *n, uint64_t *t0)
+static inline void rc_kill(rc_core *c, hb_obj *o, rc_cascade *k)
 {
+    size_t bytes = hb_obj_bytes(o, c->hdr);
+    rc_count_free(c, k, bytes);
     rc_finalize(c, o);
-    rc_drop_slots(c, o, n, t0);
-    rc_free_obj(c, o);
+    rc_drop_slots(c, o);
+    rc_free_obj(c, o, bytes);
+}
+
+/* The cascade k has ended: a pause if it was timed and passed either bound. */
+static inline void rc_cascade_end(rc_core *c, const rc_cascade *k)
+{
+    if (!RC_CORE_TIMING || k->t0 == 0 || c->env.pause == NULL)
+        return;
+    uint64_t t1 = hb_now_ns();
+    if (t1 - k->t0 >= c->pause_ns || k->bytes >= c->pause_bytes)
+        c->env.pause(c->env.harness, k->t0, t1);
 }
 
 /*
- * o's count has just reached zero.  Frees it and everything only it held.
- *
- * Pauses: freeing o, and a short cascade after it, is the mutator's own
- * work, as free() calls in a manually managed program would be, and reads
- * no clock.  Once pause_min objects besides o have reached zero the cascade
- * is a pause: t0 is read then (the frees before it are left to the
- * mutator; see RC_PAUSE_MIN_DEFAULT), and the pause ends when the work
- * stack is empty and everything has been freed.
+ * o's count has just reached zero.  Frees it and everything only it held:
+ * one cascade, a pause by the rule above (RC_PAUSE_NS_DEFAULT), ending when
+ * the work stack is empty and everything has been freed.
  */
 static inline void rc_dead(rc_core *c, hb_obj *o)
 {
-    uint32_t n = 0;
-    uint64_t t0 = 0;
-    rc_kill(c, o, &n, &t0);
+    rc_cascade k = {0, 0, 0};
+    rc_kill(c, o, &k);
     while (c->work.len > 0)
-        rc_kill(c, (hb_obj *)c->work.v[--c->work.len], &n, &t0);
-    if (RC_CORE_TIMING && n >= c->pause_min && !c->in_collection && c->env.pause)
-        c->env.pause(c->env.harness, t0, hb_now_ns());
+        rc_kill(c, (hb_obj *)c->work.v[--c->work.len], &k);
+    rc_cascade_end(c, &k);
 }
 
 static inline void rc_incref(hb_obj *o)
@@ -417,6 +463,67 @@ static inline void rc_core_field_store(rc_core *c, hb_obj *o, uint32_t i, hb_obj
     if (o == NULL || i >= o->nrefs) /* the replay loop filters these; be safe anyway */
         return;
     rc_core_put(c, &o->refs[i], val);
+}
+
+/* ---- RESIZE ---- */
+
+/* After o's block moved to n: the live table and (rc-cycle) the generation
+ * list name n instead. */
+static inline void rc_relink(rc_core *c, hb_obj *n)
+{
+    c->table.v[rc_w(n)->slot] = (uintptr_t)n;
+    if (n->gcbits & RC_GB_LISTED) {
+        rc_gchead *h = rc_head(n);
+        ((rc_gchead *)h->prev)->next = h;
+        h->next->prev = (uintptr_t)h;
+    }
+}
+
+/*
+ * RESIZE when *reg is the only reference to its object: the object moves to
+ * a block of the new size as realloc would move it (alloc, copy, free: the
+ * allocator interface has no realloc), keeping its references without
+ * touching their counts, as CPython's list_resize keeps the items; slots
+ * cut off are released first (their cascades cannot reach o, which *reg
+ * holds).  NULL when the heap refuses.
+ */
+static inline hb_obj *rc_core_move(rc_core *c, hb_obj **reg, uint32_t nrefs)
+{
+    hb_obj *o = *reg;
+    uint32_t keep = nrefs < o->nrefs ? nrefs : o->nrefs;
+    for (uint32_t i = keep; i < o->nrefs; i++) {
+        hb_obj *r = o->refs[i];
+        o->refs[i] = NULL;
+        rc_release(c, r);
+    }
+    size_t old_bytes = hb_obj_bytes(o, c->hdr);
+    size_t bytes = c->hdr + hb_obj_body_bytes(nrefs, o->payload);
+    void *block = al_alloc(c->env.heap, bytes);
+    if (block == NULL)
+        return NULL;
+    hb_obj *n = hb_block_obj(block, c->hdr);
+    memcpy(block, hb_obj_block(o, c->hdr), c->hdr + hb_obj_body_bytes(keep, 0));
+    memset(&n->refs[keep], 0, (size_t)(nrefs - keep) * sizeof(hb_obj *));
+    n->nrefs = nrefs;
+    memcpy(hb_obj_payload(n), hb_obj_payload(o), o->payload);
+    rc_relink(c, n);
+    *reg = n;
+    c->st.bytes_live += bytes;
+    c->st.bytes_live -= old_bytes;
+    al_free(c->env.heap, hb_obj_block(o, c->hdr), old_bytes);
+    return n;
+}
+
+/* n is a new copy of o (same kind, payload size): it takes its own
+ * reference to each of o's first min(o, n) slots, and o's payload. */
+static inline void rc_core_copy_into(hb_obj *n, const hb_obj *o)
+{
+    uint32_t keep = n->nrefs < o->nrefs ? n->nrefs : o->nrefs;
+    for (uint32_t i = 0; i < keep; i++) {
+        n->refs[i] = o->refs[i];
+        rc_incref(n->refs[i]);
+    }
+    memcpy(hb_obj_payload(n), (const unsigned char *)&o->refs[o->nrefs], o->payload);
 }
 
 static inline uint64_t rc_core_refcount(const hb_obj *o)

@@ -4,8 +4,9 @@
  *
  * Counting, release cascades and their pauses are rc's (rc_core.h).  On top:
  *
- * Tracking.  Containers (HB_CONTAINER, and HB_ARRAY with slots) are linked
- * into generation lists, as CPython tracks objects that can hold references;
+ * Tracking.  Containers (HB_CONTAINER, tuple-like here; HB_ARRAY with slots
+ * or with no payload, list-like: an empty list is tracked, as PyList_New
+ * tracks every list) are linked into generation lists, as CPython tracks objects that can hold references;
  * leaves are never tracked (they cannot be part of a cycle).  A new tracked
  * object enters generation 0; survivors of a collection move one
  * generation up; the oldest keeps its survivors.
@@ -32,8 +33,11 @@
  *                     references from outside (registers, older objects);
  *   move_unreachable  objects with a copy > 0 are reachable, and so is all
  *                     they reach; the rest go to `unreachable`;
- * then the finalizers of the unreachable run (once each), then the
- * unreachable are cleared (slots set to NULL by normal releases, so the
+ * then the survivors pass the tuple rule (untrack_tuples: a container whose
+ * slots all hold leaves or untracked containers leaves the generations),
+ * the finalizers of the unreachable run (once each), the detection runs
+ * again over the unreachable alone (handle_resurrected: what a finalizer
+ * made reachable survives), and the still unreachable are cleared (slots set to NULL by normal releases, so the
  * counts cascade and free them), and the survivors are promoted.
  *
  * objects_collected counts every object freed inside a collection: the
@@ -65,6 +69,7 @@ typedef struct rcc {
     rcc_gen gen[RCC_GENS];
     uint64_t long_lived_total;   /* survivors of the last full collection */
     uint64_t long_lived_pending; /* promoted into the oldest since then */
+    rc_gchead parked; /* containers untracked by the tuple rule (untrack_tuples) */
 } rcc;
 
 /* ---- lists ---- */
@@ -123,9 +128,13 @@ static uint64_t list_size(const rc_gchead *l)
 
 /* ---- tracking ---- */
 
-static int is_container(uint8_t kind, uint32_t nrefs)
+/* What CPython tracks: containers, and arrays that hold references -- a
+ * reference array without payload is a list, tracked from its creation even
+ * when empty, as PyList_New tracks every list; an array of payload alone is
+ * bytes-like and never tracked. */
+static int is_container(uint8_t kind, uint32_t nrefs, uint32_t payload)
 {
-    return kind == HB_CONTAINER || (kind == HB_ARRAY && nrefs > 0);
+    return kind == HB_CONTAINER || (kind == HB_ARRAY && (nrefs > 0 || payload == 0));
 }
 
 static void track(rcc *s, hb_obj *o)
@@ -210,13 +219,38 @@ static void move_unreachable(rc_gchead *young, rc_gchead *unreachable)
     young->prev = (uintptr_t)prev;
 }
 
-/* Runs each unreachable object's finalizer once.  Finalizers here never
- * resurrect (collector.h), so CPython's re-check for objects a finalizer
- * made reachable again is skipped: everything unreachable stays garbage. */
+/* Runs each unreachable object's finalizer once. */
 static void finalize_garbage(rcc *s, rc_gchead *unreachable)
 {
     for (rc_gchead *h = unreachable->next; h != unreachable; h = h->next)
         rc_finalize(&s->core, rc_head_obj(h));
+}
+
+/* update_refs, subtract_refs, move_unreachable: splits the set into what
+ * is reachable from outside it (left in `set`) and `unreachable`. */
+static void deduce_unreachable(rc_gchead *set, rc_gchead *unreachable)
+{
+    update_refs(set);
+    subtract_refs(set);
+    list_init(unreachable);
+    move_unreachable(set, unreachable);
+}
+
+/*
+ * A finalizer may have made some of the unreachable reachable again (stored
+ * one in a register or a live object).  As CPython's
+ * handle_resurrected_objects, the detection runs a second time over the
+ * unreachable set alone, with the counts as they are now: what something
+ * outside holds, and all it reaches, is resurrected and joins `old`; the
+ * rest is still garbage.  CPython runs this pass on every collection, so
+ * rc-cycle does too, resurrection or not.
+ */
+static void handle_resurrected(rc_gchead *unreachable, rc_gchead *still, rc_gchead *old)
+{
+    for (rc_gchead *h = unreachable->next; h != unreachable; h = h->next)
+        rc_head_obj(h)->gcbits &= (uint16_t)~RC_GB_UNREACHABLE;
+    deduce_unreachable(unreachable, still);
+    list_merge(unreachable, old);
 }
 
 /* Sets every slot of o to NULL with normal releases. */
@@ -250,6 +284,69 @@ static void delete_garbage(rcc *s, rc_gchead *unreachable, rc_gchead *old)
             list_append(h, old);
         }
     }
+}
+
+/* ---- the tuple rule ---- */
+
+/* Could r be part of a cycle?  As CPython's _PyObject_GC_MAY_BE_TRACKED:
+ * NULL counts as yes (a tuple being filled), leaves and payload arrays as
+ * no, a container as yes while tracked; lists (reference arrays) always. */
+static int may_be_tracked(const hb_obj *r)
+{
+    if (r == NULL)
+        return 1;
+    if (r->kind == HB_CONTAINER)
+        return (r->gcbits & RC_GB_TRACKED) != 0;
+    return is_container(r->kind, r->nrefs, r->payload);
+}
+
+static int tuple_untrackable(const hb_obj *o)
+{
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        if (may_be_tracked(o->refs[i]))
+            return 0;
+    return 1;
+}
+
+/*
+ * As CPython's untrack_tuples on the survivors of every collection:
+ * containers (HB_CONTAINER is the tuple here) whose every slot holds an
+ * object that cannot be in a cycle leave the generations, so later
+ * collections do not scan them.  They are parked in a list of their own:
+ * unlike a tuple, a container here can be written again (see retrack).
+ */
+static void untrack_tuples(rcc *s, rc_gchead *young)
+{
+    rc_gchead *h = young->next;
+    while (h != young) {
+        rc_gchead *next = h->next;
+        hb_obj *o = rc_head_obj(h);
+        if (o->kind == HB_CONTAINER && tuple_untrackable(o)) {
+            list_remove(h);
+            list_append(h, &s->parked);
+            o->gcbits = (uint16_t)((o->gcbits & ~RC_GB_TRACKED) | RC_GB_PARKED);
+            s->core.st.objects_untracked++;
+        }
+        h = next;
+    }
+}
+
+/*
+ * A store of a possible cycle member into a parked container.  CPython's
+ * tuples are immutable, so an untracked one never comes to point at a
+ * cycle; here it can, and a cycle through parked containers (which may
+ * point at each other) would never be found.  So every parked container is
+ * tracked again, in the oldest generation (they are survivors), and the
+ * tuple rule parks them again at later collections.  The workloads write
+ * leaves into old containers, never containers, so this stays rare.
+ */
+static void retrack(rcc *s)
+{
+    for (rc_gchead *h = s->parked.next; h != &s->parked; h = h->next) {
+        hb_obj *o = rc_head_obj(h);
+        o->gcbits = (uint16_t)((o->gcbits & ~RC_GB_PARKED) | RC_GB_TRACKED);
+    }
+    list_merge(&s->parked, &s->gen[RCC_GENS - 1].head);
 }
 
 /* ---- collections ---- */
@@ -287,7 +384,7 @@ static void promote(rcc *s, int g, rc_gchead *young)
 static void collect_gen(rcc *s, int g)
 {
     uint64_t t0 = hb_now_ns();
-    rc_gchead unreachable;
+    rc_gchead unreachable, still;
     rc_gchead *young = &s->gen[g].head;
     rc_gchead *old = g + 1 < RCC_GENS ? &s->gen[g + 1].head : young;
 
@@ -295,13 +392,13 @@ static void collect_gen(rcc *s, int g)
     account_start(s, g);
     for (int i = 0; i < g; i++)
         list_merge(&s->gen[i].head, young);
-    update_refs(young);
-    subtract_refs(young);
-    list_init(&unreachable);
-    move_unreachable(young, &unreachable);
+    deduce_unreachable(young, &unreachable);
+    if (!(s->core.env.cfg && s->core.env.cfg->keep_tuples))
+        untrack_tuples(s, young);
     promote(s, g, young);
     finalize_garbage(s, &unreachable);
-    delete_garbage(s, &unreachable, old);
+    handle_resurrected(&unreachable, &still, old);
+    delete_garbage(s, &still, old);
     s->core.in_collection = 0;
     const gc_env *env = &s->core.env;
     if (env->pause)
@@ -347,6 +444,7 @@ static void *rcc_create(const gc_env *env)
         return NULL;
     for (int g = 0; g < RCC_GENS; g++)
         list_init(&s->gen[g].head);
+    list_init(&s->parked);
     set_thresholds(s, env->cfg);
     return s;
 }
@@ -370,7 +468,7 @@ static hb_obj *rcc_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
         if (o == NULL)
             return NULL;
     }
-    if (is_container(kind, nrefs))
+    if (is_container(kind, nrefs, payload))
         track(s, o);
     rc_core_put(&s->core, dst, o);
     return o;
@@ -383,7 +481,33 @@ static void rcc_reg_write(void *ctx, hb_obj **reg, hb_obj *val)
 
 static void rcc_field_store(void *ctx, hb_obj *o, uint32_t i, hb_obj *val)
 {
+    if (o && (o->gcbits & RC_GB_PARKED) && val && val->kind != HB_LEAF &&
+        is_container(val->kind, val->nrefs, val->payload))
+        retrack(ctx);
     rc_core_field_store(ctx, o, i, val);
+}
+
+/* RESIZE: moved in place when the register is the object's only
+ * reference, as CPython's list_resize reallocates the items and touches no
+ * count; otherwise a copy (the other holders keep the old object).  An
+ * array that gains slots becomes trackable. */
+static hb_obj *rcc_resize(void *ctx, hb_obj **reg, uint32_t nrefs)
+{
+    rcc *s = ctx;
+    hb_obj *o = *reg, *tmp = NULL;
+    if (rc_w(o)->count == 1) {
+        hb_obj *n = rc_core_move(&s->core, reg, nrefs);
+        if (n && !(n->gcbits & RC_GB_LISTED) && is_container(n->kind, n->nrefs, n->payload))
+            track(s, n);
+        return n;
+    }
+    hb_obj *n = rcc_new_obj(s, &tmp, o->kind, o->flags, nrefs, o->payload);
+    if (n == NULL)
+        return NULL;
+    rc_core_copy_into(n, o);
+    rc_core_put(&s->core, reg, n);
+    rc_core_put(&s->core, &tmp, NULL);
+    return n;
 }
 
 /* A full collection of all generations, like gc.collect(). */
@@ -408,7 +532,7 @@ const gc_strategy gc_rc_cycle = {
     .description = "reference counting plus CPython's generational cycle detector",
     .header_bytes = RC_CYCLE_HEADER_BYTES,
     .unavailable = NULL,
-    .requires_allocator = NULL,
+    .needs = {.allocator = NULL},
     .create = rcc_create,
     .destroy = rcc_destroy,
     .new_obj = rcc_new_obj,
@@ -417,5 +541,6 @@ const gc_strategy gc_rc_cycle = {
     .safepoint = NULL,
     .collect = rcc_collect,
     .stats = rcc_stats,
+    .resize = rcc_resize,
     .refcount = rcc_refcount,
 };

@@ -63,10 +63,10 @@ HEADER = struct.Struct("<8sIIIIQQd16s")  # 64 bytes
 OP = struct.Struct("<BBBBIII")           # 16 bytes, struct hb_op
 assert HEADER.size == 64 and OP.size == 16
 
-NEW, SET, GET, MOV, DROP, TOUCH, COLLECT, PHASE, MALLOC, FREE, REALLOC = range(1, 12)
+NEW, SET, GET, MOV, DROP, TOUCH, COLLECT, PHASE, MALLOC, FREE, REALLOC, RESIZE = range(1, 13)
 OP_NAMES = {NEW: "NEW", SET: "SET", GET: "GET", MOV: "MOV", DROP: "DROP", TOUCH: "TOUCH",
             COLLECT: "COLLECT", PHASE: "PHASE", MALLOC: "MALLOC", FREE: "FREE",
-            REALLOC: "REALLOC"}
+            REALLOC: "REALLOC", RESIZE: "RESIZE"}
 SETNIL = 100  # internal: SET with s == HB_NIL, resolved at decode time
 NIL = 0xFFFFFFFF
 MAX_REGISTERS = 1 << 26  # as harness/formats/trace.h: more is taken for a corrupt header
@@ -261,13 +261,13 @@ def validate(raw, nregs):
     sizes = {}
     for i, (code, kind, flags, spare, a, b, c) in enumerate(raw):
         why = None
-        if code == 0 or code > REALLOC:
-            why = f"unknown op code {code}, expected 1..{REALLOC}"
-        elif code >= MALLOC:
+        if code == 0 or code > RESIZE:
+            why = f"unknown op code {code}, expected 1..{RESIZE}"
+        elif MALLOC <= code <= REALLOC:
             why = "an allocator-trace op, not allowed in an op stream (kind 1), expected NEW..PHASE"
         elif spare:
             why = f"nonzero spare byte {spare}"
-        elif code in (NEW, DROP, TOUCH, MALLOC, FREE, REALLOC) and a >= nregs:
+        elif code in (NEW, DROP, TOUCH, MALLOC, FREE, REALLOC, RESIZE) and a >= nregs:
             why = f"register a={a} past the register file of {nregs}"
         elif code == SET and (a >= nregs or (c != NIL and c >= nregs)):
             why = f"register a={a} or s={c} past the register file of {nregs}"
@@ -282,6 +282,8 @@ def validate(raw, nregs):
                 why = f"unknown object flags {flags:#x}, expected 0 or 1"
             elif b > (1 << 28) or c > (1 << 30):
                 why = "object larger than 3 GiB"
+        elif code == RESIZE and c > (1 << 28):
+            why = "object larger than 3 GiB"
         if why:
             raise TraceError(f"byte {HEADER.size + 16 * i}: op {i} ({OP_NAMES.get(code, '?')} "
                              f"a={a} b={b} c={c}): {why}")
@@ -316,6 +318,29 @@ def touch(o, n, fills):
         return 1
     k = n if n < len(p) else len(p)
     p[:k] = fills[:k]
+    return 0
+
+
+def resize(regs, a, n):
+    """RESIZE (harness/core/ops.h): a list held by the register alone grows or
+    shrinks in place (list_resize: one realloc of its items, no count
+    changes); one held elsewhere too is copied, as the op's value semantics
+    say.  Returns 1 for a no-op (not a list, or a finalizer object)."""
+    o = regs[a]
+    if not isinstance(o, list) or isinstance(o, FinList):
+        return 1
+    if sys.getrefcount(o) <= 3:  # regs[a], o, and the call's argument
+        if n < len(o):
+            del o[n:]
+        else:
+            o.extend([None] * (n - len(o)))
+        return 0
+    items = o[:n] + [None] * (n - len(o)) if n > len(o) else o[:n]
+    if type(o) is PList:
+        c = PList(items)
+        c.payload = bytearray(o.payload)
+        items = c
+    regs[a] = items
     return 0
 
 
@@ -373,6 +398,8 @@ def replay(ops, regs, fill_views):
             regs[a] = regs[b]
         elif code == TOUCH:
             noops += touch(regs[a], c, fill_views[x])
+        elif code == RESIZE:
+            noops += resize(regs, a, c)
         elif code == COLLECT:
             collect()
         elif code == PHASE:

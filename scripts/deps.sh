@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapbench needs that are not there yet.
-# Usage: scripts/deps.sh [--test]   (--test adds what only the tests need)
+# Usage: scripts/deps.sh [--test]     (--test adds what only the tests need)
+#        scripts/deps.sh --list main|test
+#            prints one list, one package a line, and installs nothing:
+#            main = what the main job (scripts/main.sh) needs, test = what
+#            only the tests add (scripts/check_fresh.sh hides those).
 set -euo pipefail
 
-pkgs=(cmake make gcc g++ git libbenchmark-dev gnuplot-nox hyperfine jq python3
-      libgc-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
+main_pkgs=(cmake make gcc g++ git libbenchmark-dev gnuplot-nox hyperfine jq python3
+           libgc-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev valgrind)
+
+if [[ "${1:-}" == "--list" ]]; then
+  case "${2:-}" in
+    main) printf '%s\n' "${main_pkgs[@]}" ;;
+    test) printf '%s\n' "${test_pkgs[@]}" ;;
+    *) echo "scripts/deps.sh: bad value '${2:-}' for --list, expected main or test" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
+
+pkgs=("${main_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind)
+  pkgs+=("${test_pkgs[@]}")
 fi
 
 missing=()

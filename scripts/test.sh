@@ -2,8 +2,9 @@
 # Builds and runs every test: the debug build (assertions, poisoned frees, warnings as
 # errors), then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # a subset of the debug build under valgrind's memcheck, then the libFuzzer targets' smoke
-# runs (clang).  Installs what is missing first.
-# Usage: scripts/test.sh [debug|asan|valgrind|fuzz ...]   (default: all four)
+# runs (clang), then the fresh-machine check (scripts/check_fresh.sh: the release build
+# and a tiny main job with the test-only packages hidden).  Installs what is missing first.
+# Usage: scripts/test.sh [debug|asan|valgrind|fuzz|fresh ...]   (default: all five)
 #
 # The valgrind pass: the pool tests, and the collector and replay tests over pool, bump and
 # malloc, on the debug build, whose pool and bump backends tell memcheck about their blocks
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh --test
 
 passes=("$@")
-[[ ${#passes[@]} -gt 0 ]] || passes=(debug asan valgrind fuzz)
+[[ ${#passes[@]} -gt 0 ]] || passes=(debug asan valgrind fuzz fresh)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 vg_tests='^test_(pool|mark_sweep|rc|replay)$'
@@ -40,6 +41,10 @@ valgrind_pass() {
 
 for p in "${passes[@]}"; do
   echo "== heapbench tests: $p pass"
+  if [[ "$p" == fresh ]]; then
+    scripts/check_fresh.sh
+    continue
+  fi
   preset=$p
   [[ "$p" == valgrind ]] && preset=debug
   cmake --preset "$preset" >/dev/null

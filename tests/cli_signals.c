@@ -198,7 +198,7 @@ static void malformed_trace_exits_2(void **state)
     char *argv[] = {"heapbench", "run", "--trace", p, "-a", "pool", NULL};
     assert_int_equal(wait_status(start(argv, errp, 0)), 2);
     char want[400];
-    snprintf(want, sizeof want, "trace %s: byte 64: op 0 has unknown code 0x9f, expected 1..11", p);
+    snprintf(want, sizeof want, "trace %s: byte 64: op 0 has unknown code 0x9f, expected 1..12", p);
     if (strstr(slurp(errp), want) == NULL)
         fail_msg("stderr '%s' lacks '%s'", slurp(errp), want);
     char *dump[] = {"heapbench", "trace", "dump", p, NULL};

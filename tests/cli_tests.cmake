@@ -22,3 +22,11 @@ if(GNUPLOT AND TARGET heapbench-micro)
   set_tests_properties(cli_figures PROPERTIES TIMEOUT 600
                        ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
 endif()
+
+# `cmake --install` into a fresh prefix: the installed heapbench plot and record
+# find their scripts and library (tests/cli_install.sh).
+if(GNUPLOT)
+  add_test(NAME cli_install COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_install.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(cli_install PROPERTIES TIMEOUT 600
+                       ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+endif()

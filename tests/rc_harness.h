@@ -62,13 +62,15 @@ static void on_finalize(void *h, hb_obj *o)
             t->finalized_broken++;
 }
 
-/* A heap over b with every cascade reported as a pause (the rc tests check
- * the default threshold on their own); the caller may set t->cfg, then
- * calls th_start. */
+/* A heap over b with every cascade of two objects or more reported as a
+ * pause (timed from its second object, and a pause at any size): the rc
+ * tests check the default rule on their own.  The caller may set t->cfg,
+ * then calls th_start. */
 static void th_begin(th *t, const al_backend *b)
 {
     memset(t, 0, sizeof *t);
-    t->cfg.rc_pause_min = 1;
+    t->cfg.rc_pause_min = 2;
+    t->cfg.rc_pause_bytes = 1;
     t->heap.b = b;
     t->heap.ctx = b->create(NULL);
     assert_non_null(t->heap.ctx);

@@ -151,6 +151,17 @@ class Replayer(unittest.TestCase):
         return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True,
                               timeout=60)
 
+    def test_field_lists_match_results_h(self):
+        """The replayer's column and status lists are results.h's, in order."""
+        with open(os.path.join(ROOT, "harness", "formats", "results.h")) as f:
+            text = f.read()
+        cols = re.findall(r"X\((STR|U64|F64), (\w+)\)", text)
+        self.assertEqual(R.FIELDS, [name for _, name in cols])
+        self.assertEqual(R.STR_FIELDS, {name for kind, name in cols if kind == "STR"})
+        words = re.findall(r"S\((\w+), \"(\w+)\"\)", text)
+        self.assertIn(("OK", "ok"), words)
+        self.assertIn(("CRASH", "crash"), words)
+
     def test_cli_rows(self):
         p = self.path("ring.hbt")
         R.write_trace(p, [new(0, flags=FIN), new(1, flags=FIN), op(R.SET, 0, 0, 1),

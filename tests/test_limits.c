@@ -45,15 +45,15 @@ static void each_collector_ends_oom_with_a_row(void **state)
         const gc_strategy *g = gc_strategies[i];
         if (g->unavailable && g->unavailable())
             continue;
-        const al_backend *a = al_find(g->requires_allocator ? g->requires_allocator : "pool");
+        const al_backend *a = al_find(g->needs.allocator ? g->needs.allocator : "pool");
         if (a == NULL || (a->unavailable && a->unavailable()))
             continue;
         for (int isolate = 0; isolate < 2; isolate++) {
             seen s = {0};
-            hb_run_config cfg = {.alloc = a, .coll = g, .work = wl_find("gcbench"),
-                                 .wp = {.scale = 0.05, .seed = 1}, .reps = 1, .quiet = 1,
+            hb_run_config cfg = {.alloc = a->name, .coll = g->name, .work = "gcbench",
+                                 .wp = {.scale = 0.05, .seed = 1}, .reps = 1,
                                  .heap_limit_bytes = 256 << 10, .isolate = isolate};
-            int rc = hb_run(&cfg, keep, &s);
+            int rc = hb_run(&cfg, keep, &s, NULL);
             if (rc != 1 || s.n != 1 || strcmp(s.status[0], "oom") != 0)
                 fail_msg("%s/%s isolate=%d: rc %d, %d rows, status '%s'; expected 1, 1, oom",
                          a->name, g->name, isolate, rc, s.n, s.n ? s.status[0] : "");
@@ -70,10 +70,9 @@ static void a_sufficient_limit_is_ok(void **state)
 {
     (void)state;
     seen s = {0};
-    hb_run_config cfg = {.alloc = al_find("pool"), .coll = gc_find("mark-sweep"),
-                         .work = wl_find("gcbench"), .wp = {.scale = 0.05, .seed = 1}, .reps = 1,
-                         .quiet = 1, .heap_limit_bytes = 1u << 30};
-    assert_int_equal(hb_run(&cfg, keep, &s), 0);
+    hb_run_config cfg = {.alloc = "pool", .coll = "mark-sweep",
+                         .work = "gcbench", .wp = {.scale = 0.05, .seed = 1}, .reps = 1, .heap_limit_bytes = 1u << 30};
+    assert_int_equal(hb_run(&cfg, keep, &s, NULL), 0);
     assert_int_equal(s.n, 1);
     assert_string_equal(s.status[0], "ok");
 }

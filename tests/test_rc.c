@@ -422,29 +422,99 @@ static void build_chain(th *t, uint32_t n)
     th_mov(t, 2, -1);
 }
 
-/* With the default, a cascade is a pause only once it has freed 32 objects
- * besides the one released: dropping 32 objects is mutator work, 33 a pause
- * that starts late but ends when the last one is freed. */
-static void test_default_pause_threshold(void **state)
+/* A strategy over the test heap with the shipped pause rule, except that
+ * the time bound is `ns` (0: the default). */
+static void th_open_default_rule(th *t, uint64_t ns)
+{
+    th_begin(t, &test_alloc);
+    t->cfg.rc_pause_min = 0;
+    t->cfg.rc_pause_bytes = 0;
+    t->cfg.rc_pause_ns = ns;
+    th_start(t, &gc_rc);
+}
+
+/* The default rule, by bytes (the time bound an hour, so that a preempted
+ * free cannot make a pause): a chain of 33 small objects frees far less
+ * than 1 MiB and is mutator time; one object of 1 MiB released alone is a
+ * pause whatever its free took. */
+static void test_default_rule_bytes(void **state)
 {
     (void)state;
     th t;
-    th_open(&t, &test_alloc);
-    t.gs->destroy(t.gc);
-    t.cfg.rc_pause_min = 0; /* the default */
-    t.gc = t.gs->create(&t.env);
-    assert_non_null(t.gc);
-    build_chain(&t, 32);
-    th_mov(&t, 0, -1);
-    assert_int_equal(th_stats(&t).objects_freed, 32);
-    assert_int_equal(t.pauses, 0);
+    th_open_default_rule(&t, 3600ull * 1000000000u);
     build_chain(&t, 33);
+    th_mov(&t, 0, -1);
+    assert_int_equal(th_stats(&t).objects_freed, 33);
+    assert_int_equal(t.pauses, 0);
+    th_new(&t, 0, HB_ARRAY, 0, 0, (1u << 20) - 100); /* 1 MiB less the header */
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.pauses, 0); /* 100 bytes short */
+    th_new(&t, 0, HB_ARRAY, 0, 0, 1u << 20);
     uint64_t before = hb_now_ns();
     th_mov(&t, 0, -1);
     uint64_t after = hb_now_ns();
-    assert_int_equal(th_stats(&t).objects_freed, 65);
     assert_int_equal(t.pauses, 1);
     assert_true(before <= t.last_start && t.last_start <= t.last_end && t.last_end <= after);
+    /* a tree whose leaves add up to 1 MiB: one pause for the whole cascade */
+    th_new(&t, 0, HB_CONTAINER, 0, 16, 0);
+    for (uint32_t i = 0; i < 16; i++) {
+        th_new(&t, 1, HB_ARRAY, 0, 0, 64u << 10);
+        th_set(&t, 0, i, 1);
+    }
+    th_mov(&t, 1, -1);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.pauses, 2);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+    th_close(&t);
+}
+
+/* The default rule, by time: a cascade of 20,000 objects takes well over
+ * 10 us (about 10 ns a free at the very least) and frees under 1 MiB
+ * (20,000 x 32 bytes = 640 KiB), so only its time makes it a pause; the
+ * pause starts at the 32nd object and ends after the last. */
+static void test_default_rule_time(void **state)
+{
+    (void)state;
+    th t;
+    th_open_default_rule(&t, 0);
+    build_chain(&t, 20000);
+    assert_true(th_stats(&t).bytes_live < (1u << 20));
+    uint64_t before = hb_now_ns();
+    th_mov(&t, 0, -1);
+    uint64_t after = hb_now_ns();
+    assert_int_equal(th_stats(&t).objects_live, 0);
+    assert_int_equal(t.pauses, 1);
+    assert_true(t.last_end - t.last_start >= 10000);
+    assert_true(before <= t.last_start && t.last_start <= t.last_end && t.last_end <= after);
+    th_close(&t);
+}
+
+/* A cascade is timed only from its bounds on: with every timed cascade a
+ * pause (1 byte), the default clock bound makes a chain of 31 small
+ * objects mutator time and one of 32 a pause; a single object reaching
+ * 64 KiB is timed, one just below is not. */
+static void test_clock_bounds(void **state)
+{
+    (void)state;
+    th t;
+    th_begin(&t, &test_alloc);
+    t.cfg.rc_pause_min = 0;
+    t.cfg.rc_pause_bytes = 1;
+    th_start(&t, &gc_rc);
+    build_chain(&t, 31);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.pauses, 0);
+    build_chain(&t, 32);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.pauses, 1);
+    uint32_t body = (uint32_t)hb_obj_body_bytes(0, 0) + (uint32_t)gc_rc.header_bytes;
+    th_new(&t, 0, HB_ARRAY, 0, 0, (64u << 10) - body - 1);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.pauses, 1);
+    th_new(&t, 0, HB_ARRAY, 0, 0, (64u << 10) - body);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.pauses, 2);
+    assert_int_equal(th_stats(&t).objects_live, 0);
     th_close(&t);
 }
 
@@ -457,7 +527,9 @@ int main(void)
         cmocka_unit_test(test_bad_field_store),
         cmocka_unit_test(test_cycles_leak),
         cmocka_unit_test(test_pauses),
-        cmocka_unit_test(test_default_pause_threshold),
+        cmocka_unit_test(test_default_rule_bytes),
+        cmocka_unit_test(test_default_rule_time),
+        cmocka_unit_test(test_clock_bounds),
         cmocka_unit_test(test_finalizers),
         cmocka_unit_test(test_reachable_intact),
         cmocka_unit_test(test_out_of_memory),

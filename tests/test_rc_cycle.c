@@ -725,6 +725,153 @@ static void test_chain_no_stack_growth(void **state)
     th_close(&t);
 }
 
+/* A finalizer that resurrects: it stores its object in register 9. */
+static void resurrect_finalize(void *h, hb_obj *o)
+{
+    th *t = h;
+    t->finalized++;
+    if (t->regs[9] == NULL)
+        t->gs->reg_write(t->gc, &t->regs[9], o);
+}
+
+/* A garbage 2-cycle A <-> B with a leaf under A; A's finalizer stores A in
+ * a register.  The second detection pass (CPython's
+ * handle_resurrected_objects) finds A, B and the leaf reachable again: all
+ * stay whole.  Once the register drops, the next collection frees them and
+ * the finalizer does not run twice. */
+static void test_resurrection(void **state)
+{
+    (void)state;
+    th t;
+    th_begin(&t, &test_alloc);
+    t.gs = &gc_rc_cycle;
+    t.env = (gc_env){.heap = &t.heap, .roots = t.regs, .nroots = NREGS, .cfg = &t.cfg,
+                     .harness = &t, .pause = on_pause, .finalize = resurrect_finalize,
+                     .collected = on_collected};
+    t.gc = t.gs->create(&t.env);
+    assert_non_null(t.gc);
+    hb_obj *A = th_new(&t, 0, HB_CONTAINER, HB_F_FINALIZER, 2, 0);
+    hb_obj *B = th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
+    hb_obj *L = th_new(&t, 2, HB_LEAF, 0, 0, 8);
+    th_set(&t, 0, 0, 1);
+    th_set(&t, 0, 1, 2);
+    th_set(&t, 1, 0, 0);
+    for (uint32_t r = 0; r < 3; r++)
+        th_mov(&t, r, -1);
+    t.gs->collect(t.gc);
+    assert_int_equal(t.finalized, 1);
+    assert_ptr_equal(t.regs[9], A);
+    assert_ptr_equal(A->refs[0], B);
+    assert_ptr_equal(A->refs[1], L);
+    assert_ptr_equal(B->refs[0], A);
+    assert_int_equal(th_stats(&t).objects_live, 3);
+    th_check(&t);
+    th_mov(&t, 9, -1);
+    t.gs->collect(t.gc);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+    assert_int_equal(t.finalized, 1);
+    th_close(&t);
+}
+
+/* The tuple rule: after a collection, a container whose slots all hold
+ * leaves is untracked; one with a NULL slot, or holding a list, or a
+ * tracked container, is not; one holding only untracked ones is (same
+ * pass, when it comes later in the list, as in CPython). */
+static void test_untrack_tuples(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t);
+    th_new(&t, 0, HB_CONTAINER, 0, 2, 0); /* (leaf, leaf): untracked */
+    th_new(&t, 5, HB_LEAF, 0, 0, 8);
+    th_set(&t, 0, 0, 5);
+    th_set(&t, 0, 1, 5);
+    th_new(&t, 1, HB_CONTAINER, 0, 2, 0); /* (leaf, NULL): tracked */
+    th_set(&t, 1, 0, 5);
+    th_new(&t, 2, HB_CONTAINER, 0, 1, 0); /* (list,): tracked */
+    th_new(&t, 6, HB_ARRAY, 0, 0, 0);     /* an empty list */
+    th_set(&t, 2, 0, 6);
+    th_new(&t, 3, HB_CONTAINER, 0, 1, 0); /* ((leaf, leaf),): untracked after r0 */
+    th_set(&t, 3, 0, 0);
+    th_new(&t, 4, HB_CONTAINER, 0, 1, 0); /* ((leaf, NULL),): tracked */
+    th_set(&t, 4, 0, 1);
+    th_mov(&t, 6, -1);
+    assert_int_equal(th_stats(&t).objects_untracked, 0);
+    t.gs->collect(t.gc);
+    assert_int_equal(th_stats(&t).objects_untracked, 2);
+    t.gs->collect(t.gc); /* nothing more: the others stay tracked */
+    assert_int_equal(th_stats(&t).objects_untracked, 2);
+    th_check(&t);
+    th_close(&t);
+}
+
+/* A store of a container into an untracked one tracks it again, so a cycle
+ * made through it is still found: (leaf,) is untracked, then a 1-slot
+ * container C holding it is stored into its slot... the cycle T -> C -> T
+ * is collected. */
+static void test_retrack_on_store(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t);
+    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
+    th_new(&t, 1, HB_LEAF, 0, 0, 8);
+    th_set(&t, 0, 0, 1);
+    t.gs->collect(t.gc);
+    assert_int_equal(th_stats(&t).objects_untracked, 1);
+    th_new(&t, 2, HB_CONTAINER, 0, 1, 0);
+    th_set(&t, 2, 0, 0); /* C -> T */
+    th_set(&t, 0, 0, 2); /* T -> C: T is written a container */
+    th_mov(&t, 0, -1);
+    th_mov(&t, 2, -1);
+    assert_int_equal(th_stats(&t).objects_live, 3);
+    t.gs->collect(t.gc);
+    assert_int_equal(th_stats(&t).objects_live, 1); /* the leaf, in r1 */
+    th_check(&t);
+    th_close(&t);
+}
+
+/* RESIZE moves a list held by one register in place (its items' counts
+ * untouched, the object stays collectable in a cycle), and copies one held
+ * twice (the other holder keeps the old object). */
+static void test_resize(void **state)
+{
+    (void)state;
+    th t;
+    th_open(&t);
+    th_new(&t, 0, HB_ARRAY, 0, 0, 0); /* [] : tracked from its creation */
+    th_new(&t, 1, HB_LEAF, 0, 0, 8);
+    hb_obj *n = t.gs->resize(t.gc, &t.regs[0], 4);
+    assert_ptr_equal(t.regs[0], n);
+    assert_int_equal(n->nrefs, 4);
+    for (uint32_t i = 0; i < 4; i++)
+        th_set(&t, 0, i, 1);
+    assert_int_equal(t.gs->refcount(t.gc, t.regs[1]), 5);
+    n = t.gs->resize(t.gc, &t.regs[0], 8);
+    assert_int_equal(t.gs->refcount(t.gc, t.regs[1]), 5);
+    assert_ptr_equal(n->refs[3], t.regs[1]);
+    assert_null(n->refs[4]);
+    n = t.gs->resize(t.gc, &t.regs[0], 2); /* shrinking releases the rest */
+    assert_int_equal(t.gs->refcount(t.gc, t.regs[1]), 3);
+    th_check(&t);
+    th_mov(&t, 2, 0); /* now held twice: a copy */
+    hb_obj *old = t.regs[0];
+    n = t.gs->resize(t.gc, &t.regs[0], 3);
+    assert_true(n != old);
+    assert_ptr_equal(t.regs[2], old);
+    assert_int_equal(old->nrefs, 2);
+    assert_int_equal(t.gs->refcount(t.gc, t.regs[1]), 5);
+    th_check(&t);
+    /* the moved list in a cycle with itself is still collected */
+    th_mov(&t, 2, -1);
+    th_set(&t, 0, 2, 0);
+    th_mov(&t, 0, -1);
+    th_mov(&t, 1, -1);
+    t.gs->collect(t.gc);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+    th_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -742,6 +889,10 @@ int main(void)
         cmocka_unit_test(test_reachable_intact),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_chain_no_stack_growth),
+        cmocka_unit_test(test_resurrection),
+        cmocka_unit_test(test_untrack_tuples),
+        cmocka_unit_test(test_retrack_on_store),
+        cmocka_unit_test(test_resize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,9 +77,9 @@ static int run_random(const al_backend *a, const gc_strategy *g, double scale, u
 {
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.alloc = a;
-    cfg.coll = g;
-    cfg.work = &random_workload;
+    cfg.alloc = a->name;
+    cfg.custom_coll = g; /* the broken strategies below are in no registry */
+    cfg.custom_work = &random_workload;
     cfg.wp.scale = scale;
     cfg.wp.seed = seed;
     cfg.reps = 1;
@@ -89,7 +89,7 @@ static int run_random(const al_backend *a, const gc_strategy *g, double scale, u
     cfg.gcfg.threshold[2] = 3;
     cfg.gcfg.min_heap_bytes = 16384;
     memset(out, 0, sizeof *out);
-    return hb_run(&cfg, keep_row, out);
+    return hb_run(&cfg, keep_row, out, NULL);
 }
 
 /* HB_TEST_QUICK set (and not "0"): the valgrind pass of scripts/test.sh. */
@@ -156,23 +156,23 @@ static void test_workloads_on_all_combinations_under_oracle(void **state)
             for (size_t j = 0; j < 3; j++) {
                 hb_run_config cfg;
                 memset(&cfg, 0, sizeof cfg);
-                cfg.alloc = al_find(allocs[i]);
-                cfg.coll = gc_find(colls[j]);
-                cfg.work = wl_workloads[w];
+                cfg.alloc = allocs[i];
+                cfg.coll = colls[j];
+                cfg.work = wl_workloads[w]->name;
                 cfg.wp.scale = 0.002;
                 cfg.wp.seed = 11;
                 cfg.reps = 1;
                 cfg.oracle = 16; /* every complete collection; every 16th other check */
                 seen s;
                 memset(&s, 0, sizeof s);
-                int rc = hb_run(&cfg, keep_row, &s);
+                int rc = hb_run(&cfg, keep_row, &s, NULL);
                 if (rc != 0 || strcmp(s.row.status, "ok") != 0)
-                    fail_msg("%s on %s/%s: exit %d, status %s", cfg.work->name, allocs[i],
+                    fail_msg("%s on %s/%s: exit %d, status %s", cfg.work, allocs[i],
                              colls[j], rc, s.n ? s.row.status : "(no row)");
                 assert_true(s.row.ops > 0);
                 assert_int_equal(s.row.noop_ops, 0);
                 /* Only pure counting leaks, and only where there are cycles. */
-                if (strcmp(colls[j], "rc") != 0 || strcmp(cfg.work->name, "cycles") != 0)
+                if (strcmp(colls[j], "rc") != 0 || strcmp(cfg.work, "cycles") != 0)
                     assert_int_equal(s.row.leaked_objects, 0);
                 else
                     assert_true(s.row.leaked_objects > 0);

@@ -145,12 +145,12 @@ static void trace_replays_as_its_workload(void **state)
     test_path(p, sizeof p, "g.hbt");
     assert_int_equal(gen("gcbench", "0.005", "3", p), 0);
     rows direct = {0}, traced = {0};
-    hb_run_config cfg = {.alloc = al_find("pool"), .coll = gc_find("mark-sweep"),
-                         .work = wl_find("gcbench"), .wp = {.scale = 0.005, .seed = 3}, .reps = 1};
-    assert_int_equal(hb_run(&cfg, keep_row, &direct), 0);
+    hb_run_config cfg = {.alloc = "pool", .coll = "mark-sweep",
+                         .work = "gcbench", .wp = {.scale = 0.005, .seed = 3}, .reps = 1};
+    assert_int_equal(hb_run(&cfg, keep_row, &direct, NULL), 0);
     cfg.work = NULL;
     cfg.trace_path = p;
-    assert_int_equal(hb_run(&cfg, keep_row, &traced), 0);
+    assert_int_equal(hb_run(&cfg, keep_row, &traced, NULL), 0);
     assert_int_equal(direct.n, 1);
     assert_int_equal(traced.n, 1);
     assert_string_equal(traced.work[0], "trace:gcbench");
@@ -179,8 +179,8 @@ static void alloc_trace_replays_with_accounting(void **state)
     const char *names[] = {"pool", "malloc", "bump"};
     for (int i = 0; i < 3; i++) {
         rows k = {0};
-        hb_run_config cfg = {.alloc = al_find(names[i]), .trace_path = p, .reps = 2};
-        assert_int_equal(hb_run(&cfg, keep_row, &k), 0);
+        hb_run_config cfg = {.alloc = names[i], .trace_path = p, .reps = 2};
+        assert_int_equal(hb_run(&cfg, keep_row, &k, NULL), 0);
         assert_int_equal(k.n, 2);
         assert_string_equal(k.status[1], "ok");
         assert_string_equal(k.coll[1], "none");
@@ -204,9 +204,9 @@ static void alloc_trace_over_the_limit_is_oom(void **state)
     test_path(p, sizeof p, "limit.hbt");
     write_alloc_trace(p, small_alloc_trace, 8, 3);
     rows k = {0};
-    hb_run_config cfg = {.alloc = al_find("pool"), .trace_path = p, .reps = 1,
-                         .heap_limit_bytes = 400, .quiet = 1};
-    assert_int_equal(hb_run(&cfg, keep_row, &k), 1);
+    hb_run_config cfg = {.alloc = "pool", .trace_path = p, .reps = 1,
+                         .heap_limit_bytes = 400};
+    assert_int_equal(hb_run(&cfg, keep_row, &k, NULL), 1);
     assert_int_equal(k.n, 1);
     assert_string_equal(k.status[0], "oom");
     assert_int_equal(k.r[0].ops, 2); /* the REALLOC needed 600 live bytes */
@@ -244,8 +244,8 @@ static int run_bad(const char *path, char *err, size_t cap)
     int rc = hb_trace_open(&t, path, 1, err, cap);
     if (rc == 0)
         hb_trace_close(&t);
-    hb_run_config cfg = {.alloc = al_find("pool"), .trace_path = path, .reps = 1, .quiet = 1};
-    int run = hb_run(&cfg, NULL, NULL);
+    hb_run_config cfg = {.alloc = "pool", .trace_path = path, .reps = 1};
+    int run = hb_run(&cfg, NULL, NULL, NULL);
     assert_int_equal(run, rc == 0 ? 0 : 2);
     return rc;
 }
@@ -275,7 +275,7 @@ static void malformed_traces_are_refused(void **state)
     memcpy(b, good, n);
     b[64] = (char)0x9f; /* op 0's code; checksum resealed so the op check is reached */
     reseal(b, n);
-    expect_bad("code.hbt", b, n, "byte 64: op 0 has unknown code 0x9f, expected 1..11");
+    expect_bad("code.hbt", b, n, "byte 64: op 0 has unknown code 0x9f, expected 1..12");
 
     memcpy(b, good, n);
     b[64 + 16] = HB_OP_NEW; /* op 1: an op-stream op in an allocator trace */
@@ -326,13 +326,13 @@ static void op_stream_trace_needs_a_collector(void **state)
     char p[256];
     test_path(p, sizeof p, "ops.hbt");
     assert_int_equal(gen("small-objects", "0.001", "1", p), 0);
-    hb_run_config cfg = {.alloc = al_find("pool"), .trace_path = p, .reps = 1, .quiet = 1};
-    assert_int_equal(hb_run(&cfg, NULL, NULL), 2);
+    hb_run_config cfg = {.alloc = "pool", .trace_path = p, .reps = 1};
+    assert_int_equal(hb_run(&cfg, NULL, NULL, NULL), 2);
     test_path(p, sizeof p, "alloc.hbt");
     write_alloc_trace(p, small_alloc_trace, 8, 3);
     cfg.trace_path = p;
-    cfg.coll = gc_find("rc");
-    assert_int_equal(hb_run(&cfg, NULL, NULL), 2); /* an allocator trace refuses one */
+    cfg.coll = "rc";
+    assert_int_equal(hb_run(&cfg, NULL, NULL, NULL), 2); /* an allocator trace refuses one */
 }
 
 static void dump_prints_header_then_ops(void **state)

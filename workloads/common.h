@@ -157,6 +157,14 @@ static inline void wl_gen_touch(wl_gen *g, uint32_t r, uint32_t bytes)
     hb_touch(g->out, r, bytes);
 }
 
+/* r := r's object with nrefs slots (RESIZE): a live non-leaf. */
+static inline void wl_gen_resize(wl_gen *g, uint32_t r, uint32_t nrefs)
+{
+    assert(r < g->nregs && g->reg[r].live && g->reg[r].kind != HB_LEAF);
+    g->reg[r].nrefs = nrefs;
+    hb_resize(g->out, r, nrefs);
+}
+
 static inline void wl_gen_collect(wl_gen *g)
 {
     hb_collect(g->out);

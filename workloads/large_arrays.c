@@ -13,9 +13,9 @@
  *     touched; the last two are kept, one when both would pass REF_LIVE_MAX
  *     slots;
  *   - lists grown one append at a time the way CPython grows a list: when
- *     full, capacity becomes (n + (n >> 3) + 6) & ~3 for the new length n, a
- *     bigger array is made, every item is copied (GET from the old array
- *     into a temp, SET into the new), and the old array is dropped.  Lists
+ *     full, capacity becomes (n + (n >> 3) + 6) & ~3 for the new length n
+ *     and the list is resized by one RESIZE op, as list_resize reallocates
+ *     its items (no count changes; a collector moves the array).  Lists
  *     take 1,000-200,000 appends (log-uniform); the previous list dies when
  *     the next starts.
  * So the live set stays under about 128 MiB of payload + 1.5 M small items
@@ -48,7 +48,6 @@ enum {
     R_PAY = 0, /* R_PAY .. R_PAY + PAY_REGS - 1, a ring, oldest at pay_next */
     R_REF = PAY_REGS, /* R_REF, R_REF + 1 */
     R_LIST = R_REF + 2,
-    R_NEWLIST,
     R_T,
     LA_REGS
 };
@@ -126,21 +125,13 @@ static void la_ref_step(la_state *st)
     st->ref_left -= n < st->ref_left ? n : st->ref_left;
 }
 
-/* The list in R_LIST holds len items and is full: move them to a bigger
- * array, as CPython's list_resize does for an append. */
+/* The list in R_LIST holds len items and is full: resize it, with CPython's
+ * list_resize growth pattern for an append. */
 static uint32_t la_grow(la_state *st, uint32_t len)
 {
-    wl_gen *g = &st->g;
     uint32_t newsize = len + 1;
     uint32_t cap = (newsize + (newsize >> 3) + 6) & ~3u;
-    wl_gen_new(g, R_NEWLIST, HB_ARRAY, 0, cap, 0);
-    for (uint32_t i = 0; i < len; i++) {
-        wl_gen_get(g, R_T, R_LIST, i, wl_shape_of(HB_LEAF, 0, LEAF_MIN_PAYLOAD));
-        wl_gen_set(g, R_NEWLIST, i, R_T);
-    }
-    wl_gen_drop(g, R_LIST);
-    wl_gen_mov(g, R_LIST, R_NEWLIST);
-    wl_gen_drop(g, R_NEWLIST);
+    wl_gen_resize(&st->g, R_LIST, cap);
     return cap;
 }
 

@@ -33,6 +33,7 @@
  * in all at scale 1.0); the phase count, the cache's slots and its budget
  * are fixed.
  */
+#include "harness/core/mem.h"
 #include "workloads/common.h"
 
 /* Calibration: requests at scale 1.0, over all phases (about 200 ops each). */
@@ -268,12 +269,12 @@ static int sv_generate(const wl_params *p, hb_sink *out)
     sv_state st;
     if (wl_gen_open(&st.g, "server", p, out, SV_REGS) != 0)
         return -1;
-    st.slot_key = malloc(CACHE_ENTRIES * sizeof *st.slot_key);
-    st.slot_value = calloc(CACHE_ENTRIES, sizeof *st.slot_value);
+    st.slot_key = hb_map(CACHE_ENTRIES * sizeof *st.slot_key, 0);
+    st.slot_value = hb_map(CACHE_ENTRIES * sizeof *st.slot_value, 0);
     if (st.slot_key == NULL || st.slot_value == NULL) {
         fprintf(stderr, "workload server: out of memory for the cache model\n");
-        free(st.slot_key);
-        free(st.slot_value);
+        hb_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
+        hb_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
         wl_gen_close(&st.g);
         return -1;
     }
@@ -289,8 +290,8 @@ static int sv_generate(const wl_params *p, hb_sink *out)
         for (uint64_t i = 0; i < per_phase && !wl_gen_stopped(&st.g); i++)
             sv_request(&st);
     }
-    free(st.slot_key);
-    free(st.slot_value);
+    hb_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
+    hb_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
     wl_gen_close(&st.g);
     return 0;
 }

@@ -21,6 +21,7 @@
  * at scale 1.0); the table and ring sizes are fixed, so the long-lived data
  * does not grow with scale.
  */
+#include "harness/core/mem.h"
 #include "workloads/common.h"
 
 /* Calibration: statements at scale 1.0 (about 4.6 ops each). */
@@ -156,7 +157,7 @@ static int so_generate(const wl_params *p, hb_sink *out)
     so_state st;
     if (wl_gen_open(&st.g, "small-objects", p, out, SO_REGS) != 0)
         return -1;
-    st.table = calloc(TABLE_SLOTS, sizeof *st.table);
+    st.table = hb_map(TABLE_SLOTS * sizeof *st.table, 0);
     if (st.table == NULL) {
         fprintf(stderr, "workload small-objects: out of memory for the table model\n");
         wl_gen_close(&st.g);
@@ -166,7 +167,7 @@ static int so_generate(const wl_params *p, hb_sink *out)
     wl_gen_new(&st.g, R_TABLE, HB_CONTAINER, 0, TABLE_SLOTS, 0);
     for (uint64_t it = 0; it < n && !wl_gen_stopped(&st.g); it++)
         so_statement(&st, it);
-    free(st.table);
+    hb_unmap(st.table, TABLE_SLOTS * sizeof *st.table);
     wl_gen_close(&st.g);
     return 0;
 }

@@ -1,18 +1,15 @@
 /*
- * harness/cli/cli.c -- parsing shared by the subcommands, and `heapbench list`.
+ * harness/cli/cli.c -- command layer: what the subcommands share: usage
+ * errors, printing an hb_err, name lookups, and the run settings' options.
  */
 #include "harness/cli/cli.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "allocators/allocator.h"
-#include "collectors/collector.h"
-#include "workloads/workload.h"
+#include "harness/core/registry.h"
+#include "harness/formats/results.h"
 
 int hb_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -25,137 +22,78 @@ int hb_usage_error(const char *cmd, const char *fmt, ...)
     return HB_EXIT_USAGE;
 }
 
-int hb_parse_u64(const char *s, uint64_t *out)
+int hb_report_err(const char *cmd, const hb_err *e)
 {
-    char *end;
-    if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
+    fprintf(stderr, "heapbench %s: %s\n", cmd, e->msg[0] ? e->msg : "failed");
+    return e->kind == HB_ERR_USAGE || e->kind == HB_ERR_INPUT ? HB_EXIT_USAGE : HB_EXIT_FAIL;
 }
 
-int hb_parse_double(const char *s, double *out)
+void hb_print_note(void *arg, const hb_row *row, const char *why)
 {
-    char *end;
-    if (s == NULL || *s == '\0')
-        return -1;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || *end != '\0' || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
+    (void)arg;
+    fprintf(stderr, "heapbench: %s/%s/%s rep %u: %s: %s\n", row->allocator, row->collector,
+            row->workload, (unsigned)row->rep, row->status, why);
 }
 
-int hb_parse_size(const char *s, uint64_t *out)
+int hb_resolve(const char *cmd, const hb_registry *r, const char *name, const void **out)
 {
-    char *end;
-    if (s == NULL || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0)
-        return -1;
-    unsigned shift = 0;
-    switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: return -1;
+    hb_err e;
+    return hb_registry_resolve(r, name, out, &e) == 0 ? 0 : hb_report_err(cmd, &e);
+}
+
+void hb_setting_options(struct option *opts, size_t *n, size_t cap)
+{
+    for (int i = 0; i < HB_SETTING_COUNT && *n < cap; i++) {
+        const hb_setting_desc *d = &hb_settings[i];
+        if (d->option == NULL)
+            continue;
+        int arg = d->type == HB_SET_ON || d->type == HB_SET_OFF ? no_argument : required_argument;
+        opts[(*n)++] = (struct option){d->option, arg, 0, HB_OPT_SETTING + i};
     }
-    if (*end == 'i' || *end == 'I')
-        end++;
-    if ((*end == 'b' || *end == 'B') && shift)
-        end++;
-    if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
+    for (size_t j = 0; j < hb_setting_alias_count && *n < cap; j++)
+        opts[(*n)++] = (struct option){hb_setting_aliases[j].option, no_argument, 0,
+                                       HB_OPT_SETTING + HB_SETTING_COUNT + (int)j};
 }
 
-static void list_item(const char *name, const char *desc, const char *why_not)
+int hb_setting_option(const char *cmd, hb_run_config *c, int val, const char *arg)
 {
-    if (why_not)
-        printf("  %-14s %s (unavailable: %s)\n", name, desc, why_not);
-    else
-        printf("  %-14s %s\n", name, desc);
+    int i = val - HB_OPT_SETTING;
+    hb_err e;
+    if (i >= HB_SETTING_COUNT) {
+        const hb_setting_alias *a = &hb_setting_aliases[i - HB_SETTING_COUNT];
+        i = a->index;
+        arg = a->value;
+    }
+    return hb_setting_set(c, i, arg, &e) == 0 ? 0 : hb_report_err(cmd, &e);
 }
 
-int hb_cmd_list(int argc, char **argv)
+static void help_line(FILE *out, const char *option, const char *metavar, const char *help)
 {
-    if (argc > 1) {
-        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-            printf("usage: heapbench list\n\n"
-                   "Prints the allocators, collectors and workloads this build has, each with a\n"
-                   "one-line description; an unavailable one says what to install.\n");
-            return HB_EXIT_OK;
-        }
-        return hb_usage_error("list", "unexpected argument '%s', expected none", argv[1]);
-    }
-    printf("allocators (-a):\n");
-    for (size_t i = 0; i < al_backend_count; i++) {
-        const al_backend *b = al_backends[i];
-        list_item(b->name, b->description, b->unavailable ? b->unavailable() : NULL);
-    }
-    printf("collectors (-c):\n");
-    for (size_t i = 0; i < gc_strategy_count; i++) {
-        const gc_strategy *g = gc_strategies[i];
-        list_item(g->name, g->description, g->unavailable ? g->unavailable() : NULL);
-    }
-    printf("workloads (-w):\n");
-    for (size_t i = 0; i < wl_workload_count; i++)
-        list_item(wl_workloads[i]->name, wl_workloads[i]->description, NULL);
-    return HB_EXIT_OK;
+    char left[40];
+    snprintf(left, sizeof left, "--%s%s%s", option, metavar ? " " : "", metavar ? metavar : "");
+    fprintf(out, "      %-20s %s\n", left, help);
 }
 
-int hb_resolve_alloc(const char *cmd, const char *name, const al_backend **out)
+void hb_setting_help(FILE *out)
 {
-    char names[512];
-    const al_backend *b = al_find(name);
-    if (b == NULL) {
-        al_names(names, sizeof names);
-        return hb_usage_error(cmd, "unknown allocator '%s', expected one of: %s", name, names);
+    static const char *const metavar[] = {
+        [HB_SET_NAME] = "NAME", [HB_SET_F64] = "X", [HB_SET_U64] = "N", [HB_SET_SIZE] = "SIZE",
+        [HB_SET_POW2] = "SIZE", [HB_SET_ON] = NULL, [HB_SET_OFF] = NULL, [HB_SET_THRESH] = "A,B,C",
+    };
+    for (int i = 0; i < HB_SETTING_COUNT; i++) {
+        const hb_setting_desc *d = &hb_settings[i];
+        if (d->option == NULL)
+            continue;
+        char help[320], expected[160];
+        hb_setting_expected(i, expected, sizeof expected);
+        if (d->type == HB_SET_ON || d->type == HB_SET_OFF)
+            snprintf(help, sizeof help, "%s", d->help);
+        else if (d->def)
+            snprintf(help, sizeof help, "%s: %s; default %s", d->help, expected, d->def);
+        else
+            snprintf(help, sizeof help, "%s: %s", d->help, expected);
+        help_line(out, d->option, metavar[d->type], help);
     }
-    const char *why = b->unavailable ? b->unavailable() : NULL;
-    if (why)
-        return hb_usage_error(cmd, "allocator '%s' is unavailable in this build: %s", name, why);
-    *out = b;
-    return 0;
-}
-
-int hb_resolve_coll(const char *cmd, const char *name, const gc_strategy **out)
-{
-    char names[512];
-    const gc_strategy *g = gc_find(name);
-    if (g == NULL) {
-        gc_names(names, sizeof names);
-        return hb_usage_error(cmd, "unknown collector '%s', expected one of: %s", name, names);
-    }
-    const char *why = g->unavailable ? g->unavailable() : NULL;
-    if (why)
-        return hb_usage_error(cmd, "collector '%s' is unavailable in this build: %s", name, why);
-    *out = g;
-    return 0;
-}
-
-int hb_resolve_work(const char *cmd, const char *name, const wl_workload **out)
-{
-    char names[512];
-    const wl_workload *w = wl_find(name);
-    if (w == NULL) {
-        wl_names(names, sizeof names);
-        return hb_usage_error(cmd, "unknown workload '%s', expected one of: %s", name, names);
-    }
-    *out = w;
-    return 0;
-}
-
-int hb_pairing_ok(const al_backend *a, const gc_strategy *g)
-{
-    return g->requires_allocator == NULL || strcmp(g->requires_allocator, a->name) == 0;
+    for (size_t j = 0; j < hb_setting_alias_count; j++)
+        help_line(out, hb_setting_aliases[j].option, NULL, hb_setting_aliases[j].help);
 }

@@ -1,5 +1,6 @@
 /*
- * harness/cli/cmd_plot.c -- `heapbench plot DIR`: every figure of a results folder.
+ * harness/cli/cmd_plot.c -- command layer: `heapbench plot DIR`, every figure
+ * of a results folder.
  *
  * It brings the folder's derived files up to date (runs `report --format
  * csv` when summary.csv is missing or older than rows.csv; turns
@@ -7,8 +8,8 @@
  * then runs each script plots/NAME.gp through gnuplot with dir='DIR' and names the
  * files each wrote into DIR/figures/.  A script whose input is absent is
  * skipped with a note (no micro.json: no microbenchmark figure).  The
- * scripts are found with --scripts, $HEAPBENCH_PLOTS, ./plots, or beside
- * the executable (build/<preset>/heapbench -> ../../plots).
+ * scripts are found with --scripts, $HEAPBENCH_PLOTS, in the installed share
+ * folder, or in the source tree the binary was built from (find_scripts).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
+#include "build_info.h"
+#include "harness/formats/io.h"
 #include "harness/formats/machine.h"
 
 #define PL_PATH 4096
@@ -48,16 +51,6 @@ static const struct {
     {"hyperfine.gp", "hyperfine.csv"},
 };
 
-__attribute__((format(printf, 3, 4))) static int mkpath(char *buf, size_t cap, const char *fmt,
-                                                         ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
 /* ---- Finding things ---- */
 
 static int on_path(const char *prog)
@@ -67,7 +60,7 @@ static int on_path(const char *prog)
     while (path && *path) {
         size_t n = strcspn(path, ":");
         snprintf(dir, sizeof dir, "%.*s", (int)n, path);
-        if (mkpath(full, sizeof full, "%s/%s", n ? dir : ".", prog) == 0 &&
+        if (hb_path(full, sizeof full, "%s/%s", n ? dir : ".", prog) == 0 &&
             access(full, X_OK) == 0)
             return 1;
         path += n + (path[n] == ':');
@@ -78,25 +71,39 @@ static int on_path(const char *prog)
 static int has_style(const char *dir)
 {
     char p[PL_PATH];
-    return mkpath(p, sizeof p, "%s/style.gp", dir) == 0 && access(p, R_OK) == 0;
+    return hb_path(p, sizeof p, "%s/style.gp", dir) == 0 && access(p, R_OK) == 0;
 }
 
-static int find_scripts(const char *given, char *out, size_t cap)
+/* The folder of the running binary, into buf; -1 if unknown. */
+static int exe_dir(char *buf, size_t cap)
 {
-    const char *env = getenv("HEAPBENCH_PLOTS");
-    if (given || env)
-        return mkpath(out, cap, "%s", given ? given : env) || !has_style(out) ? -1 : 0;
-    if (has_style("plots"))
-        return mkpath(out, cap, "plots");
     char exe[PL_PATH];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return -1;
     exe[n] = '\0';
-    const char *d = dirname(exe);
-    if (mkpath(out, cap, "%s/../../plots", d) == 0 && has_style(out))
+    return hb_path(buf, cap, "%s", dirname(exe));
+}
+
+/*
+ * The scripts, in this order: --scripts, $HEAPBENCH_PLOTS (either one must
+ * hold style.gp); the installed share folder relative to the binary
+ * (BIN/../share/heapbench/plots, so an install under any --prefix works) and
+ * at the configured prefix; the source tree this binary was built from
+ * (so a build in any folder works).
+ */
+static int find_scripts(const char *given, char *out, size_t cap)
+{
+    const char *env = getenv("HEAPBENCH_PLOTS");
+    if (given || env)
+        return hb_path(out, cap, "%s", given ? given : env) || !has_style(out) ? -1 : 0;
+    char bin[PL_PATH];
+    if (exe_dir(bin, sizeof bin) == 0 && hb_path(out, cap, "%s/" HB_PLOTS_FROM_BIN, bin) == 0 &&
+        has_style(out))
         return 0;
-    if (mkpath(out, cap, "%s/../plots", d) == 0 && has_style(out))
+    if (hb_path(out, cap, "%s", HB_INSTALL_PLOTS) == 0 && has_style(out))
+        return 0;
+    if (hb_path(out, cap, "%s", HB_SOURCE_PLOTS) == 0 && has_style(out))
         return 0;
     return -1;
 }
@@ -107,8 +114,8 @@ static int stale(const char *dir, const char *derived, const char *source)
 {
     char a[PL_PATH], b[PL_PATH];
     struct stat sa, sb;
-    mkpath(a, sizeof a, "%s/%s", dir, derived);
-    mkpath(b, sizeof b, "%s/%s", dir, source);
+    hb_path(a, sizeof a, "%s/%s", dir, derived);
+    hb_path(b, sizeof b, "%s/%s", dir, source);
     if (stat(a, &sa) != 0)
         return 1;
     if (stat(b, &sb) != 0)
@@ -217,46 +224,56 @@ static size_t convert_benchmarks(FILE *f, const char *arr, const char *end, cons
     return lines;
 }
 
-static int write_micro_vars(const char *dir, const char **allocs, size_t na)
+static int write_micro_vars(const char *dir, const char **allocs, size_t na, hb_err *e)
 {
     char path[PL_PATH];
-    mkpath(path, sizeof path, "%s/micro_vars.gp", dir);
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
+    hb_atomic a;
+    if (hb_path(path, sizeof path, "%s/micro_vars.gp", dir) != 0)
+        return hb_fail(e, HB_ERR_USAGE, "folder name too long: '%.80s...'", dir);
+    if (hb_atomic_open(&a, path, e) != 0)
         return -1;
-    fputs("# Written by heapbench plot from micro.json.\nmicro_allocs = \"", f);
+    fputs("# Written by heapbench plot from micro.json.\nmicro_allocs = \"", a.f);
     for (size_t i = 0; i < na; i++)
-        fprintf(f, "%s%s", i ? " " : "", allocs[i]);
-    fputs("\"\n", f);
-    return fclose(f);
+        fprintf(a.f, "%s%s", i ? " " : "", allocs[i]);
+    fputs("\"\n", a.f);
+    return hb_atomic_commit(&a, e);
 }
 
+/* micro.json -> micro.csv and micro_vars.gp; 0 also when there is no
+ * micro.json (no microbenchmarks in this folder). */
 static int convert_micro(const char *dir)
 {
     char in[PL_PATH], out[PL_PATH];
-    mkpath(in, sizeof in, "%s/micro.json", dir);
-    mkpath(out, sizeof out, "%s/micro.csv", dir);
+    if (hb_path(in, sizeof in, "%s/micro.json", dir) || hb_path(out, sizeof out, "%s/micro.csv", dir))
+        return -1;
     size_t len;
-    char *json = hb_read_file(in, &len);
+    char *json = hb_read_whole(in, &len, NULL);
     if (json == NULL)
-        return 0; /* no microbenchmarks in this folder */
+        return 0;
     const char *arr = hb_json_find(json, json + len, "benchmarks", &len);
     const char *allocs[64];
     size_t na = 0, lines = 0;
-    FILE *f = arr ? fopen(out, "w") : NULL;
-    if (f) {
-        fputs("family,allocator,bytes,ns_per_op\n", f);
-        lines = convert_benchmarks(f, arr, arr + len, allocs, &na);
-        fclose(f);
-        write_micro_vars(dir, allocs, na);
+    hb_atomic a;
+    hb_err e;
+    hb_err_clear(&e);
+    if (arr && hb_atomic_open(&a, out, &e) == 0) {
+        fputs("family,allocator,bytes,ns_per_op\n", a.f);
+        lines = convert_benchmarks(a.f, arr, arr + len, allocs, &na);
+        if (lines == 0)
+            hb_atomic_abort(&a);
+        else if (hb_atomic_commit(&a, &e) == 0)
+            write_micro_vars(dir, allocs, na, &e);
     }
     for (size_t i = 0; i < na; i++)
         free((char *)allocs[i]);
     free(json);
+    if (e.kind != HB_ERR_NONE) {
+        fprintf(stderr, "heapbench plot: %s\n", e.msg);
+        return -1;
+    }
     if (lines == 0) {
         fprintf(stderr, "heapbench plot: %s has no benchmarks I can read, expected Google "
                         "Benchmark JSON (heapbench-micro --benchmark_format=json)\n", in);
-        unlink(out);
         return -1;
     }
     fprintf(stderr, "heapbench plot: %zu microbenchmarks from %s into %s\n", lines, in, out);
@@ -277,7 +294,7 @@ static int input_present(const char *dir, const char *needs)
 {
     char pattern[PL_PATH];
     glob_t g;
-    if (mkpath(pattern, sizeof pattern, "%s/%s", dir, needs))
+    if (hb_path(pattern, sizeof pattern, "%s/%s", dir, needs))
         return 0;
     int ok = glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc > 0;
     globfree(&g);
@@ -287,7 +304,7 @@ static int input_present(const char *dir, const char *needs)
 static int run_gnuplot(const char *dir, const char *script)
 {
     char var[PL_PATH + 16];
-    if (mkpath(var, sizeof var, "dir='%s'", dir))
+    if (hb_path(var, sizeof var, "dir='%s'", dir))
         return -1;
     char *argv[] = {"gnuplot", "-e", var, (char *)script, NULL};
     pid_t pid;
@@ -306,7 +323,7 @@ static size_t name_outputs(const char *dir, const char *stem, time_t since)
     char pattern[PL_PATH];
     glob_t g;
     size_t n = 0;
-    if (mkpath(pattern, sizeof pattern, "%s/figures/%s*.[pp][dn][fg]", dir, stem) ||
+    if (hb_path(pattern, sizeof pattern, "%s/figures/%s*.[pp][dn][fg]", dir, stem) ||
         glob(pattern, 0, NULL, &g) != 0)
         return 0;
     for (size_t i = 0; i < g.gl_pathc; i++) {
@@ -346,7 +363,7 @@ static int run_all(const char *dir, const char *scripts)
 {
     char pattern[PL_PATH];
     glob_t g;
-    mkpath(pattern, sizeof pattern, "%s/*.gp", scripts);
+    hb_path(pattern, sizeof pattern, "%s/*.gp", scripts);
     if (glob(pattern, 0, NULL, &g) != 0)
         return hb_usage_error("plot", "no gnuplot scripts in %s", scripts);
     int failed = 0;
@@ -387,8 +404,10 @@ int hb_cmd_plot(int argc, char **argv)
         return HB_EXIT_FAIL;
     }
     if (find_scripts(given, scripts, sizeof scripts) != 0)
-        return hb_usage_error("plot", "cannot find the plot scripts (plots/style.gp), expected "
-                                      "--scripts DIR or HEAPBENCH_PLOTS");
+        return hb_usage_error("plot", "cannot find the plot scripts (style.gp) in %s, %s or %s, "
+                                      "expected --scripts DIR or HEAPBENCH_PLOTS",
+                              "BIN/" HB_PLOTS_FROM_BIN, HB_INSTALL_PLOTS, HB_SOURCE_PLOTS);
+    printf("scripts: %s\n", scripts);
     int rc = 0;
     if (stale(dir, "summary.csv", "rows.csv") || stale(dir, "summary.gp", "rows.csv"))
         rc = run_report(dir);

@@ -1,9 +1,9 @@
 /*
- * harness/cli/cmd_report.c -- `heapbench report`: a results folder's rows summarized
+ * harness/cli/cmd_report.c -- command layer: `heapbench report`, a results folder's rows summarized
  * per cell (allocator x collector x workload) with confidence intervals, and
  * the throughput of each cell as a ratio to a baseline.
  *
- * Only rows whose status is "ok" enter the statistics; n counts every row
+ * Only rows whose status is ok (HB_STATUS_OK) enter the statistics; n counts every row
  * and n_ok those used, so a cell that ran out of memory shows as such rather
  * than as a fast cell.  For each metric: the median with its order-statistic
  * 95% interval (harness/cli/stats.h; ci_level says the coverage really reached,
@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
+#include "harness/cli/report.h"
+#include "harness/formats/io.h"
 #include "harness/formats/results.h"
 #include "harness/cli/stats.h"
 
@@ -51,34 +53,36 @@ static const char report_usage[] =
     "                  DIR/summary.csv, mmu.csv, pauses.csv and summary.gp)\n"
     "  --out FILE      write the table or summary CSV to FILE instead\n";
 
-/* The metrics summarized, in summary.csv's column order. */
-typedef struct rp_metric {
-    const char *name;
-    size_t off;
-    int is_u64;
-} rp_metric;
+/*
+ * The metrics summarized: every numeric row column (HB_ROW_FIELDS) but the
+ * cell's settings (scale, seed, rep), in the row's order, which is also
+ * summary.csv's.  A metric is addressed by its column: M(ops_per_s) is its
+ * index, generated from the field list, so no list is kept in step by hand.
+ */
+#define RP_IDX_(type, name) RP_COL_##name,
+enum { HB_ROW_FIELDS(RP_IDX_) RP_NCOLS };
+#undef RP_IDX_
+#define M(name) RP_COL_##name
+#define RP_NMETRICS RP_NCOLS
 
-#define RP_F(name) {#name, offsetof(hb_row, name), 0}
-#define RP_U(name) {#name, offsetof(hb_row, name), 1}
-static const rp_metric rp_metrics[] = {
-    RP_F(ops_per_s),         RP_F(wall_s),        RP_F(gc_s),
-    RP_F(pause_p50_us),      RP_F(pause_p90_us),  RP_F(pause_p99_us),
-    RP_F(pause_p999_us),     RP_F(pause_max_us),  RP_F(mmu_1ms),
-    RP_F(mmu_10ms),          RP_F(mmu_100ms),     RP_U(peak_live_bytes),
-    RP_U(peak_footprint_bytes), RP_F(frag_at_peak_live), RP_F(frag_peaks),
-    RP_U(peak_rss_bytes),    RP_U(pauses),        RP_U(leaked_bytes),
-    RP_F(mmu_100us),         RP_F(mmu_300us),     RP_F(mmu_3ms),
-    RP_F(mmu_30ms),          RP_F(mmu_300ms),     RP_F(mmu_1s),
-};
-#define RP_NMETRICS (sizeof rp_metrics / sizeof rp_metrics[0])
-enum { M_OPS, M_WALL, M_GC, M_P50, M_P90, M_P99, M_P999, M_MAX, M_MMU1, M_MMU10, M_MMU100,
-       M_LIVE, M_FP, M_FRAGLIVE, M_FRAG, M_RSS, M_PAUSES, M_LEAKED, M_MMU100US, M_MMU300US,
-       M_MMU3, M_MMU30, M_MMU300, M_MMU1S };
+static int is_metric(size_t m)
+{
+    return hb_row_columns[m].kind != 0 && m != M(scale) && m != M(seed) && m != M(rep);
+}
 
 static double metric(const hb_row *r, size_t m)
 {
-    const char *p = (const char *)r + rp_metrics[m].off;
-    return rp_metrics[m].is_u64 ? (double)*(const uint64_t *)p : *(const double *)p;
+    const char *p = (const char *)r + hb_row_columns[m].off;
+    return hb_row_columns[m].kind == 1 ? (double)*(const uint64_t *)p : *(const double *)p;
+}
+
+/* The column index of a row column's offset (the MMU and quantile lists). */
+static size_t metric_at(size_t off)
+{
+    for (size_t m = 0; m < hb_n_row_columns; m++)
+        if (hb_row_columns[m].off == off)
+            return m;
+    return M(ops_per_s); /* unreachable: the lists name row columns (results.c) */
 }
 
 typedef struct rp_cell {
@@ -160,15 +164,16 @@ static int group_rows(rp_report *R)
     }
     for (size_t i = 0; i < R->ncells; i++)
         for (size_t m = 0; m < RP_NMETRICS; m++)
-            if ((R->cells[i].v[m] = calloc(R->cells[i].n + 1, sizeof(double))) == NULL)
+            if (is_metric(m) && (R->cells[i].v[m] = calloc(R->cells[i].n + 1, sizeof(double))) == NULL)
                 return -1;
     for (long i = 0; i < R->nrows; i++) {
         const hb_row *r = &R->rows[i];
-        if (strcmp(r->status, "ok") != 0)
+        if (hb_status_parse(r->status) != HB_STATUS_OK)
             continue;
         rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload);
         for (size_t m = 0; m < RP_NMETRICS; m++)
-            c->v[m][c->n_ok] = metric(r, m);
+            if (is_metric(m))
+                c->v[m][c->n_ok] = metric(r, m);
         c->n_ok++;
     }
     return 0;
@@ -179,10 +184,11 @@ static int group_rows(rp_report *R)
 static void summarize_cell(rp_cell *c)
 {
     for (size_t m = 0; m < RP_NMETRICS; m++)
-        hb_summarize(c->v[m], c->n_ok, RP_CONF, &c->s[m]);
+        if (is_metric(m))
+            hb_summarize(c->v[m], c->n_ok, RP_CONF, &c->s[m]);
     double frac[c->n_ok + 1];
     for (size_t i = 0; i < c->n_ok; i++)
-        frac[i] = c->v[M_WALL][i] > 0 ? 1 - c->v[M_GC][i] / c->v[M_WALL][i] : NAN;
+        frac[i] = c->v[M(wall_s)][i] > 0 ? 1 - c->v[M(gc_s)][i] / c->v[M(wall_s)][i] : NAN;
     c->mutator_frac_median = hb_median(frac, c->n_ok);
 }
 
@@ -190,13 +196,13 @@ static void compare_to_baseline(rp_report *R, rp_cell *c)
 {
     const char *bc = R->base_coll ? R->base_coll : c->coll;
     c->base = find_cell(R, R->base_alloc, bc, c->work);
-    c->ratio = (hb_ratio){NAN, NAN, NAN, 0};
+    c->ratio = (hb_ratio){NAN, NAN, NAN, 0, NAN};
     if (c->base == c) {
-        c->ratio = (hb_ratio){1, 1, 1, 1}; /* the same sample: exactly 1 */
+        c->ratio = (hb_ratio){1, 1, 1, 1, NAN}; /* the same sample: exactly 1 */
         return;
     }
     if (c->base && c->n_ok && c->base->n_ok)
-        hb_ratio_ci(c->v[M_OPS], c->n_ok, c->base->v[M_OPS], c->base->n_ok, RP_CONF, &c->ratio);
+        hb_ratio_ci(c->v[M(ops_per_s)], c->n_ok, c->base->v[M(ops_per_s)], c->base->n_ok, RP_CONF, &c->ratio);
 }
 
 static void compute(rp_report *R)
@@ -209,32 +215,12 @@ static void compute(rp_report *R)
 
 /* ---- The table ---- */
 
-static void fmt_si(char *buf, size_t cap, double v)
-{
-    const char *unit = "";
-    if (isnan(v)) {
-        snprintf(buf, cap, "-");
-        return;
-    }
-    if (fabs(v) >= 1e9) {
-        v /= 1e9;
-        unit = "G";
-    } else if (fabs(v) >= 1e6) {
-        v /= 1e6;
-        unit = "M";
-    } else if (fabs(v) >= 1e3) {
-        v /= 1e3;
-        unit = "k";
-    }
-    snprintf(buf, cap, "%.3g%s", v, unit);
-}
-
 static void fmt_ci(char *buf, size_t cap, const hb_summary *s, double scale)
 {
     char m[16], lo[16], hi[16];
-    fmt_si(m, sizeof m, s->median / scale);
-    fmt_si(lo, sizeof lo, s->median_ci.lo / scale);
-    fmt_si(hi, sizeof hi, s->median_ci.hi / scale);
+    hb_fmt_si(m, sizeof m, s->median / scale);
+    hb_fmt_si(lo, sizeof lo, s->median_ci.lo / scale);
+    hb_fmt_si(hi, sizeof hi, s->median_ci.hi / scale);
     snprintf(buf, cap, "%s [%s, %s]", m, lo, hi);
 }
 
@@ -242,11 +228,11 @@ static void table_cell(FILE *out, const rp_cell *c)
 {
     char combo[64], ops[64], p99[64], pmax[64], fp[64], frag[48], ratio[64];
     snprintf(combo, sizeof combo, "%s/%s", c->alloc, c->coll);
-    fmt_ci(ops, sizeof ops, &c->s[M_OPS], 1);
-    fmt_ci(p99, sizeof p99, &c->s[M_P99], 1);
-    fmt_ci(pmax, sizeof pmax, &c->s[M_MAX], 1);
-    fmt_ci(fp, sizeof fp, &c->s[M_FP], 1048576.0);
-    snprintf(frag, sizeof frag, "%.2f", c->s[M_FRAG].median);
+    fmt_ci(ops, sizeof ops, &c->s[M(ops_per_s)], 1);
+    fmt_ci(p99, sizeof p99, &c->s[M(pause_p99_us)], 1);
+    fmt_ci(pmax, sizeof pmax, &c->s[M(pause_max_us)], 1);
+    fmt_ci(fp, sizeof fp, &c->s[M(peak_footprint_bytes)], 1048576.0);
+    snprintf(frag, sizeof frag, "%.2f", c->s[M(frag_peaks)].median);
     if (c->base == c)
         snprintf(ratio, sizeof ratio, "baseline");
     else if (isnan(c->ratio.ratio))
@@ -275,7 +261,7 @@ static void write_table(FILE *out, const rp_report *R)
     }
     int short_ci = 0;
     for (size_t i = 0; i < R->ncells; i++)
-        short_ci |= R->cells[i].n_ok > 0 && R->cells[i].s[M_OPS].median_ci.level < RP_CONF;
+        short_ci |= R->cells[i].n_ok > 0 && R->cells[i].s[M(ops_per_s)].median_ci.level < RP_CONF;
     if (short_ci)
         fprintf(out, "\nNote: cells with fewer than 6 ok repetitions show [min, max], whose "
                      "coverage is below 95%% (summary.csv: ci_level).\n");
@@ -291,27 +277,36 @@ static void csv_num(FILE *f, double v)
         fprintf(f, ",%.9g", v);
 }
 
-static void write_summary_csv(FILE *f, const rp_report *R)
+/* summary.csv's columns, in order (plots/README.md lists them; tests/test_docs.c checks). */
+static void summary_header(FILE *f)
 {
     fputs("allocator,collector,workload,combo,work_idx,combo_idx,n,n_ok,ci_level", f);
     for (size_t m = 0; m < RP_NMETRICS; m++)
-        fprintf(f, ",%s_median,%s_lo,%s_hi", rp_metrics[m].name, rp_metrics[m].name,
-                rp_metrics[m].name);
+        if (is_metric(m))
+            fprintf(f, ",%s_median,%s_lo,%s_hi", hb_row_columns[m].name, hb_row_columns[m].name,
+                    hb_row_columns[m].name);
     fputs(",ops_per_s_mean,ops_per_s_mean_lo,ops_per_s_mean_hi,baseline,ratio,ratio_lo,ratio_hi\n",
           f);
+}
+
+static void write_summary_csv(FILE *f, const rp_report *R)
+{
+    summary_header(f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
         fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%zu,%zu", c->alloc, c->coll, c->work, c->alloc,
                 c->coll, c->work_idx, c->combo_idx, c->n, c->n_ok);
-        csv_num(f, c->n_ok ? c->s[M_OPS].median_ci.level : NAN);
+        csv_num(f, c->n_ok ? c->s[M(ops_per_s)].median_ci.level : NAN);
         for (size_t m = 0; m < RP_NMETRICS; m++) {
+            if (!is_metric(m))
+                continue;
             csv_num(f, c->s[m].median);
             csv_num(f, c->s[m].median_ci.lo);
             csv_num(f, c->s[m].median_ci.hi);
         }
-        csv_num(f, c->s[M_OPS].mean);
-        csv_num(f, c->s[M_OPS].mean_ci.lo);
-        csv_num(f, c->s[M_OPS].mean_ci.hi);
+        csv_num(f, c->s[M(ops_per_s)].mean);
+        csv_num(f, c->s[M(ops_per_s)].mean_ci.lo);
+        csv_num(f, c->s[M(ops_per_s)].mean_ci.hi);
         if (c->base)
             fprintf(f, ",%s/%s", c->base->alloc, c->base->coll);
         else
@@ -323,31 +318,39 @@ static void write_summary_csv(FILE *f, const rp_report *R)
     }
 }
 
-/* Windows from 0.1 ms to 1 s from the rows (exact, from each repetition's
+static const char mmu_header[] = "allocator,collector,workload,combo,window_ms,mmu_median,mmu_lo,mmu_hi\n";
+static const char pauses_header[] =
+    "allocator,collector,workload,combo,work_idx,combo_idx,pct_idx,pct,us_median,us_lo,us_hi\n";
+
+void hb_report_headers(FILE *summary, FILE *mmu, FILE *pauses)
+{
+    summary_header(summary);
+    fputs(mmu_header, mmu);
+    fputs(pauses_header, pauses);
+}
+
+/* The windows of HB_MMU_WINDOWS from the rows (exact, from each repetition's
  * pause log), and the whole run (window = median wall time: the overall mutator
  * fraction, MMU's limit) when the run is longer than 100 ms. */
 static void write_mmu_csv(FILE *f, const rp_report *R)
 {
-    static const struct { double ms; size_t m; } win[] = {
-        {0.1, M_MMU100US}, {0.3, M_MMU300US}, {1, M_MMU1},     {3, M_MMU3},  {10, M_MMU10},
-        {30, M_MMU30},     {100, M_MMU100},   {300, M_MMU300}, {1000, M_MMU1S}};
-    fputs("allocator,collector,workload,combo,window_ms,mmu_median,mmu_lo,mmu_hi\n", f);
+    fputs(mmu_header, f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
         if (c->n_ok == 0)
             continue;
-        for (size_t k = 0; k < sizeof win / sizeof win[0]; k++) {
-            const hb_summary *s = &c->s[win[k].m];
+        for (size_t k = 0; k < hb_n_mmu_windows; k++) {
+            const hb_summary *s = &c->s[metric_at(hb_mmu_windows[k].off)];
             if (isnan(s->median))
                 continue; /* rows written before the column existed */
             fprintf(f, "%s,%s,%s,%s/%s,%g", c->alloc, c->coll, c->work, c->alloc, c->coll,
-                    win[k].ms);
+                    hb_mmu_windows[k].ms);
             csv_num(f, s->median);
             csv_num(f, s->median_ci.lo);
             csv_num(f, s->median_ci.hi);
             fputc('\n', f);
         }
-        double run_ms = c->s[M_WALL].median * 1e3;
+        double run_ms = c->s[M(wall_s)].median * 1e3;
         if (run_ms > 100) {
             fprintf(f, "%s,%s,%s,%s/%s,%.6g", c->alloc, c->coll, c->work, c->alloc, c->coll,
                     run_ms);
@@ -360,16 +363,13 @@ static void write_mmu_csv(FILE *f, const rp_report *R)
 /* Long form of the pause percentiles, one line per cell and percentile. */
 static void write_pauses_csv(FILE *f, const rp_report *R)
 {
-    static const struct { const char *label; size_t m; } pct[] = {
-        {"p50", M_P50}, {"p90", M_P90}, {"p99", M_P99}, {"p99.9", M_P999}, {"max", M_MAX}};
-    fputs("allocator,collector,workload,combo,work_idx,combo_idx,pct_idx,pct,us_median,us_lo,"
-          "us_hi\n", f);
+    fputs(pauses_header, f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        for (size_t k = 0; k < 5 && c->n_ok; k++) {
-            const hb_summary *s = &c->s[pct[k].m];
+        for (size_t k = 0; k < hb_n_pause_quantiles && c->n_ok; k++) {
+            const hb_summary *s = &c->s[metric_at(hb_pause_quantiles[k].off)];
             fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%zu,%s", c->alloc, c->coll, c->work, c->alloc,
-                    c->coll, c->work_idx, c->combo_idx, k, pct[k].label);
+                    c->coll, c->work_idx, c->combo_idx, k, hb_pause_quantiles[k].label);
             csv_num(f, s->median);
             csv_num(f, s->median_ci.lo);
             csv_num(f, s->median_ci.hi);
@@ -429,6 +429,22 @@ static void gp_series(FILE *f, const rp_report *R, const char *const *allocs, si
     fputs("\"\n", f);
 }
 
+/* For each combination, the place (1-based) of its cell's name field at off
+ * in list: colour follows the allocator, pattern the collector. */
+static void gp_combo_places(FILE *f, const char *var, const rp_report *R, size_t off,
+                            const char **list, size_t *n)
+{
+    fprintf(f, "%s = \"", var);
+    for (size_t k = 0; k < R->ncombos; k++)
+        for (size_t i = 0; i < R->ncells; i++)
+            if (R->cells[i].combo_idx == k) {
+                const char *name = *(const char *const *)((const char *)&R->cells[i] + off);
+                fprintf(f, "%s%zu", k ? " " : "", 1 + intern(list, n, 256, name));
+                break;
+            }
+    fputs("\"\n", f);
+}
+
 static void write_summary_gp(FILE *f, const rp_report *R)
 {
     const char *allocs[256], *colls[256];
@@ -442,23 +458,8 @@ static void write_summary_gp(FILE *f, const rp_report *R)
     fprintf(f, "nworks = %zu\nncombos = %zu\nnallocs = %zu\nncolls = %zu\n", R->nworks, R->ncombos,
             na, nc);
     fprintf(f, "base_alloc = \"%s\"\nfig_coll = \"%s\"\n", R->base_alloc, figure_collector(R));
-    /* For each combination, its allocator's and collector's place (1-based)
-     * in allocs and colls: colour follows the allocator, pattern the collector. */
-    fputs("combo_alloc = \"", f);
-    for (size_t k = 0; k < R->ncombos; k++)
-        for (size_t i = 0; i < R->ncells; i++)
-            if (R->cells[i].combo_idx == k) {
-                fprintf(f, "%s%zu", k ? " " : "", 1 + intern(allocs, &na, 256, R->cells[i].alloc));
-                break;
-            }
-    fputs("\"\ncombo_coll = \"", f);
-    for (size_t k = 0; k < R->ncombos; k++)
-        for (size_t i = 0; i < R->ncells; i++)
-            if (R->cells[i].combo_idx == k) {
-                fprintf(f, "%s%zu", k ? " " : "", 1 + intern(colls, &nc, 256, R->cells[i].coll));
-                break;
-            }
-    fputs("\"\n", f);
+    gp_combo_places(f, "combo_alloc", R, offsetof(rp_cell, alloc), allocs, &na);
+    gp_combo_places(f, "combo_coll", R, offsetof(rp_cell, coll), colls, &nc);
     gp_series(f, R, allocs, na);
 }
 
@@ -466,22 +467,17 @@ static void write_summary_gp(FILE *f, const rp_report *R)
 
 typedef void (*rp_writer)(FILE *, const rp_report *);
 
-/* Writes through path.tmp and a rename, so a reader never sees half. */
+/* Writes whole or not at all (hb_atomic_*), so a reader never sees half. */
 static int write_atomic(const char *path, const rp_report *R, rp_writer fn)
 {
-    char tmp[RP_PATH + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
-        goto fail;
-    fn(f, R);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0)
-        goto fail;
-    return 0;
-fail:
-    fprintf(stderr, "heapbench report: cannot write %s: %s\n", path, strerror(errno));
-    unlink(tmp);
+    hb_atomic a;
+    hb_err e;
+    if (hb_atomic_open(&a, path, &e) == 0) {
+        fn(a.f, R);
+        if (hb_atomic_commit(&a, &e) == 0)
+            return 0;
+    }
+    fprintf(stderr, "heapbench report: %s\n", e.msg);
     return -1;
 }
 

@@ -1,5 +1,5 @@
 /*
- * harness/cli/stats.c -- means, medians and their confidence intervals, and the
+ * harness/cli/stats.c -- command layer: means, medians and their confidence intervals, and the
  * ratio of two means with Fieller's interval (Kalibera and Jones).
  *
  * Student's t quantiles come from the t distribution function, written with
@@ -185,10 +185,21 @@ int hb_median_ci(const double *x, size_t n, double conf, hb_interval *out)
     return out->level >= conf ? 0 : 1;
 }
 
+double hb_welch_df(double se2_a, size_t na, double se2_b, size_t nb)
+{
+    if (na < 2 || nb < 2)
+        return NAN;
+    double num = (se2_a + se2_b) * (se2_a + se2_b);
+    double den = se2_a * se2_a / (double)(na - 1) + se2_b * se2_b / (double)(nb - 1);
+    if (den == 0) /* both samples constant: any df gives a zero-width set */
+        return (double)(na + nb - 2);
+    return num / den;
+}
+
 int hb_ratio_ci(const double *num, size_t nn, const double *den, size_t nd,
                 double conf, hb_ratio *out)
 {
-    out->ratio = out->lo = out->hi = NAN;
+    out->ratio = out->lo = out->hi = out->df = NAN;
     out->bounded = 0;
     if (nn == 0 || nd == 0)
         return -1;
@@ -198,11 +209,14 @@ int hb_ratio_ci(const double *num, size_t nn, const double *den, size_t nd,
     out->ratio = my / mx;
     if (nn < 2 || nd < 2)
         return -1;
-    double t = hb_t_quantile(1 - (1 - conf) / 2, (double)(nn + nd - 2));
-    double h = t * t;
     double vy = hb_sd(num, nn), vx = hb_sd(den, nd);
     vy = vy * vy / (double)nn; /* squared standard errors of the means */
     vx = vx * vx / (double)nd;
+    out->df = hb_welch_df(vy, nn, vx, nd);
+    if (isnan(out->df))
+        return -1;
+    double t = hb_t_quantile(1 - (1 - conf) / 2, out->df);
+    double h = t * t;
     /* Fieller: the rho with (my - rho mx)^2 <= h (vy + rho^2 vx), i.e.
      * a rho^2 - 2 b rho + c <= 0 with the coefficients below. */
     double a = mx * mx - h * vx, b = my * mx, c = my * my - h * vy;

@@ -1,5 +1,5 @@
 /*
- * harness/cli/stats.h -- the statistics every summary of repetitions uses.
+ * harness/cli/stats.h -- command layer: the statistics every summary of repetitions uses.
  *
  * Repetitions of one cell are treated as independent samples of one random
  * quantity.  Location: median (robust, what the tables print) and mean (what
@@ -12,8 +12,12 @@
  *     is then [min, max] and `level` says the coverage it really has;
  *   - the ratio of two means (a cell over a baseline): Fieller's interval for
  *     independent samples, as Kalibera and Jones give it for ratios of mean
- *     execution times over repetitions, with t on n1 + n2 - 2 degrees of
- *     freedom.  When the baseline's mean is not clearly away from zero the
+ *     execution times over repetitions (callers pass times, not rates: the
+ *     ratio of mean rates is not the inverse of the ratio of mean times).
+ *     The two cells' variances are not assumed equal: t is taken on the
+ *     Welch-Satterthwaite degrees of freedom
+ *       df = (s1^2/n1 + s2^2/n2)^2 / ((s1^2/n1)^2/(n1-1) + (s2^2/n2)^2/(n2-1)),
+ *     which is n1 + n2 - 2 when n1 = n2 and the variances are equal.  When the baseline's mean is not clearly away from zero the
  *     set is unbounded; then lo = hi = NaN and bounded = 0.
  * Degenerate input gives NaN (never a crash): an empty sample, or a spread
  * from fewer than two values.
@@ -32,6 +36,7 @@ typedef struct hb_ratio {
     double ratio;  /* mean(num) / mean(den) */
     double lo, hi; /* Fieller interval; NaN when unbounded */
     int bounded;   /* 0: the data cannot bound the ratio at this level */
+    double df;     /* Welch-Satterthwaite degrees of freedom of its t */
 } hb_ratio;
 
 /* A sample's summary: everything the report prints for one column. */
@@ -57,6 +62,9 @@ int hb_mean_ci(const double *x, size_t n, double conf, hb_interval *out);
 /* Returns 0, 1 when the achieved level is below conf (too few samples),
  * -1 for an empty sample. */
 int hb_median_ci(const double *x, size_t n, double conf, hb_interval *out);
+/* Welch-Satterthwaite degrees of freedom for two squared standard errors of
+ * means (s^2/n) from samples of na and nb values; NaN if either n < 2. */
+double hb_welch_df(double se2_a, size_t na, double se2_b, size_t nb);
 /* Returns 0, or -1 when the ratio or its interval is undefined. */
 int hb_ratio_ci(const double *num, size_t nn, const double *den, size_t nd,
                 double conf, hb_ratio *out);

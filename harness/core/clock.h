@@ -1,5 +1,5 @@
 /*
- * harness/core/clock.h -- the one clock every timing in the suite reads.
+ * harness/core/clock.h -- base layer: the one clock every timing in the suite reads.
  *
  * CLOCK_MONOTONIC through the vDSO: about 20 ns a read where the kernel's
  * clocksource is the TSC.  Everything is in nanoseconds since an arbitrary

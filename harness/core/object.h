@@ -1,5 +1,5 @@
 /*
- * harness/core/object.h -- the object model every collector and workload shares.
+ * harness/core/object.h -- base layer: the object model every collector and workload shares.
  *
  * One object in memory, from the block the allocator returned:
  *

@@ -1,5 +1,5 @@
 /*
- * harness/core/ops.c -- op names, validation, and the sink's flush.
+ * harness/core/ops.c -- base layer: op names, validation, and the sink's flush.
  */
 #include "harness/core/ops.h"
 
@@ -9,7 +9,7 @@ static const char *const op_names[HB_OP_COUNT] = {
     [HB_OP_NEW] = "NEW",         [HB_OP_SET] = "SET",       [HB_OP_GET] = "GET",
     [HB_OP_MOV] = "MOV",         [HB_OP_DROP] = "DROP",     [HB_OP_TOUCH] = "TOUCH",
     [HB_OP_COLLECT] = "COLLECT", [HB_OP_PHASE] = "PHASE",   [HB_OP_MALLOC] = "MALLOC",
-    [HB_OP_FREE] = "FREE",       [HB_OP_REALLOC] = "REALLOC",
+    [HB_OP_FREE] = "FREE",       [HB_OP_REALLOC] = "REALLOC", [HB_OP_RESIZE] = "RESIZE",
 };
 
 const char *hb_op_name(uint8_t code)
@@ -34,7 +34,7 @@ static unsigned op_regs(const hb_op *op)
 {
     switch (op->code) {
     case HB_OP_NEW: case HB_OP_DROP: case HB_OP_TOUCH:
-    case HB_OP_MALLOC: case HB_OP_FREE: case HB_OP_REALLOC:
+    case HB_OP_MALLOC: case HB_OP_FREE: case HB_OP_REALLOC: case HB_OP_RESIZE:
         return RA;
     case HB_OP_SET:
         return op->c == HB_NIL ? RA : RA | RC;
@@ -65,6 +65,8 @@ static const char *op_problem(const hb_op *op, uint32_t nregs)
         if (op->b > (1u << 28) || op->c > (1u << 30))
             return "object larger than 3 GiB";
     }
+    if (op->code == HB_OP_RESIZE && op->c > (1u << 28))
+        return "object larger than 3 GiB";
     return NULL;
 }
 

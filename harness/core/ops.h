@@ -1,5 +1,5 @@
 /*
- * harness/core/ops.h -- the mutator instruction set.
+ * harness/core/ops.h -- base layer: the mutator instruction set.
  *
  * A workload is a program over a register file of object references; the
  * registers are the roots.  Generators, trace files and fuzz inputs are all
@@ -14,6 +14,9 @@
  *   TOUCH    r      -      bytes   write min(bytes, payload) payload bytes
  *   COLLECT  -      -      -       an explicit full collection (gc.collect())
  *   PHASE    -      -      n       marker n, for time series
+ *   RESIZE   r      -      nrefs   r := r's object with nrefs slots: its first
+ *                                  min(old, nrefs) references and its payload,
+ *                                  new slots NULL (a list's resize, one op)
  *
  * Allocator traces (real programs' malloc calls; no collector involved) use
  * the same encoding with their own register file of raw blocks:
@@ -24,7 +27,15 @@
  * Semantics that keep any byte string safe to replay: a register index must
  * be below the register count (checked before the stream is timed, by
  * hb_ops_validate); a SET/GET/TOUCH on an empty register, or a slot index
- * past the object's slots, does nothing and is counted as a no-op.
+ * past the object's slots, does nothing and is counted as a no-op; so does
+ * a RESIZE of an empty register, a leaf, or an object with a finalizer.
+ *
+ * RESIZE is a value operation: other references to the old object keep
+ * seeing it unchanged, and it dies when the last goes.  A collector may
+ * therefore move the object in place (realloc, no count traffic) when the
+ * register is its only reference, which is the case CPython's list_resize
+ * is (the list keeps its items, only their array moves).  Its code comes
+ * after the allocator-trace ops, so that existing traces keep their codes.
  */
 #ifndef HB_OPS_H
 #define HB_OPS_H
@@ -44,6 +55,7 @@ enum hb_opcode {
     HB_OP_MALLOC,
     HB_OP_FREE,
     HB_OP_REALLOC,
+    HB_OP_RESIZE,
     HB_OP_COUNT
 };
 
@@ -134,6 +146,11 @@ static inline void hb_collect(hb_sink *s)
 static inline void hb_phase(hb_sink *s, uint32_t n)
 {
     hb_emit(s, hb_op_make(HB_OP_PHASE, 0, 0, n));
+}
+
+static inline void hb_resize(hb_sink *s, uint32_t r, uint32_t nrefs)
+{
+    hb_emit(s, hb_op_make(HB_OP_RESIZE, r, 0, nrefs));
 }
 
 /* The op's name ("NEW"), or NULL for an unknown code. */

@@ -1,5 +1,5 @@
 /*
- * harness/core/rng.h -- the deterministic random numbers every generator uses.
+ * harness/core/rng.h -- base layer: the deterministic random numbers every generator uses.
  *
  * xoshiro256** seeded through splitmix64: the same seed gives the same
  * stream on every machine and compiler, so a workload and seed name one op

@@ -1,11 +1,12 @@
 /*
- * harness/formats/machine.c -- machine metadata, meta.json, and a small JSON walker.
+ * harness/formats/machine.c -- formats layer: machine metadata, meta.json, and a
+ * small JSON walker.
  *
  * Everything a reader of a figure needs to judge it comes from here: the
  * CPU, core count, memory, kernel and frequency governor (from /proc, /sys
  * and uname; a missing source gives "unknown", never an error), the build
  * (the generated build_info.h), and each allocator's version as the backend
- * reports it.  meta.json is written whole to a temporary name and renamed.
+ * reports it.  meta.json is written whole (hb_atomic_*, io.h).
  * The JSON walker finds members and skips values without building a tree;
  * merge and plot read only a few fields of files this program wrote, or of
  * Google Benchmark's output.
@@ -173,44 +174,14 @@ static void write_meta(FILE *f, const hb_meta *m)
 
 int hb_meta_write(const char *path, const hb_meta *m)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
+    hb_atomic a;
+    if (hb_atomic_open(&a, path, NULL) != 0)
         return -1;
-    }
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
-        return -1;
-    write_meta(f, m);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-        int e = errno ? errno : EIO;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    write_meta(a.f, m);
+    return hb_atomic_commit(&a, NULL); /* errno kept on failure */
 }
 
 /* ---- JSON ---- */
-
-void hb_json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -327,43 +298,4 @@ double hb_json_number(const char *raw, size_t len)
     char *e;
     double v = strtod(tmp, &e);
     return e == tmp || *e ? NAN : v;
-}
-
-char *hb_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        char *nb = realloc(buf, cap *= 2);
-        if (nb == NULL)
-            free(buf);
-        buf = nb;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (buf == NULL || bad) {
-        free(buf);
-        errno = bad ? EIO : ENOMEM;
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
-uint64_t hb_hash64(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
 }

@@ -1,7 +1,7 @@
 /*
- * harness/formats/machine.h -- what machine and build a result came from, written
- * as meta.json beside the rows, and the small JSON reader that merging
- * and plotting need.
+ * harness/formats/machine.h -- formats layer: what machine and build a result
+ * came from, written as meta.json beside the rows, and the small JSON reader
+ * that merging and plotting need.
  *
  * meta.json (one object; keys in this order, written by hb_meta_write):
  *   tool, version        "heapbench", the project version
@@ -28,6 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "harness/core/hash.h"
+#include "harness/formats/io.h"
+#include "harness/formats/json.h"
 
 typedef struct hb_machine {
     char hostname[128];
@@ -62,8 +66,6 @@ int hb_meta_write(const char *path, const hb_meta *m);
 
 /* ---- JSON ---- */
 
-/* Writes s as a JSON string literal (quotes included). */
-void hb_json_str(FILE *out, const char *s);
 /* The end of the JSON value starting at p (after leading blanks), or NULL
  * if it is malformed or runs past end. */
 const char *hb_json_skip(const char *p, const char *end);
@@ -76,11 +78,16 @@ int hb_json_string(const char *raw, size_t len, char *buf, size_t cap);
 /* A number value, or NaN. */
 double hb_json_number(const char *raw, size_t len);
 
-/* Reads a whole file into a NUL-terminated buffer (malloc'd); NULL on
- * failure, errno set. */
-char *hb_read_file(const char *path, size_t *len);
+/* Old names kept for callers not yet moved over (cmd_matrix.c): the one
+ * whole-file reader (io.h) without its message, and the one hash (hash.h). */
+static inline char *hb_read_file(const char *path, size_t *len)
+{
+    return hb_read_whole(path, len, NULL);
+}
 
-/* 64-bit FNV-1a, for settings ids. */
-uint64_t hb_hash64(const char *s, size_t n);
+static inline uint64_t hb_hash64(const char *s, size_t n)
+{
+    return hb_fnv1a(HB_FNV_OFFSET, s, n);
+}
 
 #endif

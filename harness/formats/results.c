@@ -1,5 +1,5 @@
 /*
- * harness/formats/results.c -- result rows out (CSV, JSON Lines, an aligned table)
+ * harness/formats/results.c -- formats layer: result rows out (CSV, JSON Lines, an aligned table)
  * and back in (CSV).
  *
  * Everything here walks one table of field descriptors generated from
@@ -25,6 +25,7 @@
  */
 #include "harness/formats/results.h"
 #include "harness/formats/io.h"
+#include "harness/formats/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,16 +46,49 @@
 
 enum fkind { K_STR, K_U64, K_F64 };
 
-typedef struct field_desc {
-    const char *name;
-    enum fkind kind;
-    size_t off;
-} field_desc;
+typedef hb_row_column field_desc;
 
 #define HB_FIELD_DESC_(type, name) { #name, K_##type, offsetof(hb_row, name) },
-static const field_desc fields[] = { HB_ROW_FIELDS(HB_FIELD_DESC_) };
+const hb_row_column hb_row_columns[] = { HB_ROW_FIELDS(HB_FIELD_DESC_) };
 #undef HB_FIELD_DESC_
-#define NFIELDS (sizeof fields / sizeof fields[0])
+const size_t hb_n_row_columns = sizeof hb_row_columns / sizeof hb_row_columns[0];
+#define fields hb_row_columns
+#define NFIELDS (sizeof hb_row_columns / sizeof hb_row_columns[0])
+
+/* ------------------------------------------------------------------------
+ * The lists of one kind of column, and the statuses.  offsetof fails to
+ * compile for a name that is no row column; the assertions, for one that
+ * is not an F64.
+ * ------------------------------------------------------------------------ */
+
+#define HB_IS_F64_(name) _Generic(((hb_row *)0)->name, double: 1, default: 0)
+#define HB_MMU_ENTRY_(col, ns, ms) { #col, ns, ms, offsetof(hb_row, col) },
+#define HB_MMU_CHECK_(col, ns, ms) _Static_assert(HB_IS_F64_(col), #col " must be an F64 column");
+const hb_mmu_window hb_mmu_windows[] = { HB_MMU_WINDOWS(HB_MMU_ENTRY_) };
+const size_t hb_n_mmu_windows = sizeof hb_mmu_windows / sizeof hb_mmu_windows[0];
+HB_MMU_WINDOWS(HB_MMU_CHECK_)
+
+#define HB_PQ_ENTRY_(col, q, label) { #col, label, q, offsetof(hb_row, col) },
+#define HB_PQ_CHECK_(col, q, label) _Static_assert(HB_IS_F64_(col), #col " must be an F64 column");
+const hb_pause_quantile hb_pause_quantiles[] = { HB_PAUSE_QUANTILES(HB_PQ_ENTRY_) };
+const size_t hb_n_pause_quantiles = sizeof hb_pause_quantiles / sizeof hb_pause_quantiles[0];
+HB_PAUSE_QUANTILES(HB_PQ_CHECK_)
+
+#define HB_STATUS_WORD_(tail, word) [HB_STATUS_##tail] = word,
+static const char *const status_words[HB_NSTATUS] = { HB_STATUSES(HB_STATUS_WORD_) };
+
+const char *hb_status_name(hb_status s)
+{
+    return (unsigned)s < HB_NSTATUS ? status_words[s] : "error";
+}
+
+int hb_status_parse(const char *word)
+{
+    for (int i = 0; word != NULL && i < HB_NSTATUS; i++)
+        if (strcmp(word, status_words[i]) == 0)
+            return i;
+    return -1;
+}
 
 static const char *get_str(const hb_row *r, size_t off)
 {
@@ -297,67 +331,18 @@ void hb_row_csv(FILE *out, const hb_row *r)
  * JSON writing
  * ------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
- * Reads stop at the first byte that is not a continuation byte, so the
- * terminating NUL is never passed. */
-static size_t utf8_seq(const unsigned char *s)
+static void put_str_json(obuf *b, const char *s)
 {
-    unsigned c = s[0];
-    size_t n;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-static void put_json_escape(obuf *b, unsigned char c)
-{
-    switch (c) {
-    case '"': ob_puts(b, "\\\""); break;
-    case '\\': ob_puts(b, "\\\\"); break;
-    case '\n': ob_puts(b, "\\n"); break;
-    case '\r': ob_puts(b, "\\r"); break;
-    case '\t': ob_puts(b, "\\t"); break;
-    case '\b': ob_puts(b, "\\b"); break;
-    case '\f': ob_puts(b, "\\f"); break;
-    default: ob_printf(b, "\\u%04x", c); break;
-    }
-}
-
-static void put_str_json(obuf *b, const char *str)
-{
-    if (str == NULL) {
+    if (s == NULL) {
         ob_puts(b, "null");
         return;
     }
-    const unsigned char *s = (const unsigned char *)str;
+    char tmp[8];
+    size_t used;
     ob_putc(b, '"');
     while (*s) {
-        size_t n = utf8_seq(s);
-        if (n == 0) {
-            ob_puts(b, "\\ufffd");
-            s++;
-        } else if (n == 1 && (*s < 0x20 || *s == '"' || *s == '\\')) {
-            put_json_escape(b, *s++);
-        } else {
-            ob_put(b, (const char *)s, n);
-            s += n;
-        }
+        ob_put(b, tmp, hb_json_escape_next(s, tmp, &used));
+        s += used;
     }
     ob_putc(b, '"');
 }
@@ -459,8 +444,12 @@ static int sig_prec(double v)
     return a == 0 ? 0 : a < 1 ? 3 : a < 10 ? 2 : a < 100 ? 1 : 0;
 }
 
-static void fmt_si(char *buf, size_t cap, double v)
+void hb_fmt_si(char *buf, size_t cap, double v)
 {
+    if (!isfinite(v)) {
+        snprintf(buf, cap, isnan(v) ? "-" : v > 0 ? "inf" : "-inf");
+        return;
+    }
     static const char suffix[] = " kMGTPE";
     size_t k = 0;
     while (fabs(v) >= 1000.0 && k + 1 < sizeof suffix - 1) {
@@ -491,7 +480,7 @@ static void fmt_number(char *buf, size_t cap, const tcol *c, const hb_row *r)
     else if (isinf(v))
         snprintf(buf, cap, v > 0 ? "inf" : "-inf");
     else if (c->fmt == T_SI)
-        fmt_si(buf, cap, v);
+        hb_fmt_si(buf, cap, v);
     else
         snprintf(buf, cap, "%.*f", c->fmt == T_FIXED ? c->prec : sig_prec(v), v);
 }
@@ -807,53 +796,6 @@ static int read_record(csv_reader *c, unsigned long *first_line)
     }
 }
 
-/* Reads the whole file (regular or not) into a buffer with a spare byte. */
-static char *slurp(const char *path, size_t *len, char *err, size_t errcap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (err && errcap)
-            snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (buf == NULL)
-            break;
-        if (n == cap) {
-            char *g = cap < SIZE_MAX / 4 ? realloc(buf, cap * 2 + 1) : NULL;
-            if (g == NULL) {
-                free(buf);
-                buf = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            buf = g;
-            cap *= 2;
-        }
-        ssize_t k = read(fd, buf + n, cap - n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            int e = errno;
-            free(buf);
-            buf = NULL;
-            errno = e;
-            break;
-        }
-        if (k == 0)
-            break;
-        n += (size_t)k;
-    }
-    int e = errno;
-    close(fd);
-    if (buf == NULL && err && errcap)
-        snprintf(err, errcap, "cannot read %s: %s", path, strerror(e));
-    *len = n;
-    return buf;
-}
-
 /* For each header column, the index of its field, or -1 if unknown. */
 static int map_header(csv_reader *c, long *col_field, unsigned long line)
 {
@@ -1037,9 +979,12 @@ long hb_rows_read_csv(const char *path, hb_row **rows, char **arena, char *err, 
     c.err = err;
     c.errcap = errcap;
     c.line = 1;
-    c.buf = slurp(path, &c.len, err, errcap);
-    if (c.buf == NULL)
+    hb_err e;
+    c.buf = hb_read_whole(path, &c.len, &e);
+    if (c.buf == NULL) {
+        set_err(&c, "%s", e.msg);
         return -1;
+    }
     long n = parse_csv(&c, rows);
     free(c.f);
     if (n < 0) {

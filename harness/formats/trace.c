@@ -1,6 +1,6 @@
 /*
- * harness/formats/trace.c -- trace files (format v1, harness/formats/trace.h): encoding,
- * checking, reading in chunks, and writing.
+ * harness/formats/trace.c -- formats layer: trace files (format v1,
+ * harness/formats/trace.h): encoding, checking, reading in chunks, and writing.
  *
  * Checking is in the order a reader can trust things: the header against
  * the file's size first, then the checksum over the whole file, then every
@@ -21,18 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define FNV_PRIME 0x100000001b3ull
-
-uint64_t hb_fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
 
 const char *hb_trace_kind_name(uint32_t kind)
 {
@@ -161,7 +149,7 @@ size_t hb_trace_check_ops(const hb_trace_header *h, const hb_op *ops, size_t n, 
                      "expected 1..%d", at, first + i, c, HB_OP_COUNT - 1);
             return i;
         }
-        int alloc_op = c >= HB_OP_MALLOC;
+        int alloc_op = c >= HB_OP_MALLOC && c <= HB_OP_REALLOC;
         if (alloc_op != (h->kind == HB_TRACE_ALLOC)) {
             snprintf(err, errcap, "byte %" PRIu64 ": op %" PRIu64 " is %s, not allowed in an %s "
                      "(kind %" PRIu32 "), expected %s", at, first + i, hb_op_name(c),
@@ -308,22 +296,15 @@ void hb_trace_close(hb_trace_file *t)
 
 int hb_trace_create(hb_trace_writer *w, const char *path, const hb_trace_header *h)
 {
-    int n1 = snprintf(w->path, sizeof w->path, "%s", path);
-    int n2 = snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n1 < 0 || (size_t)n1 >= sizeof w->path || n2 < 0 || (size_t)n2 >= sizeof w->tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
     w->h = *h;
     w->h.version = HB_TRACE_VERSION;
     w->h.flags = 0;
     w->h.ops = 0;
-    w->fd = open(w->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0)
+    if (hb_atomic_open_fd(&w->a, path, NULL) != 0)
         return -1;
     unsigned char hdr[HB_TRACE_HEADER_BYTES];
     hb_trace_encode_header(&w->h, hdr); /* a placeholder until finish */
-    if (hb_write_all(w->fd, hdr, sizeof hdr) != 0) {
+    if (hb_write_all(w->a.fd, hdr, sizeof hdr) != 0) {
         hb_trace_abandon(w);
         return -1;
     }
@@ -332,7 +313,7 @@ int hb_trace_create(hb_trace_writer *w, const char *path, const hb_trace_header 
 
 int hb_trace_append(hb_trace_writer *w, const hb_op *ops, size_t n)
 {
-    if (hb_write_all(w->fd, ops, n * sizeof(hb_op)) != 0)
+    if (hb_write_all(w->a.fd, ops, n * sizeof(hb_op)) != 0)
         return -1;
     w->h.ops += n;
     return 0;
@@ -341,38 +322,29 @@ int hb_trace_append(hb_trace_writer *w, const hb_op *ops, size_t n)
 int hb_trace_finish(hb_trace_writer *w, uint32_t registers)
 {
     unsigned char buf[16384];
+    int fd = w->a.fd;
     w->h.registers = registers ? registers : 1;
     hb_trace_encode_header(&w->h, buf);
-    if (pwrite(w->fd, buf, HB_TRACE_HEADER_BYTES, 0) != HB_TRACE_HEADER_BYTES)
+    if (pwrite(fd, buf, HB_TRACE_HEADER_BYTES, 0) != HB_TRACE_HEADER_BYTES)
         goto fail;
     uint64_t end = HB_TRACE_HEADER_BYTES + w->h.ops * sizeof(hb_op), sum = HB_FNV_OFFSET;
     for (uint64_t off = 0; off < end;) {
         size_t n = end - off < sizeof buf ? (size_t)(end - off) : sizeof buf;
-        if (pread_all(w->fd, buf, n, off) != (ssize_t)n)
+        if (pread_all(fd, buf, n, off) != (ssize_t)n)
             goto fail;
         sum = hb_fnv1a(sum, buf, n);
         off += n;
     }
     put_u64(buf, sum);
-    if (pwrite(w->fd, buf, 8, (off_t)end) != 8 || close(w->fd) != 0) {
-        w->fd = -1;
+    if (pwrite(fd, buf, 8, (off_t)end) != 8)
         goto fail;
-    }
-    w->fd = -1;
-    if (rename(w->tmp, w->path) != 0)
-        goto fail;
-    return 0;
-fail:;
-    int e = errno;
+    return hb_atomic_commit(&w->a, NULL); /* removes the file on failure */
+fail:
     hb_trace_abandon(w);
-    errno = e;
     return -1;
 }
 
 void hb_trace_abandon(hb_trace_writer *w)
 {
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-    unlink(w->tmp);
+    hb_atomic_abort(&w->a); /* keeps errno */
 }

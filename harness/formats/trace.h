@@ -1,5 +1,5 @@
 /*
- * harness/formats/trace.h -- trace files: op streams saved to disk, and real
+ * harness/formats/trace.h -- formats layer: trace files: op streams saved to disk, and real
  * programs' allocation traces.
  *
  * Format, version 1 (all integers little-endian):
@@ -34,14 +34,15 @@ enum hb_trace_kind { HB_TRACE_OPS = 1, HB_TRACE_ALLOC = 2 };
 
 #include <stddef.h>
 
+#include "harness/core/hash.h"
 #include "harness/core/ops.h"
+#include "harness/formats/io.h"
 
 #define HB_TRACE_CHECKSUM_BYTES 8
 #define HB_TRACE_SOURCE_BYTES 16
 /* More simultaneously used registers than this is taken for a corrupt header
  * (the register file is mapped whole: 8 bytes per register). */
 #define HB_TRACE_MAX_REGISTERS (1u << 26)
-#define HB_FNV_OFFSET 0xcbf29ce484222325ull
 
 /* A decoded header. */
 typedef struct hb_trace_header {
@@ -50,9 +51,6 @@ typedef struct hb_trace_header {
     double scale;
     char source[HB_TRACE_SOURCE_BYTES + 1]; /* NUL-terminated */
 } hb_trace_header;
-
-/* FNV-1a 64 of p[0..n), continuing from h (HB_FNV_OFFSET to start). */
-uint64_t hb_fnv1a(uint64_t h, const void *p, size_t n);
 
 /* The 64 header bytes of h (little-endian, source NUL-padded). */
 void hb_trace_encode_header(const hb_trace_header *h, unsigned char out[HB_TRACE_HEADER_BYTES]);
@@ -102,10 +100,8 @@ void hb_trace_close(hb_trace_file *t);
 /* ---- writing (no malloc: the recording preload library uses it too) ---- */
 
 typedef struct hb_trace_writer {
-    int fd;
+    hb_atomic a;       /* a.fd: written at a.tmp, renamed to a.path when finished */
     hb_trace_header h; /* h.ops counts what was appended */
-    char path[4096];
-    char tmp[4096 + 32]; /* written here, renamed to path when finished */
 } hb_trace_writer;
 
 /* Starts path (as path.tmp.PID) with header h (its ops and registers are

@@ -1,5 +1,5 @@
 /*
- * harness/micro/gbench_shim.cc -- the C API of harness/micro/gbench_shim.h over Google
+ * harness/micro/gbench_shim.cc -- micro layer: the C API of harness/micro/gbench_shim.h over Google
  * Benchmark; the only C++ in the project.
  *
  * Each registered benchmark is a lambda that wraps the library's State in a

@@ -1,5 +1,5 @@
 /*
- * harness/micro/gbench_shim.h -- a C API over Google Benchmark, so that the
+ * harness/micro/gbench_shim.h -- micro layer: a C API over Google Benchmark, so that the
  * microbenchmarks are written in C like the rest of the suite.
  *
  * The library does the statistics, the iteration count (until

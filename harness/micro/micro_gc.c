@@ -1,5 +1,5 @@
 /*
- * harness/micro/micro_gc.c -- collector and replay-loop microbenchmarks for
+ * harness/micro/micro_gc.c -- micro layer: collector and replay-loop microbenchmarks for
  * `heapbench-micro` (families registered from harness/micro/micro.c's table).
  *
  *   collect_live/<collector>     one full collection over a live graph of
@@ -65,7 +65,7 @@ static int bench_open_cfg(hb_bench_state *st, gc_bench *b, const gc_strategy *gs
 {
     static char msg[256];
     const char *why = gs->unavailable ? gs->unavailable() : NULL;
-    const al_backend *ab = al_find(gs->requires_allocator ? gs->requires_allocator : "malloc");
+    const al_backend *ab = al_find(gs->needs.allocator ? gs->needs.allocator : "malloc");
     if (why == NULL && ab && ab->unavailable)
         why = ab->unavailable();
     if (why) {
@@ -155,7 +155,7 @@ static void bm_collect_live(hb_bench_state *st, void *ctx)
                            "traffic (store/rc) and its cascades");
         return;
     }
-    if (((const gc_strategy *)ctx)->moves_objects) { /* build_tree keeps object pointers */
+    if (((const gc_strategy *)ctx)->needs.moves_objects) { /* build_tree keeps object pointers */
         hb_bench_error(st, "the tree builder holds objects outside the registers, which a moving collector rewrites");
         return;
     }

@@ -1,5 +1,5 @@
 /*
- * harness/micro/micro_gc.h -- the collector families of heapbench-micro
+ * harness/micro/micro_gc.h -- micro layer: the collector families of heapbench-micro
  * (harness/micro/micro_gc.c), registered from harness/micro/micro.c's table.
  * Each returns 0, or -1 when registration ran out of memory.
  */

@@ -1,5 +1,5 @@
 /*
- * harness/record/record_preload.c -- the LD_PRELOAD library behind `heapbench
+ * harness/record/record_preload.c -- record layer: the LD_PRELOAD library behind `heapbench
  * record`: logs a program's malloc-family calls into an allocator trace
  * (kind 2, harness/formats/trace.h).
  *
@@ -322,9 +322,9 @@ static void on_fork_child(void)
 {
     if (state == REC_ON) {
         state = REC_OFF;
-        if (writer.fd >= 0)
-            close(writer.fd);
-        writer.fd = -1;
+        if (writer.a.fd >= 0)
+            close(writer.a.fd);
+        writer.a.fd = -1;
     }
     if (fork_locked)
         pthread_mutex_unlock(&lock);
@@ -356,7 +356,7 @@ static void init(void)
         snprintf(path, sizeof path, "%s.%ld.%s", out, (long)getpid(), name);
     h.kind = HB_TRACE_ALLOC;
     snprintf(h.source, sizeof h.source, "%.16s", name);
-    writer.fd = -1;
+    writer.a.fd = -1;
     if (map_grow() != 0 || hb_trace_create(&writer, path, &h) != 0)
         return;
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
@@ -379,7 +379,7 @@ static void note_in_index(void)
     if (fd < 0)
         return;
     int n = snprintf(line, sizeof line, "%ld\t%llu\t%u\t%s\t%s\n", (long)getpid(),
-                     (unsigned long long)writer.h.ops, nregs ? nregs : 1, writer.path,
+                     (unsigned long long)writer.h.ops, nregs ? nregs : 1, writer.a.path,
                      writer.h.source);
     if (n > 0 && (size_t)n < sizeof line) {
         ssize_t w = write(fd, line, (size_t)n); /* one write: lines never interleave */

@@ -16,6 +16,24 @@ static inline hb_obj *slot_owner(hb_obj *o, uint32_t i)
     return (o != NULL && i < o->nrefs) ? o : NULL;
 }
 
+/* RESIZE for a collector without its own: a new object, the slots copied
+ * by field stores, then the register moved to it.  The new object is held
+ * by a local only between new_obj and the register write, where nothing
+ * collects (collector.h). */
+static hb_obj *resize_by_copy(const gc_strategy *gs, void *gc, hb_obj **reg, uint32_t nrefs)
+{
+    hb_obj *o = *reg, *tmp = NULL;
+    hb_obj *n = gs->new_obj(gc, &tmp, o->kind, o->flags, nrefs, o->payload);
+    if (n == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < nrefs && i < o->nrefs; i++)
+        gs->field_store(gc, n, i, o->refs[i]);
+    memcpy(hb_obj_payload(n), hb_obj_payload(o), o->payload);
+    gs->reg_write(gc, reg, n);
+    gs->reg_write(gc, &tmp, NULL);
+    return n;
+}
+
 size_t hb_replay(hb_vm *vm, const hb_op *ops, size_t n)
 {
     const gc_strategy *gs = vm->gs;
@@ -68,6 +86,20 @@ size_t hb_replay(hb_vm *vm, const hb_op *ops, size_t n)
             break;
         case HB_OP_COLLECT:
             gs->collect(gc);
+            break;
+        case HB_OP_RESIZE:
+            o = regs[op->a];
+            if (o == NULL || o->kind == HB_LEAF || (o->flags & HB_F_FINALIZER)) {
+                noops++;
+                break;
+            }
+            o = gs->resize ? gs->resize(gc, &regs[op->a], op->c)
+                           : resize_by_copy(gs, gc, &regs[op->a], op->c);
+            if (o == NULL) {
+                vm->status = HB_VM_OOM;
+                goto out;
+            }
+            bytes += hb_new_bytes(gs, op->c, o->payload);
             break;
         case HB_OP_PHASE:
             vm->phase = op->c;

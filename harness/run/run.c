@@ -1,8 +1,8 @@
 /*
- * harness/run/run.c -- one cell's repetitions: fresh heap, generate and replay,
- * measure, write the row.
+ * harness/run/run.c -- run core: one cell's repetitions: fresh heap, feed
+ * the source and replay, measure, write the row.
  *
- * Timing.  The generator emits ops into a sink of HB_CHUNK_OPS; each flush
+ * Timing.  The source emits ops into a sink of HB_CHUNK_OPS; each flush
  * validates the chunk (untimed), then replays it between two clock reads.
  * The run's timeline is the sum of replay time only, so generation never
  * counts; harness work done inside a chunk (sampling the heap at the end of
@@ -15,12 +15,14 @@
  * malloc, so the `malloc` backend's footprint (read process-wide) counts
  * the workload alone.
  *
- * Traces.  A trace file (harness/formats/trace.h) is checked whole -- header,
- * checksum, every op -- once, before any repetition; each repetition then
- * reads it in chunks with pread (so the file never counts in the peak RSS)
- * into the same op buffer a generator would fill.  An op-stream trace
- * replays like a workload; an allocator trace replays against the heap
- * alone (hb_alloc_replay), with collector "none".
+ * Drives.  A source's ops drive either a collector (an op stream: hb_replay)
+ * or a heap alone (an allocator trace: hb_alloc_replay, collector "none").
+ * The two differ in a few steps -- open, check and replay a chunk, count,
+ * find the leaks, close -- gathered in one table per drive (drives[]), so
+ * the repetition's code runs either without asking which.
+ *
+ * Errors.  Nothing here prints but the progress line: setup errors go back
+ * through hb_err, and a repetition that ends not ok is told to cfg->on_note.
  */
 #include "harness/run/run.h"
 
@@ -38,11 +40,12 @@
 #include <unistd.h>
 
 #include "harness/core/clock.h"
+#include "harness/core/registry.h"
 #include "harness/formats/io.h"
 #include "harness/run/metrics.h"
 #include "harness/run/oracle.h"
 #include "harness/run/replay.h"
-#include "harness/formats/trace.h"
+#include "harness/run/source.h"
 
 #define HB_CHUNK_OPS 4096
 #define HB_MAX_PAUSES (64u << 20) /* reserved, touched only as used */
@@ -50,27 +53,7 @@
  * between chunks (untimed), besides every collection's end and PHASE. */
 #define HB_FRAG_SAMPLE_CHUNKS 16
 
-volatile int hb_interrupted;
-
-/* The trace being replayed (hb_run and the isolated child set it): its
- * header and its name in rows, "trace:SOURCE". */
-static hb_trace_header run_trace;
-static char run_trace_name[8 + HB_TRACE_SOURCE_BYTES];
-
-static const char *work_name(const hb_run_config *cfg)
-{
-    return cfg->work ? cfg->work->name : run_trace_name;
-}
-
-static const char *coll_name(const hb_run_config *cfg)
-{
-    return cfg->coll ? cfg->coll->name : "none";
-}
-
-static int is_alloc_trace(const hb_run_config *cfg)
-{
-    return cfg->work == NULL && run_trace.kind == HB_TRACE_ALLOC;
-}
+volatile sig_atomic_t hb_interrupted;
 
 static void on_sigint(int sig)
 {
@@ -85,6 +68,71 @@ void hb_install_sigint(void)
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The plan: names resolved, the pairing checked                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct run_plan {
+    const al_backend *alloc;
+    const gc_strategy *coll; /* NULL: "none" (a heap-driven source) */
+    hb_source src;
+} run_plan;
+
+static const char *coll_name(const run_plan *p)
+{
+    return p->coll ? p->coll->name : "none";
+}
+
+static int plan_source(const hb_run_config *cfg, int verify, hb_source *src, hb_err *e)
+{
+    const void *w = cfg->custom_work;
+    if (w == NULL && cfg->work == NULL && cfg->trace_path == NULL)
+        return hb_fail(e, HB_ERR_USAGE, "neither a workload nor a trace to replay");
+    if (cfg->trace_path && (cfg->work || w))
+        return hb_fail(e, HB_ERR_USAGE, "both a workload and a trace given, expected one of them");
+    if (cfg->trace_path)
+        return hb_source_trace(src, cfg->trace_path, verify, e);
+    if (w == NULL && hb_registry_resolve(&wl_registry, cfg->work, &w, e) != 0)
+        return -1;
+    hb_source_workload(src, w, &cfg->wp);
+    return 0;
+}
+
+/* The drive decides whether there is a collector: an op stream needs one,
+ * an allocator trace refuses one (its frees are explicit). */
+static int plan_collector(const hb_run_config *cfg, run_plan *p, hb_err *e)
+{
+    const void *g = cfg->custom_coll;
+    if (p->src.drive == HB_DRIVE_HEAP && (cfg->coll || g))
+        return hb_fail(e, HB_ERR_USAGE, "trace %s is an allocator trace: it replays without a "
+                       "collector (frees are explicit), expected no -c", cfg->trace_path);
+    if (p->src.drive == HB_DRIVE_HEAP)
+        return 0;
+    if (cfg->coll == NULL && g == NULL)
+        return hb_fail(e, HB_ERR_USAGE, "%s%s is an op stream: it needs a collector (-c)",
+                       cfg->trace_path ? "trace " : "workload ",
+                       cfg->trace_path ? cfg->trace_path : p->src.name);
+    if (g == NULL && hb_registry_resolve(&gc_registry, cfg->coll, &g, e) != 0)
+        return -1;
+    p->coll = g;
+    char why[256];
+    if (!gc_pairs(p->alloc, p->coll, why, sizeof why))
+        return hb_fail(e, HB_ERR_USAGE, "%s", why);
+    return 0;
+}
+
+static int plan_run(const hb_run_config *cfg, int verify, run_plan *p, hb_err *e)
+{
+    const void *a = NULL;
+    memset(p, 0, sizeof *p);
+    if (hb_registry_resolve(&al_registry, cfg->alloc, &a, e) != 0)
+        return -1;
+    p->alloc = a;
+    if (plan_source(cfg, verify, &p->src, e) != 0)
+        return -1;
+    return plan_collector(cfg, p, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -138,17 +186,29 @@ static void *map_zeroed(size_t bytes)
 /* One repetition                                                       */
 /* ------------------------------------------------------------------ */
 
-typedef struct rep {
+typedef struct rep rep;
+
+/* What a repetition does differently by drive (see the file's opening). */
+typedef struct drive_ops {
+    int (*open)(rep *r);                 /* 0, or -1 with r->err */
+    size_t (*check)(rep *r, hb_sink *s); /* ops of the chunk accepted; r->err */
+    void (*replay)(rep *r, const hb_op *ops, size_t n);
+    void (*counts)(const rep *r, hb_row *row); /* ops, objects, bytes, noops */
+    void (*leaks)(rep *r, hb_row *row);
+    void (*close)(rep *r);
+} drive_ops;
+
+struct rep {
     const hb_run_config *cfg;
+    const run_plan *plan;
+    const drive_ops *d;
     uint32_t rep_index;
     al_heap heap;   /* the real heap */
     al_heap shim;   /* the oracle's, when on */
     hb_oracle *oracle;
     gc_env env;
-    hb_vm vm;
-    int alloc_trace; /* replaying an allocator trace: avm, not vm */
-    hb_avm avm;
-    hb_trace_file trace; /* fd -1 when replaying a workload */
+    hb_vm vm;   /* HB_DRIVE_COLLECTOR */
+    hb_avm avm; /* HB_DRIVE_HEAP */
     hb_obj **regs;
     uint32_t nregs;
     hb_op *buf;
@@ -169,14 +229,17 @@ typedef struct rep {
     FILE *series;
     uint64_t progress_next_ns;
     int progress;
+    int oom;               /* the last chunk's replay ran out of memory */
 
     const char *status;
     char err[256];
-} rep;
+};
 
 static uint64_t rep_ops(const rep *r)
 {
-    return r->alloc_trace ? r->avm.ops : r->vm.ops;
+    hb_row row;
+    r->d->counts(r, &row);
+    return row.ops;
 }
 
 static uint64_t timeline_at(const rep *r, uint64_t abs_ns)
@@ -266,7 +329,7 @@ static void show_progress(rep *r)
         return;
     r->progress_next_ns = now + 200000000u;
     fprintf(stderr, "\r%s/%s/%s rep %u: %.1f M ops, %.2f s replayed ",
-            r->cfg->alloc->name, coll_name(r->cfg), work_name(r->cfg),
+            r->plan->alloc->name, coll_name(r->plan), r->plan->src.name,
             r->rep_index, (double)rep_ops(r) / 1e6, (double)r->timeline_ns / 1e9);
 }
 
@@ -286,51 +349,22 @@ static void after_chunk(rep *r)
         show_progress(r);
 }
 
+/* A chunk: checked (untimed), replayed (timed), then the untimed work. */
 static int flush_chunk(hb_sink *s)
 {
     rep *r = s->ctx;
     if (hb_interrupted)
         return 1;
-    const char *why;
-    size_t bad = hb_ops_validate(s->buf, s->len, r->nregs, &why);
-    if (bad != s->len) {
-        r->status = "error";
-        snprintf(r->err, sizeof r->err, "op %" PRIu64 " (%s): %s",
-                 s->emitted - s->len + bad, hb_op_name(s->buf[bad].code) ? hb_op_name(s->buf[bad].code) : "?", why);
-        return 1;
-    }
-    r->excluded_ns = 0;
-    r->chunk_start = hb_now_ns();
-    hb_replay(&r->vm, s->buf, s->len);
-    uint64_t end = hb_now_ns();
-    uint64_t spent = end - r->chunk_start;
-    r->timeline_ns += spent > r->excluded_ns ? spent - r->excluded_ns : 0;
-    if (r->vm.status == HB_VM_OOM) {
-        if (r->status == NULL)
-            r->status = "oom";
-        return 1;
-    }
-    after_chunk(r);
-    return r->status != NULL;
-}
-
-/* An allocator trace's chunk: checked (untimed), replayed (timed). */
-static int flush_alloc_chunk(hb_sink *s)
-{
-    rep *r = s->ctx;
-    if (hb_interrupted)
-        return 1;
-    if (hb_trace_check_ops(&run_trace, s->buf, s->len, s->emitted - s->len, r->err,
-                           sizeof r->err) != s->len) {
+    if (r->d->check(r, s) != s->len) {
         r->status = "error";
         return 1;
     }
     r->excluded_ns = 0;
     r->chunk_start = hb_now_ns();
-    hb_alloc_replay(&r->avm, s->buf, s->len);
+    r->d->replay(r, s->buf, s->len);
     uint64_t spent = hb_now_ns() - r->chunk_start;
-    r->timeline_ns += spent;
-    if (r->avm.status == HB_VM_OOM) {
+    r->timeline_ns += spent > r->excluded_ns ? spent - r->excluded_ns : 0;
+    if (r->oom) {
         if (r->status == NULL)
             r->status = "oom";
         return 1;
@@ -339,51 +373,15 @@ static int flush_alloc_chunk(hb_sink *s)
     return r->status != NULL;
 }
 
-/* Feeds the trace file to the sink, chunk by chunk (reading is untimed:
- * the flush times only the replay). */
-static int feed_trace(rep *r, hb_sink *sink)
-{
-    for (uint64_t i = 0; i < r->trace.h.ops && !hb_sink_stopped(sink); i += sink->cap) {
-        long n = hb_trace_read(&r->trace, i, sink->buf, sink->cap);
-        if (n <= 0)
-            return -1;
-        sink->len = (size_t)n;
-        sink->emitted += (uint64_t)n;
-        hb_sink_flush(sink);
-    }
-    return 0;
-}
+/* ---- the collector drive: an op stream through a collector ---- */
 
-static int rep_open_alloc_trace(rep *r)
-{
-    r->blocks_bytes = (size_t)r->nregs * (sizeof(void *) + sizeof(uint32_t));
-    char *m = map_zeroed(r->blocks_bytes);
-    r->buf = map_zeroed(HB_CHUNK_OPS * sizeof(hb_op));
-    if (m == NULL || r->buf == NULL) {
-        snprintf(r->err, sizeof r->err, "could not map the register file or op buffer");
-        if (m)
-            munmap(m, r->blocks_bytes);
-        return -1;
-    }
-    r->avm = (hb_avm){.heap = &r->heap, .blocks = (void **)m,
-                      .sizes = (uint32_t *)(m + (size_t)r->nregs * sizeof(void *)),
-                      .nregs = r->nregs};
-    return 0;
-}
-
-static int rep_open(rep *r)
+static int coll_open(rep *r)
 {
     const hb_run_config *cfg = r->cfg;
-    if (al_heap_open(&r->heap, cfg->alloc, &cfg->acfg) != 0) {
-        snprintf(r->err, sizeof r->err, "allocator %s could not be created", cfg->alloc->name);
-        return -1;
-    }
-    r->heap.limit_bytes = cfg->heap_limit_bytes;
-    if (r->alloc_trace)
-        return rep_open_alloc_trace(r);
+    const gc_strategy *gs = r->plan->coll;
     al_heap *h = &r->heap;
     if (cfg->oracle) {
-        r->oracle = hb_oracle_new(&r->heap, cfg->coll->header_bytes);
+        r->oracle = hb_oracle_new(&r->heap, gs->header_bytes);
         if (r->oracle == NULL) {
             snprintf(r->err, sizeof r->err, "out of memory for the oracle");
             return -1;
@@ -402,32 +400,149 @@ static int rep_open(rep *r)
         .heap = h, .roots = r->regs, .nroots = r->nregs, .cfg = &cfg->gcfg, .harness = r,
         .pause = on_pause, .finalize = on_finalize, .collected = on_collected,
     };
-    void *gc = cfg->coll->create(&r->env);
+    void *gc = gs->create(&r->env);
     if (gc == NULL) {
-        snprintf(r->err, sizeof r->err, "collector %s could not be created over %s",
-                 cfg->coll->name, cfg->alloc->name);
+        snprintf(r->err, sizeof r->err, "collector %s could not be created over %s", gs->name,
+                 r->plan->alloc->name);
         return -1;
     }
-    r->vm = (hb_vm){.gs = cfg->coll, .gc = gc, .regs = r->regs, .nregs = r->nregs,
+    r->vm = (hb_vm){.gs = gs, .gc = gc, .regs = r->regs, .nregs = r->nregs,
                     .on_phase = on_phase, .arg = r};
     return 0;
 }
 
-static void rep_close(rep *r)
+static size_t coll_check(rep *r, hb_sink *s)
+{
+    const char *why;
+    size_t bad = hb_ops_validate(s->buf, s->len, r->nregs, &why);
+    if (bad != s->len)
+        snprintf(r->err, sizeof r->err, "op %" PRIu64 " (%s): %s", s->emitted - s->len + bad,
+                 hb_op_name(s->buf[bad].code) ? hb_op_name(s->buf[bad].code) : "?", why);
+    return bad;
+}
+
+static void coll_replay(rep *r, const hb_op *ops, size_t n)
+{
+    hb_replay(&r->vm, ops, n);
+    r->oom = r->vm.status == HB_VM_OOM;
+}
+
+static void coll_counts(const rep *r, hb_row *row)
+{
+    row->ops = r->vm.ops;
+    row->objects = r->vm.objects;
+    row->bytes_allocated = r->vm.bytes;
+    row->noop_ops = r->vm.noops;
+}
+
+/* After the measured part: one full collection, then what is left that
+ * nothing reachable points to is leaked (the cycles pure counting keeps). */
+static void coll_leaks(rep *r, hb_row *row)
+{
+    const gc_strategy *gs = r->plan->coll;
+    gc_stats gst;
+    uint64_t objs = 0, bytes = 0;
+    r->measuring = 0;
+    gs->collect(r->vm.gc);
+    run_oracle(r, 0);
+    gs->stats(r->vm.gc, &gst);
+    if (hb_reachable(r->regs, r->nregs, gs->header_bytes, &objs, &bytes) != 0) {
+        row->status = "error";
+        return;
+    }
+    row->leaked_objects = gst.objects_live > objs ? gst.objects_live - objs : 0;
+    row->leaked_bytes = gst.bytes_live > bytes ? gst.bytes_live - bytes : 0;
+    if (r->status)
+        row->status = r->status;
+}
+
+static void coll_close(rep *r)
 {
     if (r->vm.gc)
-        r->cfg->coll->destroy(r->vm.gc);
+        r->plan->coll->destroy(r->vm.gc);
     r->vm.gc = NULL;
     hb_oracle_free(r->oracle);
     r->oracle = NULL;
+}
+
+/* ---- the heap drive: an allocator trace against the heap alone ---- */
+
+static int heap_open(rep *r)
+{
+    r->blocks_bytes = (size_t)r->nregs * (sizeof(void *) + sizeof(uint32_t));
+    char *m = map_zeroed(r->blocks_bytes);
+    r->buf = map_zeroed(HB_CHUNK_OPS * sizeof(hb_op));
+    if (m == NULL || r->buf == NULL) {
+        snprintf(r->err, sizeof r->err, "could not map the register file or op buffer");
+        if (m)
+            munmap(m, r->blocks_bytes);
+        return -1;
+    }
+    r->avm = (hb_avm){.heap = &r->heap, .blocks = (void **)m,
+                      .sizes = (uint32_t *)(m + (size_t)r->nregs * sizeof(void *)),
+                      .nregs = r->nregs};
+    return 0;
+}
+
+static size_t heap_check(rep *r, hb_sink *s)
+{
+    return hb_source_check_heap_ops(&r->plan->src, s->buf, s->len, s->emitted - s->len, r->err,
+                                    sizeof r->err);
+}
+
+static void heap_replay(rep *r, const hb_op *ops, size_t n)
+{
+    hb_alloc_replay(&r->avm, ops, n);
+    r->oom = r->avm.status == HB_VM_OOM;
+}
+
+static void heap_counts(const rep *r, hb_row *row)
+{
+    row->ops = r->avm.ops;
+    row->objects = r->avm.allocs;
+    row->bytes_allocated = r->avm.bytes;
+    row->noop_ops = r->avm.noops;
+}
+
+/* Blocks the program never freed before it ended. */
+static void heap_leaks(rep *r, hb_row *row)
+{
+    row->leaked_objects = r->avm.live_blocks;
+    row->leaked_bytes = r->avm.live_bytes;
+}
+
+static void heap_close(rep *r)
+{
     if (r->avm.blocks) {
         hb_avm_release(&r->avm);
         munmap(r->avm.blocks, r->blocks_bytes);
         r->avm.blocks = NULL;
     }
+}
+
+static const drive_ops drives[] = {
+    [HB_DRIVE_COLLECTOR] = {coll_open, coll_check, coll_replay, coll_counts, coll_leaks, coll_close},
+    [HB_DRIVE_HEAP] = {heap_open, heap_check, heap_replay, heap_counts, heap_leaks, heap_close},
+};
+
+/* ---- opening, the row, closing ---- */
+
+static int rep_open(rep *r)
+{
+    const run_plan *p = r->plan;
+    if (al_heap_open(&r->heap, p->alloc, &r->cfg->acfg) != 0) {
+        snprintf(r->err, sizeof r->err, "allocator %s could not be created", p->alloc->name);
+        return -1;
+    }
+    r->heap.limit_bytes = r->cfg->heap_limit_bytes;
+    return r->d->open(r);
+}
+
+static void rep_close(rep *r)
+{
+    r->d->close(r);
     if (r->heap.b)
         al_heap_close(&r->heap);
-    hb_trace_close(&r->trace);
     if (r->regs)
         munmap(r->regs, (size_t)r->nregs * sizeof(hb_obj *));
     if (r->buf)
@@ -435,47 +550,43 @@ static void rep_close(rep *r)
     hb_pauselog_free(&r->plog);
 }
 
+/* The names and what identifies the run, the same in every row. */
+static void row_names(const run_plan *p, uint32_t rep_index, hb_row *row)
+{
+    row->allocator = p->alloc->name;
+    row->collector = coll_name(p);
+    row->workload = p->src.name;
+    row->scale = p->src.scale;
+    row->seed = p->src.seed;
+    row->rep = rep_index;
+    row->header_bytes = p->coll ? p->coll->header_bytes : 0;
+}
+
 static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
 {
-    const hb_run_config *cfg = r->cfg;
+    const run_plan *p = r->plan;
     al_stats st;
     gc_stats gst;
     al_heap_stats(&r->heap, &st);
     memset(&gst, 0, sizeof gst);
-    if (cfg->coll && r->vm.gc)
-        cfg->coll->stats(r->vm.gc, &gst);
+    if (p->coll && r->vm.gc)
+        p->coll->stats(r->vm.gc, &gst);
     double wall = (double)r->timeline_ns / 1e9;
 
     memset(row, 0, sizeof *row);
-    row->allocator = cfg->alloc->name;
-    row->collector = coll_name(cfg);
-    row->workload = work_name(cfg);
-    row->scale = cfg->work ? cfg->wp.scale : run_trace.scale;
-    row->seed = cfg->work ? cfg->wp.seed : run_trace.seed;
-    row->rep = r->rep_index;
+    row_names(p, r->rep_index, row);
     row->status = r->status ? r->status : "ok";
-    row->ops = rep_ops(r);
-    row->objects = r->alloc_trace ? r->avm.allocs : r->vm.objects;
-    row->bytes_allocated = r->alloc_trace ? r->avm.bytes : r->vm.bytes;
+    r->d->counts(r, row);
     row->wall_s = wall;
     row->gc_s = (double)r->gc_ns / 1e9;
     row->mutator_s = wall > row->gc_s ? wall - row->gc_s : 0;
     row->ops_per_s = wall > 0 ? (double)row->ops / wall : 0;
     row->pauses = r->hist.count;
-    row->pause_p50_us = hb_hist_quantile_ns(&r->hist, 0.50) / 1e3;
-    row->pause_p90_us = hb_hist_quantile_ns(&r->hist, 0.90) / 1e3;
-    row->pause_p99_us = hb_hist_quantile_ns(&r->hist, 0.99) / 1e3;
-    row->pause_p999_us = hb_hist_quantile_ns(&r->hist, 0.999) / 1e3;
-    row->pause_max_us = hb_hist_quantile_ns(&r->hist, 1.0) / 1e3;
-    row->mmu_1ms = hb_mmu(&r->plog, r->timeline_ns, 1000000u);
-    row->mmu_10ms = hb_mmu(&r->plog, r->timeline_ns, 10000000u);
-    row->mmu_100ms = hb_mmu(&r->plog, r->timeline_ns, 100000000u);
-    row->mmu_100us = hb_mmu(&r->plog, r->timeline_ns, 100000u);
-    row->mmu_300us = hb_mmu(&r->plog, r->timeline_ns, 300000u);
-    row->mmu_3ms = hb_mmu(&r->plog, r->timeline_ns, 3000000u);
-    row->mmu_30ms = hb_mmu(&r->plog, r->timeline_ns, 30000000u);
-    row->mmu_300ms = hb_mmu(&r->plog, r->timeline_ns, 300000000u);
-    row->mmu_1s = hb_mmu(&r->plog, r->timeline_ns, 1000000000u);
+    for (size_t k = 0; k < hb_n_pause_quantiles; k++) /* the lists in results.h */
+        *hb_row_f64(row, hb_pause_quantiles[k].off) =
+            hb_hist_quantile_ns(&r->hist, hb_pause_quantiles[k].q) / 1e3;
+    for (size_t k = 0; k < hb_n_mmu_windows; k++)
+        *hb_row_f64(row, hb_mmu_windows[k].off) = hb_mmu(&r->plog, r->timeline_ns, hb_mmu_windows[k].ns);
     row->peak_live_bytes = st.peak_live_bytes;
     uint64_t fp_peak = st.b.peak_footprint_bytes;
     if (r->sample_fp_peak > fp_peak)
@@ -495,80 +606,45 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     }
     row->peak_rss_bytes = peak_rss;
     row->minor_faults = faults;
-    row->header_bytes = cfg->coll ? cfg->coll->header_bytes : 0;
     row->collections = gst.collections;
     row->full_collections = gst.full_collections;
     row->finalizers_run = gst.finalizers_run;
-    row->noop_ops = r->alloc_trace ? r->avm.noops : r->vm.noops;
     row->footprint_exact = (uint64_t)st.b.footprint_exact;
 }
 
-/* After the measured part: one full collection, then what is left that
- * nothing reachable points to is leaked (the cycles pure counting keeps). */
-static void count_leaks(rep *r, hb_row *row)
-{
-    gc_stats gst;
-    uint64_t objs = 0, bytes = 0;
-    if (r->alloc_trace) { /* blocks the program never freed before it ended */
-        row->leaked_objects = r->avm.live_blocks;
-        row->leaked_bytes = r->avm.live_bytes;
-        return;
-    }
-    r->measuring = 0;
-    r->cfg->coll->collect(r->vm.gc);
-    run_oracle(r, 0);
-    r->cfg->coll->stats(r->vm.gc, &gst);
-    if (hb_reachable(r->regs, r->nregs, r->cfg->coll->header_bytes, &objs, &bytes) != 0) {
-        row->status = "error";
-        return;
-    }
-    row->leaked_objects = gst.objects_live > objs ? gst.objects_live - objs : 0;
-    row->leaked_bytes = gst.bytes_live > bytes ? gst.bytes_live - bytes : 0;
-    if (r->status)
-        row->status = r->status;
-}
-
-static int run_one(const hb_run_config *cfg, uint32_t rep_index, FILE *series, hb_row *row,
-                   char *err, size_t errcap)
+/* One repetition, in this process.  0 with the row filled, 130 when
+ * interrupted, or 2 with err (the repetition could not be set up). */
+static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index, FILE *series,
+                   hb_row *row, char *err, size_t errcap)
 {
     rep r;
     memset(&r, 0, sizeof r);
     r.cfg = cfg;
+    r.plan = p;
+    r.d = &drives[p->src.drive];
     r.rep_index = rep_index;
     r.series = series;
     r.measuring = 1;
     r.sample_every = cfg->series_every_ops ? cfg->series_every_ops : 1000000u;
     r.next_sample_ops = r.sample_every;
     r.progress = cfg->progress && isatty(STDERR_FILENO);
-    r.trace.fd = -1;
-    r.alloc_trace = is_alloc_trace(cfg);
-    if (cfg->work == NULL) { /* the header was checked by hb_run: read it again */
-        if (hb_trace_open(&r.trace, cfg->trace_path, 0, err, errcap) != 0)
-            return 2;
-        r.nregs = r.trace.h.registers;
-    } else {
-        r.nregs = cfg->work->registers(&cfg->wp);
-    }
-    if (r.nregs == 0)
-        r.nregs = 1;
-    int rc = rep_open(&r);
-    if (rc != 0) {
+    r.nregs = p->src.registers;
+    if (rep_open(&r) != 0) {
         snprintf(err, errcap, "%s", r.err);
         rep_close(&r);
         return 2;
     }
-    hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .ctx = &r,
-                    .flush = r.alloc_trace ? flush_alloc_chunk : flush_chunk};
+    hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .ctx = &r, .flush = flush_chunk};
     reset_peak_rss();
     uint64_t faults0 = minor_faults();
     r.chunk_start = hb_now_ns(); /* the timeline starts at 0 */
     sample(&r, "start");
-    int gen = cfg->work ? cfg->work->generate(&cfg->wp, &sink) : feed_trace(&r, &sink);
+    char why[256];
+    int fed = hb_source_feed(&p->src, &sink, why, sizeof why);
     hb_sink_flush(&sink);
-    if (gen != 0 && r.status == NULL) {
+    if (fed != 0 && r.status == NULL) {
         r.status = "error";
-        snprintf(r.err, sizeof r.err, "%s %s could not be read", cfg->work ? "workload" : "trace",
-                 cfg->work ? cfg->work->name : cfg->trace_path);
+        snprintf(r.err, sizeof r.err, "%s", why);
     }
     if (hb_interrupted) {
         rep_close(&r);
@@ -578,7 +654,7 @@ static int run_one(const hb_run_config *cfg, uint32_t rep_index, FILE *series, h
     uint64_t faults = minor_faults() - faults0;
     uint64_t peak_rss = proc_status_bytes("VmHWM:");
     fill_row(&r, row, faults, peak_rss);
-    count_leaks(&r, row);
+    r.d->leaks(&r, row);
     if (r.err[0])
         snprintf(err, errcap, "%s", r.err);
     if (r.progress)
@@ -588,7 +664,7 @@ static int run_one(const hb_run_config *cfg, uint32_t rep_index, FILE *series, h
 }
 
 /* A row with its names and status, and nothing measured (NaN, 0). */
-static void blank_row(const hb_run_config *cfg, uint32_t rep_index, const char *status, hb_row *row)
+static void blank_row(const run_plan *p, uint32_t rep_index, const char *status, hb_row *row)
 {
 #define HB_BLANK_STR(name) row->name = "";
 #define HB_BLANK_U64(name) row->name = 0;
@@ -596,13 +672,7 @@ static void blank_row(const hb_run_config *cfg, uint32_t rep_index, const char *
 #define HB_BLANK_(type, name) HB_BLANK_##type(name)
     HB_ROW_FIELDS(HB_BLANK_)
 #undef HB_BLANK_
-    row->allocator = cfg->alloc->name;
-    row->collector = coll_name(cfg);
-    row->workload = work_name(cfg);
-    row->scale = cfg->work ? cfg->wp.scale : run_trace.scale;
-    row->seed = cfg->work ? cfg->wp.seed : run_trace.seed;
-    row->rep = rep_index;
-    row->header_bytes = cfg->coll ? cfg->coll->header_bytes : 0;
+    row_names(p, rep_index, row);
     row->status = status;
 }
 
@@ -614,22 +684,48 @@ static void blank_row(const hb_run_config *cfg, uint32_t rep_index, const char *
  * memory a peer allocator took with sbrk, glibc arenas -- is inherited, so
  * the malloc backend's process-wide footprint and the peak RSS are the
  * repetition's own.  Elsewhere (tests) the child is a plain fork.  The
- * request and the row travel through pipes; names are resolved again on
- * each side, so no pointer crosses an exec.
+ * request is the settings list as text (hb_settings_write) behind a small
+ * fixed head; names are resolved again on the child's side, so no pointer
+ * crosses an exec.  The row comes back whole through a second pipe.
  */
 const char *hb_rep_exe;
 
-typedef struct rep_request {
-    char alloc[64], coll[64], work[64]; /* coll "": none; work "": the trace */
-    char trace[4096];
-    al_config acfg;
-    gc_config gcfg;
-    wl_params wp;
-    uint64_t heap_limit_bytes, series_every_ops;
-    int oracle, progress, quiet;
-    int series_fd; /* -1: none */
+typedef struct request_head {
     uint32_t rep_index;
-} rep_request;
+    int32_t series_fd; /* -1: none */
+    uint32_t text_bytes;
+} request_head;
+
+int hb_rep_request_write(int fd, const hb_run_config *cfg, uint32_t rep_index, int series_fd,
+                         hb_err *e)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot build the repetition's request: %s",
+                       strerror(errno));
+    int rc = hb_settings_write(cfg, f, e);
+    fclose(f);
+    request_head h = {rep_index, series_fd, (uint32_t)len};
+    if (rc == 0 && (hb_write_all(fd, &h, sizeof h) != 0 || hb_write_all(fd, text, len) != 0))
+        rc = hb_fail(e, HB_ERR_SYSTEM, "cannot send the repetition's request: %s", strerror(errno));
+    free(text);
+    return rc;
+}
+
+int hb_rep_request_read(int fd, hb_run_config *cfg, uint32_t *rep_index, int *series_fd,
+                        char *text, size_t cap, hb_err *e)
+{
+    request_head h;
+    if (hb_read_all(fd, &h, sizeof h) != sizeof h || h.text_bytes >= cap ||
+        hb_read_all(fd, text, h.text_bytes) != h.text_bytes)
+        return hb_fail(e, HB_ERR_INPUT, "the repetition's request is cut short or too long");
+    text[h.text_bytes] = '\0';
+    *rep_index = h.rep_index;
+    *series_fd = h.series_fd;
+    return hb_settings_read(cfg, text, e);
+}
 
 typedef struct child_msg {
     int rc;
@@ -639,11 +735,12 @@ typedef struct child_msg {
 } child_msg;
 
 /* Runs the repetition and sends the result; the child's whole job. */
-static int child_run(const hb_run_config *cfg, uint32_t rep_index, FILE *series, int out_fd)
+static int child_run(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index,
+                     FILE *series, int out_fd)
 {
     child_msg m;
     memset(&m, 0, sizeof m);
-    m.rc = run_one(cfg, rep_index, series, &m.row, m.err, sizeof m.err);
+    m.rc = run_one(cfg, p, rep_index, series, &m.row, m.err, sizeof m.err);
     if (m.rc == 0)
         snprintf(m.status, sizeof m.status, "%s", m.row.status);
     if (series)
@@ -653,45 +750,25 @@ static int child_run(const hb_run_config *cfg, uint32_t rep_index, FILE *series,
 
 int hb_rep_child_main(int in_fd, int out_fd)
 {
-    rep_request q;
+    static char text[16384];
     hb_run_config cfg;
-    if (hb_read_all(in_fd, &q, sizeof q) != sizeof q)
+    run_plan p;
+    uint32_t rep_index = 0;
+    int series_fd = -1;
+    if (hb_rep_request_read(in_fd, &cfg, &rep_index, &series_fd, text, sizeof text, NULL) != 0 ||
+        plan_run(&cfg, 0, &p, NULL) != 0)
         return 3;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.alloc = al_find(q.alloc);
-    cfg.coll = q.coll[0] ? gc_find(q.coll) : NULL;
-    cfg.work = q.work[0] ? wl_find(q.work) : NULL;
-    if (q.trace[0]) {
-        hb_trace_file t;
-        char err[512];
-        if (hb_trace_open(&t, q.trace, 0, err, sizeof err) != 0)
-            return 3;
-        hb_trace_close(&t);
-        run_trace = t.h;
-        snprintf(run_trace_name, sizeof run_trace_name, "trace:%s", t.h.source);
-        cfg.trace_path = q.trace;
-    }
-    if (!cfg.alloc || (q.coll[0] && !cfg.coll) || (q.work[0] && !cfg.work) ||
-        (!cfg.work && !cfg.trace_path) || (!cfg.coll && !is_alloc_trace(&cfg)))
-        return 3;
-    cfg.acfg = q.acfg;
-    cfg.gcfg = q.gcfg;
-    cfg.wp = q.wp;
-    cfg.heap_limit_bytes = q.heap_limit_bytes;
-    cfg.series_every_ops = q.series_every_ops;
-    cfg.oracle = q.oracle;
-    cfg.progress = q.progress;
-    cfg.quiet = q.quiet;
     hb_install_sigint();
-    FILE *series = q.series_fd >= 0 ? fdopen(q.series_fd, "a") : NULL;
+    FILE *series = series_fd >= 0 ? fdopen(series_fd, "a") : NULL;
     static char iobuf[1 << 16];
     if (series)
         setvbuf(series, iobuf, _IOFBF, sizeof iobuf);
-    return child_run(&cfg, q.rep_index, series, out_fd);
+    return child_run(&cfg, &p, rep_index, series, out_fd);
 }
 
 /* Starts the child: exec of hb_rep_exe when set, else a plain fork. */
-static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *series, int out_fd)
+static pid_t spawn_child(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index,
+                         FILE *series, int out_fd)
 {
     int req[2];
     if (hb_rep_exe && pipe(req) != 0)
@@ -700,24 +777,8 @@ static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *ser
     if (pid != 0) {
         if (hb_rep_exe) {
             close(req[0]);
-            rep_request q;
-            memset(&q, 0, sizeof q);
-            snprintf(q.alloc, sizeof q.alloc, "%s", cfg->alloc->name);
-            snprintf(q.coll, sizeof q.coll, "%s", cfg->coll ? cfg->coll->name : "");
-            snprintf(q.work, sizeof q.work, "%s", cfg->work ? cfg->work->name : "");
-            snprintf(q.trace, sizeof q.trace, "%s", cfg->work ? "" : cfg->trace_path);
-            q.acfg = cfg->acfg;
-            q.gcfg = cfg->gcfg;
-            q.wp = cfg->wp;
-            q.heap_limit_bytes = cfg->heap_limit_bytes;
-            q.series_every_ops = cfg->series_every_ops;
-            q.oracle = cfg->oracle;
-            q.progress = cfg->progress;
-            q.quiet = cfg->quiet;
-            q.series_fd = series ? fileno(series) : -1;
-            q.rep_index = rep_index;
-            if (pid > 0)
-                hb_write_all(req[1], &q, sizeof q);
+            if (pid > 0) /* a failed write shows as the child's exit 3: a crash row */
+                hb_rep_request_write(req[1], cfg, rep_index, series ? fileno(series) : -1, NULL);
             close(req[1]);
         }
         return pid;
@@ -730,7 +791,7 @@ static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *ser
         execl(hb_rep_exe, "heapbench", "__rep", in, out, (char *)NULL);
         _exit(127);
     }
-    _exit(child_run(cfg, rep_index, series, out_fd));
+    _exit(child_run(cfg, p, rep_index, series, out_fd));
 }
 
 /* Reads the child's message.  A SIGINT that reached only this process (not
@@ -738,11 +799,11 @@ static pid_t spawn_child(const hb_run_config *cfg, uint32_t rep_index, FILE *ser
  * child, which then stops at its next chunk. */
 static size_t read_from_child(int fd, void *buf, size_t n, pid_t pid)
 {
-    char *p = buf;
+    char *q = buf;
     size_t got = 0;
     int forwarded = 0;
     while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
+        ssize_t r = read(fd, q + got, n - got);
         if (r < 0 && errno == EINTR) {
             if (hb_interrupted && !forwarded++)
                 kill(pid, SIGINT);
@@ -756,8 +817,8 @@ static size_t read_from_child(int fd, void *buf, size_t n, pid_t pid)
 }
 
 /* One repetition in a child process; a child that dies leaves a row saying how. */
-static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *series, hb_row *row,
-                        char *status, char *err, size_t errcap)
+static int run_isolated(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index,
+                        FILE *series, hb_row *row, char *status, char *err, size_t errcap)
 {
     int fds[2];
     fflush(stdout);
@@ -768,7 +829,7 @@ static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *seri
         snprintf(err, errcap, "pipe: %s", strerror(errno));
         return 2;
     }
-    pid_t pid = spawn_child(cfg, rep_index, series, fds[1]);
+    pid_t pid = spawn_child(cfg, p, rep_index, series, fds[1]);
     close(fds[1]);
     if (pid < 0) {
         close(fds[0]);
@@ -790,12 +851,12 @@ static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *seri
         *row = m.row;
         snprintf(status, 32, "%s", m.status);
         row->status = status;
-        row->allocator = cfg->alloc->name;
-        row->collector = coll_name(cfg);
-        row->workload = work_name(cfg);
+        row->allocator = p->alloc->name;
+        row->collector = coll_name(p);
+        row->workload = p->src.name;
         return 0;
     }
-    blank_row(cfg, rep_index, "crash", row);
+    blank_row(p, rep_index, "crash", row);
     if (WIFSIGNALED(wstatus))
         snprintf(err, errcap, "the repetition's process died of signal %d (%s)", WTERMSIG(wstatus),
                  strsignal(WTERMSIG(wstatus)));
@@ -805,102 +866,74 @@ static int run_isolated(const hb_run_config *cfg, uint32_t rep_index, FILE *seri
     return hb_interrupted ? 130 : 0;
 }
 
-static FILE *open_series(const char *path, char *tmp, size_t cap)
+/* The series file, written whole or not at all (hb_atomic), through a
+ * static buffer so that stdio never mallocs mid-run. */
+static int open_series(const char *path, hb_atomic *a, hb_err *e)
 {
-    snprintf(tmp, cap, "%s.tmp", path);
-    static char iobuf[1 << 16]; /* so that stdio never mallocs mid-run */
-    FILE *f = fopen(tmp, "w");
-    if (f && setvbuf(f, iobuf, _IOFBF, sizeof iobuf) != 0) {
-        fclose(f);
-        return NULL;
+    static char iobuf[1 << 16];
+    if (hb_atomic_open(a, path, e) != 0)
+        return -1;
+    /* The repetitions' child processes (exec'd) write into this descriptor:
+     * it must survive exec, unlike the writer's other files. */
+    int fl = fcntl(a->fd, F_GETFD);
+    if (fl < 0 || fcntl(a->fd, F_SETFD, fl & ~FD_CLOEXEC) != 0) {
+        hb_atomic_abort(a);
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot pass the series file %s to repetitions", path);
     }
-    if (f)
-        fprintf(f, "rep,t_s,ops,live_bytes,footprint_bytes,rss_bytes,gc_s_cumulative,phase,event\n");
-    return f;
-}
-
-/* Checks the trace whole before anything runs; 0, or 2 with a message. */
-static int check_trace(const hb_run_config *cfg)
-{
-    hb_trace_file t;
-    char err[600];
-    memset(&run_trace, 0, sizeof run_trace);
-    if (cfg->work)
-        return 0;
-    if (cfg->trace_path == NULL) {
-        fprintf(stderr, "heapbench: neither a workload nor a trace to replay\n");
-        return 2;
+    if (setvbuf(a->f, iobuf, _IOFBF, sizeof iobuf) != 0) {
+        hb_atomic_abort(a);
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot buffer the series file %s", path);
     }
-    if (hb_trace_open(&t, cfg->trace_path, 1, err, sizeof err) != 0) {
-        fprintf(stderr, "heapbench: %s\n", err);
-        return 2;
-    }
-    hb_trace_close(&t);
-    run_trace = t.h;
-    snprintf(run_trace_name, sizeof run_trace_name, "trace:%s", t.h.source);
-    if (t.h.kind == HB_TRACE_ALLOC && cfg->coll != NULL) {
-        fprintf(stderr, "heapbench: trace %s is an allocator trace: it replays without a "
-                "collector (frees are explicit), expected no -c\n", cfg->trace_path);
-        return 2;
-    }
-    if (t.h.kind == HB_TRACE_OPS && cfg->coll == NULL) {
-        fprintf(stderr, "heapbench: trace %s is an op stream: it needs a collector (-c)\n",
-                cfg->trace_path);
-        return 2;
-    }
+    fprintf(a->f, "rep,t_s,ops,live_bytes,footprint_bytes,rss_bytes,gc_s_cumulative,phase,event\n");
     return 0;
 }
 
-int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg)
+/* The repetitions in order; the run's status (see hb_run). */
+static int run_reps(const hb_run_config *cfg, const run_plan *p, FILE *series, hb_row_fn on_row,
+                    void *arg, hb_err *e)
 {
-    if (check_trace(cfg) != 0)
-        return 2;
-    char tmp[4096];
-    FILE *series = NULL;
-    if (cfg->series_path && (series = open_series(cfg->series_path, tmp, sizeof tmp)) == NULL) {
-        fprintf(stderr, "heapbench: cannot write the series file %s: %s\n", cfg->series_path,
-                strerror(errno));
-        return 2;
-    }
+    uint32_t total = (uint32_t)cfg->warmup + (uint32_t)(cfg->reps ? cfg->reps : 1);
     int result = 0;
-    uint32_t total = cfg->warmup + (cfg->reps ? cfg->reps : 1);
-    for (uint32_t i = 0; i < total && result != 130; i++) {
-        if (hb_interrupted) {
-            result = 130;
-            break;
-        }
+    for (uint32_t i = 0; i < total; i++) {
+        if (hb_interrupted)
+            return 130;
         hb_row row;
-        char err[256] = "";
+        char err[256] = "", status[32];
         int measured = i >= cfg->warmup;
-        char status[32];
-        uint32_t idx = measured ? i - cfg->warmup + 1 : 0;
+        uint32_t idx = measured ? i - (uint32_t)cfg->warmup + 1 : 0;
         FILE *out = measured ? series : NULL;
-        int rc = cfg->isolate ? run_isolated(cfg, idx, out, &row, status, err, sizeof err)
-                              : run_one(cfg, idx, out, &row, err, sizeof err);
-        if (rc != 0) {
-            if (rc == 2)
-                fprintf(stderr, "heapbench: %s\n", err);
-            result = rc;
-            break;
-        }
-        if (err[0] && !cfg->quiet)
-            fprintf(stderr, "heapbench: %s/%s/%s rep %u: %s: %s\n", cfg->alloc->name,
-                    coll_name(cfg), work_name(cfg), (unsigned)row.rep, row.status, err);
+        int rc = cfg->isolate ? run_isolated(cfg, p, idx, out, &row, status, err, sizeof err)
+                              : run_one(cfg, p, idx, out, &row, err, sizeof err);
+        if (rc == 2)
+            return hb_fail(e, HB_ERR_SYSTEM, "%s", err), 2;
+        if (rc != 0)
+            return rc;
+        if (err[0] && cfg->on_note)
+            cfg->on_note(cfg->note_arg, &row, err);
         if (!measured)
             continue;
         if (strcmp(row.status, "ok") != 0)
             result = 1;
-        if (on_row && on_row(arg, &row) != 0) {
-            result = 3;
-            break;
-        }
-    }
-    if (series) {
-        int bad = fclose(series) != 0;
-        if (result == 130 || result == 2 || bad)
-            unlink(tmp);
-        else if (rename(tmp, cfg->series_path) != 0)
-            result = 2;
+        if (on_row && on_row(arg, &row) != 0)
+            return 3;
     }
     return result;
+}
+
+int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg, hb_err *e)
+{
+    run_plan p;
+    hb_atomic series = {0};
+    if (plan_run(cfg, 1, &p, e) != 0)
+        return 2;
+    if (cfg->series_path && open_series(cfg->series_path, &series, e) != 0)
+        return 2;
+    int result = run_reps(cfg, &p, series.f, on_row, arg, e);
+    if (series.f == NULL)
+        return result;
+    if (result == 130 || result == 2) {
+        hb_atomic_abort(&series);
+        return result;
+    }
+    return hb_atomic_commit(&series, e) == 0 ? result : 2;
 }

@@ -65,17 +65,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.alloc = al_backends[data[0] % 3];    /* pool, malloc, bump */
+    cfg.alloc = al_backends[data[0] % 3]->name;    /* pool, malloc, bump */
     static const char *const colls[] = {"rc", "rc-cycle", "mark-sweep", "gen-copy"};
-    cfg.coll = gc_find(colls[data[1] % 4]);
-    cfg.work = &fuzz_workload;
+    cfg.coll = colls[data[1] % 4];
+    cfg.custom_work = &fuzz_workload;
     cfg.wp.scale = 1;
     cfg.reps = 1;
     cfg.oracle = 1;
-    cfg.quiet = 1;
     cfg.heap_limit_bytes = 64u << 20;
     cfg.gcfg.threshold[0] = 8;
     cfg.gcfg.min_heap_bytes = 4096;
-    hb_run(&cfg, check_row, NULL);
+    hb_run(&cfg, check_row, NULL, NULL);
     return 0;
 }

@@ -47,16 +47,15 @@ static void replay(const uint8_t *data, size_t size, const hb_trace_header *h)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.alloc = al_backends[data[48] % 3]; /* pool, malloc, bump (from the source bytes) */
-    cfg.coll = h->kind == HB_TRACE_OPS ? gc_strategies[data[49] % 3] : NULL;
+    cfg.alloc = al_backends[data[48] % 3]->name; /* pool, malloc, bump (from the source bytes) */
+    cfg.coll = h->kind == HB_TRACE_OPS ? gc_strategies[data[49] % 3]->name : NULL;
     cfg.trace_path = path;
     cfg.reps = 1;
     cfg.oracle = 1;
-    cfg.quiet = 1;
     cfg.heap_limit_bytes = 64u << 20;
     cfg.gcfg.threshold[0] = 8;
     cfg.gcfg.min_heap_bytes = 4096;
-    int rc = hb_run(&cfg, check_row, NULL);
+    int rc = hb_run(&cfg, check_row, NULL, NULL);
     close(fd);
     if (rc == 2) {
         fprintf(stderr, "hb_run refused a trace that passed hb_trace_check_buffer\n");
