@@ -14,7 +14,9 @@
  *
  * Roots are the register file env->roots[0 .. env->nroots).  The harness
  * changes registers only through reg_write/new_obj, so a strategy may keep
- * counts for them.
+ * counts for them.  A strategy with moves_objects set may also rewrite the
+ * registers during a collection (new_obj, collect, safepoint): a caller
+ * holds an object across those calls only in the register file.
  *
  * Contract:
  *   - new_obj(ctx, dst, ...) may collect *before* it allocates (the new
@@ -59,6 +61,10 @@ typedef struct gc_config {
     uint32_t rc_pause_min;
     uint64_t rc_pause_ns;
     uint64_t rc_pause_bytes;
+    size_t nursery_bytes;  /* gen-copy: bytes of the nursery's allocation area (eden)
+                              (default 4 MiB) */
+    uint32_t promote_age;  /* gen-copy: minor collections an object survives
+                              before it is promoted (default 1) */
 } gc_config;
 
 /* What the harness gives a strategy. */
@@ -94,6 +100,11 @@ typedef struct gc_stats {
     uint64_t finalizers_run;
     uint64_t objects_untracked; /* rc-cycle: containers untracked by CPython's
                                    tuple rule (cumulative) */
+    /* Generational strategies (gen-copy; zero elsewhere): collections of
+     * the young generation alone and of the whole heap, and the time of
+     * their pauses.  minor + major == collections. */
+    uint64_t minor_collections, major_collections;
+    uint64_t minor_ns, major_ns;
 } gc_stats;
 
 /*
@@ -105,6 +116,9 @@ typedef struct gc_constraints {
      * as boehm), or NULL: any allocator that is not another collector's own.
      * An allocator named here is exclusive: it pairs with its owner only. */
     const char *allocator;
+    /* 1: collections move objects and rewrite the registers (env->roots);
+     * a caller holds objects across new_obj/collect/safepoint only there. */
+    int moves_objects;
 } gc_constraints;
 
 typedef struct gc_strategy {
@@ -133,6 +147,9 @@ typedef struct gc_strategy {
     hb_obj *(*resize)(void *ctx, hb_obj **reg, uint32_t nrefs);
     /* Optional (NULL): the object's reference count, for the oracle. */
     uint64_t (*refcount)(void *ctx, const hb_obj *o);
+    /* Optional (NULL): 1 when o is a live object the strategy keeps outside
+     * the heap (a nursery), for the oracle, which sees only heap blocks. */
+    int (*holds)(void *ctx, const hb_obj *o);
 } gc_strategy;
 
 /* ---- registry (collectors/registry.c) ---- */

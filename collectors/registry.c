@@ -23,6 +23,7 @@
     X(gc_rc_cycle)     \
     X(gc_mark_sweep)   \
     X(gc_incremental)  \
+    X(gc_gen_copy)     \
     X(gc_boehm)
 
 #define GC_DECLARE(table) extern const gc_strategy table;

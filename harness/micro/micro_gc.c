@@ -155,6 +155,10 @@ static void bm_collect_live(hb_bench_state *st, void *ctx)
                            "traffic (store/rc) and its cascades");
         return;
     }
+    if (((const gc_strategy *)ctx)->needs.moves_objects) { /* build_tree keeps object pointers */
+        hb_bench_error(st, "the tree builder holds objects outside the registers, which a moving collector rewrites");
+        return;
+    }
     if (!bench_open(st, &b, ctx))
         return;
     if (build_tree(&b, GRAPH_OBJECTS, 42) != 0) {

@@ -264,6 +264,7 @@ void hb_oracle_heap(hb_oracle *o, al_heap *shim)
     memset(shim, 0, sizeof *shim);
     shim->b = &oracle_shim;
     shim->ctx = o;
+    shim->limit_bytes = o->real->limit_bytes; /* so the collector sees the limit */
 }
 
 void hb_oracle_free(hb_oracle *o)
@@ -305,15 +306,27 @@ void hb_oracle_finalizing(hb_oracle *o, hb_obj *obj)
         violation(o, "finalizer run on object serial %" PRIu32 " that has none", obj->serial);
 }
 
-/* Marks everything reachable with this epoch; returns objects reached. */
-static uint64_t mark_reachable(hb_oracle *o, hb_obj *const *regs, size_t nregs)
+/* o is held by the collector outside the heap (its nursery). */
+static int held(const gc_strategy *gs, void *gc, const hb_obj *obj)
+{
+    return gs->holds != NULL && gs->holds(gc, obj);
+}
+
+/* Marks everything reachable with this epoch; returns heap objects reached.
+ * Objects the collector holds outside the heap are walked through (once
+ * each, recorded in `young`) but not counted: only heap blocks are. */
+static uint64_t mark_reachable(hb_oracle *o, const gc_strategy *gs, void *gc,
+                               hb_obj *const *regs, size_t nregs)
 {
     ostack st = {0};
+    ptrmap young;
     uint64_t reached = 0;
+    if (map_init(&young, 1024) != 0)
+        return 0;
     for (size_t r = 0; r < nregs; r++) {
         if (regs[r] == NULL)
             continue;
-        if (live_entry(o, regs[r]) == NULL) {
+        if (live_entry(o, regs[r]) == NULL && !held(gs, gc, regs[r])) {
             violation(o, "register %zu names a freed object %p", r, (void *)regs[r]);
             continue;
         }
@@ -322,18 +335,24 @@ static uint64_t mark_reachable(hb_oracle *o, hb_obj *const *regs, size_t nregs)
     while (st.n > 0) {
         hb_obj *obj = st.v[--st.n];
         entry *e = live_entry(o, obj);
-        if (e->mark == o->epoch)
-            continue;
-        e->mark = o->epoch;
-        reached++;
-        if (hb_obj_bytes(obj, o->header_bytes) != e->size)
-            violation(o, "object %p's header says %zu bytes, its block has %" PRIu64,
-                      (void *)obj, hb_obj_bytes(obj, o->header_bytes), e->size);
+        if (e == NULL) {
+            if (map_find(&young, (uintptr_t)obj))
+                continue;
+            map_insert(&young, (uintptr_t)obj);
+        } else {
+            if (e->mark == o->epoch)
+                continue;
+            e->mark = o->epoch;
+            reached++;
+            if (hb_obj_bytes(obj, o->header_bytes) != e->size)
+                violation(o, "object %p's header says %zu bytes, its block has %" PRIu64,
+                          (void *)obj, hb_obj_bytes(obj, o->header_bytes), e->size);
+        }
         for (uint32_t i = 0; i < obj->nrefs; i++) {
             hb_obj *c = obj->refs[i];
             if (c == NULL)
                 continue;
-            if (live_entry(o, c) == NULL)
+            if (live_entry(o, c) == NULL && !held(gs, gc, c))
                 violation(o, "slot %u of reachable object serial %" PRIu32
                           " names a freed object %p", i, obj->serial, (void *)c);
             else
@@ -341,6 +360,7 @@ static uint64_t mark_reachable(hb_oracle *o, hb_obj *const *regs, size_t nregs)
         }
     }
     free(st.v);
+    free(young.e);
     return reached;
 }
 
@@ -394,7 +414,7 @@ uint64_t hb_oracle_check(hb_oracle *o, const gc_strategy *gs, void *gc,
     uint64_t before = o->violations;
     o->checks++;
     o->epoch++;
-    uint64_t reached = mark_reachable(o, regs, nregs);
+    uint64_t reached = mark_reachable(o, gs, gc, regs, nregs);
     if (complete && reached != o->live.n)
         violation(o, "%zu unreachable objects survived a complete collection by %s",
                   (size_t)(o->live.n - reached), gs->name);

@@ -80,6 +80,10 @@
     X(GC, SIZE, min_heap_bytes, "min_heap_bytes", NULL, SWEEP, NULL, 0, UINT64_MAX, \
       "mark-sweep: never collect below this (default 1M)") \
     X(GC, ON, incremental, "incremental", "incremental", SWEEP, NULL, 0, 1, "boehm: incremental mode") \
+    X(GC, SIZE, nursery_bytes, "nursery_bytes", "nursery", SWEEP, NULL, 16384, 17179869184.0, \
+      "gen-copy: bytes of the nursery's eden (default 4M)") \
+    X(GC, U64, promote_age, "promote_age", "promote-age", SWEEP, NULL, 1, 15, \
+      "gen-copy: minor collections survived before promotion (default 1)") \
     X(AL, POW2, arena_bytes, "arena_bytes", "arena-bytes", SWEEP, NULL, 1, UINT64_MAX, \
       "pool: arena size (default 1M)") \
     X(AL, POW2, pool_bytes, "pool_bytes", "pool-bytes", SWEEP, NULL, 1, UINT64_MAX, \

@@ -66,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hb_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc = al_backends[data[0] % 3]->name;    /* pool, malloc, bump */
-    cfg.coll = gc_strategies[data[1] % 4]->name;   /* rc, rc-cycle, mark-sweep, incremental */
+    static const char *const colls[] = {"rc", "rc-cycle", "mark-sweep", "incremental", "gen-copy"};
+    cfg.coll = colls[data[1] % 5];
     cfg.custom_work = &fuzz_workload;
     cfg.wp.scale = 1;
     cfg.reps = 1;
