@@ -181,7 +181,7 @@ static void test_csv_header(void **state)
     assert_non_null(strstr(h, "allocator,collector,workload,scale,seed,rep,status,ops,"));
     size_t len = strlen(h), commas = 0;
     assert_true(len > 1 && h[len - 1] == '\n');
-    assert_string_equal(h + len - strlen(",mmu_1s\n"), ",mmu_1s\n");
+    assert_string_equal(h + len - strlen(",baseline_rss_bytes\n"), ",baseline_rss_bytes\n");
     for (const char *p = h; *p; p++)
         commas += *p == ',';
     assert_int_equal(commas, sizeof(hb_row) / 8 - 1); /* every member is 8 bytes */
