@@ -419,7 +419,8 @@ FIELDS = [
     "peak_rss_bytes", "minor_faults", "leaked_objects", "leaked_bytes", "header_bytes",
     "collections", "full_collections", "finalizers_run", "noop_ops", "alloc_stat_exact",
     "mmu_100us", "mmu_300us", "mmu_3ms", "mmu_30ms", "mmu_300ms", "mmu_1s",
-    "frag_jw1_mean", "frag_jw3_at_peak_footprint", "alloc_stat_peak_bytes", "baseline_rss_bytes",
+    "frag_jw1_mean", "frag_jw3_at_peak_footprint", "alloc_stat_peak_bytes",
+    "alloc_stat_sampled_peak_bytes", "baseline_rss_bytes",
 ]
 STR_FIELDS = {"allocator", "collector", "workload", "status"}
 GC_HEAD_BYTES = 16  # PyGC_Head on a 64-bit build: CPython's per-object collector header

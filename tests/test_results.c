@@ -128,6 +128,7 @@ static void fill_row(hb_row *r, const char *alloc, const char *coll, uint64_t k)
     r->frag_jw1_mean = 0.25;
     r->frag_jw3_at_peak_footprint = 0.75;
     r->alloc_stat_peak_bytes = 16 << 20;
+    r->alloc_stat_sampled_peak_bytes = 8 << 20;
     r->baseline_rss_bytes = 1 << 20;
 }
 
@@ -461,6 +462,7 @@ static void test_json_fixed_row(void **state)
         "\"mmu_100us\":0,\"mmu_300us\":0.125,\"mmu_3ms\":0.5,\"mmu_30ms\":0.75,"
         "\"mmu_300ms\":0.875,\"mmu_1s\":1,\"frag_jw1_mean\":0.25,"
         "\"frag_jw3_at_peak_footprint\":0.75,\"alloc_stat_peak_bytes\":16777216,"
+        "\"alloc_stat_sampled_peak_bytes\":8388608,"
         "\"baseline_rss_bytes\":1048576}\n";
     assert_string_equal(s, want);
     free(s);

@@ -66,6 +66,7 @@
     X(F64, frag_jw1_mean)           \
     X(F64, frag_jw3_at_peak_footprint) \
     X(U64, alloc_stat_peak_bytes)   \
+    X(U64, alloc_stat_sampled_peak_bytes) \
     X(U64, baseline_rss_bytes)
 
 /*

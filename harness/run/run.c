@@ -754,8 +754,12 @@ static void fill_memory(rep *r, hb_row *row, const al_stats *st, uint64_t peak_r
     row->frag_jw2_at_peak_live = hb_frag(r->sample_fp_at_live_peak, r->sample_live_peak);
     row->frag_jw3_at_peak_footprint = hb_frag(r->sample_fp_peak, r->sample_live_at_fp_peak);
     row->frag_jw4_peaks = hb_frag(fp_peak, st->peak_live_bytes);
+    /* The backend's own peak (exact where alloc_stat_exact), and the peak of
+     * the same statistic at the samples: where both can be had they show
+     * how close the samples come to the true peak. */
     uint64_t stat_peak = st->b.peak_footprint_bytes;
     row->alloc_stat_peak_bytes = r->sample_stat_peak > stat_peak ? r->sample_stat_peak : stat_peak;
+    row->alloc_stat_sampled_peak_bytes = r->sample_stat_peak;
     row->alloc_stat_exact = (uint64_t)st->b.footprint_exact;
     row->baseline_rss_bytes = r->base_rss;
 }
