@@ -149,7 +149,7 @@ size_t hb_trace_check_ops(const hb_trace_header *h, const hb_op *ops, size_t n, 
                      "expected 1..%d", at, first + i, c, HB_OP_COUNT - 1);
             return i;
         }
-        int alloc_op = c >= HB_OP_MALLOC;
+        int alloc_op = c >= HB_OP_MALLOC && c <= HB_OP_REALLOC;
         if (alloc_op != (h->kind == HB_TRACE_ALLOC)) {
             snprintf(err, errcap, "byte %" PRIu64 ": op %" PRIu64 " is %s, not allowed in an %s "
                      "(kind %" PRIu32 "), expected %s", at, first + i, hb_op_name(c),

@@ -784,20 +784,11 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     row->mutator_s = wall > row->gc_s ? wall - row->gc_s : 0;
     row->ops_per_s = wall > 0 ? (double)row->ops / wall : 0;
     row->pauses = r->hist.count;
-    row->pause_p50_us = hb_hist_quantile_ns(&r->hist, 0.50) / 1e3;
-    row->pause_p90_us = hb_hist_quantile_ns(&r->hist, 0.90) / 1e3;
-    row->pause_p99_us = hb_hist_quantile_ns(&r->hist, 0.99) / 1e3;
-    row->pause_p999_us = hb_hist_quantile_ns(&r->hist, 0.999) / 1e3;
-    row->pause_max_us = hb_hist_quantile_ns(&r->hist, 1.0) / 1e3;
-    row->mmu_1ms = hb_mmu(&r->plog, r->timeline_ns, 1000000u);
-    row->mmu_10ms = hb_mmu(&r->plog, r->timeline_ns, 10000000u);
-    row->mmu_100ms = hb_mmu(&r->plog, r->timeline_ns, 100000000u);
-    row->mmu_100us = hb_mmu(&r->plog, r->timeline_ns, 100000u);
-    row->mmu_300us = hb_mmu(&r->plog, r->timeline_ns, 300000u);
-    row->mmu_3ms = hb_mmu(&r->plog, r->timeline_ns, 3000000u);
-    row->mmu_30ms = hb_mmu(&r->plog, r->timeline_ns, 30000000u);
-    row->mmu_300ms = hb_mmu(&r->plog, r->timeline_ns, 300000000u);
-    row->mmu_1s = hb_mmu(&r->plog, r->timeline_ns, 1000000000u);
+    for (size_t k = 0; k < hb_n_pause_quantiles; k++) /* the lists in results.h */
+        *hb_row_f64(row, hb_pause_quantiles[k].off) =
+            hb_hist_quantile_ns(&r->hist, hb_pause_quantiles[k].q) / 1e3;
+    for (size_t k = 0; k < hb_n_mmu_windows; k++)
+        *hb_row_f64(row, hb_mmu_windows[k].off) = hb_mmu(&r->plog, r->timeline_ns, hb_mmu_windows[k].ns);
     row->peak_live_bytes = st.peak_live_bytes;
     fill_memory(r, row, &st, peak_rss);
     if (st.allocs == 0 && row->objects > 0) {
@@ -1079,6 +1070,13 @@ static int open_series(const char *path, hb_atomic *a, hb_err *e)
     memset(iobuf, 0, sizeof iobuf); /* resident before any baseline */
     if (hb_atomic_open(a, path, e) != 0)
         return -1;
+    /* The repetitions' child processes (exec'd) write into this descriptor:
+     * it must survive exec, unlike the writer's other files. */
+    int fl = fcntl(a->fd, F_GETFD);
+    if (fl < 0 || fcntl(a->fd, F_SETFD, fl & ~FD_CLOEXEC) != 0) {
+        hb_atomic_abort(a);
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot pass the series file %s to repetitions", path);
+    }
     if (setvbuf(a->f, iobuf, _IOFBF, sizeof iobuf) != 0) {
         hb_atomic_abort(a);
         return hb_fail(e, HB_ERR_SYSTEM, "cannot buffer the series file %s", path);

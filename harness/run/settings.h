@@ -68,7 +68,13 @@
     X(GC, ON, cpython312, "cpython312", "cpython312", SWEEP, NULL, 0, 1, \
       "rc-cycle with CPython 3.12's thresholds 700,10,10") \
     X(GC, U64, rc_pause_min, "rc_pause_min", "rc-pause-min", SWEEP, NULL, 1, UINT32_MAX, \
-      "rc, rc-cycle: a cascade is a pause once it freed N objects besides the one released (default 32)") \
+      "rc, rc-cycle: a cascade is timed from its Nth object or its 64th KiB (default 32)") \
+    X(GC, U64, rc_pause_ns, "rc_pause_ns", "rc-pause-ns", SWEEP, NULL, 1, UINT64_MAX, \
+      "rc, rc-cycle: a timed cascade is a pause when it takes N ns or more (default 10000)") \
+    X(GC, SIZE, rc_pause_bytes, "rc_pause_bytes", "rc-pause-bytes", SWEEP, NULL, 1, UINT64_MAX, \
+      "rc, rc-cycle: a timed cascade is a pause when it frees SIZE bytes or more (default 1M)") \
+    X(GC, ON, keep_tuples, "keep_tuples", "keep-tuples", SWEEP, NULL, 0, 1, \
+      "rc-cycle: no tuple rule (containers are never untracked)") \
     X(GC, F64, growth, "growth", "growth", SWEEP, NULL, 1, 100, \
       "mark-sweep: collect when the heap grew by this factor (default 2.0)") \
     X(GC, SIZE, min_heap_bytes, "min_heap_bytes", NULL, SWEEP, NULL, 0, UINT64_MAX, \
