@@ -98,6 +98,17 @@ typedef struct al_heap {
     uint64_t frees;
     uint64_t failed;      /* allocations refused (no memory, or the limit) */
     uint64_t limit_bytes; /* 0: no limit */
+    /* The high-water watch: at the start of al_alloc and al_free, when
+     * live_bytes is above watch_bytes, on_high(watch_arg) is called, and it
+     * raises watch_bytes.  Checked at the start, not after the block is
+     * handed out, so that every block counted in live_bytes has been
+     * written by its owner when the hook looks at the process; checked in
+     * al_free too, so a crossing is seen before anything can fall back
+     * below it.  The same one compare for every backend; on_high NULL (the
+     * default, and a heap built by hand) turns it off. */
+    uint64_t watch_bytes;
+    void (*on_high)(void *watch_arg);
+    void *watch_arg;
 } al_heap;
 
 /* Everything about a heap at one moment: the wrapper's and the backend's. */
@@ -137,6 +148,8 @@ void al_heap_reset(al_heap *h);
 
 static inline void *al_alloc(al_heap *h, size_t size)
 {
+    if (h->live_bytes > h->watch_bytes && h->on_high != NULL)
+        h->on_high(h->watch_arg);
     if (size == 0)
         size = 1;
     if (h->limit_bytes && size > h->limit_bytes - h->live_bytes) {
@@ -159,6 +172,8 @@ static inline void al_free(al_heap *h, void *p, size_t size)
 {
     if (p == NULL)
         return;
+    if (h->live_bytes > h->watch_bytes && h->on_high != NULL)
+        h->on_high(h->watch_arg);
     if (size == 0)
         size = 1;
     al_poison_(p, size);

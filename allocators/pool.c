@@ -154,6 +154,9 @@ typedef struct pool_ctx {
     uint64_t block_bytes, peak_block_bytes;
     uint64_t footprint, peak_footprint;
     uint64_t large_bytes, large_count;
+    uint64_t large_allocs;   /* large blocks ever allocated */
+    uint64_t glibc_base;     /* the C library's holdings when created */
+    uint64_t stat_peak;      /* peak of the reported footprint over stats() calls */
     large_hdr *large;
     pool_arena *usable;     /* sorted by ascending nfreepools */
     pool_arena **last_with; /* [npools + 1]: last usable arena with n free pools */
@@ -497,6 +500,7 @@ static void *large_alloc(pool_ctx *c, size_t size)
     uint64_t n = malloc_usable_size(h);
     c->large_bytes += n;
     c->large_count++;
+    c->large_allocs++;
     blocks_grew(c, n);
     footprint_grew(c, n);
     return h + 1;
@@ -589,6 +593,14 @@ static int check_sizes(size_t arena, size_t pool, size_t page)
     return 0;
 }
 
+/* What the C library holds from the system: its main arena (sbrk) and its
+ * mmapped chunks, free chunks it keeps included. */
+static uint64_t glibc_held(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (uint64_t)mi.arena + (uint64_t)mi.hblkhd;
+}
+
 static void *pool_create(const al_config *cfg)
 {
     size_t arena = cfg && cfg->arena_bytes ? cfg->arena_bytes : DEFAULT_ARENA_BYTES;
@@ -612,6 +624,7 @@ static void *pool_create(const al_config *cfg)
         free(c);
         return NULL;
     }
+    c->glibc_base = glibc_held();
     al_vg_pool_create(c);
     return c;
 }
@@ -637,17 +650,35 @@ static void pool_destroy(void *vctx)
     free(c);
 }
 
+/*
+ * The footprint reported: arena bytes mapped, counted at every change
+ * (exact), as long as no block went to the C library.  Once one has, the
+ * C library's holdings for them are what it keeps from the system (its
+ * arena and mmapped chunks, read with mallinfo2, over what it held when
+ * the heap was created), not the usable sizes of the live chunks: read
+ * when stats() is called, so the footprint is sampled (footprint_exact 0)
+ * and its peak is the peak of those reads.  mallinfo2 is process-wide; in
+ * a run, nothing else of the process takes from malloc.
+ */
 static void pool_stats(void *vctx, al_backend_stats *out)
 {
-    const pool_ctx *c = vctx;
+    pool_ctx *c = vctx;
+    uint64_t fp = c->footprint, peak = c->peak_footprint;
+    if (c->large_allocs > 0) {
+        uint64_t g = glibc_held();
+        fp = c->arenas_current * c->arena_bytes + (g > c->glibc_base ? g - c->glibc_base : 0);
+        if (fp > c->stat_peak)
+            c->stat_peak = fp;
+        peak = c->stat_peak;
+    }
     *out = (al_backend_stats){
         .block_bytes = c->block_bytes,
         .peak_block_bytes = c->peak_block_bytes,
-        .footprint_bytes = c->footprint,
-        .peak_footprint_bytes = c->peak_footprint,
+        .footprint_bytes = fp,
+        .peak_footprint_bytes = peak,
         .large_bytes = c->large_bytes,
         .large_count = c->large_count,
-        .footprint_exact = 1,
+        .footprint_exact = c->large_allocs == 0,
     };
 }
 

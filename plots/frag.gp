@@ -1,5 +1,5 @@
 # plots/frag.gp -- fragmentation per allocator per workload: peak footprint
-# over peak live bytes (1 + frag_peaks, Johnstone & Wilson's measure 4), one
+# over peak live bytes (1 + frag_jw4_peaks, Johnstone & Wilson's measure 4), one
 # bar per allocator under one collector (fig_coll in summary.gp), log scale.
 # Reads dir/summary.csv; bars are medians over repetitions, whiskers their
 # 95% intervals.  Writes figures/frag.{pdf,png}.
@@ -25,10 +25,10 @@ do for [ext in exts] {
     set output out("frag", ext)
     set title sprintf("collector %s", fig_coll) font ",8" offset 0,-0.6
     plot 1 with lines lc rgb "black" lw 0.6 notitle, \
-         for [a=1:nallocs] file using (mine(a, xpos(a))):(1 + column("frag_peaks_median")) \
+         for [a=1:nallocs] file using (mine(a, xpos(a))):(1 + column("frag_jw4_peaks_median")) \
              with boxes fs pattern 3 border lc rgb alloc_rgb(a) lc rgb alloc_rgb(a) dt 1 lw 0.8 title word(allocs, a), \
-         for [a=1:nallocs] file using (mine(a, xpos(a))):(1 + column("frag_peaks_median")): \
-             (1 + column("frag_peaks_lo")):(1 + column("frag_peaks_hi")) \
+         for [a=1:nallocs] file using (mine(a, xpos(a))):(1 + column("frag_jw4_peaks_median")): \
+             (1 + column("frag_jw4_peaks_lo")):(1 + column("frag_jw4_peaks_hi")) \
              with yerrorbars lc rgb "black" lw 0.6 pt 7 ps 0.2 notitle
     set output
 }

@@ -415,10 +415,12 @@ FIELDS = [
     "allocator", "collector", "workload", "scale", "seed", "rep", "status", "ops", "objects",
     "bytes_allocated", "wall_s", "mutator_s", "gc_s", "ops_per_s", "pauses", "pause_p50_us",
     "pause_p90_us", "pause_p99_us", "pause_p999_us", "pause_max_us", "mmu_1ms", "mmu_10ms",
-    "mmu_100ms", "peak_live_bytes", "peak_footprint_bytes", "frag_at_peak_live", "frag_peaks",
+    "mmu_100ms", "peak_live_bytes", "peak_footprint_bytes", "frag_jw2_at_peak_live", "frag_jw4_peaks",
     "peak_rss_bytes", "minor_faults", "leaked_objects", "leaked_bytes", "header_bytes",
-    "collections", "full_collections", "finalizers_run", "noop_ops", "footprint_exact",
+    "collections", "full_collections", "finalizers_run", "noop_ops", "alloc_stat_exact",
     "mmu_100us", "mmu_300us", "mmu_3ms", "mmu_30ms", "mmu_300ms", "mmu_1s",
+    "frag_jw1_mean", "frag_jw3_at_peak_footprint", "alloc_stat_peak_bytes",
+    "alloc_stat_sampled_peak_bytes", "baseline_rss_bytes",
     "heap_factor", "min_heap_bytes",
 ]
 STR_FIELDS = {"allocator", "collector", "workload", "status"}
@@ -547,7 +549,7 @@ def run_rep(ops, hdr, nbytes, rep_index, fill_views):
         mmu_300ms=mmu(pauses, wall_ns, 300000000), mmu_1s=mmu(pauses, wall_ns, 1000000000),
         peak_rss_bytes=rss, minor_faults=faults, header_bytes=GC_HEAD_BYTES,
         collections=len(log), full_collections=sum(1 for p in log if p[2] == 2),
-        finalizers_run=finalized, noop_ops=noops, footprint_exact=0, heap_factor=0, min_heap_bytes=0,
+        finalizers_run=finalized, noop_ops=noops, alloc_stat_exact=0, heap_factor=0, min_heap_bytes=0,
     )
     # After the measured part, as heapbench does: one full collection; what
     # CPython then cannot free (gc.garbage) is leaked.

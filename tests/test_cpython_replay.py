@@ -186,7 +186,7 @@ class Replayer(unittest.TestCase):
         self.assertEqual((row["collections"], row["full_collections"], row["pauses"]),
                          ("1", "1", "1"))
         self.assertEqual(row["peak_live_bytes"], "", "not measured: empty, never 0")
-        self.assertEqual(row["frag_peaks"], "")
+        self.assertEqual(row["frag_jw4_peaks"], "")
         self.assertGreater(float(row["pause_max_us"]), 0)
         with open(out) as f:
             lines = f.read().splitlines()

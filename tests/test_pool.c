@@ -495,10 +495,16 @@ static void assert_stats_identities(al_heap *h, const live_set *ls, uint64_t *la
 {
     al_backend_stats s = bstats(h);
     al_pool_breakdown bd = breakdown(h);
-    assert_int_equal(s.footprint_exact, 1);
+    /* Exact while no block went to the C library; then arenas plus what
+     * the C library holds, sampled. */
+    if (s.large_count > 0)
+        assert_int_equal(s.footprint_exact, 0);
     assert_int_equal(s.block_bytes, ls->rounded_small + s.large_bytes);
     assert_int_equal(bd.allocated_bytes, ls->rounded_small);
-    assert_int_equal(s.footprint_bytes, bd.arenas_current * bd.arena_bytes + s.large_bytes);
+    if (s.footprint_exact)
+        assert_int_equal(s.footprint_bytes, bd.arenas_current * bd.arena_bytes);
+    else
+        assert_true(s.footprint_bytes >= bd.arenas_current * bd.arena_bytes);
     assert_true(s.block_bytes >= h->live_bytes);
     assert_true(s.footprint_bytes >= s.block_bytes);
     assert_true(s.peak_block_bytes >= s.block_bytes);
@@ -600,12 +606,16 @@ static void test_large_counted_apart(void **state)
     assert_int_equal(s.large_count, 2);
     assert_true(s.large_bytes >= 513 + 100000);
     assert_int_equal(s.block_bytes, s.large_bytes);
-    assert_int_equal(s.footprint_bytes, s.large_bytes); /* no arena mapped */
+    /* No arena mapped: the footprint is what the C library took from the
+     * system since the heap was made (it may have had the room already),
+     * so it is no longer counted exactly. */
+    assert_int_equal(s.footprint_exact, 0);
+    assert_true(s.footprint_bytes < 64 * MiB);
     assert_int_equal(breakdown(&h).arenas_current, 0);
     void *c = al_alloc(&h, 512); /* the largest small size stays in a pool */
     s = bstats(&h);
     assert_int_equal(s.large_count, 2);
-    assert_int_equal(s.footprint_bytes, s.large_bytes + MiB);
+    assert_true(s.footprint_bytes >= MiB); /* the arena, at least */
     al_free(&h, a, 513);
     al_free(&h, c, 512);
     s = bstats(&h);

@@ -107,8 +107,8 @@ static void fill_row(hb_row *r, const char *alloc, const char *coll, uint64_t k)
     r->mmu_100ms = -0.0;
     r->peak_live_bytes = 10 << 20;
     r->peak_footprint_bytes = 15 << 20;
-    r->frag_at_peak_live = 0.5;
-    r->frag_peaks = 2.0 / 7.0;
+    r->frag_jw2_at_peak_live = 0.5;
+    r->frag_jw4_peaks = 2.0 / 7.0;
     r->peak_rss_bytes = 1ull << 40;
     r->minor_faults = 7;
     r->leaked_objects = 3;
@@ -118,13 +118,18 @@ static void fill_row(hb_row *r, const char *alloc, const char *coll, uint64_t k)
     r->full_collections = 2;
     r->finalizers_run = 1;
     r->noop_ops = 5;
-    r->footprint_exact = 1;
+    r->alloc_stat_exact = 1;
     r->mmu_100us = 0.0;
     r->mmu_300us = 0.125;
     r->mmu_3ms = 0.5;
     r->mmu_30ms = 0.75;
     r->mmu_300ms = 0.875;
     r->mmu_1s = 1.0;
+    r->frag_jw1_mean = 0.25;
+    r->frag_jw3_at_peak_footprint = 0.75;
+    r->alloc_stat_peak_bytes = 16 << 20;
+    r->alloc_stat_sampled_peak_bytes = 8 << 20;
+    r->baseline_rss_bytes = 1 << 20;
 }
 
 static void assert_same_double(double a, double b)
@@ -450,12 +455,15 @@ static void test_json_fixed_row(void **state)
         "\"pause_p99_us\":123456.789,\"pause_p999_us\":null,\"pause_max_us\":null,"
         "\"mmu_1ms\":0,\"mmu_10ms\":0.8,\"mmu_100ms\":-0,"
         "\"peak_live_bytes\":10485760,\"peak_footprint_bytes\":15728640,"
-        "\"frag_at_peak_live\":0.5,\"frag_peaks\":0.2857142857142857,"
+        "\"frag_jw2_at_peak_live\":0.5,\"frag_jw4_peaks\":0.2857142857142857,"
         "\"peak_rss_bytes\":1099511627776,\"minor_faults\":7,\"leaked_objects\":3,"
         "\"leaked_bytes\":96,\"header_bytes\":16,\"collections\":9,\"full_collections\":2,"
-        "\"finalizers_run\":1,\"noop_ops\":5,\"footprint_exact\":1,"
+        "\"finalizers_run\":1,\"noop_ops\":5,\"alloc_stat_exact\":1,"
         "\"mmu_100us\":0,\"mmu_300us\":0.125,\"mmu_3ms\":0.5,\"mmu_30ms\":0.75,"
-        "\"mmu_300ms\":0.875,\"mmu_1s\":1,\"heap_factor\":0,\"min_heap_bytes\":0}\n";
+        "\"mmu_300ms\":0.875,\"mmu_1s\":1,\"frag_jw1_mean\":0.25,"
+        "\"frag_jw3_at_peak_footprint\":0.75,\"alloc_stat_peak_bytes\":16777216,"
+        "\"alloc_stat_sampled_peak_bytes\":8388608,"
+        "\"baseline_rss_bytes\":1048576,\"heap_factor\":0,\"min_heap_bytes\":0}\n";
     assert_string_equal(s, want);
     free(s);
 }

@@ -269,12 +269,12 @@ static int sv_generate(const wl_params *p, hb_sink *out)
     sv_state st;
     if (wl_gen_open(&st.g, "server", p, out, SV_REGS) != 0)
         return -1;
-    st.slot_key = hb_map(CACHE_ENTRIES * sizeof *st.slot_key, 0);
-    st.slot_value = hb_map(CACHE_ENTRIES * sizeof *st.slot_value, 0);
+    st.slot_key = hb_scratch_map(CACHE_ENTRIES * sizeof *st.slot_key);
+    st.slot_value = hb_scratch_map(CACHE_ENTRIES * sizeof *st.slot_value);
     if (st.slot_key == NULL || st.slot_value == NULL) {
         fprintf(stderr, "workload server: out of memory for the cache model\n");
-        hb_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
-        hb_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
+        hb_scratch_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
+        hb_scratch_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
         wl_gen_close(&st.g);
         return -1;
     }
@@ -290,8 +290,8 @@ static int sv_generate(const wl_params *p, hb_sink *out)
         for (uint64_t i = 0; i < per_phase && !wl_gen_stopped(&st.g); i++)
             sv_request(&st);
     }
-    hb_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
-    hb_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
+    hb_scratch_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
+    hb_scratch_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
     wl_gen_close(&st.g);
     return 0;
 }

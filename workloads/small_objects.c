@@ -157,7 +157,7 @@ static int so_generate(const wl_params *p, hb_sink *out)
     so_state st;
     if (wl_gen_open(&st.g, "small-objects", p, out, SO_REGS) != 0)
         return -1;
-    st.table = hb_map(TABLE_SLOTS * sizeof *st.table, 0);
+    st.table = hb_scratch_map(TABLE_SLOTS * sizeof *st.table);
     if (st.table == NULL) {
         fprintf(stderr, "workload small-objects: out of memory for the table model\n");
         wl_gen_close(&st.g);
@@ -167,7 +167,7 @@ static int so_generate(const wl_params *p, hb_sink *out)
     wl_gen_new(&st.g, R_TABLE, HB_CONTAINER, 0, TABLE_SLOTS, 0);
     for (uint64_t it = 0; it < n && !wl_gen_stopped(&st.g); it++)
         so_statement(&st, it);
-    hb_unmap(st.table, TABLE_SLOTS * sizeof *st.table);
+    hb_scratch_unmap(st.table, TABLE_SLOTS * sizeof *st.table);
     wl_gen_close(&st.g);
     return 0;
 }

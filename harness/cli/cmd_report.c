@@ -233,7 +233,7 @@ static void table_cell(FILE *out, const rp_cell *c)
     fmt_ci(p99, sizeof p99, &c->s[M(pause_p99_us)], 1);
     fmt_ci(pmax, sizeof pmax, &c->s[M(pause_max_us)], 1);
     fmt_ci(fp, sizeof fp, &c->s[M(peak_footprint_bytes)], 1048576.0);
-    snprintf(frag, sizeof frag, "%.2f", c->s[M(frag_peaks)].median);
+    snprintf(frag, sizeof frag, "%.2f", c->s[M(frag_jw4_peaks)].median);
     if (c->base == c)
         snprintf(ratio, sizeof ratio, "baseline");
     else if (isnan(c->ratio.ratio))

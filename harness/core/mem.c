@@ -34,6 +34,46 @@ void *hb_remap(void *p, size_t old_bytes, size_t new_bytes)
     return q == MAP_FAILED ? NULL : q;
 }
 
+/* Pages of scratch held, and their peak: one process, one thread writes. */
+static uint64_t scratch_now, scratch_top;
+
+void *hb_scratch_map(size_t bytes)
+{
+    void *p = hb_map(bytes, 0);
+    if (p == NULL)
+        return NULL;
+    size_t n = page_round(bytes), pg = (size_t)sysconf(_SC_PAGESIZE);
+    for (size_t off = 0; off < n; off += pg) /* resident now, not mid-run */
+        ((volatile char *)p)[off] = 0;
+    scratch_now += n;
+    if (scratch_now > scratch_top)
+        scratch_top = scratch_now;
+    return p;
+}
+
+void hb_scratch_unmap(void *p, size_t bytes)
+{
+    if (p == NULL || bytes == 0)
+        return;
+    hb_unmap(p, bytes);
+    scratch_now -= page_round(bytes);
+}
+
+uint64_t hb_scratch_bytes(void)
+{
+    return scratch_now;
+}
+
+uint64_t hb_scratch_peak(void)
+{
+    return scratch_top;
+}
+
+void hb_scratch_reset_peak(void)
+{
+    scratch_top = scratch_now;
+}
+
 int hb_vec_init(hb_vec *s, size_t elem, size_t first)
 {
     size_t bytes = page_round((first ? first : 1) * elem);

@@ -23,6 +23,20 @@ void hb_unmap(void *p, size_t bytes);
 void *hb_remap(void *p, size_t old_bytes, size_t new_bytes);
 
 /*
+ * The harness's scratch (generators' tables, anything it holds while a run
+ * is measured): mapped like hb_map, every page written at once so that it
+ * is resident from the start, and counted in a process-wide gauge, which
+ * the run subtracts from the process's resident memory (the footprint is
+ * the heap's alone).  hb_scratch_bytes(): what is held now; its peak since
+ * hb_scratch_reset_peak().
+ */
+void *hb_scratch_map(size_t bytes);
+void hb_scratch_unmap(void *p, size_t bytes);
+uint64_t hb_scratch_bytes(void);
+uint64_t hb_scratch_peak(void);
+void hb_scratch_reset_peak(void);
+
+/*
  * A growable vector of fixed-size elements in its own mapping, doubled with
  * mremap when full.  Invariant: len <= cap; v is NULL exactly when cap == 0.
  */

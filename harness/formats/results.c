@@ -420,7 +420,7 @@ static const tcol table_cols[] = {
     { "mmu", "10ms", T_FIXED, 3, OFF(mmu_10ms), NO_DEN, 1 },
     { "peak", "live MiB", T_SIG, 0, OFF(peak_live_bytes), NO_DEN, MIB },
     { "peak", "foot MiB", T_SIG, 0, OFF(peak_footprint_bytes), NO_DEN, MIB },
-    { "frag", "@live", T_FIXED, 3, OFF(frag_at_peak_live), NO_DEN, 1 },
+    { "frag", "@live", T_FIXED, 3, OFF(frag_jw2_at_peak_live), NO_DEN, 1 },
     { "leaked", "objs", T_INT, 0, OFF(leaked_objects), NO_DEN, 1 },
 };
 #define NTCOLS (sizeof table_cols / sizeof table_cols[0])

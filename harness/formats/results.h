@@ -45,8 +45,8 @@
     X(F64, mmu_100ms)               \
     X(U64, peak_live_bytes)         \
     X(U64, peak_footprint_bytes)    \
-    X(F64, frag_at_peak_live)       \
-    X(F64, frag_peaks)              \
+    X(F64, frag_jw2_at_peak_live)   \
+    X(F64, frag_jw4_peaks)          \
     X(U64, peak_rss_bytes)          \
     X(U64, minor_faults)            \
     X(U64, leaked_objects)          \
@@ -56,13 +56,18 @@
     X(U64, full_collections)        \
     X(U64, finalizers_run)          \
     X(U64, noop_ops)                \
-    X(U64, footprint_exact)         \
+    X(U64, alloc_stat_exact)        \
     X(F64, mmu_100us)               \
     X(F64, mmu_300us)               \
     X(F64, mmu_3ms)                 \
     X(F64, mmu_30ms)                \
     X(F64, mmu_300ms)               \
     X(F64, mmu_1s)                  \
+    X(F64, frag_jw1_mean)           \
+    X(F64, frag_jw3_at_peak_footprint) \
+    X(U64, alloc_stat_peak_bytes)   \
+    X(U64, alloc_stat_sampled_peak_bytes) \
+    X(U64, baseline_rss_bytes)       \
     X(F64, heap_factor)             \
     X(U64, min_heap_bytes)
 

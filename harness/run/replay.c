@@ -52,6 +52,10 @@ size_t hb_replay(hb_vm *vm, const hb_op *ops, size_t n)
                 vm->status = HB_VM_OOM;
                 goto out;
             }
+            /* Written in full when made, as a runtime initialises what it
+             * allocates (the collector wrote the header and the slots): the
+             * same cost for every backend, and resident >= live holds. */
+            memset(hb_obj_payload(o), 0, o->payload);
             objects++;
             bytes += hb_new_bytes(gs, op->b, op->c);
             break;
@@ -123,11 +127,10 @@ out:
 /* Allocator traces                                                     */
 /* ------------------------------------------------------------------ */
 
-/* One byte per page of a new block, as its program would write it. */
+/* A new block written once, whole, as its program would fill it. */
 static inline void avm_touch(unsigned char *p, uint32_t bytes)
 {
-    for (uint32_t off = 0; off < bytes; off += 4096)
-        p[off] = (unsigned char)off;
+    memset(p, 0, bytes);
 }
 
 /* Register r now holds the new block p of `bytes`. */

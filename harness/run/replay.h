@@ -50,10 +50,12 @@ size_t hb_replay(hb_vm *vm, const hb_op *ops, size_t n);
  *                bytes copied, the old block freed -- always a move, so
  *                every backend does the same work whatever it could do in
  *                place
- * Every new block gets one byte written per 4 KiB page (the first byte
- * first), as the program that asked for it would write it: without that a
- * backend that keeps its metadata apart from its blocks would show a peak
- * RSS of untouched pages that a real program would have touched.
+ * Every new block is written once, whole (REALLOC's new bytes past the
+ * copy likewise), as the program that asked for it would fill it: without
+ * that a backend that keeps its metadata apart from its blocks would show a
+ * resident footprint below live bytes, pages a real program would have
+ * touched.  NEW in hb_replay writes the object's payload in full for the
+ * same reason.
  * Invariants: live_blocks == number of non-NULL blocks[i];
  * live_bytes == sum of sizes[i] over them.
  */

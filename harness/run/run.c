@@ -10,10 +10,23 @@
  * from the timeline too.  Pauses reported by the collector are placed on
  * that timeline for the MMU.
  *
- * Memory.  Everything the harness holds during a repetition (registers, op
- * buffer, pause log) is mapped directly, never taken from the C library's
- * malloc, so the `malloc` backend's footprint (read process-wide) counts
- * the workload alone.
+ * Memory.  The footprint is one quantity for every backend: the process's
+ * resident memory (the kernel's count) less a baseline taken before the
+ * heap is created, less what the harness itself holds.  Everything the
+ * harness holds during a repetition (registers, op buffer, pause log,
+ * series buffer) is mapped directly, never taken from the C library's
+ * malloc, and written before the baseline, so it is in the baseline; the
+ * generators' scratch (hb_scratch_map) and the pause log's growth past
+ * what was written before are counted and taken off.  Samples read the
+ * anonymous resident memory (/proc/self/statm: resident - shared); the peak
+ * is the kernel's high-water mark (VmHWM, reset at the baseline), so it is
+ * exact and taken at the same moments for every backend.  Samples come at
+ * the start, after each collection, at PHASE markers, every few chunks, and
+ * whenever live bytes pass the highest sample so far (the heap's watch,
+ * al_heap.on_high); they give the footprint at live's peak, at the
+ * footprint's own peak, and its mean over time.  The backend's own
+ * statistic (mapped bytes, mallinfo2, stats.resident, ...) is read at the
+ * same samples and reported in a column of its own.
  *
  * Drives.  A source's ops drive either a collector (an op stream: hb_replay)
  * or a heap alone (an allocator trace: hb_alloc_replay, collector "none").
@@ -40,6 +53,7 @@
 #include <unistd.h>
 
 #include "harness/core/clock.h"
+#include "harness/core/mem.h"
 #include "harness/core/registry.h"
 #include "harness/formats/io.h"
 #include "harness/run/metrics.h"
@@ -52,6 +66,17 @@
 /* The heap is sampled for fragmentation every this many chunks (64 Ki ops),
  * between chunks (untimed), besides every collection's end and PHASE. */
 #define HB_FRAG_SAMPLE_CHUNKS 16
+/* The pause log's first bytes, written before the baseline (64 Ki pauses);
+ * growth past them is counted and taken off the footprint. */
+#define HB_PLOG_PREFAULT (1u << 20)
+/* The heap's watch is raised by this fraction of live bytes past each
+ * sample (and at least HB_WATCH_MIN): the sampled peak of live bytes, and
+ * of any statistic that follows live bytes, is then within 1/64 (1.6%) of
+ * its true peak, and a run from nothing to P bytes live costs about
+ * 64 ln(P / HB_WATCH_MIN) samples (about 550 for 1 GiB), each an untimed
+ * read of /proc. */
+#define HB_WATCH_SHIFT 6
+#define HB_WATCH_MIN (16u << 10)
 
 volatile sig_atomic_t hb_interrupted;
 
@@ -168,6 +193,35 @@ static uint64_t proc_status_bytes(const char *field)
     return strtoull(p + strlen(field), NULL, 10) * 1024;
 }
 
+/* Resident bytes of the process (statm's resident) and the anonymous part
+ * of them (resident - shared: what neither a file nor shared memory
+ * backs).  0, 0 if unreadable. */
+static void proc_resident(uint64_t *rss, uint64_t *anon)
+{
+    char buf[256];
+    *rss = *anon = 0;
+    int fd = open("/proc/self/statm", O_RDONLY);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    unsigned long long size = 0, res = 0, shared = 0;
+    if (sscanf(buf, "%llu %llu %llu", &size, &res, &shared) != 3)
+        return;
+    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+    *rss = (uint64_t)res * pg;
+    *anon = res > shared ? (uint64_t)(res - shared) * pg : 0;
+}
+
+static size_t round_to_page(size_t bytes)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    return (bytes + pg - 1) / pg * pg;
+}
+
 static uint64_t minor_faults(void)
 {
     struct rusage ru;
@@ -190,7 +244,8 @@ typedef struct rep rep;
 
 /* What a repetition does differently by drive (see the file's opening). */
 typedef struct drive_ops {
-    int (*open)(rep *r);                 /* 0, or -1 with r->err */
+    int (*map)(rep *r);                  /* the harness's buffers; 0, or -1 with r->err */
+    int (*open)(rep *r);                 /* over the heap; 0, or -1 with r->err */
     size_t (*check)(rep *r, hb_sink *s); /* ops of the chunk accepted; r->err */
     void (*replay)(rep *r, const hb_op *ops, size_t n);
     void (*counts)(const rep *r, hb_row *row); /* ops, objects, bytes, noops */
@@ -222,7 +277,19 @@ struct rep {
     uint64_t gc_ns;
     int measuring;         /* 0 during the final, untimed collection */
 
-    uint64_t sample_live_peak, sample_fp_at_live_peak, sample_fp_peak;
+    /* The baseline: resident and anonymous resident bytes, and scratch held,
+     * before the heap was created (the harness's buffers written). */
+    uint64_t base_rss, base_anon, base_scratch;
+    int in_chunk;          /* a chunk is being replayed (timeline_at) */
+
+    /* Samples: live, footprint (resident, net of the harness), the
+     * backend's own statistic; peaks of each with the other at that
+     * moment; the time-weighted sum of footprint / live (measure #1). */
+    uint64_t sample_live_peak, sample_fp_at_live_peak, sample_fp_peak, sample_live_at_fp_peak;
+    uint64_t sample_stat_peak;
+    double jw1_sum, jw1_time;     /* sum of ratio * seconds, and seconds */
+    double last_ratio, last_t;    /* the previous sample's, for the weight */
+    int have_last;
     uint64_t next_sample_ops, sample_every;
     uint64_t chunks;
     uint64_t oracle_tick; /* partial checks offered, for cfg->oracle's period */
@@ -242,32 +309,91 @@ static uint64_t rep_ops(const rep *r)
     return row.ops;
 }
 
+/* The timeline at abs_ns: replay time only.  Between chunks it is the
+ * replay time so far (the last chunk is in timeline_ns already). */
 static uint64_t timeline_at(const rep *r, uint64_t abs_ns)
 {
+    if (!r->in_chunk)
+        return r->timeline_ns;
     uint64_t in_chunk = abs_ns > r->chunk_start ? abs_ns - r->chunk_start : 0;
     in_chunk = in_chunk > r->excluded_ns ? in_chunk - r->excluded_ns : 0;
     return r->timeline_ns + in_chunk;
 }
 
-/* Samples the heap for fragmentation; with a series file, writes a row
- * when `event` is not NULL. */
+/* What the harness holds now that was not in the baseline: scratch mapped
+ * since, and the pause log's pages past those written before. */
+static uint64_t harness_growth(const rep *r, uint64_t scratch)
+{
+    uint64_t g = scratch > r->base_scratch ? scratch - r->base_scratch : 0;
+    uint64_t plog = round_to_page(r->plog.n * 2 * sizeof(uint64_t));
+    return g + (plog > HB_PLOG_PREFAULT ? plog - HB_PLOG_PREFAULT : 0);
+}
+
+static uint64_t net_of(uint64_t bytes, uint64_t base, uint64_t growth)
+{
+    return bytes > base + growth ? bytes - base - growth : 0;
+}
+
+/* The footprint now: anonymous resident bytes gained since the baseline,
+ * net of the harness's growth.  *rss: the process's resident bytes. */
+static uint64_t footprint_now(const rep *r, uint64_t *rss)
+{
+    uint64_t anon;
+    proc_resident(rss, &anon);
+    return net_of(anon, r->base_anon, harness_growth(r, hb_scratch_bytes()));
+}
+
+/* Measure #1's running sum: the previous sample's footprint / live holds
+ * until this one (time-weighted, on the replay timeline). */
+static void weigh_sample(rep *r, double t, uint64_t live, uint64_t fp)
+{
+    if (r->have_last && t > r->last_t) {
+        r->jw1_sum += r->last_ratio * (t - r->last_t);
+        r->jw1_time += t - r->last_t;
+    }
+    r->have_last = live > 0;
+    r->last_ratio = live > 0 ? (double)fp / (double)live : 0.0;
+    r->last_t = t;
+}
+
+/* Samples the heap and the process; with a series file, writes a row when
+ * `event` is not NULL. */
 static void sample(rep *r, const char *event)
 {
     al_stats st;
+    uint64_t rss;
     al_heap_stats(&r->heap, &st);
-    uint64_t live = st.live_bytes, fp = st.b.footprint_bytes;
+    uint64_t live = st.live_bytes, stat = st.b.footprint_bytes;
+    uint64_t fp = footprint_now(r, &rss);
+    double t = (double)timeline_at(r, hb_now_ns()) / 1e9;
     if (live > r->sample_live_peak) {
         r->sample_live_peak = live;
         r->sample_fp_at_live_peak = fp;
     }
-    if (fp > r->sample_fp_peak)
+    if (fp > r->sample_fp_peak) {
         r->sample_fp_peak = fp;
-    if (r->series && event) {
-        uint64_t now = hb_now_ns();
-        fprintf(r->series, "%u,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%u,%s\n",
-                r->rep_index, (double)timeline_at(r, now) / 1e9, rep_ops(r), live, fp,
-                proc_status_bytes("VmRSS:"), (double)r->gc_ns / 1e9, r->vm.phase, event);
+        r->sample_live_at_fp_peak = live;
     }
+    if (stat > r->sample_stat_peak)
+        r->sample_stat_peak = stat;
+    weigh_sample(r, t, live, fp);
+    if (r->series && event)
+        fprintf(r->series,
+                "%u,%.9f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.9f,%u,%s,%" PRIu64 "\n",
+                r->rep_index, t, rep_ops(r), live, fp, rss, (double)r->gc_ns / 1e9, r->vm.phase,
+                event, stat);
+}
+
+/* The heap's watch (al_heap.on_high): live bytes passed the highest sample
+ * so far.  Sampled untimed, and the watch raised by a step (HB_WATCH_SHIFT). */
+static void on_high(void *arg)
+{
+    rep *r = arg;
+    uint64_t t0 = hb_now_ns();
+    sample(r, NULL);
+    uint64_t live = r->heap.live_bytes, step = live >> HB_WATCH_SHIFT;
+    r->heap.watch_bytes = live + (step > HB_WATCH_MIN ? step : HB_WATCH_MIN);
+    r->excluded_ns += hb_now_ns() - t0;
 }
 
 static void on_pause(void *arg, uint64_t start, uint64_t end)
@@ -361,9 +487,11 @@ static int flush_chunk(hb_sink *s)
     }
     r->excluded_ns = 0;
     r->chunk_start = hb_now_ns();
+    r->in_chunk = 1;
     r->d->replay(r, s->buf, s->len);
     uint64_t spent = hb_now_ns() - r->chunk_start;
     r->timeline_ns += spent > r->excluded_ns ? spent - r->excluded_ns : 0;
+    r->in_chunk = 0;
     if (r->oom) {
         if (r->status == NULL)
             r->status = "oom";
@@ -374,6 +502,24 @@ static int flush_chunk(hb_sink *s)
 }
 
 /* ---- the collector drive: an op stream through a collector ---- */
+
+/* Registers, op buffer and pause log, written (resident) before the
+ * baseline: the pause log's first HB_PLOG_PREFAULT bytes only. */
+static int coll_map(rep *r)
+{
+    r->regs = map_zeroed((size_t)r->nregs * sizeof(hb_obj *));
+    r->buf = map_zeroed(HB_CHUNK_OPS * sizeof(hb_op));
+    if (r->regs == NULL || r->buf == NULL || hb_pauselog_init(&r->plog, HB_MAX_PAUSES) != 0) {
+        snprintf(r->err, sizeof r->err, "could not map the register file, op buffer or pause log");
+        return -1;
+    }
+    memset(r->regs, 0, (size_t)r->nregs * sizeof(hb_obj *));
+    memset(r->buf, 0, HB_CHUNK_OPS * sizeof(hb_op));
+    size_t pre = HB_MAX_PAUSES * 2 * sizeof(uint64_t);
+    memset(r->plog.se, 0, pre < HB_PLOG_PREFAULT ? pre : HB_PLOG_PREFAULT);
+    hb_hist_init(&r->hist);
+    return 0;
+}
 
 static int coll_open(rep *r)
 {
@@ -389,13 +535,6 @@ static int coll_open(rep *r)
         hb_oracle_heap(r->oracle, &r->shim);
         h = &r->shim;
     }
-    r->regs = map_zeroed((size_t)r->nregs * sizeof(hb_obj *));
-    r->buf = map_zeroed(HB_CHUNK_OPS * sizeof(hb_op));
-    if (r->regs == NULL || r->buf == NULL || hb_pauselog_init(&r->plog, HB_MAX_PAUSES) != 0) {
-        snprintf(r->err, sizeof r->err, "could not map the register file, op buffer or pause log");
-        return -1;
-    }
-    hb_hist_init(&r->hist);
     r->env = (gc_env){
         .heap = h, .roots = r->regs, .nroots = r->nregs, .cfg = &cfg->gcfg, .harness = r,
         .pause = on_pause, .finalize = on_finalize, .collected = on_collected,
@@ -467,7 +606,8 @@ static void coll_close(rep *r)
 
 /* ---- the heap drive: an allocator trace against the heap alone ---- */
 
-static int heap_open(rep *r)
+/* The block registers and op buffer, written before the baseline. */
+static int heap_map(rep *r)
 {
     r->blocks_bytes = (size_t)r->nregs * (sizeof(void *) + sizeof(uint32_t));
     char *m = map_zeroed(r->blocks_bytes);
@@ -478,9 +618,17 @@ static int heap_open(rep *r)
             munmap(m, r->blocks_bytes);
         return -1;
     }
+    memset(m, 0, r->blocks_bytes);
+    memset(r->buf, 0, HB_CHUNK_OPS * sizeof(hb_op));
     r->avm = (hb_avm){.heap = &r->heap, .blocks = (void **)m,
                       .sizes = (uint32_t *)(m + (size_t)r->nregs * sizeof(void *)),
                       .nregs = r->nregs};
+    return 0;
+}
+
+static int heap_open(rep *r)
+{
+    (void)r;
     return 0;
 }
 
@@ -521,20 +669,43 @@ static void heap_close(rep *r)
 }
 
 static const drive_ops drives[] = {
-    [HB_DRIVE_COLLECTOR] = {coll_open, coll_check, coll_replay, coll_counts, coll_leaks, coll_close},
-    [HB_DRIVE_HEAP] = {heap_open, heap_check, heap_replay, heap_counts, heap_leaks, heap_close},
+    [HB_DRIVE_COLLECTOR] = {coll_map, coll_open, coll_check, coll_replay, coll_counts, coll_leaks, coll_close},
+    [HB_DRIVE_HEAP] = {heap_map, heap_open, heap_check, heap_replay, heap_counts, heap_leaks, heap_close},
 };
 
 /* ---- opening, the row, closing ---- */
 
+/* The baseline, after the harness's buffers are written and before the
+ * heap exists: what the process holds resident now is not the heap's.  The
+ * kernel's high-water mark restarts here, so the peak is the heap's too. */
+static void take_baseline(rep *r)
+{
+    reset_peak_rss();
+    hb_scratch_reset_peak();
+    r->base_scratch = hb_scratch_bytes();
+    proc_resident(&r->base_rss, &r->base_anon);
+}
+
+/* The heap's watch on: the first sample past HB_WATCH_MIN live bytes. */
+static void watch_heap(rep *r)
+{
+    r->heap.watch_bytes = HB_WATCH_MIN;
+    r->heap.watch_arg = r;
+    r->heap.on_high = on_high;
+}
+
 static int rep_open(rep *r)
 {
     const run_plan *p = r->plan;
+    if (r->d->map(r) != 0)
+        return -1;
+    take_baseline(r);
     if (al_heap_open(&r->heap, p->alloc, &r->cfg->acfg) != 0) {
         snprintf(r->err, sizeof r->err, "allocator %s could not be created", p->alloc->name);
         return -1;
     }
     r->heap.limit_bytes = r->cfg->heap_limit_bytes;
+    watch_heap(r);
     return r->d->open(r);
 }
 
@@ -560,6 +731,37 @@ static void row_names(const run_plan *p, uint32_t rep_index, hb_row *row)
     row->seed = p->src.seed;
     row->rep = rep_index;
     row->header_bytes = p->coll ? p->coll->header_bytes : 0;
+}
+
+/*
+ * The memory columns.  The peak footprint is the kernel's high-water mark
+ * over the baseline, net of the harness's growth at its largest (the
+ * scratch's peak, the pause log at the end: both can only overstate what
+ * the harness held at the peak's moment, so this errs low), and never below
+ * a sample.  Johnstone and Wilson's four measures, each as footprint / live
+ * - 1: #1 averaged over the run's time, #2 at the moment of most live
+ * bytes, #3 at the moment of most footprint, #4 the two peaks, whenever
+ * each came.  #1-#3 come from the samples; #4 from the exact peaks.
+ */
+static void fill_memory(rep *r, hb_row *row, const al_stats *st, uint64_t peak_rss)
+{
+    uint64_t growth = harness_growth(r, hb_scratch_peak());
+    uint64_t fp_peak = net_of(peak_rss, r->base_rss, growth);
+    if (r->sample_fp_peak > fp_peak)
+        fp_peak = r->sample_fp_peak;
+    row->peak_footprint_bytes = fp_peak;
+    row->frag_jw1_mean = r->jw1_time > 0 ? r->jw1_sum / r->jw1_time - 1.0 : NAN;
+    row->frag_jw2_at_peak_live = hb_frag(r->sample_fp_at_live_peak, r->sample_live_peak);
+    row->frag_jw3_at_peak_footprint = hb_frag(r->sample_fp_peak, r->sample_live_at_fp_peak);
+    row->frag_jw4_peaks = hb_frag(fp_peak, st->peak_live_bytes);
+    /* The backend's own peak (exact where alloc_stat_exact), and the peak of
+     * the same statistic at the samples: where both can be had they show
+     * how close the samples come to the true peak. */
+    uint64_t stat_peak = st->b.peak_footprint_bytes;
+    row->alloc_stat_peak_bytes = r->sample_stat_peak > stat_peak ? r->sample_stat_peak : stat_peak;
+    row->alloc_stat_sampled_peak_bytes = r->sample_stat_peak;
+    row->alloc_stat_exact = (uint64_t)st->b.footprint_exact;
+    row->baseline_rss_bytes = r->base_rss;
 }
 
 static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
@@ -588,28 +790,21 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     for (size_t k = 0; k < hb_n_mmu_windows; k++)
         *hb_row_f64(row, hb_mmu_windows[k].off) = hb_mmu(&r->plog, r->timeline_ns, hb_mmu_windows[k].ns);
     row->peak_live_bytes = st.peak_live_bytes;
-    uint64_t fp_peak = st.b.peak_footprint_bytes;
-    if (r->sample_fp_peak > fp_peak)
-        fp_peak = r->sample_fp_peak;
-    row->peak_footprint_bytes = fp_peak;
-    row->frag_at_peak_live = hb_frag(r->sample_fp_at_live_peak, r->sample_live_peak);
-    /* Both peaks from the same kind of measurement: exact where the backend
-     * counts its footprint at every change, otherwise both from the samples
-     * (a sampled footprint over an exact live peak would understate it). */
-    row->frag_peaks = st.b.footprint_exact ? hb_frag(fp_peak, st.peak_live_bytes)
-                                           : hb_frag(fp_peak, r->sample_live_peak);
+    fill_memory(r, row, &st, peak_rss);
     if (st.allocs == 0 && row->objects > 0) {
         /* The collector brought its own heap (boehm): no live bytes were
-         * counted, so there is no fragmentation to report, only unknowns. */
-        row->frag_at_peak_live = NAN;
-        row->frag_peaks = NAN;
+         * counted, so there is no fragmentation to report, only unknowns;
+         * its footprint is measured like every other. */
+        row->frag_jw1_mean = NAN;
+        row->frag_jw2_at_peak_live = NAN;
+        row->frag_jw3_at_peak_footprint = NAN;
+        row->frag_jw4_peaks = NAN;
     }
     row->peak_rss_bytes = peak_rss;
     row->minor_faults = faults;
     row->collections = gst.collections;
     row->full_collections = gst.full_collections;
     row->finalizers_run = gst.finalizers_run;
-    row->footprint_exact = (uint64_t)st.b.footprint_exact;
 }
 
 /* One repetition, in this process.  0 with the row filled, 130 when
@@ -635,7 +830,6 @@ static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_ind
         return 2;
     }
     hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .ctx = &r, .flush = flush_chunk};
-    reset_peak_rss();
     uint64_t faults0 = minor_faults();
     r.chunk_start = hb_now_ns(); /* the timeline starts at 0 */
     sample(&r, "start");
@@ -651,6 +845,7 @@ static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_ind
         return 130;
     }
     sample(&r, "end");
+    r.heap.on_high = NULL; /* the final collection and the release are not sampled */
     uint64_t faults = minor_faults() - faults0;
     uint64_t peak_rss = proc_status_bytes("VmHWM:");
     fill_row(&r, row, faults, peak_rss);
@@ -761,6 +956,7 @@ int hb_rep_child_main(int in_fd, int out_fd)
     hb_install_sigint();
     FILE *series = series_fd >= 0 ? fdopen(series_fd, "a") : NULL;
     static char iobuf[1 << 16];
+    memset(iobuf, 0, sizeof iobuf); /* resident before the baseline */
     if (series)
         setvbuf(series, iobuf, _IOFBF, sizeof iobuf);
     return child_run(&cfg, &p, rep_index, series, out_fd);
@@ -871,6 +1067,7 @@ static int run_isolated(const hb_run_config *cfg, const run_plan *p, uint32_t re
 static int open_series(const char *path, hb_atomic *a, hb_err *e)
 {
     static char iobuf[1 << 16];
+    memset(iobuf, 0, sizeof iobuf); /* resident before any baseline */
     if (hb_atomic_open(a, path, e) != 0)
         return -1;
     /* The repetitions' child processes (exec'd) write into this descriptor:
@@ -884,7 +1081,8 @@ static int open_series(const char *path, hb_atomic *a, hb_err *e)
         hb_atomic_abort(a);
         return hb_fail(e, HB_ERR_SYSTEM, "cannot buffer the series file %s", path);
     }
-    fprintf(a->f, "rep,t_s,ops,live_bytes,footprint_bytes,rss_bytes,gc_s_cumulative,phase,event\n");
+    fprintf(a->f, "rep,t_s,ops,live_bytes,footprint_bytes,rss_bytes,gc_s_cumulative,phase,event,"
+                  "alloc_stat_bytes\n");
     return 0;
 }
 
