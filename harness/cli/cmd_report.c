@@ -512,6 +512,13 @@ static void write_summary_gp(FILE *f, const rp_report *R)
     fmt_levels(lv, sizeof lv, R);
     /* What the figures print beside their whiskers. */
     fprintf(f, "median_cov = \"%s\"\nspeedup_cov = \"%.0f%%\"\n", lv, RP_CONF * 100);
+    const char *sp[256];
+    size_t nsp = 0; /* collectors with a speed-up to draw (a baseline cell to compare) */
+    for (size_t i = 0; i < R->ncells; i++)
+        if (R->cells[i].base && R->cells[i].base != &R->cells[i])
+            intern(sp, &nsp, 256, R->cells[i].coll);
+    gp_list(f, "sp_colls", sp, nsp);
+    fprintf(f, "nsp_colls = %zu\n", nsp);
     gp_combo_places(f, "combo_alloc", R, offsetof(rp_cell, alloc), allocs, &na);
     gp_combo_places(f, "combo_coll", R, offsetof(rp_cell, coll), colls, &nc);
     gp_series(f, R, allocs, na);
