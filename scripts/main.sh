@@ -9,7 +9,7 @@
 # (scripts/update_readme.sh OUT).
 #
 # Usage: scripts/main.sh [OUT]       (default OUT: results/<date>-<commit>/)
-# Environment: HB_SCALE (default 0.2), HB_REPS (default 6), HB_MICRO_TIME (default 0.2 s).
+# Environment: HB_SCALE (default 0.05, sized for 10 minutes on 2 cores with 6 collectors), HB_REPS (default 6), HB_MICRO_TIME (default 0.2 s).
 # Rerunning the same command resumes: completed cells are kept, the rest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
 hb=build/release/heapbench
 micro=build/release/heapbench-micro
 
-scale=${HB_SCALE:-0.2}
+scale=${HB_SCALE:-0.05}
 reps=${HB_REPS:-6}
 commit=$(git rev-parse --short=8 HEAD 2>/dev/null || echo nogit)
 out=${1:-results/$(date -u +%F)-$commit}
