@@ -18,8 +18,12 @@
  * that are neither scanned nor collected.
  *
  * Figures:
- *   block_bytes      sum of GC_size(p) over blocks allocated through this
- *                    backend (0 when the collector allocates directly).
+ *   block_bytes      the footprint less GC_get_free_bytes() (free heap
+ *                    blocks still mapped), read when stats() is called (off
+ *                    the clock; nothing is counted per op, see
+ *                    al_peer_books): every block libgc holds for objects,
+ *                    the collector's own and not-yet-collected ones
+ *                    included, and small blocks on its free lists.
  *   footprint_bytes  GC_get_heap_size() - GC_get_unmapped_bytes(): the GC
  *                    heap still mapped, collected objects of every
  *                    instance included.  libgc's heap is one per process and
@@ -104,7 +108,7 @@ const char *al_gc_version(void)
 
 /* ---- the `boehm` backend ---- */
 
-/* Invariant: block_bytes == sum of GC_size over blocks live through alloc. */
+/* Peaks of the readings of the blocks in use and of the footprint. */
 typedef struct bo_heap {
     al_peer_books books;
     const al_gc_api *gc;
@@ -135,25 +139,21 @@ static void bo_destroy(void *ctx)
 static void *bo_alloc(void *ctx, size_t size)
 {
     bo_heap *h = ctx;
-    void *p = h->gc->malloc_atomic_uncollectable(size);
-    if (p == NULL)
-        return NULL;
-    al_peer_books_alloc(&h->books, h->gc->size(p));
-    return p;
+    return h->gc->malloc_atomic_uncollectable(size);
 }
 
 static void bo_free(void *ctx, void *p, size_t size)
 {
     (void)size;
     bo_heap *h = ctx;
-    al_peer_books_free(&h->books, h->gc->size(p));
     h->gc->free_(p);
 }
 
 static void bo_stats(void *ctx, al_backend_stats *out)
 {
     bo_heap *h = ctx;
-    al_peer_books_stats(&h->books, bo_footprint(h->gc), out);
+    uint64_t fp = bo_footprint(h->gc), free_bytes = h->gc->get_free_bytes();
+    al_peer_books_stats(&h->books, fp > free_bytes ? fp - free_bytes : 0, fp, out);
 }
 
 static void bo_dump(void *ctx, FILE *out)

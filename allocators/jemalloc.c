@@ -2,16 +2,23 @@
  * allocators/jemalloc.c -- the `jemalloc` backend: jemalloc 5 as installed
  * (libjemalloc.so.2), opened in isolation by allocators/peer_loader.c.
  *
- * Calls: mallocx(size, 0) and sdallocx(p, size, 0), jemalloc's own sized
- * fast path, with the process's default arenas and thread cache, as a
- * program that links jemalloc would get.  Requests under 16 bytes are rounded
+ * Calls: malloc(size) and free(p) -- this copy's own, resolved from its
+ * handle -- with the process's default arenas and thread cache, as a
+ * program that links jemalloc gets them.  Not mallocx/sdallocx, although
+ * they are jemalloc's sized API: measured with heapbench-native
+ * (scripts/compare.sh part d), a 16-byte alloc+free pair cost 26.8 ns
+ * through mallocx/sdallocx, 18.8 through malloc/sdallocx and 12.7 through
+ * malloc/free, against 11.3 for a plain loop with jemalloc under
+ * LD_PRELOAD: in 5.3 only malloc and free take the thread-cache fast paths
+ * (imalloc_fastpath, free_fastpath) in this build.  Requests under 16 bytes are rounded
  * up to 16: jemalloc's 8-byte class is only 8-byte aligned, and AL_ALIGN is
  * 16 (every class from 16 up is a multiple of 16, so it is aligned).
  *
  * Figures:
- *   block_bytes      sum of nallocx(size, 0) over live blocks: jemalloc
- *                    documents it as the usable size mallocx gives, and it is
- *                    computed from the size, without a metadata lookup.
+ *   block_bytes      mallctl "stats.allocated" after an "epoch" refresh,
+ *                    read when stats() is called (off the clock; nothing is
+ *                    counted per op, see al_peer_books): the bytes of the
+ *                    size classes of the blocks jemalloc has handed out.
  *   footprint_bytes  mallctl "stats.resident" after an "epoch" refresh:
  *                    resident pages jemalloc maps, its metadata and unused
  *                    dirty pages included -- the nearest match to "held from
@@ -30,15 +37,13 @@
 #define JE_MIN_BYTES 16
 #define JE_ARENAS_ALL 4096 /* MALLCTL_ARENAS_ALL */
 
-static void *(*je_mallocx)(size_t, int);
-static void (*je_sdallocx)(void *, size_t, int);
-static size_t (*je_nallocx)(size_t, int);
+static void *(*je_malloc)(size_t);
+static void (*je_free_)(void *);
 static int (*je_mallctl)(const char *, void *, size_t *, void *, size_t);
 
 static const al_peer_sym je_syms[] = {
-    {"mallocx", &je_mallocx, 0},
-    {"sdallocx", &je_sdallocx, 0},
-    {"nallocx", &je_nallocx, 0},
+    {"malloc", &je_malloc, 0},
+    {"free", &je_free_, 0},
     {"mallctl", &je_mallctl, 0},
     {NULL, NULL, 0},
 };
@@ -50,7 +55,7 @@ static al_peer_lib je_lib = {
     .syms = je_syms,
 };
 
-/* Invariant: block_bytes == sum of nallocx(rounded size) over live blocks. */
+/* Peaks of the readings of stats.allocated and stats.resident. */
 typedef al_peer_books je_heap;
 
 static size_t je_round(size_t size)
@@ -109,28 +114,22 @@ static void je_destroy(void *ctx)
 
 static void *je_alloc(void *ctx, size_t size)
 {
-    je_heap *h = ctx;
-    size = je_round(size);
-    void *p = je_mallocx(size, 0);
-    if (p == NULL)
-        return NULL;
-    al_peer_books_alloc(h, je_nallocx(size, 0));
-    return p;
+    (void)ctx;
+    return je_malloc(je_round(size));
 }
 
 static void je_free(void *ctx, void *p, size_t size)
 {
-    je_heap *h = ctx;
-    size = je_round(size);
-    al_peer_books_free(h, je_nallocx(size, 0));
-    je_sdallocx(p, size, 0);
+    (void)ctx;
+    (void)size; /* free, not sdallocx: see the top of the file */
+    je_free_(p);
 }
 
 static void je_stats(void *ctx, al_backend_stats *out)
 {
     je_heap *h = ctx;
     je_refresh();
-    al_peer_books_stats(h, je_stat("stats.resident"), out);
+    al_peer_books_stats(h, je_stat("stats.allocated"), je_stat("stats.resident"), out);
 }
 
 static void je_dump(void *ctx, FILE *out)

@@ -2,14 +2,22 @@
  * allocators/mimalloc.c -- the `mimalloc` backend: mimalloc 2 as installed
  * (libmimalloc.so.2), opened in isolation by allocators/peer_loader.c.
  *
- * Calls: mi_malloc(size) and mi_free_size(p, size), on the default heap of
- * the calling thread, as a program linked with mimalloc would get.  Requests
+ * Calls: mi_malloc(size) and mi_free(p) (malloc and free are the same
+ * functions), on the default heap of the calling thread, as a program linked
+ * with mimalloc gets them.  Not mi_free_size: in libmimalloc.so.2 it is a
+ * jump through the PLT to mi_free, one more indirect hop per free.  Requests
  * under 16 bytes are rounded up to 16: mimalloc's 8-byte bin is only 8-byte
  * aligned, and AL_ALIGN is 16 (every bin from 16 up is 16-aligned; the test
  * checks every size up to 4 KiB).
  *
  * Figures:
- *   block_bytes      sum of mi_usable_size(p) over live blocks.
+ *   block_bytes      read when stats() is called (off the clock; nothing is
+ *                    counted per op, see al_peer_books) by walking the pages
+ *                    of the calling thread's default heap with
+ *                    mi_heap_visit_blocks, areas only: the sum over pages of
+ *                    blocks in use times their block size.  One visit per
+ *                    page, not per block.  Blocks of other threads' heaps
+ *                    are not seen (heapbench allocates on one thread).
  *   footprint_bytes  current_commit from mi_process_info: the bytes mimalloc
  *                    has committed from the operating system (segments,
  *                    their metadata included).  Its current_rss is not used:
@@ -28,8 +36,17 @@
 #define MI_MIN_BYTES 16
 
 static void *(*mi_malloc_)(size_t);
-static void (*mi_free_size_)(void *, size_t);
-static size_t (*mi_usable_size_)(const void *);
+static void (*mi_free_)(void *);
+/* The first fields of mimalloc's mi_heap_area_t, as in mimalloc.h 2.x. */
+typedef struct mi_area_head {
+    void *blocks;
+    size_t reserved, committed, used, block_size;
+} mi_area_head;
+typedef bool (*mi_visit_fn)(const void *heap, const mi_area_head *area, void *block,
+                            size_t block_size, void *arg);
+static void *(*mi_heap_get_default_)(void);
+static bool (*mi_heap_visit_blocks_)(const void *heap, bool all_blocks, mi_visit_fn fn,
+                                     void *arg);
 static void (*mi_process_info_)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *,
                                 size_t *, size_t *);
 static int (*mi_version_)(void);
@@ -37,8 +54,9 @@ static void (*mi_collect_)(bool);
 
 static const al_peer_sym mi_syms[] = {
     {"mi_malloc", &mi_malloc_, 0},
-    {"mi_free_size", &mi_free_size_, 0},
-    {"mi_usable_size", &mi_usable_size_, 0},
+    {"mi_free", &mi_free_, 0},
+    {"mi_heap_get_default", &mi_heap_get_default_, 0},
+    {"mi_heap_visit_blocks", &mi_heap_visit_blocks_, 0},
     {"mi_process_info", &mi_process_info_, 0},
     {"mi_version", &mi_version_, 0},
     {"mi_collect", &mi_collect_, 0},
@@ -52,7 +70,7 @@ static al_peer_lib mi_lib = {
     .syms = mi_syms,
 };
 
-/* Invariant: block_bytes == sum of mi_usable_size over live blocks. */
+/* Peaks of the readings of the area walk and of current_commit. */
 typedef al_peer_books mi_heap_ctx;
 
 static const char *mi_unavailable(void)
@@ -94,19 +112,31 @@ static void mi_destroy(void *ctx)
 
 static void *mi_alloc(void *ctx, size_t size)
 {
-    mi_heap_ctx *h = ctx;
-    void *p = mi_malloc_(size < MI_MIN_BYTES ? MI_MIN_BYTES : size);
-    if (p == NULL)
-        return NULL;
-    al_peer_books_alloc(h, mi_usable_size_(p));
-    return p;
+    (void)ctx;
+    return mi_malloc_(size < MI_MIN_BYTES ? MI_MIN_BYTES : size);
 }
 
 static void mi_free(void *ctx, void *p, size_t size)
 {
-    mi_heap_ctx *h = ctx;
-    al_peer_books_free(h, mi_usable_size_(p));
-    mi_free_size_(p, size < MI_MIN_BYTES ? MI_MIN_BYTES : size);
+    (void)ctx, (void)size; /* mimalloc finds the size from the page */
+    mi_free_(p);
+}
+
+/* Called once per page (block == NULL: areas only). */
+static bool mi_add_area(const void *heap, const mi_area_head *area, void *block,
+                        size_t block_size, void *arg)
+{
+    (void)heap, (void)block_size;
+    if (block == NULL)
+        *(uint64_t *)arg += (uint64_t)area->used * area->block_size;
+    return true;
+}
+
+static uint64_t mi_in_use(void)
+{
+    uint64_t sum = 0;
+    mi_heap_visit_blocks_(mi_heap_get_default_(), false, mi_add_area, &sum);
+    return sum;
 }
 
 static void mi_stats(void *ctx, al_backend_stats *out)
@@ -114,17 +144,17 @@ static void mi_stats(void *ctx, al_backend_stats *out)
     mi_heap_ctx *h = ctx;
     size_t commit = 0, peak_commit = 0;
     mi_info(&commit, &peak_commit);
-    al_peer_books_stats(h, commit, out);
+    al_peer_books_stats(h, mi_in_use(), commit, out);
 }
 
 static void mi_dump(void *ctx, FILE *out)
 {
-    mi_heap_ctx *h = ctx;
+    (void)ctx;
     size_t commit = 0, peak_commit = 0;
     mi_info(&commit, &peak_commit);
     fprintf(out, "mimalloc %s\n  committed        %zu\n  peak committed   %zu "
                  "(process lifetime)\n  block bytes      %llu\n",
-            mi_version_str(), commit, peak_commit, (unsigned long long)h->block_bytes);
+            mi_version_str(), commit, peak_commit, (unsigned long long)mi_in_use());
 }
 
 const al_backend al_mimalloc = {

@@ -119,35 +119,34 @@ const char *al_gc_unavailable(void);
 const char *al_gc_version(void);
 
 /*
- * The books every peer backend keeps.  Invariants: block_bytes is the sum of
- * the library's usable size over the blocks live through this heap; the
- * peaks never decrease; the footprint is the library's own statistic, read
- * when stats are asked for, so its peak is the peak of those readings.
+ * The books every peer backend keeps, all of them read OFF the clock.
+ *
+ * Nothing is counted per allocation: asking the library for a block's usable
+ * size on every alloc and free (malloc_usable_size, nallocx, mi_usable_size,
+ * tc_nallocx, GC_size) cost 5-20 ns per op, more than some of these
+ * libraries spend on the allocation itself, and pool and bump paid nothing
+ * like it.  Instead, when stats() is called (a sample point, off the clock),
+ * the backend reads the library's own figure of bytes in blocks it has
+ * handed out (in_use) and its footprint.  Both are the library's
+ * process-wide figures; the library serves only this backend (it is opened
+ * with RTLD_LOCAL), so they are this heap's, plus the library's own
+ * internal blocks where it counts those.  Invariants: every peak is the
+ * maximum of the readings so far and never decreases.
  */
 typedef struct al_peer_books {
-    uint64_t block_bytes, peak_block_bytes;
+    uint64_t peak_block_bytes;
     uint64_t peak_footprint_bytes;
 } al_peer_books;
 
-static inline void al_peer_books_alloc(al_peer_books *b, uint64_t usable)
-{
-    b->block_bytes += usable;
-    if (b->block_bytes > b->peak_block_bytes)
-        b->peak_block_bytes = b->block_bytes;
-}
-
-static inline void al_peer_books_free(al_peer_books *b, uint64_t usable)
-{
-    b->block_bytes -= usable;
-}
-
-static inline void al_peer_books_stats(al_peer_books *b, uint64_t footprint,
+static inline void al_peer_books_stats(al_peer_books *b, uint64_t in_use, uint64_t footprint,
                                        al_backend_stats *out)
 {
+    if (in_use > b->peak_block_bytes)
+        b->peak_block_bytes = in_use;
     if (footprint > b->peak_footprint_bytes)
         b->peak_footprint_bytes = footprint;
     *out = (al_backend_stats){
-        .block_bytes = b->block_bytes,
+        .block_bytes = in_use,
         .peak_block_bytes = b->peak_block_bytes,
         .footprint_bytes = footprint,
         .peak_footprint_bytes = b->peak_footprint_bytes,

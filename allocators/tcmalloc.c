@@ -9,9 +9,10 @@
  * AL_ALIGN is 16 (every class from 16 up is 16-aligned; the test checks).
  *
  * Figures:
- *   block_bytes      sum of tc_nallocx(size, 0) over live blocks: the size
- *                    class tc_malloc(size) uses, computed from the size, as
- *                    tc_malloc_size(p) would report it without its lookup.
+ *   block_bytes      MallocExtension "generic.current_allocated_bytes",
+ *                    read when stats() is called (off the clock; nothing is
+ *                    counted per op, see al_peer_books): the bytes of the
+ *                    size classes of the blocks tcmalloc has handed out.
  *   footprint_bytes  MallocExtension "generic.total_physical_bytes": bytes
  *                    of the page heap still mapped (heap_size minus
  *                    pageheap_unmapped_bytes) plus tcmalloc's metadata.
@@ -31,7 +32,6 @@
 
 static void *(*tc_malloc_)(size_t);
 static void (*tc_free_sized_)(void *, size_t);
-static size_t (*tc_nallocx_)(size_t, int);
 static const char *(*tc_version_)(int *, int *, const char **);
 static int (*tc_property_)(const char *, size_t *);
 static void (*tc_release_free_)(void);
@@ -39,7 +39,6 @@ static void (*tc_release_free_)(void);
 static const al_peer_sym tc_syms[] = {
     {"tc_malloc", &tc_malloc_, 0},
     {"tc_free_sized", &tc_free_sized_, 0},
-    {"tc_nallocx", &tc_nallocx_, 0},
     {"tc_version", &tc_version_, 0},
     {"MallocExtension_GetNumericProperty", &tc_property_, 0},
     {"MallocExtension_ReleaseFreeMemory", &tc_release_free_, 0},
@@ -54,7 +53,7 @@ static al_peer_lib tc_lib = {
     .syms = tc_syms,
 };
 
-/* Invariant: block_bytes == sum of tc_nallocx(rounded size) over live blocks. */
+/* Peaks of the readings of current_allocated_bytes and the footprint. */
 typedef al_peer_books tc_heap;
 
 static size_t tc_round(size_t size)
@@ -111,26 +110,20 @@ static void tc_destroy(void *ctx)
 
 static void *tc_alloc(void *ctx, size_t size)
 {
-    tc_heap *h = ctx;
-    size = tc_round(size);
-    void *p = tc_malloc_(size);
-    if (p == NULL)
-        return NULL;
-    al_peer_books_alloc(h, tc_nallocx_(size, 0));
-    return p;
+    (void)ctx;
+    return tc_malloc_(tc_round(size));
 }
 
 static void tc_free(void *ctx, void *p, size_t size)
 {
-    tc_heap *h = ctx;
-    size = tc_round(size);
-    al_peer_books_free(h, tc_nallocx_(size, 0));
-    tc_free_sized_(p, size);
+    (void)ctx;
+    tc_free_sized_(p, tc_round(size));
 }
 
 static void tc_stats(void *ctx, al_backend_stats *out)
 {
-    al_peer_books_stats(ctx, tc_footprint(), out);
+    al_peer_books_stats(ctx, tc_property("generic.current_allocated_bytes"), tc_footprint(),
+                        out);
 }
 
 static void tc_dump(void *ctx, FILE *out)

@@ -33,8 +33,9 @@
  *                     references from outside (registers, older objects);
  *   move_unreachable  objects with a copy > 0 are reachable, and so is all
  *                     they reach; the rest go to `unreachable`;
- * then the survivors pass the tuple rule (untrack_tuples: a container whose
- * slots all hold leaves or untracked containers leaves the generations),
+ * with the survivors passing the tuple rule in the same walk (CPython's
+ * untrack_tuples: a container whose slots all hold leaves or untracked
+ * containers leaves the generations),
  * the finalizers of the unreachable run (once each), the detection runs
  * again over the unreachable alone (handle_resurrected: what a finalizer
  * made reachable survives), and the still unreachable are cleared (slots set to NULL by normal releases, so the
@@ -146,6 +147,19 @@ static void track(rcc *s, hb_obj *o)
 
 /* ---- detection ---- */
 
+/* Could r be part of a cycle?  As CPython's _PyObject_GC_MAY_BE_TRACKED:
+ * NULL counts as yes (a tuple being filled), leaves and payload arrays as
+ * no, a container as yes while tracked; lists (reference arrays) always. */
+static int may_be_tracked(const hb_obj *r)
+{
+    if (r == NULL)
+        return 1;
+    if (r->kind == HB_CONTAINER)
+        return (r->gcbits & RC_GB_TRACKED) != 0;
+    return is_container(r->kind, r->nrefs, r->payload);
+}
+
+
 /* Copies each count into prev (the list becomes forward-only). */
 static void update_refs(rc_gchead *young)
 {
@@ -196,19 +210,36 @@ static void visit_reachable(hb_obj *r, rc_gchead *young)
  * been scanned and is reachable, with a valid prev pointer; `prev` is the
  * last of them.  Objects moved back from unreachable are appended at the
  * tail and scanned when the walk gets there.
+ *
+ * With `parked` (the first pass of a collection, tuple rule on), the tuple
+ * rule is applied in the same walk, as CPython's untrack_tuples does on the
+ * survivors right after: a reachable container none of whose slots may be
+ * tracked leaves young for `parked`.  The slots are the ones the scan reads
+ * anyway, so the rule costs no second walk over the survivors.
  */
-static void move_unreachable(rc_gchead *young, rc_gchead *unreachable)
+static void move_unreachable(rcc *s, rc_gchead *young, rc_gchead *unreachable, rc_gchead *parked)
 {
     rc_gchead *prev = young;
     rc_gchead *h = young->next;
     while (h != young) {
         hb_obj *o = rc_head_obj(h);
         if (h->prev > 0) {
-            for (uint32_t i = 0; i < o->nrefs; i++)
-                visit_reachable(o->refs[i], young);
-            h->prev = (uintptr_t)prev;
+            int untrackable = parked != NULL && o->kind == HB_CONTAINER;
+            for (uint32_t i = 0; i < o->nrefs; i++) {
+                hb_obj *r = o->refs[i];
+                visit_reachable(r, young);
+                untrackable = untrackable && !may_be_tracked(r);
+            }
             o->gcbits &= (uint16_t)~RC_GB_COLLECTING;
-            prev = h;
+            if (untrackable) {
+                prev->next = h->next;
+                list_append(h, parked);
+                o->gcbits = (uint16_t)((o->gcbits & ~RC_GB_TRACKED) | RC_GB_PARKED);
+                s->core.st.objects_untracked++;
+            } else {
+                h->prev = (uintptr_t)prev;
+                prev = h;
+            }
         } else {
             prev->next = h->next;
             o->gcbits |= RC_GB_UNREACHABLE;
@@ -228,12 +259,12 @@ static void finalize_garbage(rcc *s, rc_gchead *unreachable)
 
 /* update_refs, subtract_refs, move_unreachable: splits the set into what
  * is reachable from outside it (left in `set`) and `unreachable`. */
-static void deduce_unreachable(rc_gchead *set, rc_gchead *unreachable)
+static void deduce_unreachable(rcc *s, rc_gchead *set, rc_gchead *unreachable, rc_gchead *parked)
 {
     update_refs(set);
     subtract_refs(set);
     list_init(unreachable);
-    move_unreachable(set, unreachable);
+    move_unreachable(s, set, unreachable, parked);
 }
 
 /*
@@ -245,11 +276,11 @@ static void deduce_unreachable(rc_gchead *set, rc_gchead *unreachable)
  * rest is still garbage.  CPython runs this pass on every collection, so
  * rc-cycle does too, resurrection or not.
  */
-static void handle_resurrected(rc_gchead *unreachable, rc_gchead *still, rc_gchead *old)
+static void handle_resurrected(rcc *s, rc_gchead *unreachable, rc_gchead *still, rc_gchead *old)
 {
     for (rc_gchead *h = unreachable->next; h != unreachable; h = h->next)
         rc_head_obj(h)->gcbits &= (uint16_t)~RC_GB_UNREACHABLE;
-    deduce_unreachable(unreachable, still);
+    deduce_unreachable(s, unreachable, still, NULL);
     list_merge(unreachable, old);
 }
 
@@ -287,49 +318,6 @@ static void delete_garbage(rcc *s, rc_gchead *unreachable, rc_gchead *old)
 }
 
 /* ---- the tuple rule ---- */
-
-/* Could r be part of a cycle?  As CPython's _PyObject_GC_MAY_BE_TRACKED:
- * NULL counts as yes (a tuple being filled), leaves and payload arrays as
- * no, a container as yes while tracked; lists (reference arrays) always. */
-static int may_be_tracked(const hb_obj *r)
-{
-    if (r == NULL)
-        return 1;
-    if (r->kind == HB_CONTAINER)
-        return (r->gcbits & RC_GB_TRACKED) != 0;
-    return is_container(r->kind, r->nrefs, r->payload);
-}
-
-static int tuple_untrackable(const hb_obj *o)
-{
-    for (uint32_t i = 0; i < o->nrefs; i++)
-        if (may_be_tracked(o->refs[i]))
-            return 0;
-    return 1;
-}
-
-/*
- * As CPython's untrack_tuples on the survivors of every collection:
- * containers (HB_CONTAINER is the tuple here) whose every slot holds an
- * object that cannot be in a cycle leave the generations, so later
- * collections do not scan them.  They are parked in a list of their own:
- * unlike a tuple, a container here can be written again (see retrack).
- */
-static void untrack_tuples(rcc *s, rc_gchead *young)
-{
-    rc_gchead *h = young->next;
-    while (h != young) {
-        rc_gchead *next = h->next;
-        hb_obj *o = rc_head_obj(h);
-        if (o->kind == HB_CONTAINER && tuple_untrackable(o)) {
-            list_remove(h);
-            list_append(h, &s->parked);
-            o->gcbits = (uint16_t)((o->gcbits & ~RC_GB_TRACKED) | RC_GB_PARKED);
-            s->core.st.objects_untracked++;
-        }
-        h = next;
-    }
-}
 
 /*
  * A store of a possible cycle member into a parked container.  CPython's
@@ -392,12 +380,11 @@ static void collect_gen(rcc *s, int g)
     account_start(s, g);
     for (int i = 0; i < g; i++)
         list_merge(&s->gen[i].head, young);
-    deduce_unreachable(young, &unreachable);
-    if (!(s->core.env.cfg && s->core.env.cfg->keep_tuples))
-        untrack_tuples(s, young);
+    int tuple_rule = !(s->core.env.cfg && s->core.env.cfg->keep_tuples);
+    deduce_unreachable(s, young, &unreachable, tuple_rule ? &s->parked : NULL);
     promote(s, g, young);
     finalize_garbage(s, &unreachable);
-    handle_resurrected(&unreachable, &still, old);
+    handle_resurrected(s, &unreachable, &still, old);
     delete_garbage(s, &still, old);
     s->core.in_collection = 0;
     const gc_env *env = &s->core.env;

@@ -1,7 +1,9 @@
 #!/bin/sh
-# scripts/compare.sh -- the three anchor comparisons, side by side in one run.
+# scripts/compare.sh -- the anchor comparisons, side by side in one run.
 #
 #   scripts/compare.sh --out DIR [--build DIR] [--reps R] [--scale S] [--nodes N]
+#                      [--parts abcde] [--native-reps R] [--gcbench-reps R]
+#                      [--gcbench-scale S]
 #
 #   a. alloc churn: heapbench-micro alloc_churn/{pool,malloc,jemalloc,mimalloc,
 #      tcmalloc}, R repetitions; figure = median CPU time per op (ns); ratio =
@@ -16,11 +18,35 @@
 #   c. gcbench at scale S: pool/mark-sweep against boehm/boehm, R repetitions
 #      each, interleaved; figure = median wall_s; both max pauses shown.
 #      Target: mark-sweep <= 0.8x boehm.
+#   d. heapbench's cost per op: the same malloc/free stream (alloc_churn's
+#      small-object churn, and a 16-byte alloc+free pair) timed by
+#      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
+#      bump in three modes, each run its own process: native (a plain C loop
+#      on malloc/free, the library under LD_PRELOAD; pool and bump through
+#      their table without al_heap), table (the backend's alloc/free as
+#      heapbench loads it, no al_heap) and heapbench (al_alloc/al_free).
+#      --native-reps rounds (default 7), every (family, backend, mode) once
+#      per round in an order shuffled with a recorded seed; figure = median
+#      ns per op.  Printed per op: native, heapbench, difference (target
+#      <= 2 ns), and each backend's ratio to mimalloc natively and through
+#      heapbench (target: within 5%).  Rows in DIR/native.csv (every sample)
+#      and DIR/native.txt (the table).
+#   e. GCBench written in C against the collector table (heapbench-gcbench
+#      --mode native: new_obj, field_store, reg_write called directly, the
+#      same objects, order and register file) beside its replay (--mode
+#      replay: the gcbench op stream through hb_replay) and beside
+#      `heapbench run -w gcbench` (its wall_s), for rc, rc-cycle, mark-sweep
+#      (over pool) and boehm; plus, for boehm, the classic GCBench on libgc
+#      itself (--mode libgc).  --gcbench-reps rounds (default 3) shuffled
+#      with a recorded seed, at --gcbench-scale (default 0.2); figure =
+#      median seconds; printed: replay/native per collector (target <=
+#      1.5x).  Rows in DIR/gcbench_native.csv, table in DIR/gcbench_native.txt.
+#   --parts picks the parts to run (default abcde).
 # Prints a table (measured ratio, target, met) and writes DIR/compare.csv
 # with the same lines, plus every raw output (micro JSON, result rows, the
 # CPython sidecar) in DIR.  Timings on a shared machine are noisy: every
 # figure is a median of like measurements taken in the same run.
-# Exit status: 0 when all three ran (met or not), 1 when one could not be
+# Exit status: 0 when every part ran (met or not), 1 when one could not be
 # measured, 2 bad usage.
 set -eu
 
@@ -30,7 +56,11 @@ out=
 reps=3
 scale=1.0
 nodes=1000000
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+parts=abcde
+native_reps=7
+gcbench_reps=3
+gcbench_scale=0.2
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2; }
 bad() { echo "compare.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -39,70 +69,90 @@ while [ $# -gt 0 ]; do
     --reps) [ $# -ge 2 ] || bad "--reps needs a number"; reps=$2; shift 2 ;;
     --scale) [ $# -ge 2 ] || bad "--scale needs a number"; scale=$2; shift 2 ;;
     --nodes) [ $# -ge 2 ] || bad "--nodes needs a number"; nodes=$2; shift 2 ;;
+    --parts) [ $# -ge 2 ] || bad "--parts needs letters from abcd"; parts=$2; shift 2 ;;
+    --native-reps) [ $# -ge 2 ] || bad "--native-reps needs a number"; native_reps=$2; shift 2 ;;
+    --gcbench-reps) [ $# -ge 2 ] || bad "--gcbench-reps needs a number"; gcbench_reps=$2; shift 2 ;;
+    --gcbench-scale) [ $# -ge 2 ] || bad "--gcbench-scale needs a number"; gcbench_scale=$2; shift 2 ;;
     -h|--help) usage ;;
-    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale or --nodes" ;;
+    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts, --native-reps, --gcbench-reps or --gcbench-scale" ;;
     esac
 done
 [ -n "$out" ] || bad "--out DIR is required (the results folder)"
 case $reps in ''|*[!0-9]*|0) bad "bad value '$reps' for --reps, expected a whole number >= 1" ;; esac
+case $native_reps in ''|*[!0-9]*|0) bad "bad value '$native_reps' for --native-reps, expected a whole number >= 1" ;; esac
+case $gcbench_reps in ''|*[!0-9]*|0) bad "bad value '$gcbench_reps' for --gcbench-reps, expected a whole number >= 1" ;; esac
+case $parts in ''|*[!abcde]*) bad "bad value '$parts' for --parts, expected letters from abcde (e.g. de)" ;; esac
+python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$gcbench_scale" 2>/dev/null ||
+    bad "bad value '$gcbench_scale' for --gcbench-scale, expected a number > 0 and <= 10000"
+has() { case $parts in *$1*) return 0 ;; esac; return 1; }
 case $nodes in ''|*[!0-9]*|0) bad "bad value '$nodes' for --nodes, expected a whole number >= 1" ;; esac
 python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$scale" 2>/dev/null ||
     bad "bad value '$scale' for --scale, expected a number > 0 and <= 10000"
 hb=$build/heapbench
 micro=$build/heapbench-micro
+native=$build/heapbench-native
+gcb=$build/heapbench-gcbench
 replay=$here/scripts/cpython_replay.py
-for f in "$hb" "$micro"; do
+for f in "$hb" "$micro" "$native" "$gcb"; do
     [ -x "$f" ] || bad "'$f' not found, expected a build (cmake --preset release && cmake --build --preset release -j2) or --build DIR"
 done
 mkdir -p "$out"
 res=$out/compare.csv
 missing=0
+churn_cmd= b_c_cmd= b_py_cmd= c_ms_cmd= c_bo_cmd=
 
 
-echo "== a. alloc_churn (heapbench-micro, $reps repetitions)" >&2
-churn_cmd="$micro --benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$ --benchmark_format=json --benchmark_repetitions=$reps"
-echo "   $churn_cmd" >&2
-$micro "--benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$" \
-    --benchmark_format=json "--benchmark_repetitions=$reps" > "$out/alloc_churn.json"
-
-echo "== b. full collection of $nodes live containers: rc-cycle vs CPython" >&2
-trace=$out/tree-$nodes.hbt
-python3 "$replay" --write-test-trace "$nodes" "$trace"
-if "$hb" run --help 2>/dev/null | grep -q -- '--trace'; then
-    b_c_cmd="$hb run --trace $trace -a pool -c rc-cycle --threshold 4294967295,10,10 --reps $reps --format csv --no-progress"
-    echo "   $b_c_cmd" >&2
-    rm -f "$out/tree_rc_cycle.csv"
-    $b_c_cmd --out "$out/tree_rc_cycle.csv" > /dev/null || missing=1
-else
-    b_c_cmd="(heapbench run --trace: not in this build)"
-    echo "   heapbench run has no --trace in $hb: part b's C side is missing" >&2
-    missing=1
+if has a; then
+    echo "== a. alloc_churn (heapbench-micro, $reps repetitions)" >&2
+    churn_cmd="$micro --benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$ --benchmark_format=json --benchmark_repetitions=$reps"
+    echo "   $churn_cmd" >&2
+    $micro "--benchmark_filter=alloc_churn/(pool|malloc|jemalloc|mimalloc|tcmalloc)\$" \
+        --benchmark_format=json "--benchmark_repetitions=$reps" > "$out/alloc_churn.json"
 fi
-b_py_cmd="python3 $replay $trace --threshold 2000000000,10,10 --reps $reps --format csv"
-echo "   $b_py_cmd" >&2
-rm -f "$out/tree_cpython.csv"
-$b_py_cmd --out "$out/tree_cpython.csv" > /dev/null
 
-echo "== c. gcbench scale $scale: pool/mark-sweep vs boehm/boehm, $reps repetitions each" >&2
-rm -f "$out/gcbench.csv"
-c_ms_cmd="$hb run -w gcbench -a pool -c mark-sweep --scale $scale --reps 1 --no-progress --format csv"
-c_bo_cmd="$hb run -w gcbench -a boehm -c boehm --scale $scale --reps 1 --no-progress --format csv"
-echo "   $c_ms_cmd --out $out/gcbench.csv   (x$reps, interleaved with)" >&2
-echo "   $c_bo_cmd --out $out/gcbench.csv" >&2
-i=0
-while [ $i -lt "$reps" ]; do
-    $c_ms_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
-    $c_bo_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
-    i=$((i + 1))
-done
+if has b; then
+    echo "== b. full collection of $nodes live containers: rc-cycle vs CPython" >&2
+    trace=$out/tree-$nodes.hbt
+    python3 "$replay" --write-test-trace "$nodes" "$trace"
+    if "$hb" run --help 2>/dev/null | grep -q -- '--trace'; then
+        b_c_cmd="$hb run --trace $trace -a pool -c rc-cycle --threshold 4294967295,10,10 --reps $reps --format csv --no-progress"
+        echo "   $b_c_cmd" >&2
+        rm -f "$out/tree_rc_cycle.csv"
+        $b_c_cmd --out "$out/tree_rc_cycle.csv" > /dev/null || missing=1
+    else
+        b_c_cmd="(heapbench run --trace: not in this build)"
+        echo "   heapbench run has no --trace in $hb: part b's C side is missing" >&2
+        missing=1
+    fi
+    b_py_cmd="python3 $replay $trace --threshold 2000000000,10,10 --reps $reps --format csv"
+    echo "   $b_py_cmd" >&2
+    rm -f "$out/tree_cpython.csv"
+    $b_py_cmd --out "$out/tree_cpython.csv" > /dev/null
+fi
+
+if has c; then
+    echo "== c. gcbench scale $scale: pool/mark-sweep vs boehm/boehm, $reps repetitions each" >&2
+    rm -f "$out/gcbench.csv"
+    c_ms_cmd="$hb run -w gcbench -a pool -c mark-sweep --scale $scale --reps 1 --no-progress --format csv"
+    c_bo_cmd="$hb run -w gcbench -a boehm -c boehm --scale $scale --reps 1 --no-progress --format csv"
+    echo "   $c_ms_cmd --out $out/gcbench.csv   (x$reps, interleaved with)" >&2
+    echo "   $c_bo_cmd --out $out/gcbench.csv" >&2
+    i=0
+    while [ $i -lt "$reps" ]; do
+        $c_ms_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
+        $c_bo_cmd --seed 1 --out "$out/gcbench.csv" > /dev/null || missing=1
+        i=$((i + 1))
+    done
+fi
 
 # The figures, the ratios and the table, from the raw outputs above.
-python3 - --out "$out" --nodes "$nodes" --cmd-a "$churn_cmd" --cmd-b-c "$b_c_cmd" \
+case $parts in *[abc]*) abc=yes ;; *) abc=no ;; esac
+[ $abc = no ] && : > "$out/compare.txt" || python3 - --parts "$parts" --out "$out" --nodes "$nodes" --cmd-a "$churn_cmd" --cmd-b-c "$b_c_cmd" \
     --cmd-b-py "$b_py_cmd" --cmd-c "$c_ms_cmd ; $c_bo_cmd" > "$out/compare.txt" <<'EOF' || missing=1
 import argparse, csv, json, os, statistics, sys
 
 ap = argparse.ArgumentParser()
-for opt in ("--out", "--nodes", "--cmd-a", "--cmd-b-c", "--cmd-b-py", "--cmd-c"):
+for opt in ("--parts", "--out", "--nodes", "--cmd-a", "--cmd-b-c", "--cmd-b-py", "--cmd-c"):
     ap.add_argument(opt)
 a = ap.parse_args()
 lines, problems = [], []
@@ -129,68 +179,71 @@ def add(comp, ours, ref, figure, unit, vo, vr, target, cmd, samples):
                       command=cmd))
 
 
-# a. alloc_churn: median CPU ns per op over the repetitions.
-with open(os.path.join(a.out, "alloc_churn.json")) as f:
-    churn = json.load(f)
-times, errors = {}, {}
-for b in churn.get("benchmarks", []):
-    if b.get("run_type", "iteration") != "iteration":
-        continue
-    name = b.get("run_name", b["name"]).split("/")[-1]
-    if b.get("error_occurred"):
-        errors[name] = b.get("error_message", "error")
-        continue
-    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
-    times.setdefault(name, []).append(b["cpu_time"] * scale)
-med = {k: statistics.median(v) for k, v in times.items()}
-for other in ("mimalloc", "malloc", "jemalloc", "tcmalloc"):
-    if "pool" not in med or other not in med:
-        problems.append(f"a: alloc_churn/{other if 'pool' in med else 'pool'}: "
-                        f"{errors.get(other, errors.get('pool', 'no figure'))}")
-        continue
-    add("a alloc_churn", "pool", other, "cpu time per op (median)", "ns", med["pool"], med[other],
-        1.0 if other == "mimalloc" else None, a.cmd_a, len(times["pool"]))
+if "a" in a.parts:
+    # a. alloc_churn: median CPU ns per op over the repetitions.
+    with open(os.path.join(a.out, "alloc_churn.json")) as f:
+        churn = json.load(f)
+    times, errors = {}, {}
+    for b in churn.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        name = b.get("run_name", b["name"]).split("/")[-1]
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        times.setdefault(name, []).append(b["cpu_time"] * scale)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for other in ("mimalloc", "malloc", "jemalloc", "tcmalloc"):
+        if "pool" not in med or other not in med:
+            problems.append(f"a: alloc_churn/{other if 'pool' in med else 'pool'}: "
+                            f"{errors.get(other, errors.get('pool', 'no figure'))}")
+            continue
+        add("a alloc_churn", "pool", other, "cpu time per op (median)", "ns", med["pool"], med[other],
+            1.0 if other == "mimalloc" else None, a.cmd_a, len(times["pool"]))
 
-# b. rc-cycle vs CPython: the median COLLECT pause per object.
-nodes = int(a.nodes)
-per = {}
-for who, fname in (("rc-cycle", "tree_rc_cycle.csv"), ("cpython", "tree_cpython.csv")):
-    rs = [r for r in rows_of(os.path.join(a.out, fname)) if r["status"] == "ok"]
-    bad = [r for r in rs if int(r["pauses"]) != 5]
-    if bad:
-        problems.append(f"b: {who}: {bad[0]['pauses']} pauses in a repetition, expected the 5 "
-                        "COLLECTs only (an automatic collection or a cascade was timed too)")
-    if rs:
-        per[who] = (statistics.median(num(r, "pause_p50_us") for r in rs) * 1e3 / nodes, len(rs))
-if "rc-cycle" in per and "cpython" in per:
-    add("b full collection", "pool/rc-cycle", "pymalloc/cpython",
-        f"median COLLECT pause per object, {nodes} live containers", "ns/object",
-        per["rc-cycle"][0], per["cpython"][0], 0.5, a.cmd_b_c + " | " + a.cmd_b_py,
-        min(per["rc-cycle"][1], per["cpython"][1]))
-else:
-    problems.append("b: no rc-cycle row (heapbench run --trace missing or failed)"
-                    if "rc-cycle" not in per else "b: no CPython row")
+if "b" in a.parts:
+    # b. rc-cycle vs CPython: the median COLLECT pause per object.
+    nodes = int(a.nodes)
+    per = {}
+    for who, fname in (("rc-cycle", "tree_rc_cycle.csv"), ("cpython", "tree_cpython.csv")):
+        rs = [r for r in rows_of(os.path.join(a.out, fname)) if r["status"] == "ok"]
+        bad = [r for r in rs if int(r["pauses"]) != 5]
+        if bad:
+            problems.append(f"b: {who}: {bad[0]['pauses']} pauses in a repetition, expected the 5 "
+                            "COLLECTs only (an automatic collection or a cascade was timed too)")
+        if rs:
+            per[who] = (statistics.median(num(r, "pause_p50_us") for r in rs) * 1e3 / nodes, len(rs))
+    if "rc-cycle" in per and "cpython" in per:
+        add("b full collection", "pool/rc-cycle", "pymalloc/cpython",
+            f"median COLLECT pause per object, {nodes} live containers", "ns/object",
+            per["rc-cycle"][0], per["cpython"][0], 0.5, a.cmd_b_c + " | " + a.cmd_b_py,
+            min(per["rc-cycle"][1], per["cpython"][1]))
+    else:
+        problems.append("b: no rc-cycle row (heapbench run --trace missing or failed)"
+                        if "rc-cycle" not in per else "b: no CPython row")
 
-# c. gcbench: median wall_s; max pauses.
-g = {}
-for r in rows_of(os.path.join(a.out, "gcbench.csv")):
-    if r["status"] == "ok":
-        g.setdefault(r["collector"], []).append(r)
-if "mark-sweep" in g and "boehm" in g:
-    ms, bo = g["mark-sweep"], g["boehm"]
-    add("c gcbench", "pool/mark-sweep", "boehm/boehm", "wall_s (median)", "s",
-        statistics.median(num(r, "wall_s") for r in ms),
-        statistics.median(num(r, "wall_s") for r in bo), 0.8, a.cmd_c, min(len(ms), len(bo)))
-    add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (median)", "us",
-        statistics.median(num(r, "pause_max_us") for r in ms),
-        statistics.median(num(r, "pause_max_us") for r in bo), None, a.cmd_c,
-        min(len(ms), len(bo)))
-    add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (worst rep)", "us",
-        max(num(r, "pause_max_us") for r in ms), max(num(r, "pause_max_us") for r in bo),
-        None, a.cmd_c, min(len(ms), len(bo)))
-else:
-    problems.append("c: gcbench rows missing for " +
-                    " and ".join(c for c in ("mark-sweep", "boehm") if c not in g))
+if "c" in a.parts:
+    # c. gcbench: median wall_s; max pauses.
+    g = {}
+    for r in rows_of(os.path.join(a.out, "gcbench.csv")):
+        if r["status"] == "ok":
+            g.setdefault(r["collector"], []).append(r)
+    if "mark-sweep" in g and "boehm" in g:
+        ms, bo = g["mark-sweep"], g["boehm"]
+        add("c gcbench", "pool/mark-sweep", "boehm/boehm", "wall_s (median)", "s",
+            statistics.median(num(r, "wall_s") for r in ms),
+            statistics.median(num(r, "wall_s") for r in bo), 0.8, a.cmd_c, min(len(ms), len(bo)))
+        add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (median)", "us",
+            statistics.median(num(r, "pause_max_us") for r in ms),
+            statistics.median(num(r, "pause_max_us") for r in bo), None, a.cmd_c,
+            min(len(ms), len(bo)))
+        add("c gcbench", "pool/mark-sweep", "boehm/boehm", "pause_max_us (worst rep)", "us",
+            max(num(r, "pause_max_us") for r in ms), max(num(r, "pause_max_us") for r in bo),
+            None, a.cmd_c, min(len(ms), len(bo)))
+    else:
+        problems.append("c: gcbench rows missing for " +
+                        " and ".join(c for c in ("mark-sweep", "boehm") if c not in g))
 
 cols = ["comparison", "ours", "reference", "figure", "unit", "ours_value", "reference_value",
         "ratio", "target", "met", "samples", "command"]
@@ -220,4 +273,169 @@ sys.exit(1 if problems else 0)
 EOF
 cat "$out/compare.txt"
 echo "(rows: $res; raw outputs in $out)" >&2
+
+if has d; then
+    echo "== d. heapbench's cost per op: $native native vs table vs heapbench, $native_reps rounds" >&2
+    python3 - "$native" "$native_reps" "$out" > "$out/native.txt" <<'EOF' || missing=1
+import csv, os, random, statistics, subprocess, sys, time
+
+prog, rounds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+libdir = next((d for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib")
+               if os.path.exists(os.path.join(d, "libmimalloc.so.2"))), "/usr/lib")
+preload = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2",
+           "tcmalloc": "libtcmalloc_minimal.so.4"}
+backends = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
+families = ["churn", "pair16"]
+modes = ["native", "table", "heapbench"]
+cells = [(f, b, m) for f in families for b in backends for m in modes]
+seed = int(time.time())
+rng = random.Random(seed)
+samples, failed = {}, {}
+raw = open(os.path.join(out, "native.csv"), "w", newline="")
+w = csv.writer(raw, lineterminator="\n")
+w.writerow(["round", "family", "backend", "mode", "ns_per_op", "ops", "command"])
+for r in range(rounds):
+    order = cells[:]
+    rng.shuffle(order)
+    for f, b, m in order:
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        pre = ""
+        if m == "native" and b in preload:
+            env["LD_PRELOAD"] = pre = os.path.join(libdir, preload[b])
+        cmd = [prog, "--family", f, "--backend", b, "--mode", m]
+        shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if p.returncode != 0:
+            failed[(f, b, m)] = (p.stderr.strip() or f"exit {p.returncode}") + f" ({shown})"
+            continue
+        fields = p.stdout.split()
+        samples.setdefault((f, b, m), []).append(float(fields[3]))
+        w.writerow([r, f, b, m, fields[3], fields[4], shown])
+raw.close()
+
+med = {k: statistics.median(v) for k, v in samples.items()}
+print(f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
+      f"(seed {seed})")
+print("  native    = plain malloc/free loop, the library under LD_PRELOAD "
+      "(pool, bump: their table, no al_heap)")
+print("  table     = the backend as heapbench loads it (peers: dlopen), no al_heap")
+print("  heapbench = al_alloc/al_free on an al_heap; diff = heapbench - native")
+print("  /mi = ratio to mimalloc in the same mode; ratio err = (/mi hb) / (/mi nat) - 1")
+problems = 0
+for f in families:
+    print()
+    print(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heapbench':>9} {'diff':>7} "
+          f"{'<=2ns':>5} {'/mi nat':>8} {'/mi hb':>8} {'ratio err':>9} {'<=5%':>5}")
+    mn, mh = med.get((f, "mimalloc", "native")), med.get((f, "mimalloc", "heapbench"))
+    for b in backends:
+        n, t, h = (med.get((f, b, m)) for m in modes)
+        if n is None or h is None:
+            why = failed.get((f, b, "native")) or failed.get((f, b, "heapbench")) or "no figure"
+            print(f"{'':7} {b:9} NOT MEASURED: {why}")
+            problems += 1
+            continue
+        diff = h - n
+        rn = n / mn if mn else float("nan")
+        rh = h / mh if mh else float("nan")
+        err = rh / rn - 1 if rn == rn and rn else float("nan")
+        ok_d = "yes" if diff <= 2 else "no"
+        ok_r = "yes" if abs(err) <= 0.05 else "no"
+        ts = f"{t:8.2f}" if t is not None else f"{'-':>8}"
+        print(f"{'':7} {b:9} {n:8.2f} {ts} {h:9.2f} {diff:+7.2f} {ok_d:>5} "
+              f"{rn:8.3f} {rh:8.3f} {err:+9.1%} {ok_r:>5}")
+print()
+print("the same cells, minimum over the rounds (the least disturbed sample; this machine is shared):")
+lo = {k: min(v) for k, v in samples.items()}
+for f in families:
+    print(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heapbench':>9} {'diff':>7} "
+          f"{'/mi nat':>8} {'/mi hb':>8} {'ratio err':>9}")
+    mn, mh = lo.get((f, "mimalloc", "native")), lo.get((f, "mimalloc", "heapbench"))
+    for b in backends:
+        n, t, h = (lo.get((f, b, m)) for m in modes)
+        if n is None or h is None or not mn or not mh:
+            continue
+        rn, rh = n / mn, h / mh
+        ts = f"{t:8.2f}" if t is not None else f"{'-':>8}"
+        print(f"{'':7} {b:9} {n:8.2f} {ts} {h:9.2f} {h - n:+7.2f} {rn:8.3f} {rh:8.3f} "
+              f"{rh / rn - 1:+9.1%}")
+print()
+print("spread (max-min)/median of the samples, worst five cells:")
+spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
+for sp, k in spread[-5:]:
+    print(f"  {'/'.join(k)}: {sp:.0%} over {len(samples[k])} samples")
+sys.exit(1 if problems else 0)
+EOF
+    cat "$out/native.txt"
+    echo "(every sample with its command: $out/native.csv)" >&2
+fi
+if has e; then
+    echo "== e. GCBench natively on the tables vs its replay: $gcbench_reps rounds, scale $gcbench_scale" >&2
+    python3 - "$gcb" "$hb" "$gcbench_reps" "$gcbench_scale" "$out" > "$out/gcbench_native.txt" <<'EOF' || missing=1
+import csv, os, random, statistics, subprocess, sys, time
+
+prog, hb, rounds, scale, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+colls = ["rc", "rc-cycle", "mark-sweep", "boehm"]
+cells = [(c, m) for c in colls for m in ("native", "replay", "run")] + [("boehm", "libgc")]
+seed = int(time.time())
+rng = random.Random(seed)
+samples, failed = {}, {}
+raw = open(os.path.join(out, "gcbench_native.csv"), "w", newline="")
+w = csv.writer(raw, lineterminator="\n")
+w.writerow(["round", "collector", "mode", "seconds", "objects", "command"])
+rows = os.path.join(out, "gcbench_run.csv")
+for r in range(rounds):
+    order = cells[:]
+    rng.shuffle(order)
+    for c, m in order:
+        if m == "run":
+            alloc = "boehm" if c == "boehm" else "pool"
+            cmd = [hb, "run", "-w", "gcbench", "-a", alloc, "-c", c, "--scale", scale, "--reps",
+                   "1", "--seed", "1", "--no-progress", "--format", "csv", "--out", rows]
+            before = sum(1 for _ in open(rows)) if os.path.exists(rows) else 0
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            got = list(csv.DictReader(open(rows))) if os.path.exists(rows) else []
+            new = got[max(before - 1, 0):] if before else got
+            if p.returncode != 0 or not new or new[-1]["status"] != "ok":
+                failed[(c, m)] = p.stderr.strip() or "no row"
+                continue
+            secs, objs = float(new[-1]["wall_s"]), new[-1]["objects"]
+        else:
+            cmd = [prog, "--collector", c, "--mode", m, "--scale", scale]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                failed[(c, m)] = p.stderr.strip() or f"exit {p.returncode}"
+                continue
+            f = p.stdout.split()
+            secs, objs = float(f[3]), f[4]
+        samples.setdefault((c, m), []).append(secs)
+        w.writerow([r, c, m, secs, objs, " ".join(cmd)])
+raw.close()
+med = {k: statistics.median(v) for k, v in samples.items()}
+print(f"GCBench at scale {scale}: median seconds over {rounds} rounds, cells shuffled per round "
+      f"(seed {seed}); allocator pool (boehm: its own)")
+print("  native = C calling the collector table (new_obj, field_store, reg_write), no op stream")
+print("  replay = the gcbench op stream through hb_replay, chunk by chunk (untimed generation)")
+print("  run    = heapbench run -w gcbench, its wall_s")
+print(f"{'collector':11} {'native':>8} {'replay':>8} {'run':>8} {'replay/native':>13} {'<=1.5x':>6} "
+      f"{'run/native':>10}")
+problems = 0
+for c in colls:
+    n, rp, rn = (med.get((c, m)) for m in ("native", "replay", "run"))
+    if n is None or rp is None:
+        print(f"{c:11} NOT MEASURED: {failed.get((c, 'native')) or failed.get((c, 'replay'))}")
+        problems += 1
+        continue
+    rs = f"{rn:8.3f}" if rn is not None else f"{'-':>8}"
+    rr = f"{rn / n:10.2f}" if rn is not None else f"{'-':>10}"
+    print(f"{c:11} {n:8.3f} {rp:8.3f} {rs} {rp / n:13.2f} {'yes' if rp / n <= 1.5 else 'no':>6} {rr}")
+if ("boehm", "libgc") in med and ("boehm", "native") in med:
+    g = med[("boehm", "libgc")]
+    print(f"boehm on libgc directly (classic GCBench: GC_malloc of 24-byte nodes, C locals as "
+          f"roots): {g:.3f} s; native on the tables / this = {med[('boehm', 'native')] / g:.2f}x")
+sys.exit(1 if problems else 0)
+EOF
+    cat "$out/gcbench_native.txt"
+    echo "(every sample with its command: $out/gcbench_native.csv)" >&2
+fi
 exit $missing

@@ -341,7 +341,10 @@ static void contract_null_on_failure(void **state)
     assert_int_equal(after.peak_live_bytes, before.peak_live_bytes);
     assert_int_equal(after.allocs, before.allocs);
     assert_int_equal(after.frees, before.frees);
-    assert_int_equal(after.b.block_bytes, before.b.block_bytes);
+    /* Exact books do not move; a library's own reading may (libgc grows its
+     * heap while trying to serve a refused request). */
+    if (after.b.footprint_exact)
+        assert_int_equal(after.b.block_bytes, before.b.block_bytes);
     assert_int_equal(after.b.large_count, before.b.large_count);
     /* The heap still works. */
     void *p = al_alloc(&h, 32);
@@ -586,7 +589,14 @@ static void bump_identity_under_random_work(void **state)
 
 /* ---- malloc ---- */
 
-static void malloc_counts_usable_sizes(void **state)
+/*
+ * Nothing is counted per op: block_bytes is mallinfo2's bytes in use (the
+ * sanitizer's count under ASan), read at stats().  Between two readings
+ * only this test's al_alloc/al_free run, so each reading moves by at least
+ * the block's requested size, and by no more than its usable size plus the
+ * chunk header and page rounding.
+ */
+static void malloc_reads_block_bytes_off_the_clock(void **state)
 {
     (void)state;
     al_heap h;
@@ -594,29 +604,31 @@ static void malloc_counts_usable_sizes(void **state)
     static const size_t sizes[] = {1, 24, 25, 100, 1000, 4095, 200000, 5 << 20};
     enum { N = sizeof sizes / sizeof sizes[0] };
     void *v[N];
-    uint64_t usable = 0;
-    al_backend_stats s;
+    al_backend_stats s, before;
+    al_malloc.stats(h.ctx, &before);
     for (size_t i = 0; i < N; i++) {
         v[i] = al_alloc(&h, sizes[i]);
         assert_non_null(v[i]);
-        size_t u = malloc_usable_size(v[i]);
-        assert_true(u >= sizes[i]);
-        usable += u;
         al_malloc.stats(h.ctx, &s);
-        assert_int_equal(s.block_bytes, usable);
+        uint64_t grew = s.block_bytes - before.block_bytes;
+        if (grew < sizes[i] || grew > malloc_usable_size(v[i]) + 4096 + 16)
+            fail_msg("malloc: block bytes grew by %llu for a block of %zu (usable %zu)",
+                     (unsigned long long)grew, sizes[i], malloc_usable_size(v[i]));
+        assert_true(s.peak_block_bytes >= s.block_bytes);
+        before = s;
     }
-    assert_int_equal(s.peak_block_bytes, usable);
     assert_int_equal(s.footprint_exact, 0);
     assert_int_equal(s.large_count, 0);
     if (!UNDER_ASAN)
         assert_true(s.footprint_bytes >= (5 << 20) + 200000); /* mallinfo2 sees them */
-    for (size_t i = 0; i < N; i++) {
-        usable -= malloc_usable_size(v[i]);
+    /* A freed small chunk may sit in glibc's tcache, which mallinfo2 counts
+     * as in use; the two mmapped blocks surely go back. */
+    uint64_t peak = s.peak_block_bytes, full = s.block_bytes;
+    for (size_t i = 0; i < N; i++)
         al_free(&h, v[i], sizes[i]);
-        al_malloc.stats(h.ctx, &s);
-        assert_int_equal(s.block_bytes, usable);
-    }
-    assert_int_equal(s.block_bytes, 0);
+    al_malloc.stats(h.ctx, &s);
+    assert_true(full - s.block_bytes >= (5 << 20) + 200000);
+    assert_int_equal(s.peak_block_bytes, peak); /* the peak of the readings stays */
     assert_true(s.peak_footprint_bytes >= s.footprint_bytes);
     assert_int_equal(strncmp(al_malloc.version(), "glibc ", 6), 0);
     al_heap_close(&h);
@@ -629,8 +641,7 @@ static void malloc_dump_names_mallinfo(void **state)
     open_heap(&h, &al_malloc, NULL);
     void *p = al_alloc(&h, 1000);
     char *d = dump_text(&h);
-    assert_int_equal(dump_value(d, "live blocks"), 1);
-    assert_int_equal(dump_value(d, "block bytes (usable)"), malloc_usable_size(p));
+    assert_true(dump_value(d, "block bytes (in use)") >= 1000);
     assert_non_null(strstr(d, "mallinfo2"));
     free(d);
     al_free(&h, p, 1000);
@@ -663,7 +674,7 @@ static const struct CMUnitTest fixed[] = {
     cmocka_unit_test(bump_big_requests_get_their_own_chunk),
     cmocka_unit_test(bump_reset_rewinds_and_keeps_chunks),
     cmocka_unit_test(bump_identity_under_random_work),
-    cmocka_unit_test(malloc_counts_usable_sizes),
+    cmocka_unit_test(malloc_reads_block_bytes_off_the_clock),
     cmocka_unit_test(malloc_dump_names_mallinfo),
 };
 

@@ -44,14 +44,14 @@
 #include "allocators/allocator.h"
 #include "allocators/peers.h"
 #include "build_info.h"
+#include "harness/micro/churn.h"
 #include "harness/micro/gbench_shim.h"
 #include "harness/micro/micro_gc.h"
 #include "harness/core/rng.h"
 
-#define CHURN_LIVE 10000
-#define CHURN_OPS_LOG2 18 /* the stream repeats every 2^18 ops */
-#define CHURN_OPS ((size_t)1 << CHURN_OPS_LOG2)
-#define CHURN_SEED 0x6865617062656e63u /* "heapbenc" */
+#define CHURN_LIVE HB_CHURN_LIVE
+#define CHURN_OPS HB_CHURN_OPS
+#define CHURN_SEED HB_CHURN_SEED
 #define RESET_BLOCK_BYTES ((uint64_t)32 << 20)
 #define CHECK_BYTES ((uint64_t)8 << 20) /* most bytes allocated between checks */
 
@@ -242,40 +242,18 @@ static int register_alloc_pair(void)
 
 /* ---- alloc_churn ---- */
 
-typedef struct churn_op {
-    uint16_t slot; /* < CHURN_LIVE */
-    uint16_t size; /* 16 .. 512 */
-} churn_op;
+typedef hb_churn_op churn_op;
 
 static uint16_t churn_first_size[CHURN_LIVE];
 static churn_op *churn_ops; /* CHURN_OPS entries */
 
-static uint16_t churn_size(hb_rng *r)
-{
-    switch (hb_rng_below(r, 3)) {
-    case 0:
-        return (uint16_t)hb_rng_range(r, 16, 32);
-    case 1:
-        return (uint16_t)hb_rng_range(r, 33, 64);
-    default:
-        return (uint16_t)hb_rng_logu(r, 65, 512);
-    }
-}
-
 /* The one op stream every backend replays; generated before any timing. */
 static int churn_generate(void)
 {
-    hb_rng r;
-    hb_rng_seed(&r, CHURN_SEED);
     churn_ops = malloc(CHURN_OPS * sizeof *churn_ops);
     if (churn_ops == NULL)
         return -1;
-    for (size_t i = 0; i < CHURN_LIVE; i++)
-        churn_first_size[i] = churn_size(&r);
-    for (size_t i = 0; i < CHURN_OPS; i++) {
-        churn_ops[i].slot = (uint16_t)hb_rng_below(&r, CHURN_LIVE);
-        churn_ops[i].size = churn_size(&r);
-    }
+    hb_churn_generate(churn_first_size, churn_ops);
     return 0;
 }
 
@@ -392,8 +370,9 @@ static int register_alloc_churn(void)
 
 /*
  * Not an allocator backend: the reference that shows what the al_heap
- * wrapper and the malloc backend's usable-size accounting cost, by
- * replaying alloc_churn's stream with no accounting at all.
+ * wrapper and the backend table cost, by replaying alloc_churn's stream
+ * with no accounting at all.  heapbench-native (harness/micro/native.c)
+ * does the same for every backend, each in its own process.
  */
 static int raw_fill(churn_set *s)
 {
@@ -500,8 +479,7 @@ static void add_context(void)
     char seed[24];
     snprintf(seed, sizeof seed, "0x%llx", (unsigned long long)CHURN_SEED);
     hb_bench_context("churn_seed", seed);
-    hb_bench_context("churn_mix", "live 10000; 1/3 uniform 16-32 B, 1/3 uniform 33-64 B, "
-                                  "1/3 log-uniform 65-512 B");
+    hb_bench_context("churn_mix", HB_CHURN_MIX);
     hb_bench_context("ns_per_op", "thread CPU time per op, timed part only (clock_gettime "
                                   "CLOCK_THREAD_CPUTIME_ID)");
     for (size_t a = 0; a < al_backend_count; a++) {

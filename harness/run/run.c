@@ -889,6 +889,13 @@ static int open_series(const char *path, hb_atomic *a, hb_err *e)
     static char iobuf[1 << 16];
     if (hb_atomic_open(a, path, e) != 0)
         return -1;
+    /* The repetitions' child processes (exec'd) write into this descriptor:
+     * it must survive exec, unlike the writer's other files. */
+    int fl = fcntl(a->fd, F_GETFD);
+    if (fl < 0 || fcntl(a->fd, F_SETFD, fl & ~FD_CLOEXEC) != 0) {
+        hb_atomic_abort(a);
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot pass the series file %s to repetitions", path);
+    }
     if (setvbuf(a->f, iobuf, _IOFBF, sizeof iobuf) != 0) {
         hb_atomic_abort(a);
         return hb_fail(e, HB_ERR_SYSTEM, "cannot buffer the series file %s", path);

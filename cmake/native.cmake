@@ -1,0 +1,44 @@
+# cmake/native.cmake -- heapbench-native (harness/micro/native.c): one
+# malloc/free stream timed natively (the library under LD_PRELOAD) and
+# through heapbench's allocator table, for scripts/compare.sh.  Links only
+# heapbench_core: no Google Benchmark, so its loop is the program's own.
+add_executable(heapbench-native ${CMAKE_SOURCE_DIR}/harness/micro/native.c)
+target_link_libraries(heapbench-native PRIVATE heapbench_core)
+
+# heapbench-gcbench (harness/micro/gcbench_native.c): GCBench written in C
+# against the collector and allocator tables, beside its replay.
+add_executable(heapbench-gcbench ${CMAKE_SOURCE_DIR}/harness/micro/gcbench_native.c)
+target_link_libraries(heapbench-gcbench PRIVATE heapbench_core)
+
+# Their tests: every backend in the table and heapbench modes, the refusal
+# of a native run whose library is not preloaded, a preloaded native run,
+# and GCBench building the same number of objects natively as its replay.
+enable_testing()
+set(HB_NATIVE_LIBDIR /usr/lib/x86_64-linux-gnu)
+add_test(NAME native_every_backend_and_mode COMMAND sh -c "
+  set -e
+  for f in churn pair16; do
+    for b in malloc jemalloc mimalloc tcmalloc pool bump; do
+      for m in table heapbench; do
+        line=$($<TARGET_FILE:heapbench-native> --family $f --backend $b --mode $m --ops 20000)
+        set -- $line
+        [ \"$1 $2 $3 $5\" = \"$f $b $m 20000\" ] || { echo \"bad line: $line\"; exit 1; }
+      done
+    done
+  done")
+add_test(NAME native_refuses_without_preload COMMAND sh -c "
+  $<TARGET_FILE:heapbench-native> --family pair16 --backend jemalloc --mode native 2>err.txt
+  [ $? -eq 2 ] && grep -q 'needs libjemalloc.so under LD_PRELOAD' err.txt")
+# Not under ASan: its runtime must come first, so no allocator can be preloaded.
+if(NOT HB_SANITIZE)
+  add_test(NAME native_preloaded COMMAND sh -c "
+    [ -e ${HB_NATIVE_LIBDIR}/libmimalloc.so.2 ] || { echo 'libmimalloc.so.2 missing'; exit 0; }
+    LD_PRELOAD=${HB_NATIVE_LIBDIR}/libmimalloc.so.2 $<TARGET_FILE:heapbench-native> --family churn --backend mimalloc --mode native --ops 20000 | grep -q '^churn mimalloc native '")
+endif()
+add_test(NAME gcbench_native_builds_what_the_replay_builds COMMAND sh -c "
+  set -e
+  for c in rc rc-cycle mark-sweep boehm; do
+    n=$($<TARGET_FILE:heapbench-gcbench> --collector $c --mode native --scale 0.01 | cut -d' ' -f5)
+    r=$($<TARGET_FILE:heapbench-gcbench> --collector $c --mode replay --scale 0.01 | cut -d' ' -f5)
+    [ -n \"$n\" ] && [ \"$n\" = \"$r\" ] || { echo \"$c: native $n objects, replay $r\"; exit 1; }
+  done")

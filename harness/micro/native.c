@@ -1,0 +1,417 @@
+/*
+ * harness/micro/native.c -- `heapbench-native`: one malloc/free stream, timed
+ * natively and through heapbench's allocator table, one process per figure.
+ *
+ *   heapbench-native --family churn|pair16 --backend NAME --mode MODE [--ops N]
+ *
+ * Families (the streams are generated before anything is timed):
+ *   churn   alloc_churn's stream (harness/micro/churn.h): free the block of
+ *           one slot of a 10,000-block live set, allocate a new size there.
+ *   pair16  allocate 16 bytes, store one word, free: heapbench-micro's
+ *           alloc_pair/<backend>/16.
+ * Modes, from the library alone to heapbench's whole path:
+ *   native     a plain C loop calling malloc/free.  For the peers the
+ *              library must be under LD_PRELOAD (checked with dladdr: the
+ *              program refuses to time glibc under another name); for
+ *              malloc it is glibc's.  pool and bump are not libraries:
+ *              their native loop calls the backend table's alloc/free
+ *              without the al_heap wrapper, the nearest thing to a program
+ *              built on them.
+ *   table      the backend's own alloc/free through its table, without
+ *              al_heap: for the peers, the library loaded as heapbench
+ *              loads it (dlopen, RTLD_LOCAL) and called through the entry
+ *              points it resolved.  native -> table is what dlopen and the
+ *              table cost.
+ *   heapbench  al_alloc/al_free on an al_heap, as every collector, trace
+ *              replay and heapbench-micro benchmark calls them.  table ->
+ *              heapbench is what the wrapper's accounting costs.
+ *
+ * Every mode runs the same loop (one function, the mode a constant the
+ * compiler folds), the same untimed warm-up pass first, and the same
+ * schedule of untimed resets for bump (every RESET_BYTES of worst-case
+ * allocation; bump never reuses memory).  Time is this thread's CPU time
+ * over the timed batches only.  Prints one line:
+ *   family backend mode ns_per_op ops
+ * scripts/compare.sh runs every (family, backend, mode) in its own process,
+ * repetitions interleaved, and prints the medians side by side.
+ *
+ * Exit status: 0, 1 when an allocation failed or the library could not be
+ * loaded, 2 bad usage (or a native run without the library preloaded).
+ */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "allocators/allocator.h"
+#include "allocators/peers.h"
+#include "harness/core/mem.h"
+#include "harness/micro/churn.h"
+
+#define BATCH 16384u
+#define RESET_BYTES ((uint64_t)32 << 20)
+#define PAIR_BYTES 16
+#define PAIR_WARM_OPS ((uint64_t)1 << 20)
+
+enum mode { MODE_LIBC, MODE_TABLE, MODE_HEAP };
+
+typedef struct target {
+    const al_backend *b;
+    void *ctx;    /* MODE_TABLE */
+    al_heap heap; /* MODE_HEAP */
+} target;
+
+typedef struct live_set {
+    void *p[HB_CHURN_LIVE];
+    uint16_t size[HB_CHURN_LIVE];
+} live_set;
+
+static uint16_t first_size[HB_CHURN_LIVE];
+static hb_churn_op *stream;
+
+/* ---- the three ways to allocate; `m` is a constant at every call ---- */
+
+static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target *t, size_t n)
+{
+    switch (m) {
+    case MODE_LIBC:
+        return malloc(n);
+    case MODE_TABLE:
+        return t->b->alloc(t->ctx, n);
+    default:
+        return al_alloc(&t->heap, n);
+    }
+}
+
+static inline __attribute__((always_inline)) void op_free(enum mode m, target *t, void *p,
+                                                          size_t n)
+{
+    switch (m) {
+    case MODE_LIBC:
+        free(p);
+        break;
+    case MODE_TABLE:
+        t->b->free(t->ctx, p, n);
+        break;
+    default:
+        al_free(&t->heap, p, n);
+    }
+}
+
+/* Keeps the compiler from pairing a malloc with its free and deleting both. */
+static inline void escape(void *p)
+{
+    __asm__ volatile("" : : "r"(p) : "memory");
+}
+
+/* ---- the loops ---- */
+
+static inline __attribute__((always_inline)) int churn_run(enum mode m, target *t, live_set *s,
+                                                           uint64_t from, uint64_t n)
+{
+    for (uint64_t k = from, end = from + n; k < end; k++) {
+        hb_churn_op op = stream[k & (HB_CHURN_OPS - 1)];
+        op_free(m, t, s->p[op.slot], s->size[op.slot]);
+        uint64_t *p = op_alloc(m, t, op.size);
+        if (p == NULL)
+            return -1;
+        *p = k; /* the block is used, as an object header would be */
+        s->p[op.slot] = p;
+        s->size[op.slot] = op.size;
+    }
+    return 0;
+}
+
+static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t, uint64_t from,
+                                                          uint64_t n)
+{
+    for (uint64_t k = from, end = from + n; k < end; k++) {
+        uint64_t *p = op_alloc(m, t, PAIR_BYTES);
+        if (p == NULL)
+            return -1;
+        *p = k;
+        escape(p);
+        op_free(m, t, p, PAIR_BYTES);
+    }
+    return 0;
+}
+
+/* One batch of family f in mode m (a switch the compiler unfolds). */
+static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t from, uint64_t n)
+{
+    if (churn) {
+        switch (m) {
+        case MODE_LIBC:
+            return churn_run(MODE_LIBC, t, s, from, n);
+        case MODE_TABLE:
+            return churn_run(MODE_TABLE, t, s, from, n);
+        default:
+            return churn_run(MODE_HEAP, t, s, from, n);
+        }
+    }
+    switch (m) {
+    case MODE_LIBC:
+        return pair_run(MODE_LIBC, t, from, n);
+    case MODE_TABLE:
+        return pair_run(MODE_TABLE, t, from, n);
+    default:
+        return pair_run(MODE_HEAP, t, from, n);
+    }
+}
+
+/* ---- the live set, the resets, the clock ---- */
+
+static int fill(enum mode m, target *t, live_set *s)
+{
+    for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
+        uint64_t *p = m == MODE_LIBC ? malloc(s->size[i])
+                      : m == MODE_TABLE ? t->b->alloc(t->ctx, s->size[i])
+                                        : al_alloc(&t->heap, s->size[i]);
+        if (p == NULL)
+            return -1;
+        *p = i;
+        s->p[i] = p;
+    }
+    return 0;
+}
+
+static void empty(enum mode m, target *t, live_set *s)
+{
+    for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
+        if (m == MODE_LIBC)
+            free(s->p[i]);
+        else if (m == MODE_TABLE)
+            t->b->free(t->ctx, s->p[i], s->size[i]);
+        else
+            al_free(&t->heap, s->p[i], s->size[i]);
+    }
+}
+
+/* bump only: every block dies in place until reset; the live set is made
+ * again afterwards.  Untimed, on the same schedule in every mode. */
+static int reset_untimed(int churn, enum mode m, target *t, live_set *s)
+{
+    if (m == MODE_HEAP)
+        al_heap_reset(&t->heap);
+    else
+        t->b->reset(t->ctx);
+    return churn ? fill(m, t, s) : 0;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Runs `ops` ops in batches from stream position *pos; adds the CPU time of
+ * the batches to *ns when ns is not NULL (NULL: the warm-up).
+ */
+static int run_ops(int churn, enum mode m, target *t, live_set *s, uint64_t *pos, uint64_t ops,
+                   uint64_t *ns, uint64_t *since_reset)
+{
+    uint64_t worst = churn ? 512 : PAIR_BYTES;
+    while (ops > 0) {
+        uint64_t n = ops < BATCH ? ops : BATCH;
+        uint64_t t0 = thread_cpu_ns();
+        if (run_batch(churn, m, t, s, *pos, n) != 0)
+            return -1;
+        uint64_t t1 = thread_cpu_ns();
+        if (ns)
+            *ns += t1 - t0;
+        *pos += n;
+        ops -= n;
+        *since_reset += n * worst;
+        if (t->b->reset && *since_reset > RESET_BYTES) {
+            if (reset_untimed(churn, m, t, s) != 0)
+                return -1;
+            *since_reset = 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- set-up and checks ---- */
+
+/* The soname a native peer run must have under LD_PRELOAD. */
+static const char *preload_soname(const char *backend)
+{
+    static const char *const map[][2] = {
+        {"jemalloc", "libjemalloc.so"},
+        {"mimalloc", "libmimalloc.so"},
+        {"tcmalloc", "libtcmalloc"},
+        {"malloc", "libc.so"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], backend) == 0)
+            return map[i][1];
+    return NULL;
+}
+
+/* Where malloc binds in this process, e.g. "/usr/lib/.../libc.so.6". */
+static const char *malloc_home(void)
+{
+    Dl_info info;
+    void *(*fn)(size_t) = malloc;
+    void *addr;
+    memcpy(&addr, &fn, sizeof addr);
+    if (dladdr(addr, &info) == 0 || info.dli_fname == NULL)
+        return "unknown";
+    return info.dli_fname;
+}
+
+static int usage(const char *why)
+{
+    fprintf(stderr,
+            "heapbench-native: %s\n"
+            "usage: heapbench-native --family churn|pair16 --backend NAME "
+            "--mode native|table|heapbench [--ops N]\n",
+            why);
+    return 2;
+}
+
+static int parse_ops(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v == 0 || v > ((uint64_t)1 << 40))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Picks the internal mode; 0, or an exit status after a message. */
+static int pick_mode(const char *mode, target *t, enum mode *m)
+{
+    const char *lib = preload_soname(t->b->name);
+    if (strcmp(mode, "heapbench") == 0) {
+        *m = MODE_HEAP;
+    } else if (strcmp(mode, "table") == 0 || (strcmp(mode, "native") == 0 && lib == NULL)) {
+        *m = MODE_TABLE;
+    } else if (strcmp(mode, "native") == 0) {
+        *m = MODE_LIBC;
+        if (strstr(malloc_home(), lib) == NULL) {
+            fprintf(stderr, "heapbench-native: --mode native --backend %s needs %s under "
+                            "LD_PRELOAD; malloc binds to %s\n",
+                    t->b->name, lib, malloc_home());
+            return 2;
+        }
+    } else {
+        char msg[160];
+        snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table or heapbench",
+                 mode);
+        return usage(msg);
+    }
+    return 0;
+}
+
+static int open_target(enum mode m, target *t)
+{
+    const char *why = t->b->unavailable ? t->b->unavailable() : NULL;
+    if (why != NULL && m != MODE_LIBC) {
+        fprintf(stderr, "heapbench-native: %s unavailable: %s\n", t->b->name, why);
+        return 1;
+    }
+    if (m == MODE_HEAP)
+        return al_heap_open(&t->heap, t->b, NULL) == 0 ? 0 : 1;
+    if (m == MODE_TABLE) {
+        static const al_config defaults;
+        t->ctx = t->b->create(&defaults);
+        return t->ctx ? 0 : 1;
+    }
+    return 0;
+}
+
+static void close_target(enum mode m, target *t)
+{
+    if (m == MODE_HEAP)
+        al_heap_close(&t->heap);
+    else if (m == MODE_TABLE)
+        t->b->destroy(t->ctx);
+}
+
+/* Warm-up (untimed), then the timed ops; prints the line. */
+static int measure(int churn, enum mode m, target *t, const char *family, const char *mode,
+                   uint64_t ops)
+{
+    static live_set s;
+    memcpy(s.size, first_size, sizeof s.size);
+    if (churn && fill(m, t, &s) != 0)
+        return -1;
+    uint64_t pos = 0, since_reset = 0, ns = 0;
+    uint64_t warm = churn ? HB_CHURN_OPS : PAIR_WARM_OPS;
+    if (run_ops(churn, m, t, &s, &pos, warm, NULL, &since_reset) != 0 ||
+        run_ops(churn, m, t, &s, &pos, ops, &ns, &since_reset) != 0)
+        return -1;
+    if (churn)
+        empty(m, t, &s);
+    printf("%s %s %s %.3f %llu\n", family, t->b->name, mode, (double)ns / (double)ops,
+           (unsigned long long)ops);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    al_peer_reexec_for_tls(argv); /* room for jemalloc's TLS; may not return */
+    const char *family = NULL, *backend = NULL, *mode = NULL;
+    uint64_t ops = 0;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc)
+            return usage("every option takes a value");
+        if (strcmp(argv[i], "--family") == 0)
+            family = argv[++i];
+        else if (strcmp(argv[i], "--backend") == 0)
+            backend = argv[++i];
+        else if (strcmp(argv[i], "--mode") == 0)
+            mode = argv[++i];
+        else if (strcmp(argv[i], "--ops") == 0) {
+            if (parse_ops(argv[++i], &ops) != 0)
+                return usage("bad value for --ops, expected a whole number from 1 to 2^40");
+        } else {
+            char msg[160];
+            snprintf(msg, sizeof msg, "unknown option '%s'", argv[i]);
+            return usage(msg);
+        }
+    }
+    if (!family || !backend || !mode)
+        return usage("--family, --backend and --mode are required");
+    int churn = strcmp(family, "churn") == 0;
+    if (!churn && strcmp(family, "pair16") != 0)
+        return usage("bad value for --family, expected churn or pair16");
+    target t = {.b = al_find(backend)};
+    if (t.b == NULL) {
+        char names[256], msg[400];
+        al_names(names, sizeof names);
+        snprintf(msg, sizeof msg, "unknown backend '%s', expected one of %s", backend, names);
+        return usage(msg);
+    }
+    if (ops == 0)
+        ops = churn ? 4 * (uint64_t)HB_CHURN_OPS : (uint64_t)4 << 20;
+    enum mode m;
+    int rc = pick_mode(mode, &t, &m);
+    if (rc != 0)
+        return rc;
+    /* The stream exists before the backend is opened and before any timing.
+     * It is mapped, not malloc'd: under LD_PRELOAD malloc is the library
+     * being measured, and the stream must sit in the same kind of memory in
+     * every mode. */
+    size_t stream_bytes = HB_CHURN_OPS * sizeof *stream;
+    stream = hb_map(stream_bytes, 0);
+    if (stream == NULL)
+        return 1;
+    hb_churn_generate(first_size, stream);
+    if (open_target(m, &t) != 0) {
+        hb_unmap(stream, stream_bytes);
+        return 1;
+    }
+    rc = measure(churn, m, &t, family, mode, ops);
+    if (rc != 0)
+        fprintf(stderr, "heapbench-native: %s %s %s: allocation failed\n", family, backend, mode);
+    close_target(m, &t);
+    hb_unmap(stream, stream_bytes);
+    return rc != 0;
+}
