@@ -26,12 +26,14 @@ do for [ext in exts] {
     set format x "%.0b%B"
     set xlabel "request size (bytes)"
     set ylabel "ns per alloc + free"
+    set format y pow10
     set key outside right top vertical samplen 2 font ",7"
     plot for [a=1:n] file using (pair(a, column("bytes"))):"ns_per_op" \
-             with linespoints lt a title word(micro_allocs, a)
+             with linespoints lc rgb alloc_color(word(micro_allocs, a)) pt alloc_pt(word(micro_allocs, a)) dt alloc_dt(word(micro_allocs, a)) title word(micro_allocs, a)
     unset logscale x
     unset logscale y
     set format x "% h"
+    set format y "%g"
     unset xlabel
 
     set output out("micro_churn", ext)
@@ -42,6 +44,6 @@ do for [ext in exts] {
     set boxwidth 0.6 absolute
     set ylabel "ns per op (churn, 10,000 live)"
     set key off
-    plot for [a=1:n] file using (churn(a, a)):"ns_per_op" with boxes fs pattern 3 border lc rgb alloc_rgb(a) lc rgb alloc_rgb(a) dt 1
+    plot for [a=1:n] file using (churn(a, a)):"ns_per_op" with boxes fs solid 1.0 noborder lc rgb alloc_color(word(micro_allocs, a))
     set output
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds release, runs the default suite
-# (every available allocator x collector x workload, 5 repetitions each, every
-# repetition in a fresh process), the allocator and collector microbenchmarks,
-# then writes the report and every figure into the results folder.
+# (every available allocator x collector x workload, 6 repetitions each -- the
+# fewest whose [min, max] covers the median with 95% -- every repetition in a
+# fresh process, repetitions of different cells interleaved, none thrown
+# away), the allocator and collector microbenchmarks, then writes the report
+# and every figure into the results folder.  The matrix's time goes into
+# meta.json ("elapsed"), the microbenchmarks' into times.csv, for the README
+# (scripts/update_readme.sh OUT).
 #
 # Usage: scripts/main.sh [OUT]       (default OUT: results/<date>-<commit>/)
-# Environment: HB_SCALE (default 0.2), HB_REPS (default 5), HB_MICRO_TIME (default 0.2 s).
+# Environment: HB_SCALE (default 0.05, sized for 10 minutes on 2 cores with 6 collectors), HB_REPS (default 6), HB_MICRO_TIME (default 0.2 s).
 # Rerunning the same command resumes: completed cells are kept, the rest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +20,8 @@ cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
 hb=build/release/heapbench
 micro=build/release/heapbench-micro
 
-scale=${HB_SCALE:-0.2}
-reps=${HB_REPS:-5}
+scale=${HB_SCALE:-0.05}
+reps=${HB_REPS:-6}
 commit=$(git rev-parse --short=8 HEAD 2>/dev/null || echo nogit)
 out=${1:-results/$(date -u +%F)-$commit}
 
@@ -29,10 +33,12 @@ set -e
 [[ $status -eq 0 || $status -eq 1 ]] || exit "$status"
 
 if [[ ! -s "$out/micro.json" ]]; then
+  t0=$(date +%s.%N)
   "$micro" --benchmark_filter='^(alloc_pair|alloc_churn|raw_churn|collect_live|collect_garbage|store|replay|direct)/' \
            --benchmark_min_time="${HB_MICRO_TIME:-0.2}" \
            --benchmark_out="$out/micro.json.tmp" --benchmark_out_format=json >/dev/null
   mv "$out/micro.json.tmp" "$out/micro.json"
+  awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "step,seconds\nmicro,%.1f\n", b - a }' > "$out/times.csv"
 fi
 
 "$hb" report "$out" | tee "$out/report.txt"

@@ -36,3 +36,7 @@ if(GNUPLOT)
   set_tests_properties(cli_install PROPERTIES TIMEOUT 600
                        ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
 endif()
+
+# README.md's figures section against the committed results folder it names.
+add_test(NAME readme_figures
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/readme_figures.sh $<TARGET_FILE:heapbench> ${CMAKE_SOURCE_DIR})

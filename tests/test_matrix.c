@@ -3,7 +3,9 @@
  * resuming adds nothing to a finished folder and exactly the missing cell to
  * a damaged one; shards are disjoint and cover the sweep; merge joins them
  * and refuses other settings; bad names and values exit 2; a cell that
- * ends not ok is done, and says so with exit 1.
+ * ends not ok is done, and says so with exit 1; repetitions run round by
+ * round, and a sweep killed and resumed has the rows of an uninterrupted
+ * one; warm-up passes run inside the measured repetition.
  *
  * Every sweep is 2 allocators x 1 collector x 2 workloads at scale 0.001
  * (a few thousand ops per repetition), in a fresh folder under /tmp.
@@ -20,6 +22,7 @@
 #include <cmocka.h>
 
 #include "harness/cli/cli.h"
+#include "harness/formats/machine.h"
 #include "harness/formats/results.h"
 
 #define MAXARGS 32
@@ -226,6 +229,111 @@ static void test_failed_cell_is_done(void **state)
     assert_int_equal(count_rows(dir), n);               /* ... and not rerun */
 }
 
+/* Keeps the first `keep` rows of rows.csv: what a kill after that many
+ * repetitions leaves (each repetition's row is appended whole). */
+static void keep_first_rows(const char *dir, long keep)
+{
+    hb_row *rows;
+    char *arena, path[600];
+    long n = read_rows(dir, &rows, &arena);
+    assert_true(keep <= n);
+    snprintf(path, sizeof path, "%s/rows.csv", dir);
+    unlink(path);
+    assert_int_equal(hb_rows_append_csv(path, rows, (size_t)keep), 0);
+    hb_rows_free(rows, arena);
+}
+
+/* A row's identity with its status: what two sweeps must agree on. */
+static void row_keys(const char *dir, char keys[][96], long *n)
+{
+    hb_row *rows;
+    char *arena;
+    *n = read_rows(dir, &rows, &arena);
+    for (long i = 0; i < *n; i++)
+        snprintf(keys[i], 96, "%s/%s/%s/%llu/%s", rows[i].allocator, rows[i].collector,
+                 rows[i].workload, (unsigned long long)rows[i].rep, rows[i].status);
+    hb_rows_free(rows, arena);
+    qsort(keys, (size_t)*n, 96, (int (*)(const void *, const void *))strcmp);
+}
+
+static void test_rounds_interleave_and_resume(void **state)
+{
+    (void)state;
+    char dir[256], again[256], path[600];
+    snprintf(dir, sizeof dir, "%s/rounds", root);
+    snprintf(again, sizeof again, "%s/rounds_killed", root);
+#define ROUNDS "-a malloc,bump -c mark-sweep -w small-objects,server --scale 0.001 --reps 3"
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ROUNDS " --series --out %s", dir), 0);
+    hb_row *rows;
+    char *arena;
+    long n = read_rows(dir, &rows, &arena);
+    assert_int_equal(n, 12); /* 4 cells x 3 reps */
+    /* Round by round: the k-th four rows are repetition k of each cell. */
+    for (long i = 0; i < n; i++) {
+        assert_int_equal(rows[i].rep, (uint64_t)(i / 4 + 1));
+        for (long j = i / 4 * 4; j < i; j++)
+            assert_false(is_cell(&rows[j], rows[i].allocator, rows[i].workload));
+    }
+    hb_rows_free(rows, arena);
+    snprintf(path, sizeof path, "%s/series/malloc_mark-sweep_server_rep3.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_int_equal(strtol(line, NULL, 10), 3); /* the rep column says which */
+    fclose(f);
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    char *meta = hb_read_file(path, NULL);
+    assert_non_null(meta);
+    assert_non_null(strstr(meta, "\"order\": \"rounds\""));
+    assert_non_null(strstr(meta, "\"elapsed\": {\"matrix_s\": "));
+    assert_non_null(strstr(meta, "\"repetitions_run\": 12,"));
+    free(meta);
+
+    /* Killed after 6 repetitions (mid round 2), then resumed: the same rows. */
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ROUNDS " --series --out %s", again), 0);
+    keep_first_rows(again, 6);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ROUNDS " --series --out %s", again), 0);
+    static char ka[16][96], kb[16][96];
+    long na, nb;
+    row_keys(dir, ka, &na);
+    row_keys(again, kb, &nb);
+    assert_int_equal(na, nb);
+    for (long i = 0; i < na; i++)
+        assert_string_equal(ka[i], kb[i]);
+    snprintf(path, sizeof path, "%s/meta.json", again);
+    meta = hb_read_file(path, NULL);
+    assert_non_null(strstr(meta, "\"repetitions_run\": 18, \"invocations\": 2,"));
+    free(meta);
+}
+
+/* --warmup N runs N untimed passes inside each measured repetition's
+ * process: the rows are still one per repetition, numbered from 1, and
+ * measure the same work as without warm-up. */
+static void test_warmup_is_in_process(void **state)
+{
+    (void)state;
+    char cold[256], warm[256];
+    snprintf(cold, sizeof cold, "%s/cold", root);
+    snprintf(warm, sizeof warm, "%s/warm", root);
+#define ONE "-a malloc -c mark-sweep -w small-objects --scale 0.001 --reps 2"
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ONE " --out %s", cold), 0);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ONE " --warmup 2 --out %s", warm), 0);
+    hb_row *a, *b;
+    char *aa, *ab;
+    assert_int_equal(read_rows(cold, &a, &aa), 2);
+    assert_int_equal(read_rows(warm, &b, &ab), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(b[i].rep, (uint64_t)(i + 1));
+        assert_int_equal(a[i].ops, b[i].ops);
+        assert_int_equal(a[i].objects, b[i].objects);
+        assert_int_equal(a[i].peak_live_bytes, b[i].peak_live_bytes);
+    }
+    hb_rows_free(a, aa);
+    hb_rows_free(b, ab);
+}
+
 static void test_report_reads_folder(void **state)
 {
     (void)state;
@@ -253,6 +361,8 @@ int main(void)
         cmocka_unit_test(test_shards_and_merge),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_failed_cell_is_done),
+        cmocka_unit_test(test_rounds_interleave_and_resume),
+        cmocka_unit_test(test_warmup_is_in_process),
         cmocka_unit_test(test_report_reads_folder),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

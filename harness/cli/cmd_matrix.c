@@ -15,12 +15,23 @@
  * harness/run/settings.h, parsed as `run` parses them; meta.json's settings
  * and the keys compared on resuming come from the same list.
  *
- * Resuming: a cell's rows are appended to rows.csv in one atomic write when
- * the cell ends, so a kill loses at most the cell in progress.  A cell is
- * done when rows.csv holds each of its repetitions, or any row of it whose
- * status is not "ok" (the row says why; rerunning would say it again).
- * meta.json's settings must match the command's, or the folder is refused:
- * rows of two different sweeps never mix.
+ * Order: repetitions of different cells are interleaved, round by round:
+ * repetition 1 of every cell, then repetition 2 of every cell, and so on
+ * (meta.json's settings say "order": "rounds").  Drift of a shared machine
+ * over the sweep then lands on every cell alike and inside each cell's
+ * spread, instead of on the cells that happened to run during it.  Every
+ * repetition replays the same work (the seed does not depend on the
+ * repetition), so a repetition's number only names it.
+ *
+ * Resuming: each repetition's row is appended to rows.csv in one atomic
+ * write when it ends, so a kill loses at most the repetition in progress.
+ * On resuming, a repetition runs when rows.csv lacks it; a cell with a row
+ * whose status is not "ok" runs no more repetitions (the row says why;
+ * rerunning would say it again).  The rows of a killed and resumed sweep
+ * are the rows of an uninterrupted one.  meta.json's settings must match
+ * the command's, or the folder is refused: rows of two different sweeps
+ * never mix.  meta.json's "elapsed" adds up the time spent running cells
+ * over every invocation (what the README states as the suite's time).
  *
  * Each repetition runs in a child process of its own (hb_run's isolate), so
  * no cell inherits the C library heap of the ones before it (the malloc
@@ -50,7 +61,6 @@
 #include "harness/formats/io.h"
 #include "harness/formats/machine.h"
 #include "harness/formats/results.h"
-#include "harness/run/heapfactor.h"
 #include "harness/run/run.h"
 #include "build_info.h"
 
@@ -72,13 +82,12 @@ static const char matrix_usage_head[] =
     "                       is a hash of the settings (an existing one is reused)\n"
     "      --shard I/N      run only cells whose number mod N is I (0 <= I < N)\n"
     "      --series         write time series per repetition\n"
-    "      --heap-factors L every cell at these multiples of its minimum heap, e.g.\n"
-    "                       1.25,1.5,2,3,4,6 (minimums read from DIR/minheap.csv or\n"
-    "                       found first, as heapbench minheap finds them)\n"
+    "\n"
+    "Repetitions of different cells are interleaved: repetition 1 of every cell,\n"
+    "then repetition 2, ...\n"
     "\n"
     "Run settings (the same for heapbench run; here --reps defaults to 6, the\n"
-    "fewest for which a median has a 95% distribution-free interval, and\n"
-    "--warmup to 1):\n";
+    "fewest for which a median has a 95% distribution-free interval):\n";
 
 static const char matrix_usage_tail[] =
     "\n"
@@ -93,8 +102,6 @@ typedef struct mx_opts {
     unsigned shard_i, shard_n;
     int series;
     hb_run_config set; /* every cell's settings; the names are the cell's */
-    double factors[HB_MAX_HEAP_FACTORS]; /* --heap-factors; nfactors 0: none */
-    size_t nfactors;
 } mx_opts;
 
 typedef struct mx_cell {
@@ -103,9 +110,9 @@ typedef struct mx_cell {
     const wl_workload *w;
     size_t index;     /* in the full, unsharded order */
     const char *skip; /* why it cannot run here, or NULL */
-    int done, failed; /* from rows.csv */
-    double factor;    /* of its minimum heap; 0: no heap factors */
-    uint64_t min_heap;
+    unsigned char *have; /* have[k]: repetition k (1..reps) is in rows.csv */
+    size_t nhave;        /* how many of them */
+    int failed;          /* some row's status is not ok: no more repetitions */
 } mx_cell;
 
 typedef struct mx_sel {
@@ -172,41 +179,27 @@ static const char *why_unavailable(const mx_cell *x)
 }
 
 /* Every pairing in the fixed order; returns the count (cells malloc'd). */
-static size_t build_cells(const mx_sel *s, const mx_opts *o, mx_cell **out)
+static size_t build_cells(const mx_sel *s, mx_cell **out)
 {
-    size_t nf = o->nfactors ? o->nfactors : 1;
-    mx_cell *cells = calloc(s->na * s->nc * s->nw * nf + 1, sizeof *cells);
+    mx_cell *cells = calloc(s->na * s->nc * s->nw + 1, sizeof *cells);
     size_t n = 0;
     if (cells == NULL)
         return 0;
     for (size_t i = 0; i < s->na; i++)
         for (size_t j = 0; j < s->nc; j++)
-            for (size_t k = 0; k < s->nw; k++)
-                for (size_t f = 0; f < nf; f++) {
-                    char why[256];
-                    if (!gc_pairs(s->a[i], s->c[j], why, sizeof why))
-                        continue;
-                    mx_cell *x = &cells[n];
-                    x->a = s->a[i];
-                    x->c = s->c[j];
-                    x->w = s->w[k];
-                    x->factor = o->nfactors ? o->factors[f] : 0;
-                    x->index = n++;
-                    x->skip = why_unavailable(x);
-                }
+            for (size_t k = 0; k < s->nw; k++) {
+                char why[256];
+                if (!gc_pairs(s->a[i], s->c[j], why, sizeof why))
+                    continue;
+                mx_cell *x = &cells[n];
+                x->a = s->a[i];
+                x->c = s->c[j];
+                x->w = s->w[k];
+                x->index = n++;
+                x->skip = why_unavailable(x);
+            }
     *out = cells;
     return n;
-}
-
-/* --heap-factors decide the rows: part of the folder's identity. */
-static void heap_factors_json(const mx_opts *o, FILE *f)
-{
-    if (o->nfactors == 0)
-        return;
-    fputs(", \"heap_factors\": [", f);
-    for (size_t i = 0; i < o->nfactors; i++)
-        fprintf(f, "%s%.17g", i ? ", " : "", o->factors[i]);
-    fputc(']', f);
 }
 
 /* The "settings" object of meta.json: everything that decides the rows:
@@ -229,8 +222,8 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
         fprintf(f, "%s\"%s\"", i ? ", " : "", s->w[i]->name);
     fputs("], ", f);
     hb_settings_json(&o->set, f);
-    heap_factors_json(o, f);
-    fprintf(f, ", \"series\": %s, \"commit\": \"%s\", \"build_type\": \"%s\"}",
+    fprintf(f, ", \"series\": %s, \"order\": \"rounds\", \"commit\": \"%s\", "
+               "\"build_type\": \"%s\"}",
             o->series ? "true" : "false", HB_GIT_COMMIT, HB_BUILD_TYPE);
     fclose(f);
     return buf;
@@ -240,23 +233,12 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
-enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP, O_FACTORS };
+enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP };
 
 static const struct option matrix_own_opts[] = {
     {"out", required_argument, 0, O_OUT},   {"shard", required_argument, 0, O_SHARD},
     {"series", no_argument, 0, O_SERIES},   {"help", no_argument, 0, O_HELP},
-    {"heap-factors", required_argument, 0, O_FACTORS},
 };
-
-static int parse_factors(const char *v, mx_opts *o)
-{
-    hb_err e;
-    int n = hb_heap_factors_parse(v, o->factors, HB_MAX_HEAP_FACTORS, &e);
-    if (n < 0)
-        return hb_report_err("matrix", &e);
-    o->nfactors = (size_t)n;
-    return 0;
-}
 
 static int parse_shard(const char *v, mx_opts *o)
 {
@@ -279,18 +261,17 @@ static int parse_one(int opt, const char *v, mx_opts *o)
     case O_OUT: o->out = v; return 0;
     case O_SHARD: return parse_shard(v, o);
     case O_SERIES: o->series = 1; return 0;
-    case O_FACTORS: return parse_factors(v, o);
     default: return hb_setting_option("matrix", &o->set, opt, v);
     }
 }
 
-/* matrix's own defaults over the list's: 6 measured repetitions, 1 warm-up. */
+/* matrix's own default over the list's: 6 measured repetitions, the fewest
+ * whose [min, max] covers the median with 95% (96.9%; 5 give 93.75%). */
 static void matrix_defaults(mx_opts *o)
 {
     *o = (mx_opts){.shard_n = 1};
     hb_settings_defaults(&o->set);
     hb_setting_set(&o->set, HB_SETTING_reps, "6", NULL);
-    hb_setting_set(&o->set, HB_SETTING_warmup, "1", NULL);
 }
 
 /* Returns -1 for --help (usage printed), 0, or a usage error's status. */
@@ -324,9 +305,6 @@ static int parse_matrix_opts(int argc, char **argv, mx_opts *o)
     if (optind < argc)
         return hb_usage_error("matrix", "unexpected argument '%s' (see heapbench matrix --help)",
                               argv[optind]);
-    if (o->nfactors && o->set.heap_limit_bytes)
-        return hb_usage_error("matrix", "both --heap-limit and --heap-factors given, expected "
-                              "one of them (the factors set each cell's limit)");
     return 0;
 }
 
@@ -372,9 +350,10 @@ static void default_dir(const mx_opts *o, const char *id, char *out, size_t cap)
  * lists, the list's SWEEP settings, then what settings_json adds. */
 void hb_settings_diff(const char *a, const char *b, char *msg, size_t cap)
 {
-    const char *keys[HB_SETTING_COUNT + 6] = {"allocators", "collectors", "workloads"};
+    const char *keys[HB_SETTING_COUNT + 7] = {"allocators", "collectors", "workloads"};
     size_t n = 3 + hb_settings_json_keys(keys + 3, HB_SETTING_COUNT);
     keys[n++] = "series";
+    keys[n++] = "order";
     keys[n++] = "commit";
     keys[n++] = "build_type";
     const char *ae = a + strlen(a), *be = b + strlen(b);
@@ -428,17 +407,14 @@ static int prepare_meta(const char *dir, const char *settings, const hb_meta *m)
     return rc;
 }
 
-/* A row's heap_factor (NaN in rows written before the column) against a
- * cell's (0: none). */
-static int same_factor(double row, double cell)
-{
-    return (isnan(row) ? 0 : row) == cell;
-}
-
-/* Marks cells done from the rows already in rows.csv.  -1 if unreadable. */
+/* Marks the repetitions rows.csv holds, and the cells with a row not ok.
+ * -1 if unreadable. */
 static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
 {
     char path[MX_PATH], err[512];
+    for (size_t i = 0; i < n; i++)
+        if ((cells[i].have = calloc(reps + 1, 1)) == NULL)
+            return -1;
     hb_path(path, sizeof path, "%s/rows.csv", dir);
     if (access(path, F_OK) != 0)
         return 0;
@@ -451,22 +427,18 @@ static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
     }
     for (size_t i = 0; i < n; i++) {
         mx_cell *x = &cells[i];
-        uint64_t seen = 0; /* a bit per repetition 1..64; beyond, counted */
-        uint64_t extra = 0;
         for (long r = 0; r < nr; r++) {
             const hb_row *w = &rows[r];
             if (strcmp(w->allocator, x->a->name) || strcmp(w->collector, x->c->name) ||
-                strcmp(w->workload, x->w->name) || !same_factor(w->heap_factor, x->factor))
+                strcmp(w->workload, x->w->name))
                 continue;
             if (strcmp(w->status, "ok") != 0)
                 x->failed = 1;
-            if (w->rep >= 1 && w->rep <= 64)
-                seen |= UINT64_C(1) << (w->rep - 1);
-            else if (w->rep > 64 && w->rep <= reps)
-                extra++;
+            if (w->rep >= 1 && w->rep <= reps && !x->have[w->rep]) {
+                x->have[w->rep] = 1;
+                x->nhave++;
+            }
         }
-        uint64_t have = (uint64_t)__builtin_popcountll(seen) + extra;
-        x->done = x->failed || have >= reps;
     }
     hb_rows_free(rows, arena);
     return 0;
@@ -476,195 +448,120 @@ static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
 /* Running a cell                                                       */
 /* ------------------------------------------------------------------ */
 
-/* The rows of one cell, collected without allocating while hb_run runs
- * (the malloc backend's footprint is read process-wide). */
+/* The row of one repetition, collected without allocating while hb_run
+ * runs (the malloc backend's footprint is read process-wide). */
 typedef struct mx_batch {
     const mx_cell *cell;
-    hb_row *rows;
-    char (*status)[32];
-    size_t n, cap;
+    uint64_t rep; /* the repetition's number in the cell */
+    hb_row row;
+    char status[32];
+    size_t n;
 } mx_batch;
 
 static int collect_row(void *arg, const hb_row *row)
 {
     mx_batch *b = arg;
-    if (b->n == b->cap)
-        return 0; /* more rows than reps: cannot happen; never grow mid-run */
-    hb_row *r = &b->rows[b->n];
-    *r = *row;
-    snprintf(b->status[b->n], sizeof b->status[0], "%s", row->status ? row->status : "error");
-    r->status = b->status[b->n];
-    r->allocator = b->cell->a->name;
-    r->collector = b->cell->c->name;
-    r->workload = b->cell->w->name;
-    r->heap_factor = b->cell->factor;
-    r->min_heap_bytes = b->cell->min_heap;
-    b->n++;
+    if (b->n == 1)
+        return 0; /* hb_run runs one repetition here: cannot happen */
+    b->row = *row;
+    snprintf(b->status, sizeof b->status, "%s", row->status ? row->status : "error");
+    b->row.status = b->status;
+    b->row.allocator = b->cell->a->name;
+    b->row.collector = b->cell->c->name;
+    b->row.workload = b->cell->w->name;
+    b->row.rep = b->rep;
+    b->n = 1;
     return 0;
 }
 
 /* A row that records why the cell stopped when hb_run said 2 (a setup
- * error, message on stderr): the repetition after the last one it gave. */
+ * error, message on stderr). */
 static void error_row(mx_batch *b, const mx_opts *o)
 {
-    if (b->n >= b->cap)
-        return;
-    hb_row *r = &b->rows[b->n];
+    hb_row *r = &b->row;
     memset(r, 0, sizeof *r);
     r->allocator = b->cell->a->name;
     r->collector = b->cell->c->name;
     r->workload = b->cell->w->name;
     r->scale = o->set.wp.scale;
     r->seed = o->set.wp.seed;
-    r->rep = b->n + 1;
-    r->heap_factor = b->cell->factor;
-    r->min_heap_bytes = b->cell->min_heap;
-    snprintf(b->status[b->n], sizeof b->status[0], "error");
-    r->status = b->status[b->n];
-    b->n++;
+    r->rep = b->rep;
+    snprintf(b->status, sizeof b->status, "error");
+    r->status = b->status;
+    b->n = 1;
 }
 
 static void series_name(char *buf, size_t cap, const char *dir, const mx_cell *x, const char *tail)
 {
-    char hf[48] = "";
-    if (x->factor)
-        snprintf(hf, sizeof hf, "_hf%g", x->factor);
-    hb_path(buf, cap, "%s/series/%s_%s_%s%s%s", dir, x->a->name, x->c->name, x->w->name, hf, tail);
+    hb_path(buf, cap, "%s/series/%s_%s_%s%s", dir, x->a->name, x->c->name, x->w->name, tail);
 }
 
-/* Splits the cell's series file (rep in the first column) into one file
- * per repetition, each written whole or not at all; removes the cell file. */
-static int split_series(const char *dir, const mx_cell *x)
+/* Moves the repetition's series file (hb_run numbers it 1 in the first
+ * column) to series/<cell>_rep<k>.csv with k in that column, written whole
+ * or not at all; removes the temporary file. */
+static int place_series(const char *dir, const mx_cell *x, uint64_t rep)
 {
-    char all[MX_PATH], final[MX_PATH], header[512], line[1024];
-    series_name(all, sizeof all, dir, x, ".cell.csv");
-    FILE *in = fopen(all, "r");
+    char tmp[MX_PATH], final[MX_PATH], line[1024], tail[64];
+    series_name(tmp, sizeof tmp, dir, x, ".rep.csv");
+    FILE *in = fopen(tmp, "r");
     if (in == NULL)
         return -1;
+    snprintf(tail, sizeof tail, "_rep%" PRIu64 ".csv", rep);
+    series_name(final, sizeof final, dir, x, tail);
     hb_atomic out = {0};
-    long cur = -1;
-    int rc = fgets(header, sizeof header, in) ? 0 : -1;
-    while (rc == 0 && fgets(line, sizeof line, in)) {
-        long rep = strtol(line, NULL, 10);
-        if (rep != cur) {
-            if (out.f && hb_atomic_commit(&out, NULL))
-                rc = -1;
-            char tail[64];
-            snprintf(tail, sizeof tail, "_rep%ld.csv", rep);
-            series_name(final, sizeof final, dir, x, tail);
-            if (hb_atomic_open(&out, final, NULL) != 0) {
-                rc = -1;
-                break;
-            }
-            fputs(header, out.f);
-            cur = rep;
+    int rc = fgets(line, sizeof line, in) && hb_atomic_open(&out, final, NULL) == 0 ? 0 : -1;
+    if (rc == 0) {
+        fputs(line, out.f); /* the header */
+        while (fgets(line, sizeof line, in)) {
+            const char *rest = strchr(line, ',');
+            fprintf(out.f, "%" PRIu64 "%s", rep, rest ? rest : "\n");
         }
-        fputs(line, out.f);
+        rc = hb_atomic_commit(&out, NULL);
     }
-    if (out.f && hb_atomic_commit(&out, NULL))
-        rc = -1;
     fclose(in);
-    unlink(all);
+    unlink(tmp);
     return rc;
 }
 
-/* Keeps only rows whose repetition rows.csv lacks (a cell redone after
- * some of its rows were removed by hand). */
-static size_t drop_present(const char *dir, mx_batch *b)
+/* Runs repetition `rep` of a cell and appends its row.  Returns hb_run's
+ * status (0, 1, 130) with 2 turned into an "error" row, or -1 when rows.csv
+ * cannot be written. */
+static int run_rep(const char *dir, const mx_opts *o, mx_cell *x, uint64_t rep)
 {
-    char path[MX_PATH], err[256];
-    hb_path(path, sizeof path, "%s/rows.csv", dir);
-    hb_row *rows;
-    char *arena;
-    long total;
-    if (access(path, F_OK) != 0 ||
-        (total = hb_rows_read_csv(path, &rows, &arena, err, sizeof err)) < 0)
-        return b->n;
-    size_t keep = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        int present = 0;
-        for (long r = 0; r < total && !present; r++)
-            present = rows[r].rep == b->rows[i].rep &&
-                      !strcmp(rows[r].allocator, b->rows[i].allocator) &&
-                      !strcmp(rows[r].collector, b->rows[i].collector) &&
-                      !strcmp(rows[r].workload, b->rows[i].workload) &&
-                      same_factor(rows[r].heap_factor, b->rows[i].heap_factor);
-        if (!present) {
-            b->rows[keep] = b->rows[i];
-            memcpy(b->status[keep], b->status[i], sizeof b->status[0]);
-            b->rows[keep].status = b->status[keep];
-            keep++;
-        }
-    }
-    hb_rows_free(rows, arena);
-    return b->n = keep;
-}
-
-/* With --heap-factors: the cell's limit, factor x its minimum heap (read
- * from or added to dir/minheap.csv).  0, 130, or 2 (e) when there is no
- * minimum (the cell then gets an "error" row, as for a setup error). */
-static int cell_heap_limit(const char *dir, hb_run_config *cfg, mx_cell *x, hb_err *e)
-{
-    if (x->factor == 0)
-        return 0;
-    hb_minheap m;
-    int cached;
-    int rc = hb_minheap_get(dir, cfg, NULL, &m, &cached, e);
-    if (rc != 0)
-        return rc;
-    if (m.min_heap_bytes == 0) {
-        hb_fail(e, HB_ERR_INPUT, "%s/%s/%s has no minimum heap: without a limit it ends %s",
-                x->a->name, x->c->name, x->w->name, m.status);
-        return 2;
-    }
-    x->min_heap = m.min_heap_bytes;
-    cfg->heap_limit_bytes = hb_heap_factor_limit(x->factor, m.min_heap_bytes);
-    return 0;
-}
-
-/* Runs one cell and appends its rows.  Returns hb_run's status (0, 1, 130)
- * with 2 turned into an "error" row, or -1 when rows.csv cannot be written. */
-static int run_cell(const char *dir, const mx_opts *o, mx_cell *x)
-{
-    mx_batch b = {.cell = x, .cap = o->set.reps};
-    b.rows = calloc(b.cap, sizeof *b.rows);
-    b.status = calloc(b.cap, sizeof *b.status);
+    mx_batch b = {.cell = x, .rep = rep};
     char series[MX_PATH], rows_path[MX_PATH];
-    series_name(series, sizeof series, dir, x, ".cell.csv");
+    series_name(series, sizeof series, dir, x, ".rep.csv");
     hb_path(rows_path, sizeof rows_path, "%s/rows.csv", dir);
     hb_run_config cfg = o->set;
+    cfg.reps = 1;
     cfg.alloc = x->a->name;
     cfg.coll = x->c->name;
     cfg.work = x->w->name;
     cfg.series_path = o->series ? series : NULL;
-    cfg.progress = 0; /* the matrix shows its own, per cell */
+    cfg.progress = 0; /* the matrix shows its own, per repetition */
     cfg.on_note = hb_print_note;
     hb_err e;
     hb_err_clear(&e);
-    int rc = b.rows && b.status ? cell_heap_limit(dir, &cfg, x, &e) : -1;
-    if (rc == 0)
-        rc = hb_run(&cfg, collect_row, &b, &e);
+    int rc = hb_run(&cfg, collect_row, &b, &e);
     if (rc == 2)
         hb_report_err("matrix", &e);
     if (rc == 2 || rc == 3)
         error_row(&b, o);
     if (rc == 0 || rc == 1 || rc == 2 || rc == 3) {
-        if (o->series && rc != 2 && rc != 3 && split_series(dir, x) != 0)
-            fprintf(stderr, "heapbench matrix: could not split the series of %s/%s/%s\n",
-                    x->a->name, x->c->name, x->w->name);
-        drop_present(dir, &b);
-        if (b.n && hb_rows_append_csv(rows_path, b.rows, b.n) != 0) {
+        if (o->series && rc != 2 && rc != 3 && place_series(dir, x, rep) != 0)
+            fprintf(stderr, "heapbench matrix: could not write the series of %s/%s/%s rep %" PRIu64
+                            "\n", x->a->name, x->c->name, x->w->name, rep);
+        if (b.n && hb_rows_append_csv(rows_path, &b.row, 1) != 0) {
             fprintf(stderr, "heapbench matrix: cannot append to %s: %s\n", rows_path,
                     strerror(errno));
-            rc = -1;
+            return -1;
         }
-        x->done = rc >= 0;
-        x->failed = rc > 0;
+        x->have[rep] = 1;
+        x->nhave++;
+        x->failed |= rc > 0;
         if (rc > 0)
             rc = 1;
     }
-    free(b.rows);
-    free(b.status);
     return rc;
 }
 
@@ -673,7 +570,7 @@ static int run_cell(const char *dir, const mx_opts *o, mx_cell *x)
 /* ------------------------------------------------------------------ */
 
 typedef struct mx_progress {
-    size_t total, done;  /* cells of this shard that can run; done so far */
+    size_t total, done;  /* repetitions of this shard's cells to run; done so far */
     size_t ran;          /* run by this invocation */
     uint64_t start_ns;
     int tty;
@@ -688,20 +585,18 @@ static void fmt_duration(char *buf, size_t cap, double s)
         snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* "[done/total] cell: what  elapsed E, about L left"; the estimate is the
- * mean time of the cells this invocation ran, times the cells remaining. */
-static void show_progress(const mx_progress *p, const mx_cell *x, const char *what)
+/* "[done/total] cell rep k: what  elapsed E, about L left"; the estimate is
+ * the mean time of the repetitions this invocation ran, times those left. */
+static void show_progress(const mx_progress *p, const mx_cell *x, uint64_t rep, const char *what)
 {
     double el = (double)(hb_now_ns() - p->start_ns) / 1e9;
     char e[32], l[32] = "?";
     fmt_duration(e, sizeof e, el);
     if (p->ran)
         fmt_duration(l, sizeof l, el / (double)p->ran * (double)(p->total - p->done));
-    char hf[48] = "";
-    if (x->factor)
-        snprintf(hf, sizeof hf, " x%g", x->factor);
-    fprintf(stderr, "%s[%zu/%zu] %s/%s/%s%s: %s  elapsed %s, about %s left%s", p->tty ? "\r\033[K" : "",
-            p->done, p->total, x->a->name, x->c->name, x->w->name, hf, what, e, l, p->tty ? "" : "\n");
+    fprintf(stderr, "%s[%zu/%zu] %s/%s/%s rep %" PRIu64 ": %s  elapsed %s, about %s left%s",
+            p->tty ? "\r\033[K" : "", p->done, p->total, x->a->name, x->c->name, x->w->name, rep,
+            what, e, l, p->tty ? "" : "\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -725,7 +620,7 @@ static int plan_matrix(int argc, char **argv, mx_plan *p)
         return rc;
     if ((rc = select_all(&p->o, &p->sel)) != 0)
         return rc;
-    p->ncells = build_cells(&p->sel, &p->o, &p->cells);
+    p->ncells = build_cells(&p->sel, &p->cells);
     if (p->ncells == 0)
         return hb_usage_error("matrix", "no allocator pairs with the chosen collectors (a "
                                         "collector with its own allocator needs that one in -a)");
@@ -783,44 +678,102 @@ static int mine(const mx_plan *p, const mx_cell *x)
     return x->index % p->o.shard_n == p->o.shard_i && x->skip == NULL;
 }
 
+/* Repetitions a cell still owes: none once a row of it is not ok. */
+static uint64_t owed(const mx_plan *p, const mx_cell *x)
+{
+    return x->failed ? 0 : p->o.set.reps - x->nhave;
+}
+
+/* Adds this invocation's running time to meta.json's "elapsed" member (the
+ * last one, written here only), so that a resumed sweep states its whole
+ * time: {"matrix_s", "repetitions_run", "invocations", "end_time"}. */
+static void record_elapsed(const char *dir, double seconds, size_t ran)
+{
+    char path[MX_PATH], now[32];
+    hb_path(path, sizeof path, "%s/meta.json", dir);
+    char *old = hb_read_file(path, NULL);
+    if (old == NULL)
+        return;
+    size_t len = strlen(old), vlen = 0, l = 0;
+    double before = 0, runs = 0, inv = 0;
+    const char *v = hb_json_find(old, old + len, "elapsed", &vlen), *f;
+    if (v && (f = hb_json_find(v, v + vlen, "matrix_s", &l)))
+        before = hb_json_number(f, l);
+    if (v && (f = hb_json_find(v, v + vlen, "repetitions_run", &l)))
+        runs = hb_json_number(f, l);
+    if (v && (f = hb_json_find(v, v + vlen, "invocations", &l)))
+        inv = hb_json_number(f, l);
+    const char *cut = strstr(old, ",\n  \"elapsed\": ");
+    size_t keep = cut ? (size_t)(cut - old) : len;
+    while (!cut && keep > 0 && old[keep - 1] != '}')
+        keep--;
+    if (!cut && keep > 0)
+        keep--; /* the closing brace */
+    while (!cut && keep > 0 && (old[keep - 1] == '\n' || old[keep - 1] == ' '))
+        keep--;
+    hb_utc_now(now, sizeof now);
+    hb_atomic a;
+    if (hb_atomic_open(&a, path, NULL) == 0) {
+        fprintf(a.f, "%.*s,\n  \"elapsed\": {\"matrix_s\": %.1f, \"repetitions_run\": %.0f, "
+                     "\"invocations\": %.0f, \"end_time\": \"%s\"}\n}\n",
+                (int)keep, old, (isnan(before) ? 0 : before) + seconds,
+                (isnan(runs) ? 0 : runs) + (double)ran, (isnan(inv) ? 0 : inv) + 1, now);
+        hb_atomic_commit(&a, NULL);
+    }
+    free(old);
+}
+
+/* Runs one repetition and keeps the counts; -1 or 130 stop the sweep. */
+static int step(mx_plan *p, mx_progress *pr, mx_cell *x, uint64_t k, int shown)
+{
+    if (pr->tty)
+        show_progress(pr, x, k, "running");
+    int rc = run_rep(p->dir, &p->o, x, k);
+    if (rc < 0 || rc == 130)
+        return rc;
+    pr->done++;
+    pr->ran++;
+    if (x->failed) /* what it still owed will not run */
+        pr->total -= (size_t)(p->o.set.reps - x->nhave);
+    if (shown)
+        show_progress(pr, x, k, rc ? "NOT ok (see its row's status)" : "ok");
+    return rc;
+}
+
 static int run_cells(mx_plan *p)
 {
-    int shown = p->o.set.progress; /* --no-progress: no line per cell either */
+    int shown = p->o.set.progress; /* --no-progress: no line per repetition either */
     mx_progress pr = {.start_ns = hb_now_ns(), .tty = shown && isatty(STDERR_FILENO)};
     int status = HB_EXIT_OK;
     for (size_t i = 0; i < p->ncells; i++)
         if (mine(p, &p->cells[i])) {
-            pr.total++;
-            pr.done += p->cells[i].done;
+            pr.done += p->cells[i].nhave;
+            pr.total += p->cells[i].nhave + owed(p, &p->cells[i]);
             if (p->cells[i].failed)
                 status = HB_EXIT_FAIL;
         }
     if (pr.done)
-        fprintf(stderr, "heapbench matrix: resuming %s: %zu of %zu cells already done\n", p->dir,
-                pr.done, pr.total);
+        fprintf(stderr, "heapbench matrix: resuming %s: %zu of %zu repetitions already done\n",
+                p->dir, pr.done, pr.total);
     hb_install_sigint();
-    for (size_t i = 0; i < p->ncells && !hb_interrupted; i++) {
-        mx_cell *x = &p->cells[i];
-        if (!mine(p, x) || x->done)
-            continue;
-        if (pr.tty)
-            show_progress(&pr, x, "running");
-        int rc = run_cell(p->dir, &p->o, x);
-        if (rc < 0)
-            return HB_EXIT_FAIL;
-        if (rc == 130)
-            break;
-        pr.done++;
-        pr.ran++;
-        if (rc)
-            status = HB_EXIT_FAIL;
-        if (shown)
-            show_progress(&pr, x, rc ? "NOT ok (see its rows' status)" : "ok");
-    }
+    int rc = 0;
+    /* Round k runs repetition k of every cell that lacks it. */
+    for (uint64_t k = 1; k <= p->o.set.reps && rc >= 0 && rc != 130 && !hb_interrupted; k++)
+        for (size_t i = 0; i < p->ncells && rc >= 0 && rc != 130 && !hb_interrupted; i++) {
+            mx_cell *x = &p->cells[i];
+            if (!mine(p, x) || x->failed || x->have[k])
+                continue;
+            if ((rc = step(p, &pr, x, k, shown)) > 0 && rc != 130)
+                status = HB_EXIT_FAIL;
+        }
+    if (pr.ran)
+        record_elapsed(p->dir, (double)(hb_now_ns() - pr.start_ns) / 1e9, pr.ran);
+    if (rc < 0)
+        return HB_EXIT_FAIL;
     if (pr.tty)
         fputc('\n', stderr);
-    fprintf(stderr, "heapbench matrix: %s%zu cells ran, %zu of %zu done; results in %s\n",
-            hb_interrupted ? "interrupted: the cell in progress was dropped; " : "", pr.ran,
+    fprintf(stderr, "heapbench matrix: %s%zu repetitions ran, %zu of %zu done; results in %s\n",
+            hb_interrupted ? "interrupted: the repetition in progress was dropped; " : "", pr.ran,
             pr.done, pr.total, p->dir);
     if (hb_interrupted)
         return HB_EXIT_INTERRUPTED;
@@ -844,6 +797,8 @@ int hb_cmd_matrix(int argc, char **argv)
         rc = run_cells(&p);
     for (size_t i = 0; i < nnotes; i++)
         free(notes[i]);
+    for (size_t i = 0; i < p.ncells; i++)
+        free(p.cells[i].have);
     free(p.cells);
     free(p.settings);
     return rc < 0 ? HB_EXIT_OK : rc; /* -1: --help */

@@ -6,12 +6,17 @@
  * Only rows whose status is ok (HB_STATUS_OK) enter the statistics; n counts every row
  * and n_ok those used, so a cell that ran out of memory shows as such rather
  * than as a fast cell.  For each metric: the median with its order-statistic
- * 95% interval (harness/cli/stats.h; ci_level says the coverage really reached,
- * below 0.95 when a cell has fewer than 6 ok rows).  Throughput also gets
- * its mean with a t interval, and the ratio of mean ops_per_s to the
- * baseline's (Fieller, Kalibera and Jones).  The baseline of a cell is, by
- * default, allocator malloc with the cell's own collector and workload;
- * `--baseline A/C` fixes both (A/ alone fixes the allocator only).
+ * interval (harness/cli/stats.h), whose coverage is stated wherever it is
+ * printed (ci_level: 96.9% with 6 ok rows, only 93.75% with 5, which is
+ * why the interval is never called "95%" without its level).  Throughput
+ * also gets its mean with a t interval, and the speed-up over a baseline as
+ * Kalibera and Jones define it: the ratio of mean execution times, here
+ * mean wall_s of the baseline over mean wall_s of the cell (both replay the
+ * same ops), with Fieller's 95% interval on Welch-Satterthwaite degrees of
+ * freedom.  Fieller's set for 1/rho is the inverse of the set for rho, so
+ * this is exactly the time ratio's interval inverted.  The baseline of a
+ * cell is, by default, allocator malloc with the cell's own collector and
+ * workload; `--baseline A/C` fixes both (A/ alone fixes the allocator only).
  *
  * `--format csv` writes, into the folder, what the plot scripts read:
  * summary.csv (one line per cell, columns in plots/README.md), mmu.csv
@@ -34,6 +39,7 @@
 #include "harness/cli/report.h"
 #include "harness/cli/lbo.h"
 #include "harness/formats/io.h"
+#include "harness/formats/machine.h"
 #include "harness/formats/results.h"
 #include "harness/cli/stats.h"
 
@@ -43,16 +49,23 @@
 static const char report_usage[] =
     "usage: heapbench report DIR [--baseline ALLOC/COLL] [--format table|csv] [--out FILE]\n"
     "\n"
-    "Summarizes DIR/rows.csv per allocator x collector x workload: medians with 95%\n"
-    "distribution-free intervals of throughput, p99 and maximum pause, peak footprint\n"
-    "and fragmentation, and throughput as a ratio of means to a baseline with a 95%\n"
-    "Fieller interval (Kalibera & Jones).  Only rows with status ok are summarized.\n"
+    "       heapbench report DIR --markdown FILE\n"
+    "\n"
+    "Summarizes DIR/rows.csv per allocator x collector x workload: medians with\n"
+    "distribution-free intervals (their coverage printed: 96.9% at 6 repetitions) of\n"
+    "throughput, p99 and maximum pause, peak footprint and fragmentation, and the\n"
+    "speed-up over a baseline: mean wall time of the baseline over the cell's, with\n"
+    "a 95% Fieller interval (Kalibera & Jones, Welch-Satterthwaite degrees of\n"
+    "freedom).  Only rows with status ok are summarized.\n"
     "\n"
     "  --baseline A/C  the baseline allocator/collector; default malloc with each\n"
     "                  cell's own collector (A/ alone: that allocator, own collector)\n"
     "  --format F      table (default, for people) or csv (for plots: writes\n"
     "                  DIR/summary.csv, mmu.csv, pauses.csv and summary.gp)\n"
-    "  --out FILE      write the table or summary CSV to FILE instead\n";
+    "  --out FILE      write the table or summary CSV to FILE instead\n"
+    "  --markdown FILE write the README's figures section: the figures with their\n"
+    "                  captions and every sentence with a number, computed from\n"
+    "                  DIR's rows and meta.json (DIR is named as given)\n";
 
 /*
  * The metrics summarized: every numeric row column (HB_ROW_FIELDS) but the
@@ -93,7 +106,7 @@ typedef struct rp_cell {
     hb_summary s[RP_NMETRICS];
     double mutator_frac_median; /* the whole run's utilisation */
     const struct rp_cell *base;
-    hb_ratio ratio;
+    hb_ratio ratio; /* the speed-up: mean base wall_s / mean wall_s */
     size_t work_idx, combo_idx;
 } rp_cell;
 
@@ -203,7 +216,8 @@ static void compare_to_baseline(rp_report *R, rp_cell *c)
         return;
     }
     if (c->base && c->n_ok && c->base->n_ok)
-        hb_ratio_ci(c->v[M(ops_per_s)], c->n_ok, c->base->v[M(ops_per_s)], c->base->n_ok, RP_CONF, &c->ratio);
+        hb_ratio_ci(c->base->v[M(wall_s)], c->base->n_ok, c->v[M(wall_s)], c->n_ok, RP_CONF,
+                    &c->ratio);
 }
 
 static void compute(rp_report *R)
@@ -247,15 +261,48 @@ static void table_cell(FILE *out, const rp_cell *c)
             ops, ratio, p99, pmax, frag, fp);
 }
 
+/* The lowest and highest coverage of the cells' median intervals. */
+static void median_levels(const rp_report *R, double *lo, double *hi)
+{
+    *lo = 1, *hi = 0;
+    for (size_t i = 0; i < R->ncells; i++) {
+        const rp_cell *c = &R->cells[i];
+        if (c->n_ok == 0)
+            continue;
+        double l = c->s[M(ops_per_s)].median_ci.level;
+        *lo = l < *lo ? l : *lo;
+        *hi = l > *hi ? l : *hi;
+    }
+    if (*hi < *lo)
+        *lo = *hi = NAN;
+}
+
+/* "96.9%", or "93.8-96.9%" when cells reached different levels. */
+static void fmt_levels(char *buf, size_t cap, const rp_report *R)
+{
+    double lo, hi;
+    median_levels(R, &lo, &hi);
+    if (isnan(lo))
+        snprintf(buf, cap, "none");
+    else if (lo == hi)
+        snprintf(buf, cap, "%.1f%%", lo * 100);
+    else
+        snprintf(buf, cap, "%.1f-%.1f%%", lo * 100, hi * 100);
+}
+
 static void write_table(FILE *out, const rp_report *R)
 {
     const char *bc = R->base_coll ? R->base_coll : "(same collector)";
-    fprintf(out, "Medians with 95%% distribution-free intervals over ok repetitions; ratio of mean "
-                 "ops/s to %s/%s with a 95%% Fieller interval.\n", R->base_alloc, bc);
+    char lv[48];
+    fmt_levels(lv, sizeof lv, R);
+    fprintf(out, "Medians over ok repetitions with distribution-free intervals of the median "
+                 "(coverage %s);\nspeed-up = mean wall time of %s/%s over the cell's, with a "
+                 "95%% Fieller interval\n(Kalibera & Jones; Welch-Satterthwaite degrees of "
+                 "freedom).\n", lv, R->base_alloc, bc);
     for (size_t w = 0; w < R->nworks; w++) {
         fprintf(out, "\n%s\n  %-22s %5s %-24s %-22s %-26s %-24s %6s  %s\n", R->works[w],
-                "allocator/collector", "ok/n", "ops/s", "ratio", "pause p99 us", "pause max us",
-                "frag", "peak footprint MiB");
+                "allocator/collector", "ok/n", "ops/s", "speed-up", "pause p99 us",
+                "pause max us", "frag", "peak footprint MiB");
         for (size_t i = 0; i < R->ncells; i++)
             if (R->cells[i].work_idx == w)
                 table_cell(out, &R->cells[i]);
@@ -265,7 +312,7 @@ static void write_table(FILE *out, const rp_report *R)
         short_ci |= R->cells[i].n_ok > 0 && R->cells[i].s[M(ops_per_s)].median_ci.level < RP_CONF;
     if (short_ci)
         fprintf(out, "\nNote: cells with fewer than 6 ok repetitions show [min, max], whose "
-                     "coverage is below 95%% (summary.csv: ci_level).\n");
+                     "coverage is below 95%% (5: 93.75%%; summary.csv: ci_level).\n");
 }
 
 /* ---- The files for the plots ---- */
@@ -286,8 +333,8 @@ static void summary_header(FILE *f)
         if (is_metric(m))
             fprintf(f, ",%s_median,%s_lo,%s_hi", hb_row_columns[m].name, hb_row_columns[m].name,
                     hb_row_columns[m].name);
-    fputs(",ops_per_s_mean,ops_per_s_mean_lo,ops_per_s_mean_hi,baseline,ratio,ratio_lo,ratio_hi\n",
-          f);
+    fputs(",ops_per_s_mean,ops_per_s_mean_lo,ops_per_s_mean_hi,mean_ci_level,baseline,speedup,"
+          "speedup_lo,speedup_hi,speedup_level,speedup_df\n", f);
 }
 
 static void write_summary_csv(FILE *f, const rp_report *R)
@@ -308,6 +355,7 @@ static void write_summary_csv(FILE *f, const rp_report *R)
         csv_num(f, c->s[M(ops_per_s)].mean);
         csv_num(f, c->s[M(ops_per_s)].mean_ci.lo);
         csv_num(f, c->s[M(ops_per_s)].mean_ci.hi);
+        csv_num(f, c->n_ok > 1 ? c->s[M(ops_per_s)].mean_ci.level : NAN);
         if (c->base)
             fprintf(f, ",%s/%s", c->base->alloc, c->base->coll);
         else
@@ -315,6 +363,8 @@ static void write_summary_csv(FILE *f, const rp_report *R)
         csv_num(f, c->ratio.ratio);
         csv_num(f, c->ratio.lo);
         csv_num(f, c->ratio.hi);
+        csv_num(f, c->ratio.bounded ? RP_CONF : NAN);
+        csv_num(f, c->ratio.df);
         fputc('\n', f);
     }
 }
@@ -459,9 +509,333 @@ static void write_summary_gp(FILE *f, const rp_report *R)
     fprintf(f, "nworks = %zu\nncombos = %zu\nnallocs = %zu\nncolls = %zu\n", R->nworks, R->ncombos,
             na, nc);
     fprintf(f, "base_alloc = \"%s\"\nfig_coll = \"%s\"\n", R->base_alloc, figure_collector(R));
+    char lv[48];
+    fmt_levels(lv, sizeof lv, R);
+    /* What the figures print beside their whiskers. */
+    fprintf(f, "median_cov = \"%s\"\nspeedup_cov = \"%.0f%%\"\n", lv, RP_CONF * 100);
+    const char *sp[256];
+    size_t nsp = 0; /* collectors with a speed-up to draw (a baseline cell to compare) */
+    for (size_t i = 0; i < R->ncells; i++)
+        if (R->cells[i].base && R->cells[i].base != &R->cells[i])
+            intern(sp, &nsp, 256, R->cells[i].coll);
+    gp_list(f, "sp_colls", sp, nsp);
+    fprintf(f, "nsp_colls = %zu\n", nsp);
     gp_combo_places(f, "combo_alloc", R, offsetof(rp_cell, alloc), allocs, &na);
     gp_combo_places(f, "combo_coll", R, offsetof(rp_cell, coll), colls, &nc);
     gp_series(f, R, allocs, na);
+}
+
+/* ---- The README's figures section (--markdown) ---- */
+
+/*
+ * Every number the README says about its figures is written here, from the
+ * rows, by these rules:
+ *   - a speed-up is "faster" when its whole 95% interval is above 1,
+ *     "slower" when it is below 1, and a tie when the interval contains 1
+ *     (or cannot be bounded); percentages are (speed-up - 1) x 100;
+ *   - a footprint "over live" is the median of frag_peaks (peak footprint
+ *     over peak live, less 1) on the server workload under the figures'
+ *     collector, against that workload's median peak live bytes on the
+ *     baseline allocator;
+ *   - a pause is the median over repetitions of the cell's p99;
+ *   - times come from meta.json's "elapsed" (matrix) and DIR/times.csv
+ *     (what scripts/main.sh timed besides).
+ * Figures are linked from RP_FIG_URL, where scripts/update_readme.sh
+ * copies them.
+ */
+#define RP_FIG_URL "plots/figures"
+#define RP_MAX_LISTED 8
+
+typedef struct rp_meta {
+    char cpu[128];
+    double cores, scale, reps, matrix_s, micro_s;
+} rp_meta;
+
+static double json_num_at(const char *obj, size_t len, const char *key)
+{
+    size_t l;
+    const char *v = obj ? hb_json_find(obj, obj + len, key, &l) : NULL;
+    return v ? hb_json_number(v, l) : NAN;
+}
+
+/* A member object of text, or NULL; *len its length. */
+static const char *json_obj(const char *text, const char *key, size_t *len)
+{
+    return text ? hb_json_find(text, text + strlen(text), key, len) : NULL;
+}
+
+static void read_meta(const char *dir, rp_meta *m)
+{
+    char path[RP_PATH];
+    *m = (rp_meta){.cores = NAN, .scale = NAN, .reps = NAN, .matrix_s = NAN, .micro_s = NAN};
+    snprintf(m->cpu, sizeof m->cpu, "an unrecorded machine");
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    char *t = hb_read_file(path, NULL);
+    size_t ls = 0, lm = 0, le = 0, lc = 0;
+    const char *set = json_obj(t, "settings", &ls), *mach = json_obj(t, "machine", &lm);
+    const char *el = json_obj(t, "elapsed", &le);
+    const char *cpu = mach ? hb_json_find(mach, mach + lm, "cpu_model", &lc) : NULL;
+    if (cpu)
+        hb_json_string(cpu, lc, m->cpu, sizeof m->cpu);
+    m->cores = json_num_at(mach, lm, "cores");
+    m->scale = json_num_at(set, ls, "scale");
+    m->reps = json_num_at(set, ls, "reps");
+    m->matrix_s = json_num_at(el, le, "matrix_s");
+    free(t);
+    snprintf(path, sizeof path, "%s/times.csv", dir);
+    FILE *f = fopen(path, "r");
+    char line[256];
+    double v;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "micro,%lf", &v) == 1)
+            m->micro_s = v;
+    if (f)
+        fclose(f);
+}
+
+static void md_duration(FILE *f, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 60)
+        fprintf(f, "%ld min %ld s", t / 60, t % 60);
+    else
+        fprintf(f, "%ld s", t);
+}
+
+/* A time in microseconds, as people read it. */
+static void md_us(FILE *f, double us)
+{
+    if (us >= 1000)
+        fprintf(f, "%.3g ms", us / 1000);
+    else
+        fprintf(f, "%.3g µs", us);
+}
+
+static int has_work(const rp_report *R, const char *w)
+{
+    for (size_t i = 0; i < R->nworks; i++)
+        if (strcmp(R->works[i], w) == 0)
+            return 1;
+    return 0;
+}
+
+/* The workload the per-workload figures of the README show: w if the run
+ * has it, else the first. */
+static const char *md_work(const rp_report *R, const char *w)
+{
+    return has_work(R, w) ? w : R->nworks ? R->works[0] : "";
+}
+
+enum { RP_FASTER, RP_TIE, RP_SLOWER, RP_NKIND };
+
+static int speedup_kind(const hb_ratio *r)
+{
+    if (!r->bounded || isnan(r->lo))
+        return RP_TIE;
+    return r->lo > 1 ? RP_FASTER : r->hi < 1 ? RP_SLOWER : RP_TIE;
+}
+
+/* ", 12-113% faster", or ", 31% slower" when both ends round alike. */
+static void md_percent(FILE *f, double lo, double hi, const char *word)
+{
+    if (lround(lo) == lround(hi))
+        fprintf(f, ", %.0f%% %s", lo, word);
+    else
+        fprintf(f, ", %.0f–%.0f%% %s", lo, hi, word);
+}
+
+/* "a of b cells ... (speed-up x-y: ...)" for one kind of one allocator. */
+static void md_kind(FILE *f, const rp_report *R, const char *alloc, int kind, size_t count)
+{
+    static const char *const word[RP_NKIND] = {"faster", "a tie", "slower"};
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < R->ncells; i++) {
+        const rp_cell *c = &R->cells[i];
+        if (strcmp(c->alloc, alloc) || c->base == c || !c->base || isnan(c->ratio.ratio) ||
+            speedup_kind(&c->ratio) != kind)
+            continue;
+        lo = c->ratio.ratio < lo ? c->ratio.ratio : lo;
+        hi = c->ratio.ratio > hi ? c->ratio.ratio : hi;
+    }
+    fprintf(f, "%s in %zu (speed-up %.3f", word[kind], count, lo);
+    if (hi > lo)
+        fprintf(f, "–%.3f", hi);
+    if (kind == RP_FASTER)
+        md_percent(f, (lo - 1) * 100, (hi - 1) * 100, "faster");
+    if (kind == RP_SLOWER)
+        md_percent(f, (1 - hi) * 100, (1 - lo) * 100, "slower");
+    if (kind != RP_FASTER) { /* name the exceptions */
+        size_t listed = 0;
+        fputs(": ", f);
+        for (size_t i = 0; i < R->ncells; i++) {
+            const rp_cell *c = &R->cells[i];
+            if (strcmp(c->alloc, alloc) || c->base == c || !c->base || isnan(c->ratio.ratio) ||
+                speedup_kind(&c->ratio) != kind)
+                continue;
+            if (listed < RP_MAX_LISTED)
+                fprintf(f, "%s`%s`/`%s`", listed ? ", " : "", c->work, c->coll);
+            listed++;
+        }
+        if (listed > RP_MAX_LISTED)
+            fprintf(f, " and %zu more", listed - RP_MAX_LISTED);
+    }
+    fputc(')', f);
+}
+
+/* One sentence per allocator: how it compares with the baseline. */
+static void md_speedups(FILE *f, const rp_report *R)
+{
+    const char *allocs[256];
+    size_t na = distinct(R, offsetof(rp_cell, alloc), allocs, 256);
+    for (size_t a = 0; a < na; a++) {
+        size_t n[RP_NKIND] = {0}, total = 0;
+        for (size_t i = 0; i < R->ncells; i++) {
+            const rp_cell *c = &R->cells[i];
+            if (strcmp(c->alloc, allocs[a]) || c->base == c || !c->base || isnan(c->ratio.ratio))
+                continue;
+            n[speedup_kind(&c->ratio)]++;
+            total++;
+        }
+        if (total == 0)
+            continue;
+        fprintf(f, "- `%s` against `%s` (%zu cells): ", allocs[a], R->base_alloc, total);
+        int first = 1;
+        for (int k = 0; k < RP_NKIND; k++)
+            if (n[k]) {
+                fputs(first ? "" : "; ", f);
+                md_kind(f, R, allocs[a], k, n[k]);
+                first = 0;
+            }
+        fputs(".\n", f);
+    }
+}
+
+/* The p99 pause of each collector on one workload, baseline allocator. */
+static void md_pauses(FILE *f, const rp_report *R, const char *work)
+{
+    int first = 1;
+    fprintf(f, "Median p99 pause on `%s` with `%s`: ", work, R->base_alloc);
+    for (size_t i = 0; i < R->ncells; i++) {
+        const rp_cell *c = &R->cells[i];
+        const hb_summary *p = &c->s[M(pause_p99_us)];
+        if (strcmp(c->work, work) || strcmp(c->alloc, R->base_alloc) || c->n_ok == 0)
+            continue;
+        fprintf(f, "%s`%s` ", first ? "" : ", ", c->coll);
+        if (c->s[M(pauses)].median == 0 || isnan(p->median)) {
+            fputs("none", f);
+        } else {
+            md_us(f, p->median);
+            fputs(" [", f);
+            md_us(f, p->median_ci.lo);
+            fputs(", ", f);
+            md_us(f, p->median_ci.hi);
+            fputc(']', f);
+        }
+        first = 0;
+    }
+    fputs(first ? "no cells.\n" : ".\n", f);
+}
+
+/* Peak footprint over peak live on server, per allocator, figure collector. */
+static void md_footprints(FILE *f, const rp_report *R)
+{
+    const char *coll = figure_collector(R);
+    const rp_cell *b = find_cell((rp_report *)R, R->base_alloc, coll, "server");
+    if (b == NULL || b->n_ok == 0) {
+        fputs("The run has no `server` cells of the baseline allocator.\n", f);
+        return;
+    }
+    fprintf(f, "At their peaks on `server` with `%s`, footprint over live (median peak live "
+               "%.1f MiB): ", coll, b->s[M(peak_live_bytes)].median / 1048576.0);
+    int first = 1;
+    for (size_t i = 0; i < R->ncells; i++) {
+        const rp_cell *c = &R->cells[i];
+        double fr = c->s[M(frag_peaks)].median;
+        if (strcmp(c->work, "server") || strcmp(c->coll, coll) || c->n_ok == 0 || isnan(fr))
+            continue;
+        fprintf(f, "%s`%s` %+.1f%%", first ? "" : ", ", c->alloc, fr * 100);
+        first = 0;
+    }
+    fputs(".\n", f);
+}
+
+static void md_figure(FILE *f, const char *name, const char *alt)
+{
+    fprintf(f, "\n![%s](" RP_FIG_URL "/%s.png)\n\n", alt, name);
+}
+
+static void md_header(FILE *f, const rp_report *R, const rp_meta *m, const char *lv)
+{
+    fprintf(f, "From the run in [%s](%s/) (rows, report and meta.json): %zu cells", R->dir,
+            R->dir, R->ncells);
+    if (!isnan(m->scale))
+        fprintf(f, " at scale %g", m->scale);
+    if (!isnan(m->reps))
+        fprintf(f, ", %g repetitions each", m->reps);
+    fprintf(f, ", on %s", m->cpu);
+    if (!isnan(m->cores))
+        fprintf(f, " (%g cores)", m->cores);
+    fputs(". The matrix took ", f);
+    if (isnan(m->matrix_s))
+        fputs("a time meta.json does not record", f);
+    else
+        md_duration(f, m->matrix_s);
+    if (!isnan(m->micro_s)) {
+        fputs(" and the microbenchmarks ", f);
+        md_duration(f, m->micro_s);
+    }
+    fprintf(f, ".\n\nIntervals: whiskers on medians are distribution-free intervals of the "
+               "median, [x(j), x(n-j+1)], whose coverage here is %s; speed-ups are ratios of "
+               "mean wall times (the baseline's over the cell's, Kalibera and Jones) with "
+               "Fieller's 95%% interval on Welch–Satterthwaite degrees of freedom, and a "
+               "speed-up whose interval contains 1 is called a tie. Colour is the allocator "
+               "(the same in every figure), one panel per collector.\n", lv);
+}
+
+static void write_markdown(FILE *f, const rp_report *R)
+{
+    rp_meta m;
+    char lv[48];
+    read_meta(R->dir, &m);
+    fmt_levels(lv, sizeof lv, R);
+    const char *pw = md_work(R, "gcbench");
+    fprintf(f, "<!-- written by `heapbench report %s --markdown FILE`; edit the rules in "
+               "harness/cli/cmd_report.c, not this text -->\n", R->dir);
+    md_header(f, R, &m, lv);
+    md_figure(f, "throughput", "throughput");
+    fprintf(f, "Replay throughput (median ops/s, log scale) per workload, one panel per "
+               "collector; whiskers: intervals of the median (coverage %s).\n", lv);
+    md_figure(f, "throughput_ratio", "speed-up");
+    fprintf(f, "Speed-up over `%s` with the same collector and workload (mean wall time of "
+               "`%s` over the cell's; whiskers: 95%% Fieller intervals):\n\n",
+            R->base_alloc, R->base_alloc);
+    md_speedups(f, R);
+    char fig[300];
+    snprintf(fig, sizeof fig, "pauses_%s", pw);
+    md_figure(f, fig, "pauses");
+    fprintf(f, "Pause percentiles on `%s` (`pauses_<workload>.png` for the others), one panel per "
+               "collector, a line per allocator; whiskers: intervals of the median (coverage "
+               "%s). ", pw, lv);
+    md_pauses(f, R, pw);
+    snprintf(fig, sizeof fig, "mmu_%s", pw);
+    md_figure(f, fig, "MMU");
+    fprintf(f, "Minimum mutator utilisation against window length on `%s` with `%s` "
+               "(`mmu_<workload>.png` for the others), computed exactly from each repetition's "
+               "pause log; whiskers: intervals of the median (coverage %s).\n", pw,
+            R->base_alloc, lv);
+    md_figure(f, "footprint_server", "footprint");
+    fprintf(f, "Footprint and live bytes over the `server` workload with `%s` (repetition 1, "
+               "log scale). ", figure_collector(R));
+    md_footprints(f, R);
+    md_figure(f, "frag", "fragmentation");
+    fprintf(f, "Peak footprint over peak live per allocator and workload (`frag_peaks + 1`) "
+               "with `%s`; whiskers: intervals of the median (coverage %s).\n",
+            figure_collector(R), lv);
+    md_figure(f, "micro_churn", "microbenchmarks");
+    fputs("`heapbench-micro`'s `alloc_churn`: a live set of 10,000 objects, each op frees one "
+          "at random and allocates a Python-like size; "
+          "[`micro_pair.png`](" RP_FIG_URL "/micro_pair.png) has alloc+free of one size from "
+          "16 B to 64 KiB.\n", f);
 }
 
 /* ---- Output ---- */
@@ -511,7 +885,7 @@ static void free_report(rp_report *R)
 /* ---- Options ---- */
 
 typedef struct rp_opts {
-    const char *dir, *out, *baseline;
+    const char *dir, *out, *baseline, *markdown;
     int format;
 } rp_opts;
 
@@ -532,6 +906,7 @@ static int parse_report_opts(int argc, char **argv, rp_opts *o)
     static const struct option opts[] = {
         {"baseline", required_argument, 0, 'b'}, {"format", required_argument, 0, 'f'},
         {"out", required_argument, 0, 'o'},      {"help", no_argument, 0, 'h'},
+        {"markdown", required_argument, 0, 'm'},
         {0, 0, 0, 0},
     };
     *o = (rp_opts){.format = HB_FMT_TABLE};
@@ -542,6 +917,7 @@ static int parse_report_opts(int argc, char **argv, rp_opts *o)
         switch (c) {
         case 'b': o->baseline = optarg; break;
         case 'o': o->out = optarg; break;
+        case 'm': o->markdown = optarg; break;
         case 'f':
             o->format = hb_format_parse(optarg);
             if (o->format != HB_FMT_TABLE && o->format != HB_FMT_CSV)
@@ -589,7 +965,9 @@ int hb_cmd_report(int argc, char **argv)
         return HB_EXIT_FAIL;
     }
     compute(&R);
-    if (o.format == HB_FMT_CSV) {
+    if (o.markdown) {
+        rc = write_atomic(o.markdown, &R, write_markdown) ? HB_EXIT_FAIL : HB_EXIT_OK;
+    } else if (o.format == HB_FMT_CSV) {
         rc = write_csv_outputs(o.dir, o.out, &R);
     } else if (o.out) {
         rc = write_atomic(o.out, &R, write_table) ? HB_EXIT_FAIL : HB_EXIT_OK;

@@ -807,9 +807,9 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     row->finalizers_run = gst.finalizers_run;
 }
 
-/* One repetition, in this process.  0 with the row filled, 130 when
- * interrupted, or 2 with err (the repetition could not be set up). */
-static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index, FILE *series,
+/* One pass of the source, in this process.  0 with the row filled, 130
+ * when interrupted, or 2 with err (the repetition could not be set up). */
+static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index, FILE *series,
                    hb_row *row, char *err, size_t errcap)
 {
     rep r;
@@ -856,6 +856,22 @@ static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_ind
         fprintf(stderr, "\r\033[K");
     rep_close(&r);
     return 0;
+}
+
+/* One repetition: cfg->warmup untimed passes of the same work in this
+ * process, each on a fresh heap and its row discarded, so that the measured
+ * pass finds code, the C library and the page tables warm; then the
+ * measured pass (peak RSS and faults are reset at its start). */
+static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index, FILE *series,
+                   hb_row *row, char *err, size_t errcap)
+{
+    for (uint64_t w = 0; w < cfg->warmup; w++) {
+        int rc = run_pass(cfg, p, rep_index, NULL, row, err, errcap);
+        if (rc != 0)
+            return rc;
+        err[0] = '\0';
+    }
+    return run_pass(cfg, p, rep_index, series, row, err, errcap);
 }
 
 /* A row with its names and status, and nothing measured (NaN, 0). */
@@ -1090,26 +1106,22 @@ static int open_series(const char *path, hb_atomic *a, hb_err *e)
 static int run_reps(const hb_run_config *cfg, const run_plan *p, FILE *series, hb_row_fn on_row,
                     void *arg, hb_err *e)
 {
-    uint32_t total = (uint32_t)cfg->warmup + (uint32_t)(cfg->reps ? cfg->reps : 1);
+    uint32_t total = (uint32_t)(cfg->reps ? cfg->reps : 1);
     int result = 0;
     for (uint32_t i = 0; i < total; i++) {
         if (hb_interrupted)
             return 130;
         hb_row row;
         char err[256] = "", status[32];
-        int measured = i >= cfg->warmup;
-        uint32_t idx = measured ? i - (uint32_t)cfg->warmup + 1 : 0;
-        FILE *out = measured ? series : NULL;
-        int rc = cfg->isolate ? run_isolated(cfg, p, idx, out, &row, status, err, sizeof err)
-                              : run_one(cfg, p, idx, out, &row, err, sizeof err);
+        uint32_t idx = i + 1;
+        int rc = cfg->isolate ? run_isolated(cfg, p, idx, series, &row, status, err, sizeof err)
+                              : run_one(cfg, p, idx, series, &row, err, sizeof err);
         if (rc == 2)
             return hb_fail(e, HB_ERR_SYSTEM, "%s", err), 2;
         if (rc != 0)
             return rc;
         if (err[0] && cfg->on_note)
             cfg->on_note(cfg->note_arg, &row, err);
-        if (!measured)
-            continue;
         if (strcmp(row.status, "ok") != 0)
             result = 1;
         if (on_row && on_row(arg, &row) != 0)

@@ -56,7 +56,7 @@
     X(WL, F64, scale, "scale", "scale", SWEEP, "1.0", 0, 1e4, "amount of work (1.0: roughly 1-5 s)") \
     X(WL, U64, seed, "seed", "seed", SWEEP, "1", 0, UINT64_MAX, "the generators' seed") \
     X(RUN, U64, reps, "reps", "reps", SWEEP, "1", 1, 100000, "measured repetitions") \
-    X(RUN, U64, warmup, "warmup", "warmup", SWEEP, "0", 0, 100000, "repetitions run first, not reported") \
+    X(RUN, U64, warmup, "warmup", "warmup", SWEEP, "0", 0, 100000, "untimed passes of the work before the measured one, in its process, each on a fresh heap") \
     X(RUN, SIZE, heap_limit_bytes, "heap_limit_bytes", "heap-limit", SWEEP, NULL, 1, UINT64_MAX, \
       "refuse allocations past SIZE live bytes: a collection is tried first, then the row says oom") \
     X(RUN, U64, series_every_ops, "series_every_ops", "every", SWEEP, NULL, 1, UINT64_MAX, \

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Makes README.md's figures section that of the run in DIR, in one command:
+# writes DIR's report and figures (heapbench report, heapbench plot), copies
+# the PNGs to plots/figures/ (where README links them), and rewrites the
+# README between `<!-- figures:begin DIR -->` and `<!-- figures:end -->`
+# with `heapbench report DIR --markdown`: every number there is computed from
+# DIR's rows.csv, meta.json and times.csv.  tests/readme_figures.sh (ctest
+# readme_figures) fails when the README's text differs from what DIR gives.
+#
+# Usage: scripts/update_readme.sh results/FOLDER   (after scripts/main.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:?usage: scripts/update_readme.sh results/FOLDER}
+dir=${dir%/}
+[[ -s $dir/rows.csv ]] || { echo "update_readme.sh: $dir/rows.csv is missing or empty, expected a results folder" >&2; exit 2; }
+hb=${HB_BIN:-build/release/heapbench}
+if [[ ! -x $hb ]]; then
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)"
+fi
+
+"$hb" report "$dir" > "$dir/report.txt"
+"$hb" report "$dir" --format csv 2>/dev/null
+"$hb" plot "$dir"
+mkdir -p plots/figures
+rm -f plots/figures/*.png
+cp "$dir"/figures/*.png plots/figures/
+
+frag=$(mktemp)
+trap 'rm -f "$frag" README.md.tmp' EXIT
+"$hb" report "$dir" --markdown "$frag"
+grep -q '^<!-- figures:begin ' README.md && grep -q '^<!-- figures:end -->' README.md || {
+  echo "update_readme.sh: README.md lacks the <!-- figures:begin DIR --> / <!-- figures:end --> markers" >&2; exit 2; }
+awk -v dir="$dir" -v frag="$frag" '
+  /^<!-- figures:begin / { print "<!-- figures:begin " dir " -->"
+                           while ((getline line < frag) > 0) print line
+                           skip = 1; next }
+  /^<!-- figures:end -->/ { skip = 0 }
+  !skip { print }' README.md > README.md.tmp
+mv README.md.tmp README.md
+echo "update_readme.sh: README.md's figures section and plots/figures/ are now those of $dir"
