@@ -1,5 +1,5 @@
 # plots/frag.gp -- fragmentation per allocator per workload: peak footprint
-# over peak live bytes (1 + frag_peaks, Johnstone & Wilson's measure 4), one
+# over peak live bytes (1 + frag_jw4_peaks, Johnstone & Wilson's measure 4), one
 # bar per allocator under one collector (fig_coll in summary.gp), log scale.
 # Reads dir/summary.csv; bars are medians over repetitions, whiskers their
 # distribution-free intervals (their coverage in the key).  Writes figures/frag.{pdf,png}.

@@ -53,7 +53,7 @@ static void add_rows(hb_row *rows, size_t *n, const char *alloc, const double *w
         r->ops_per_s = 1e6 / wall[i];
         r->peak_live_bytes = 1 << 20;
         r->peak_footprint_bytes = 1 << 21;
-        r->frag_peaks = 1;
+        r->frag_jw4_peaks = 1;
     }
 }
 

@@ -533,7 +533,7 @@ static void write_summary_gp(FILE *f, const rp_report *R)
  *   - a speed-up is "faster" when its whole 95% interval is above 1,
  *     "slower" when it is below 1, and a tie when the interval contains 1
  *     (or cannot be bounded); percentages are (speed-up - 1) x 100;
- *   - a footprint "over live" is the median of frag_peaks (peak footprint
+ *   - a footprint "over live" is the median of frag_jw4_peaks (peak footprint
  *     over peak live, less 1) on the server workload under the figures'
  *     collector, against that workload's median peak live bytes on the
  *     baseline allocator;
@@ -750,7 +750,7 @@ static void md_footprints(FILE *f, const rp_report *R)
     int first = 1;
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        double fr = c->s[M(frag_peaks)].median;
+        double fr = c->s[M(frag_jw4_peaks)].median;
         if (strcmp(c->work, "server") || strcmp(c->coll, coll) || c->n_ok == 0 || isnan(fr))
             continue;
         fprintf(f, "%s`%s` %+.1f%%", first ? "" : ", ", c->alloc, fr * 100);
@@ -828,7 +828,7 @@ static void write_markdown(FILE *f, const rp_report *R)
                "log scale). ", figure_collector(R));
     md_footprints(f, R);
     md_figure(f, "frag", "fragmentation");
-    fprintf(f, "Peak footprint over peak live per allocator and workload (`frag_peaks + 1`) "
+    fprintf(f, "Peak footprint over peak live per allocator and workload (`frag_jw4_peaks + 1`, Johnstone and Wilson's measure #4) "
                "with `%s`; whiskers: intervals of the median (coverage %s).\n",
             figure_collector(R), lv);
     md_figure(f, "micro_churn", "microbenchmarks");
