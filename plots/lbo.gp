@@ -15,7 +15,8 @@ distinct(name) = system(sprintf("awk -F, 'NR > 1 && !seen[%s]++ {print %s}' '%s'
 tworks = distinct("workload")
 tcombos = distinct("combo")
 ntc = words(tcombos)
-tc_rgb(k) = word(okabe, (k - 1) % 8 + 1)
+combo_alloc_of(c) = strstrt(c, "/") > 0 ? c[1:strstrt(c, "/") - 1] : c
+tc_rgb(k) = alloc_color(combo_alloc_of(word(tcombos, k)))  # the allocator's colour, as everywhere
 tc_pt(k) = int(word("7 5 9 11 13 4 6 8", (k - 1) % 8 + 1))
 mine(w, k, v) = (strcol("workload") eq word(tworks, w) && strcol("combo") eq word(tcombos, k)) ? v : NaN
 # The front of workload w: by space ascending, each point faster than all before it
