@@ -27,7 +27,7 @@ typedef struct hb_err {
 /* Fills e (which may be NULL) and returns -1.  The message is one line, no
  * trailing newline, no program name: the command layer adds "heapbench CMD: ". */
 __attribute__((format(printf, 3, 4))) int hb_fail(hb_err *e, hb_err_kind kind, const char *fmt, ...);
-int hb_vfail(hb_err *e, hb_err_kind kind, const char *fmt, va_list ap);
+__attribute__((format(printf, 3, 0))) int hb_vfail(hb_err *e, hb_err_kind kind, const char *fmt, va_list ap);
 
 static inline void hb_err_clear(hb_err *e)
 {
