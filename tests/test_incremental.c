@@ -154,8 +154,9 @@ static void test_random_streams_every_allocator(void **state)
                       (unsigned long long)s.row.pauses, (unsigned long long)v.checked,
                       (unsigned long long)v.violations);
         assert_int_equal(v.violations, 0);
-        assert_true(v.checked > 100);
-        assert_true(s.row.collections > 10);
+        /* Shrunk streams (HB_TEST_QUICK) run about a fifth of the cycles. */
+        assert_true(v.checked > (quick() ? 15u : 100u));
+        assert_true(s.row.collections > (quick() ? 5u : 10u));
         assert_true(s.row.pauses > s.row.collections); /* some cycles are several steps */
         assert_int_equal(s.row.leaked_objects, 0);
         assert_true(s.row.finalizers_run > 0);
