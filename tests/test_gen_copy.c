@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/test_rows.h"
 #include "collectors/collector.h"
 #include "harness/core/object.h"
 #include "harness/core/rng.h"
@@ -644,18 +645,6 @@ static const wl_workload random_workload = {
     .generate = random_generate,
 };
 
-typedef struct seen {
-    hb_row row;
-    int n;
-} seen;
-
-static int keep_row(void *arg, const hb_row *row)
-{
-    seen *s = arg;
-    s->row = *row;
-    s->n++;
-    return 0;
-}
 
 /* Available, and not a collector's own heap (those pair with their owner
  * only: collector.h's gc_constraints). */

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "tests/test_rows.h"
 #include "harness/core/rng.h"
 #include "harness/run/oracle.h"
 #include "harness/run/run.h"
@@ -100,18 +101,6 @@ static const wl_workload random_workload = {
     .generate = random_generate,
 };
 
-typedef struct seen {
-    hb_row row;
-    int n;
-} seen;
-
-static int keep_row(void *arg, const hb_row *row)
-{
-    seen *s = arg;
-    s->row = *row;
-    s->n++;
-    return 0;
-}
 
 static void run_one(hb_run_config *cfg, seen *s, const char *what)
 {

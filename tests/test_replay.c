@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/test_rows.h"
 #include "harness/run/oracle.h"
 #include "harness/run/run.h"
 
@@ -59,18 +60,6 @@ static const wl_workload random_workload = {
     .generate = random_generate,
 };
 
-typedef struct seen {
-    hb_row row;
-    int n;
-} seen;
-
-static int keep_row(void *arg, const hb_row *row)
-{
-    seen *s = arg;
-    s->row = *row;
-    s->n++;
-    return 0;
-}
 
 static int run_random(const al_backend *a, const gc_strategy *g, double scale, uint64_t seed,
                       seen *out)
