@@ -99,7 +99,7 @@ static int generate_into(const wl_workload *w, double scale, uint64_t seed,
 {
     static hb_op buf[4096];
     hb_sink s = {buf, 0, sizeof buf / sizeof buf[0], flush, ctx, 0, 0};
-    wl_params p = {scale, seed};
+    wl_params p = {.scale = scale, .seed = seed};
     int rc = w->generate(&p, &s);
     hb_sink_flush(&s);
     if (emitted)
@@ -547,7 +547,7 @@ static int setup_server(void **state) { return setup_named(state, "server"); }
 
 static uint32_t registers_of(const wl_workload *w, double scale)
 {
-    wl_params p = {scale, 1};
+    wl_params p = {.scale = scale, .seed = 1};
     uint32_t n = w->registers(&p);
     assert_true(n >= 1 && n <= 100000);
     return n;
