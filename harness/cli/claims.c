@@ -183,8 +183,8 @@ static const char *fmt_est(char *buf, size_t cap, cl_est e, const char *unit)
     if (e.n == 0)
         snprintf(buf, cap, "not measured (no ok row)");
     else
-        snprintf(buf, cap, "%.4g [%.4g, %.4g] %s (n %zu, coverage %.1f%%)", e.med, e.lo, e.hi,
-                 unit, e.n, 100 * e.level);
+        snprintf(buf, cap, "%.4g [%.4g, %.4g]%s%s (n %zu, coverage %.1f%%)", e.med, e.lo, e.hi,
+                 unit[0] ? " " : "", unit, e.n, 100 * e.level);
     return buf;
 }
 
@@ -740,7 +740,7 @@ const cl_claim cl_claims[] = {
      "Mutator time (wall time less pauses) of `rc` against `mark-sweep`, on `pool`, on `gcbench` "
      "(tree building: a store per node); the cost per store is rc's extra mean mutator time over "
      "the stream's SET ops, counted from the op stream.",
-     "holds when the Fieller 95% interval of rc's mean mutator time over mark-sweep's lies above 1; "
+     "The claim holds when the Fieller 95% interval of rc's mean mutator time over mark-sweep's lies above 1; "
      "does not hold when it lies below 1; undecided (a tie) when it contains 1.",
      0.4,
      {{"run", "pool", "rc,mark-sweep", "gcbench", {NULL}, 0}}, 1,
@@ -750,7 +750,7 @@ const cl_claim cl_claims[] = {
      "Collection pauses are long and irregular enough to break a latency budget.",
      "Pause percentiles, longest pause and MMU at 1 ms and 10 ms windows of every collector on "
      "`server` (on `pool`; `boehm` on its own allocator).",
-     "a collector meets a budget when its longest pause's interval lies below it and misses it when "
+     "A collector meets a budget when its longest pause's interval lies below it and misses it when "
      "the interval lies above; the claim holds when every collector misses 10 ms, does not hold "
      "when every collector meets 1 ms, and otherwise holds only for the budgets and collectors "
      "that miss.",
@@ -764,7 +764,7 @@ const cl_claim cl_claims[] = {
      "Peak live bytes of `rc-cycle` on `cycles` (on `pool`) with the generation-0 threshold at "
      "100, 1,000, 10,000 and 100,000 (`--threshold T,10,10`), beside `rc`, which never frees a "
      "cycle. The live data is the same in every run, so differences are garbage still held.",
-     "holds when the peak-live interval at the second-smallest threshold lies above the smallest "
+     "The claim holds when the peak-live interval at the second-smallest threshold lies above the smallest "
      "threshold's; holds only when the threshold is T or more when T is the smallest threshold "
      "whose interval lies above the smallest's; does not hold when none does.",
      0.2,
@@ -781,7 +781,7 @@ const cl_claim cl_claims[] = {
      "Footprint over live bytes across a `server` run (its value sizes drift through four phases) "
      "for every allocator under `rc`, from the series files: the median of footprint/live in the "
      "last quarter of the run's ops over that in the first quarter, per repetition.",
-     "an allocator's fragmentation grows when that ratio's interval lies above 1.05 and does not "
+     "An allocator's fragmentation grows when that ratio's interval lies above 1.05 and does not "
      "when it lies below 1.05; the claim holds when every allocator grows, does not hold when none "
      "does, and holds only for the allocators that grow otherwise.",
      0.3,
@@ -794,7 +794,7 @@ const cl_claim cl_claims[] = {
      "allocator.",
      "Wall time and peak footprint of every allocator on `small-objects` under `rc`: objects of "
      "32-232 B (16-200 B payload, a 16-byte header, 8 B per slot, rc's count), all inside 16-512 B.",
-     "holds when pool's speed-up over malloc (Fieller 95%) lies above 1 and pool's peak-footprint "
+     "The claim holds when pool's speed-up over malloc (Fieller 95%) lies above 1 and pool's peak-footprint "
      "interval lies below malloc's; holds only for time or only for footprint when one of the two "
      "does; does not hold when neither does.",
      0.3,
@@ -807,7 +807,7 @@ const cl_claim cl_claims[] = {
      "Header bytes of every collector against the mean object (bytes allocated over objects), and "
      "peak footprint per live object (live objects at the peak estimated as peak live bytes over "
      "the mean object's bytes), on `small-objects`, on `pool`.",
-     "holds when rc-cycle's footprint-per-live-object interval lies above rc's (the two free the "
+     "The claim holds when rc-cycle's footprint-per-live-object interval lies above rc's (the two free the "
      "same objects at the same moments here; rc-cycle's header is the larger); does not hold when "
      "it lies below; undecided when they overlap.",
      0.3,
@@ -820,7 +820,7 @@ const cl_claim cl_claims[] = {
      "objects have a finalizer) and with `--no-finalizers` (the same graph, no finalizer). The "
      "harness's finalizer runs no user code: this measures the collector's handling of "
      "finalizable objects, not an expensive __del__.",
-     "holds for a collector when its p99 pause interval with finalizers lies above the one without; "
+     "It holds for a collector when its p99 pause interval with finalizers lies above the one without; "
      "the claim holds when it holds for every collector, does not hold when for none, and holds "
      "only for those collectors otherwise.",
      0.2,
@@ -835,7 +835,7 @@ const cl_claim cl_claims[] = {
      "its large-block path (the C library), counted exactly from the op stream, and the peak "
      "footprint of `pool` and of `malloc` alone, under `rc`. The rows do not split the footprint "
      "itself between the two paths (that needs a pool statistic in the row: not done).",
-     "holds when more than half of the bytes allocated go to the large-block path; does not hold "
+     "The claim holds when more than half of the bytes allocated go to the large-block path; does not hold "
      "otherwise.",
      0.3,
      {{"run", "pool,malloc", "rc", "large-arrays", {NULL}, 0}}, 1,
@@ -845,7 +845,7 @@ const cl_claim cl_claims[] = {
      "Sharing one object per small int, as CPython's small-int cache does, saves memory.",
      "`small-objects` under `rc-cycle` on `pool` with fresh int-like leaves and with `--intern` "
      "(one shared leaf per value, 17 values; the same statements otherwise).",
-     "holds when the peak-footprint interval with shared leaves lies below the one with fresh "
+     "The claim holds when the peak-footprint interval with shared leaves lies below the one with fresh "
      "leaves; holds only for live bytes when only the peak-live intervals are so apart; does not "
      "hold otherwise.",
      0.3,
@@ -858,7 +858,7 @@ const cl_claim cl_claims[] = {
      "Allocation throughput (ops/s) of `larson` on every allocator with one mutator at a time "
      "(`--threads 1`, the GIL model: the threads' work runs one after the other) against two "
      "OS threads (`--threads 2`, free-threaded; this machine has 2 cores).",
-     "holds for an allocator when the Fieller 95% interval of its mean throughput on two threads "
+     "It holds for an allocator when the Fieller 95% interval of its mean throughput on two threads "
      "over one lies above 1; the claim holds when it holds for every allocator, does not hold when "
      "for none, and holds only for those allocators otherwise.",
      0.3,
@@ -871,7 +871,7 @@ const cl_claim cl_claims[] = {
      "`rc` (reference counting alone: CPython with the collector disabled) against `rc-cycle` on "
      "`cycles`, on `pool`: bytes leaked at the end, peak live, and live bytes over the run from "
      "the series files.",
-     "holds when rc's leaked-bytes interval lies above 0, rc-cycle leaks nothing and rc's peak-live "
+     "The claim holds when rc's leaked-bytes interval lies above 0, rc-cycle leaks nothing and rc's peak-live "
      "interval lies above rc-cycle's; does not hold when rc leaks nothing; undecided otherwise.",
      0.2,
      {{"run", "pool", "rc,rc-cycle", "cycles", {"--every=100000"}, 1}}, 1,

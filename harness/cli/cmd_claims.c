@@ -414,12 +414,17 @@ static int write_figure_data(const char *cdir, const cl_claim *c, const cl_outpu
     if (hb_path(path, sizeof path, "%s/claim.csv", cdir) || hb_atomic_open(&a, path, NULL))
         return -1;
     fputs("group,gi,x,xlabel,median,lo,hi\n", a.f);
-    for (size_t i = 0; i < out->npts; i++) {
-        const cl_point *p = &out->pts[i];
-        size_t gi = group_index(out, i, names, &ng);
-        fprintf(a.f, "\"%s\",%zu,%.9g,\"%s\",%.9g,%.9g,%.9g\n", p->group, gi, p->x, p->xlabel,
-                p->median, p->lo, p->hi);
-    }
+    size_t gi[CL_MAX_POINTS];
+    for (size_t i = 0; i < out->npts; i++)
+        gi[i] = group_index(out, i, names, &ng);
+    /* Group by group, so that a group's line is not broken by the others' rows. */
+    for (size_t g = 1; g <= ng; g++)
+        for (size_t i = 0; i < out->npts; i++) {
+            const cl_point *p = &out->pts[i];
+            if (gi[i] == g)
+                fprintf(a.f, "\"%s\",%zu,%.9g,\"%s\",%.9g,%.9g,%.9g\n", p->group, g, p->x,
+                        p->xlabel, p->median, p->lo, p->hi);
+        }
     if (hb_atomic_commit(&a, NULL))
         return -1;
     if (hb_path(path, sizeof path, "%s/claim_vars.gp", cdir) || hb_atomic_open(&a, path, NULL))
@@ -532,7 +537,7 @@ static void write_section(FILE *f, const cc_opts *o, const cl_claim *c, const cc
     fprintf(f, "**Measured** (medians with distribution-free intervals of the median, their "
                "coverage stated; ratios of means with Fieller's 95%% interval):\n\n%s\n",
             s->out.numbers[0] ? s->out.numbers : "- nothing\n");
-    fprintf(f, "**Rule.** The claim %s\n\n**Answer: %s.**\n\n", c->rule_text, s->out.answer);
+    fprintf(f, "**Rule.** %s\n\n**Answer: %s.**\n\n", c->rule_text, s->out.answer);
 }
 
 static int write_report(const cc_opts *o, const cc_section *secs, int argc, char **argv)
@@ -546,7 +551,7 @@ static int write_report(const cc_opts *o, const cc_section *secs, int argc, char
     fprintf(f, "# The claims, answered with data\n\n<!-- written by `heapbench claims`; the "
                "answers are computed by the rules in harness/cli/claims.c -->\n\n");
     fprintf(f, "Written by `heapbench");
-    for (int i = 1; i < argc; i++)
+    for (int i = 0; i < argc; i++)
         fprintf(f, " %s", argv[i]);
     fprintf(f, "` (heapbench %s, %s build, commit %s): %s run, %" PRIu64 " repetitions a cell, "
                "each experiment's scale times %.4g%s. Every run below is an ordinary results "

@@ -27,7 +27,7 @@ set ylabel y_label
 set key outside top center horizontal samplen 1.5 spacing 0.9 font ",6" maxrows 3
 if (x_log) { set logscale x; set format x pow10 }
 if (y_log) { set logscale y }
-if (!x_log) { set offsets 0.5, 0.5, 0, 0 }
+if (!x_log) { set offsets 0.5, 0.5, 0, 0; set xtics font ",6" }
 set grid ytics
 
 do for [ext in exts] {
@@ -40,12 +40,14 @@ do for [ext in exts] {
                  with lines lc rgb gcolor(k) lw 1 notitle
     } else {
         if (with_lines) {
-            plot for [k=1:ngroups] file using (xpos(column("x"), k)):(sel(k, column("median"))):"lo":"hi":xtic(4) \
+            plot file using "x":(NaN):xtic(4) notitle, \
+                 for [k=1:ngroups] file using (xpos(column("x"), k)):(sel(k, column("median"))):"lo":"hi" \
                      with yerrorbars lc rgb gcolor(k) pt 7 ps 0.4 lw 0.8 title gname(k), \
                  for [k=1:ngroups] file using (xpos(column("x"), k)):(sel(k, column("median"))) \
                      with lines lc rgb gcolor(k) lw 1 notitle
         } else {
-            plot for [k=1:ngroups] file using (xpos(column("x"), k)):(sel(k, column("median"))):"lo":"hi":xtic(4) \
+            plot file using "x":(NaN):xtic(4) notitle, \
+                 for [k=1:ngroups] file using (xpos(column("x"), k)):(sel(k, column("median"))):"lo":"hi" \
                      with yerrorbars lc rgb gcolor(k) pt 7 ps 0.6 lw 0.8 title gname(k)
         }
     }
