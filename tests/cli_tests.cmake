@@ -40,3 +40,11 @@ endif()
 # README.md's figures section against the committed results folder it names.
 add_test(NAME readme_figures
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/readme_figures.sh $<TARGET_FILE:heapbench> ${CMAKE_SOURCE_DIR})
+
+# `heapbench claims --quick` at a tiny scale: a section, an answer and the
+# figures per claim; resume; bad input (tests/cli_claims.sh).
+if(GNUPLOT)
+  add_test(NAME cli_claims COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_claims.sh $<TARGET_FILE:heapbench>)
+  set_tests_properties(cli_claims PROPERTIES TIMEOUT 900
+                       ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+endif()
