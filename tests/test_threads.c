@@ -118,7 +118,7 @@ static void every_backend(const wl_workload *w, uint32_t threads)
             replay_twice(al_backends[i], w, threads);
 }
 
-extern const wl_workload wl_larson, wl_xmalloc;
+extern const wl_workload wl_larson, wl_xmalloc, wl_cache_scratch;
 
 static void larson_on_every_threaded_backend(void **state)
 {
@@ -132,6 +132,51 @@ static void xmalloc_on_every_threaded_backend(void **state)
     (void)state;
     every_backend(&wl_xmalloc, 2);
     every_backend(&wl_xmalloc, 4);
+}
+
+static void cache_scratch_on_every_threaded_backend(void **state)
+{
+    (void)state;
+    every_backend(&wl_cache_scratch, 2);
+    every_backend(&wl_cache_scratch, 3);
+}
+
+/* The model: at every hand-over (one a round of 1000 iterations) each
+ * thread but the allocating one frees the block it was handed; every
+ * thread writes only into the blocks it holds. */
+static void cache_scratch_hands_over_and_writes(void **state)
+{
+    (void)state;
+    gathered *g = hb_map(sizeof *g, 0);
+    gather(g, &wl_cache_scratch, 0.02, 3); /* 4000 iterations a thread: 4 rounds */
+    const hb_op *ops = g->v.v;
+    uint64_t touches[3] = {0}, handed = 0;
+    int8_t holder[6];
+    memset(holder, -1, sizeof holder);
+    for (size_t i = 0; i < g->v.len; i++) {
+        const hb_op *op = &ops[i];
+        assert_true(op->a < 6 && op->thread < 3);
+        if (op->code == HB_OP_MALLOC) {
+            assert_int_equal(holder[op->a], -1);
+            holder[op->a] = (int8_t)op->thread;
+            handed += op->a < 3;
+            assert_true(op->a < 3 ? op->thread == 0 : op->a == 3u + op->thread);
+        } else if (op->code == HB_OP_FREE) {
+            assert_true(holder[op->a] >= 0);
+            assert_true(op->a < 3 ? op->thread == op->a : holder[op->a] == op->thread);
+            holder[op->a] = -1;
+        } else {
+            assert_int_equal(op->code, HB_OP_TOUCH);
+            assert_int_equal(holder[op->a], op->thread);
+            touches[op->thread]++;
+        }
+    }
+    assert_int_equal(handed, 3 * 4);
+    assert_int_equal(expected_cross(ops, g->v.len, 6), 2 * 4);
+    for (int t = 0; t < 3; t++)
+        assert_int_equal(touches[t], 4000);
+    hb_vec_fini(&g->v);
+    hb_unmap(g, sizeof *g);
 }
 
 static void one_thread_has_no_cross_frees(void **state)
@@ -218,11 +263,11 @@ static void run_cfg(hb_run_config *c, const char *alloc, const char *work, uint6
 static void run_rows_say_threads_and_cross_frees(void **state)
 {
     (void)state;
-    const char *works[] = {"larson", "xmalloc"};
+    const char *works[] = {"larson", "xmalloc", "cache-scratch"};
     for (size_t i = 0; i < al_backend_count; i++) {
         if (!usable_threaded(al_backends[i]))
             continue;
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < 3; k++) {
             hb_run_config c;
             run_cfg(&c, al_backends[i]->name, works[k], 2);
             got g = {0};
@@ -263,6 +308,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(larson_on_every_threaded_backend),
         cmocka_unit_test(xmalloc_on_every_threaded_backend),
+        cmocka_unit_test(cache_scratch_on_every_threaded_backend),
+        cmocka_unit_test(cache_scratch_hands_over_and_writes),
         cmocka_unit_test(one_thread_has_no_cross_frees),
         cmocka_unit_test(a_free_waits_for_its_allocation),
         cmocka_unit_test(a_thread_past_the_count_is_refused),

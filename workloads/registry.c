@@ -20,7 +20,8 @@
     X(wl_gcbench)        \
     X(wl_server)         \
     X(wl_larson)         \
-    X(wl_xmalloc)
+    X(wl_xmalloc)        \
+    X(wl_cache_scratch)
 
 #define WL_DECLARE(table) extern const wl_workload table;
 #define WL_ENTRY(table) &table,

@@ -23,6 +23,10 @@
  *   MALLOC   r      -      bytes   r := malloc(bytes)
  *   FREE     r      -      -       free(r); r := NULL
  *   REALLOC  r      -      bytes   r := realloc(r, bytes)
+ *   TOUCH    r      -      n       n single-byte read-modify-writes into r's
+ *                                  block, walking it from its start and
+ *                                  wrapping at its end (a program's writes;
+ *                                  cache-scratch's repeated passes)
  *
  * Threads.  An allocator op carries the number of the thread that runs it
  * (`thread`; 0 when the program had one).  A threaded stream is written in
@@ -30,7 +34,8 @@
  * replay (harness/run/threads.h) runs each thread's ops on its own OS
  * thread and keeps, per register, the order of that interleaving, so a
  * block is freed only after its allocation happened, on whatever thread.
- * Op streams (NEW..RESIZE) run on one thread: their thread is zero.
+ * Op streams (NEW..RESIZE) run on one thread: their thread is zero (TOUCH
+ * carries one only in an allocator stream).
  *
  * Semantics that keep any byte string safe to replay: a register index must
  * be below the register count (checked before the stream is timed, by
@@ -166,6 +171,12 @@ static inline void hb_malloc_on(hb_sink *s, uint8_t t, uint32_t r, uint32_t byte
 static inline void hb_free_on(hb_sink *s, uint8_t t, uint32_t r)
 {
     hb_op op = {HB_OP_FREE, 0, 0, t, r, 0, 0};
+    hb_emit(s, op);
+}
+
+static inline void hb_touch_on(hb_sink *s, uint8_t t, uint32_t r, uint32_t n)
+{
+    hb_op op = {HB_OP_TOUCH, 0, 0, t, r, 0, n};
     hb_emit(s, op);
 }
 

@@ -157,11 +157,12 @@ size_t hb_trace_check_ops(const hb_trace_header *h, const hb_op *ops, size_t n, 
             return i;
         }
         int alloc_op = c >= HB_OP_MALLOC && c <= HB_OP_REALLOC;
-        if (alloc_op != (h->kind == HB_TRACE_ALLOC)) {
+        /* TOUCH (writes into a block) belongs to both kinds */
+        if (c != HB_OP_TOUCH && alloc_op != (h->kind == HB_TRACE_ALLOC)) {
             snprintf(err, errcap, "byte %" PRIu64 ": op %" PRIu64 " is %s, not allowed in an %s "
                      "(kind %" PRIu32 "), expected %s", at, first + i, hb_op_name(c),
                      hb_trace_kind_name(h->kind), h->kind,
-                     alloc_op ? "NEW..PHASE" : "MALLOC, FREE or REALLOC");
+                     alloc_op ? "NEW..PHASE" : "MALLOC, FREE, REALLOC or TOUCH");
             return i;
         }
         uint32_t nthreads = h->threads ? h->threads : 1;

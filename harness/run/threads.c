@@ -251,6 +251,22 @@ static int move_block(worker *w, uint32_t r, uint32_t bytes)
     return 0;
 }
 
+/* TOUCH: n single-byte read-modify-writes walking the block, wrapping at
+ * its end.  Volatile, so each is a load and a store the compiler keeps:
+ * the traffic on the block's cache line is the point (false sharing). */
+static void scratch_block(unsigned char *p, uint32_t size, uint32_t n)
+{
+    volatile unsigned char *q = p;
+    uint32_t k = 0;
+    if (size == 0)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        q[k] = (unsigned char)(q[k] + 1);
+        if (++k == size)
+            k = 0;
+    }
+}
+
 /* The op on its register, whose turn it is.  -1: out of memory. */
 static int do_op(worker *w, const hb_op *op)
 {
@@ -278,6 +294,12 @@ static int do_op(worker *w, const hb_op *op)
         if ((p = take_block(w, op->c)) == NULL)
             return -1;
         hold_block(w, op->a, p, op->c);
+        return 0;
+    case HB_OP_TOUCH:
+        if (vm->blocks[op->a] != NULL)
+            scratch_block(vm->blocks[op->a], vm->sizes[op->a], op->c);
+        else
+            w->noops++;
         return 0;
     default:
         w->noops++;
