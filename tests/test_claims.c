@@ -315,14 +315,15 @@ static void test_threads(void **state)
     c->rule(&in, &out);
     assert_int_equal(out.verdict, CL_NOT_MEASURED);
     assert_non_null(strstr(out.answer, "no larson here"));
-    t_run one = {0}, two = {0};
-    t_add(&one, "A", "rc", 6, "ops_per_s", 1e6, NULL);
-    t_add(&two, "A", "rc", 6, "ops_per_s", 1.9e6, NULL);
-    cl_set s[2] = {t_set("t1", &one), t_set("t2", &two)};
-    assert_int_equal(t_answer("threads", s, 2, &out), CL_HOLDS);
-    two.n = 0;
-    t_add(&two, "A", "rc", 6, "ops_per_s", 0.8e6, NULL);
-    assert_int_equal(t_answer("threads", s, 2, &out), CL_NOT);
+    t_run r = {0};
+    t_add(&r, "A", "none", 6, "ops_per_s", 1e6, "threads", 1.0, NULL);
+    t_add(&r, "A", "none", 6, "ops_per_s", 1.9e6, "threads", 2.0, NULL);
+    cl_set s = t_set("run", &r);
+    assert_int_equal(t_answer("threads", &s, 1, &out), CL_HOLDS);
+    r.n = 0;
+    t_add(&r, "A", "none", 6, "ops_per_s", 1e6, "threads", 1.0, NULL);
+    t_add(&r, "A", "none", 6, "ops_per_s", 0.8e6, "threads", 2.0, NULL);
+    assert_int_equal(t_answer("threads", &s, 1, &out), CL_NOT);
 }
 
 static void test_disable(void **state)

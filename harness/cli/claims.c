@@ -651,19 +651,34 @@ static int rule_interned(const cl_input *in, cl_output *o)
 
 static const char *threads_unavailable(void);
 
+/* The column of the ok rows of an allocator's cell on t threads (the rows'
+ * `threads` column; 0, an older row, is one thread). */
+static size_t pick_threads(const cl_set *s, const char *alloc, double t, const char *col,
+                           double *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; s && i < s->n && n < CL_MAX_REPS; i++) {
+        double rt = row_value(&s->rows[i], "threads");
+        if (row_matches(&s->rows[i], alloc, NULL) && (rt > 1 ? rt : 1) == t)
+            out[n++] = row_value(&s->rows[i], col);
+    }
+    return n;
+}
+
 static int rule_threads(const cl_input *in, cl_output *o)
 {
     if (in->unavailable) {
         say(o, "- not measured: %s\n", in->unavailable);
         return answer(o, CL_NOT_MEASURED, ": %s", in->unavailable);
     }
-    const cl_set *one = set_tagged(in, "t1"), *two = set_tagged(in, "t2");
+    const cl_set *s = &in->sets[0];
     const char *allocs[CL_MAX_NAMES];
-    size_t na = names_in(one, 0, allocs), nhold = 0, nnot = 0;
+    size_t na = names_in(s, 0, allocs), nhold = 0, nnot = 0;
     char hold[256] = "", not_[256] = "", b[2][160];
     for (size_t i = 0; i < na; i++) {
         double x1[CL_MAX_REPS], x2[CL_MAX_REPS];
-        size_t n1 = pick(one, allocs[i], NULL, "ops_per_s", x1), n2 = pick(two, allocs[i], NULL, "ops_per_s", x2);
+        size_t n1 = pick_threads(s, allocs[i], 1, "ops_per_s", x1);
+        size_t n2 = pick_threads(s, allocs[i], 2, "ops_per_s", x2);
         cl_est e1 = scaled(estimate(x1, n1, in->conf), 1e-6), e2 = scaled(estimate(x2, n2, in->conf), 1e-6);
         point(o, "one mutator (GIL model)", (double)i + 1, allocs[i], e1);
         point(o, "two threads (free-threaded)", (double)i + 1, allocs[i], e2);
@@ -856,14 +871,14 @@ const cl_claim cl_claims[] = {
     {"threads", "The GIL serialises allocation across threads",
      "Under a global interpreter lock allocation is serialised: free threads would allocate faster.",
      "Allocation throughput (ops/s) of `larson` on every allocator with one mutator at a time "
-     "(`--threads 1`, the GIL model: the threads' work runs one after the other) against two "
-     "OS threads (`--threads 2`, free-threaded; this machine has 2 cores).",
+     "(one thread, the GIL model: the threads' work runs one after the other) against two "
+     "OS threads (free-threaded; this machine has 2 cores): `matrix --threads 1,2`, whose "
+     "allocator-workload cells have collector `none`.",
      "It holds for an allocator when the Fieller 95% interval of its mean throughput on two threads "
      "over one lies above 1; the claim holds when it holds for every allocator, does not hold when "
      "for none, and holds only for those allocators otherwise.",
      0.3,
-     {{"t1", NULL, "rc", "larson", {"--threads=1"}, 0},
-      {"t2", NULL, "rc", "larson", {"--threads=2"}, 0}}, 2,
+     {{"run", NULL, "rc", "larson", {"--threads=1,2"}, 0}}, 1,
      {"intervals.gp", "larson allocation throughput", "", "Mops/s", 0, 0, NULL, 0},
      threads_unavailable, rule_threads},
     {"disable-gc", "Disabling the collector leaks cycles",

@@ -381,14 +381,34 @@ static void free_data(const cl_claim *c, cc_data *d)
 /* The figure                                                           */
 /* ------------------------------------------------------------------ */
 
+static int has_claim_scripts(char *out, size_t cap, const char *plots)
+{
+    char probe[CC_PATH];
+    return hb_path(out, cap, "%s/claims", plots) == 0 &&
+           hb_path(probe, sizeof probe, "%s/intervals.gp", out) == 0 && access(probe, R_OK) == 0;
+}
+
+/* plots/claims/ as `heapbench plot` finds plots/: $HEAPBENCH_PLOTS, the
+ * installed share folder beside the binary or at the prefix, the source tree. */
 static int find_claim_scripts(char *out, size_t cap)
 {
     const char *env = getenv("HEAPBENCH_PLOTS");
-    char probe[CC_PATH];
-    if (hb_path(out, cap, "%s/claims", env && *env ? env : HB_SOURCE_PLOTS) != 0)
-        return -1;
-    return hb_path(probe, sizeof probe, "%s/intervals.gp", out) == 0 && access(probe, R_OK) == 0
-               ? 0 : -1;
+    if (env && *env)
+        return has_claim_scripts(out, cap, env) ? 0 : -1;
+    char exe[CC_PATH], bin[CC_PATH];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        if (hb_path(bin, sizeof bin, "%s/" HB_PLOTS_FROM_BIN, exe) == 0 &&
+            has_claim_scripts(out, cap, bin))
+            return 0;
+    }
+    if (has_claim_scripts(out, cap, HB_INSTALL_PLOTS) || has_claim_scripts(out, cap, HB_SOURCE_PLOTS))
+        return 0;
+    return -1;
 }
 
 /* The group names in the order of first appearance; returns the index of
@@ -526,10 +546,17 @@ static void write_section(FILE *f, const cc_opts *o, const cl_claim *c, const cc
     fprintf(f, "## %s\n\n**Claim.** %s\n\n**Experiment.** %s\n\n", c->title, c->sentence,
             c->experiment);
     write_runs(f, o, c, s);
-    if (s->figure_ok)
+    int series = strcmp(c->fig.script, "series.gp") == 0;
+    if (s->figure_ok && series)
         fprintf(f, "![%s](%s/figures/%s.png)\n\n[PDF](%s/figures/%s.pdf) · drawn by "
-                   "`plots/claims/%s` from [`%s/claim.csv`](%s/claim.csv); whiskers: intervals "
-                   "of the median.\n\n",
+                   "`plots/claims/%s` from repetition 1's series files (listed in "
+                   "[`%s/claim_vars.gp`](%s/claim_vars.gp)); the numbers below are over every "
+                   "repetition.\n\n",
+                c->id, c->id, c->id, c->id, c->id, c->fig.script, c->id, c->id);
+    else if (s->figure_ok)
+        fprintf(f, "![%s](%s/figures/%s.png)\n\n[PDF](%s/figures/%s.pdf) · drawn by "
+                   "`plots/claims/%s` from [`%s/claim.csv`](%s/claim.csv); points: medians; "
+                   "whiskers: intervals of the median.\n\n",
                 c->id, c->id, c->id, c->id, c->id, c->fig.script, c->id, c->id);
     else
         fprintf(f, "Figure: not drawn (%s).\n\n",
