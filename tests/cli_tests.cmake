@@ -40,3 +40,10 @@ endif()
 # README.md's figures section against the committed results folder it names.
 add_test(NAME readme_figures
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/readme_figures.sh $<TARGET_FILE:heapbench> ${CMAKE_SOURCE_DIR})
+
+# `heapbench matrix --heap-factors`: rows per factor for every collector, each
+# cell at factor x its minimum heap, minheap.csv read or searched, resume.
+add_test(NAME cli_sweep
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_sweep.sh $<TARGET_FILE:heapbench>)
+set_tests_properties(cli_sweep PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")

@@ -1,0 +1,95 @@
+#!/bin/sh
+# tests/cli_sweep.sh HEAPBENCH -- `heapbench matrix --heap-factors`: for every
+# registered collector (on pool, or on the allocator it brings) and every
+# factor f, the rows say heap_factor f and the min_heap_bytes m of the cell's
+# line in minheap.csv, and the cell ran at limit ceil(f m) (its progress line
+# says so; and with a minheap.csv written by hand, f = 1.9 of half the real
+# minimum ends oom while f = 2 ends ok, and nothing is searched).  A rerun
+# resumes without running or probing again; other factors on the same folder,
+# bad factors and --heap-limit beside them exit 2.
+set -u
+HB=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+W=small-objects
+SCALE=0.001
+FACTORS="1.5 3"
+
+# col FILE NAME: the 1-based index of column NAME in FILE's header.
+col() { head -1 "$1" | tr , '\n' | grep -nx "$2" | cut -d: -f1; }
+
+"$HB" matrix -a pool -c rc -w $W --heap-factors 0.5 --out "$T/x" 2>/dev/null
+[ $? -eq 2 ] || fail "--heap-factors 0.5 not exit 2"
+"$HB" matrix -a pool -c rc -w $W --heap-factors 2,1.5 --out "$T/x" 2>/dev/null
+[ $? -eq 2 ] || fail "decreasing --heap-factors not exit 2"
+"$HB" matrix -a pool -c rc -w $W --heap-factors 2 --heap-limit 1M --out "$T/x" 2>/dev/null
+[ $? -eq 2 ] || fail "--heap-limit with --heap-factors not exit 2"
+
+# Every collector, each at both factors, minimum heaps searched first.
+A="$T/a"
+"$HB" matrix -a pool,boehm -w $W --scale $SCALE --reps 2 --heap-factors 1.5,3 --out "$A" \
+    2>"$T/err" >/dev/null
+rc=$?
+[ $rc -eq 0 ] || { cat "$T/err"; fail "matrix --heap-factors exit $rc"; }
+[ -s "$A/minheap.csv" ] || fail "no minheap.csv"
+R="$A/rows.csv"
+ca=$(col "$R" allocator); cc=$(col "$R" collector); cf=$(col "$R" heap_factor)
+cm=$(col "$R" min_heap_bytes); cs=$(col "$R" status)
+[ -n "$cf" ] && [ -n "$cm" ] || fail "rows.csv has no heap_factor or min_heap_bytes column"
+M="$A/minheap.csv"
+ma=$(col "$M" allocator); mc=$(col "$M" collector); mm=$(col "$M" min_heap_bytes)
+colls=$("$HB" list | sed -n '/^collectors/,/^workloads/p' | awk 'NR>1 && /^  /{print $1}')
+n=0
+for c in $colls; do
+    if grep -q "skipping .*/$c/" "$T/err"; then echo "skip $c: unavailable"; continue; fi
+    a=$(awk -F, -v c="$c" -v ka="$ca" -v kc="$cc" 'NR>1 && $kc==c {print $ka; exit}' "$R")
+    [ -n "$a" ] || fail "no rows of collector $c"
+    m=$(awk -F, -v a="$a" -v c="$c" -v ka="$ma" -v kc="$mc" -v km="$mm" \
+        'NR>1 && $ka==a && $kc==c {print $km}' "$M")
+    [ -n "$m" ] && [ "$m" -gt 0 ] || fail "$a/$c: no minimum heap in minheap.csv"
+    for f in $FACTORS; do
+        k=$(awk -F, -v a="$a" -v c="$c" -v f="$f" -v m="$m" -v ka="$ca" -v kc="$cc" -v kf="$cf" \
+            -v km="$cm" -v ks="$cs" \
+            'NR>1 && $ka==a && $kc==c && $kf+0==f+0 && $km==m && $ks=="ok" {k++} END {print k+0}' "$R")
+        [ "$k" -eq 2 ] || fail "$a/$c x$f: $k ok rows with heap_factor $f and min_heap_bytes $m, expected 2"
+        lim=$(awk -v f="$f" -v m="$m" 'BEGIN {x = f * m; l = int(x); if (l < x) l++; printf "%d", l}')
+        grep -q "$a/$c/$W x$f (limit $lim) rep 2: ok" "$T/err" ||
+            fail "$a/$c x$f: no progress line with limit $lim = ceil($f x $m)"
+    done
+    n=$((n + 1))
+    echo "ok $a/$c: m=$m"
+done
+[ $n -gt 0 ] || fail "no collector ran"
+rows=$(wc -l < "$R")
+[ "$rows" -eq $((n * 2 * 2 + 1)) ] || fail "rows.csv has $rows lines, expected $((n * 4 + 1))"
+
+# Resume: nothing runs, nothing is probed again.
+p0=$(wc -l < "$A/minheap-probes.csv")
+"$HB" matrix -a pool,boehm -w $W --scale $SCALE --reps 2 --heap-factors 1.5,3 --out "$A" \
+    2>"$T/err2" >/dev/null || { cat "$T/err2"; fail "rerun failed"; }
+grep -q "0 repetitions ran" "$T/err2" || fail "rerun ran repetitions again"
+[ "$(wc -l < "$R")" -eq "$rows" ] || fail "rerun added rows"
+[ "$(wc -l < "$A/minheap-probes.csv")" -eq "$p0" ] || fail "rerun probed again"
+"$HB" matrix -a pool,boehm -w $W --scale $SCALE --reps 2 --heap-factors 1.5,4 --out "$A" \
+    2>/dev/null >/dev/null
+[ $? -eq 2 ] || fail "other heap factors on the same folder not exit 2"
+
+# A minheap.csv written beforehand is read, not searched: half the real
+# minimum of pool/mark-sweep, so x1.9 is 0.95 of it (oom) and x2 all of it.
+B="$T/b"
+mkdir -p "$B"
+m=$(awk -F, -v ka="$ma" -v kc="$mc" -v km="$mm" 'NR>1 && $ka=="pool" && $kc=="mark-sweep" {print $km}' "$M")
+half=$(( (m + 1) / 2 ))
+awk -F, -v OFS=, -v ka="$ma" -v kc="$mc" -v km="$mm" -v h="$half" \
+    'NR==1 || ($ka=="pool" && $kc=="mark-sweep") { if (NR > 1) $km = h; print }' "$M" > "$B/minheap.csv"
+"$HB" matrix -a pool -c mark-sweep -w $W --scale $SCALE --reps 1 --heap-factors 1.9,2 --series \
+    --out "$B" 2>"$T/err3" >/dev/null
+[ $? -eq 1 ] || { cat "$T/err3"; fail "the x1.9 cell did not make the matrix exit 1"; }
+[ ! -e "$B/minheap-probes.csv" ] || fail "a minimum heap in minheap.csv was searched again"
+st() { awk -F, -v f="$1" -v h="$half" -v kf="$cf" -v km="$cm" -v ks="$cs" \
+       'NR>1 && $kf+0==f+0 && $km==h {print $ks}' "$B/rows.csv"; }
+[ "$(st 1.9)" = oom ] || fail "x1.9 of half the minimum ($half) ended '$(st 1.9)', expected oom"
+[ "$(st 2)" = ok ] || fail "x2 of half the minimum ($half) ended '$(st 2)', expected ok"
+[ -s "$B/series/pool_mark-sweep_${W}_hf2_rep1.csv" ] || fail "no series file named with _hf2"
+echo "all ok"
