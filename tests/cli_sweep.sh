@@ -6,7 +6,8 @@
 # says so; and with a minheap.csv written by hand, f = 1.9 of half the real
 # minimum ends oom while f = 2 ends ok, and nothing is searched).  A rerun
 # resumes without running or probing again; other factors on the same folder,
-# bad factors and --heap-limit beside them exit 2.
+# bad factors and --heap-limit beside them exit 2.  The report has a cell per
+# heap factor, with the lower-bound overheads and their coverage.
 set -u
 HB=$1
 T=$(mktemp -d)
@@ -74,6 +75,23 @@ grep -q "0 repetitions ran" "$T/err2" || fail "rerun ran repetitions again"
 "$HB" matrix -a pool,boehm -w $W --scale $SCALE --reps 2 --heap-factors 1.5,4 --out "$A" \
     2>/dev/null >/dev/null
 [ $? -eq 2 ] || fail "other heap factors on the same folder not exit 2"
+
+# The report: one cell per heap factor, with the LBO and its coverage (2
+# repetitions: [min, max], which covers the median with 1 - 2/4 = 50%).
+"$HB" report "$A" --format csv >/dev/null 2>&1 || fail "report --format csv failed"
+S="$A/summary.csv"
+sf=$(col "$S" heap_factor_median); st=$(col "$S" lbo_time_median); ss=$(col "$S" lbo_space_median)
+sl=$(col "$S" lbo_level); sn=$(col "$S" n_ok)
+[ -n "$st" ] && [ -n "$ss" ] && [ -n "$sl" ] || fail "summary.csv has no lbo_* columns"
+for f in $FACTORS; do
+    k=$(awk -F, -v f="$f" -v kf="$sf" -v kt="$st" -v ks="$ss" -v kl="$sl" -v kn="$sn"         'NR>1 && $kf+0==f+0 && $kn==2 && $kt!="" && $ks!="" && $kl+0==0.5 {k++} END {print k+0}' "$S")
+    [ "$k" -eq "$n" ] || fail "summary.csv: $k cells at heap factor $f with LBO columns, expected $n"
+done
+[ -s "$A/timespace.csv" ] || fail "no timespace.csv"
+"$HB" report "$A" > "$T/report.txt" 2>&1 || fail "report failed"
+grep -q "Lower-bound overhead" "$T/report.txt" || fail "the report has no LBO table"
+grep -q "coverage 50.0%" "$T/report.txt" || fail "the report does not state the coverage"
+grep -q "pool/mark-sweep x1.5 " "$T/report.txt" || fail "the report does not group by heap factor"
 
 # A minheap.csv written beforehand is read, not searched: half the real
 # minimum of pool/mark-sweep, so x1.9 is 0.95 of it (oom) and x2 all of it.
