@@ -93,6 +93,18 @@ grep -q "Lower-bound overhead" "$T/report.txt" || fail "the report has no LBO ta
 grep -q "coverage 50.0%" "$T/report.txt" || fail "the report does not state the coverage"
 grep -q "pool/mark-sweep x1.5 " "$T/report.txt" || fail "the report does not group by heap factor"
 
+# The figures of a sweep (when gnuplot is there): the time-space ones only.
+if command -v gnuplot >/dev/null 2>&1; then
+    "$HB" plot "$A" > "$T/plot.txt" 2>&1 || { cat "$T/plot.txt"; fail "plot failed"; }
+    for m in time gc p99; do
+        [ -s "$A/figures/timespace_${m}_$W.pdf" ] && [ -s "$A/figures/timespace_${m}_$W.png" ] ||
+            fail "no timespace_${m}_$W figure"
+    done
+    [ -s "$A/figures/lbo_$W.png" ] || fail "no lbo_$W figure"
+    grep -q "throughput.gp: skipped, a heap-factor sweep" "$T/plot.txt" ||
+        fail "plot drew the per-cell figures of a sweep"
+fi
+
 # A minheap.csv written beforehand is read, not searched: half the real
 # minimum of pool/mark-sweep, so x1.9 is 0.95 of it (oom) and x2 all of it.
 B="$T/b"
