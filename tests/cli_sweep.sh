@@ -7,7 +7,8 @@
 # minimum ends oom while f = 2 ends ok, and nothing is searched).  A rerun
 # resumes without running or probing again; other factors on the same folder,
 # bad factors and --heap-limit beside them exit 2.  The report has a cell per
-# heap factor, with the lower-bound overheads and their coverage.
+# heap factor, with the lower-bound overheads and their coverage; the figures
+# (gnuplot) and the README's paragraphs (its Pareto front) follow.
 set -u
 HB=$1
 T=$(mktemp -d)
@@ -104,6 +105,30 @@ if command -v gnuplot >/dev/null 2>&1; then
     grep -q "throughput.gp: skipped, a heap-factor sweep" "$T/plot.txt" ||
         fail "plot drew the per-cell figures of a sweep"
 fi
+
+# The README's paragraphs on main.sh's sweep (DIR/timespace): its figures and
+# the Pareto front of each workload, which must be exactly the points of
+# timespace.csv that no other point of the workload beats in both overheads.
+P="$T/main"
+"$HB" matrix -a pool -c rc -w $W --scale $SCALE --reps 1 --out "$P" >/dev/null 2>&1 ||
+    fail "the plain matrix failed"
+"$HB" report "$P" --markdown "$T/plain.md" >/dev/null 2>&1 || fail "report --markdown failed"
+! grep -q "sweep_" "$T/plain.md" || fail "a folder without a sweep got sweep paragraphs"
+cp -r "$A" "$P/timespace"
+"$HB" report "$P" --markdown "$T/sweep.md" >/dev/null 2>&1 || fail "report --markdown failed"
+grep -q "(plots/figures/sweep_lbo_$W.png)" "$T/sweep.md" || fail "no LBO figure in the markdown"
+grep -q "(plots/figures/sweep_timespace_time_$W.png)" "$T/sweep.md" || fail "no time figure in the markdown"
+TS="$A/timespace.csv"
+front=$(awk -F, -v w=$W -v kw="$(col "$TS" workload)" -v kc="$(col "$TS" combo)" -v kf="$(col "$TS" heap_factor)"         -v kt="$(col "$TS" lbo_time_median)" -v ks="$(col "$TS" lbo_space_median)" '
+    NR > 1 && $kw == w { n++; c[n] = $kc; f[n] = $kf; t[n] = $kt + 0; s[n] = $ks + 0 }
+    END { for (i = 1; i <= n; i++) { d = 0
+            for (j = 1; j <= n; j++) if (j != i && t[j] <= t[i] && s[j] <= s[i] && (t[j] < t[i] || s[j] < s[i])) d = 1
+            if (!d) printf "`%s` at %gx\n", c[i], f[i] } }' "$TS")
+[ -n "$front" ] || fail "no Pareto front computed from timespace.csv"
+said=$(grep "Pareto fronts" "$T/sweep.md" | sed "s/.*\`$W\`: //; s/)\. \`.*/)/" |
+      grep -o '`[^`]*` at [0-9.]*x' | sort)
+[ "$(echo "$front" | sort)" = "$said" ] ||
+    fail "the markdown's Pareto front on $W is '$said', expected '$(echo "$front" | sort)'"
 
 # A minheap.csv written beforehand is read, not searched: half the real
 # minimum of pool/mark-sweep, so x1.9 is 0.95 of it (oom) and x2 all of it.

@@ -866,6 +866,7 @@ static void write_markdown(FILE *f, const rp_report *R)
           "at random and allocates a Python-like size; "
           "[`micro_pair.png`](" RP_FIG_URL "/micro_pair.png) has alloc+free of one size from "
           "16 B to 64 KiB.\n", f);
+    hb_lbo_markdown(f, R->dir, RP_FIG_URL); /* main.sh's time-space sweep, DIR/timespace */
 }
 
 /* ---- Output ---- */
@@ -1006,8 +1007,8 @@ int hb_cmd_report(int argc, char **argv)
         write_table(stdout, &R);
         rc = HB_EXIT_OK;
     }
-    if ((R.lbo == NULL || hb_lbo_write(R.lbo, o.dir, o.format == HB_FMT_CSV,
-                                       o.format != HB_FMT_CSV && !o.out ? stdout : NULL)) &&
+    FILE *lbo_table = o.format != HB_FMT_CSV && !o.out && !o.markdown ? stdout : NULL;
+    if ((R.lbo == NULL || hb_lbo_write(R.lbo, o.dir, o.format == HB_FMT_CSV, lbo_table)) &&
         rc == HB_EXIT_OK)
         rc = HB_EXIT_FAIL; /* timespace.csv and the LBO table (lbo.c) */
     hb_lbo_free(R.lbo);

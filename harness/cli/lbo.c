@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/cli/stats.h"
 #include "harness/formats/io.h"
@@ -328,4 +329,122 @@ int hb_lbo_report(const char *dir, const hb_row *rows, size_t n, int csv, FILE *
     int rc = l ? hb_lbo_write(l, dir, csv, table) : -1;
     hb_lbo_free(l);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The README's paragraphs on the sweep                                 */
+/* ------------------------------------------------------------------ */
+
+/* Cell b beats cell a: no worse in time and space, better in one. */
+static int dominates(const lbo_cell *b, const lbo_cell *a)
+{
+    double bt = b->s[LBO_lbo_time].median, bs = b->s[LBO_lbo_space].median;
+    double at = a->s[LBO_lbo_time].median, as = a->s[LBO_lbo_space].median;
+    return bt <= at && bs <= as && (bt < at || bs < as);
+}
+
+static int on_front(const hb_lbo *l, const lbo_cell *a)
+{
+    if (!isfinite(a->s[LBO_lbo_time].median) || !isfinite(a->s[LBO_lbo_space].median))
+        return 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const lbo_cell *b = &l->v[i];
+        if (b != a && !strcmp(b->work, a->work) && isfinite(b->s[LBO_lbo_time].median) &&
+            isfinite(b->s[LBO_lbo_space].median) && dominates(b, a))
+            return 0;
+    }
+    return 1;
+}
+
+/* "`pool/rc` at 1.5x (time +248%, space +19%)" for each front cell of work,
+ * by space. */
+static void md_front(FILE *f, const hb_lbo *l, const char *work)
+{
+    size_t shown = 0;
+    double last = -INFINITY;
+    for (;;) { /* the next front cell by space overhead (few cells: quadratic is fine) */
+        const lbo_cell *next = NULL;
+        for (size_t i = 0; i < l->n; i++) {
+            const lbo_cell *c = &l->v[i];
+            double sp = c->s[LBO_lbo_space].median;
+            if (!strcmp(c->work, work) && sp > last && on_front(l, c) &&
+                (next == NULL || sp < next->s[LBO_lbo_space].median))
+                next = c;
+        }
+        if (next == NULL)
+            break;
+        last = next->s[LBO_lbo_space].median;
+        fprintf(f, "%s`%s/%s` at %gx (time %+.0f%%, space %+.0f%%)", shown ? ", " : "",
+                next->alloc, next->coll, next->factor, 100 * next->s[LBO_lbo_time].median,
+                100 * next->s[LBO_lbo_space].median);
+        shown++;
+    }
+    if (shown == 0)
+        fputs("no cell with both overheads", f);
+}
+
+/* The sweep's factors, scale and least repetitions, for the caption. */
+static void md_settings(FILE *f, const hb_lbo *l, const hb_row *rows, size_t n)
+{
+    double fs[64];
+    size_t nf = 0, reps = SIZE_MAX;
+    for (size_t i = 0; i < l->n; i++) {
+        size_t k = 0;
+        while (k < nf && fs[k] != l->v[i].factor)
+            k++;
+        if (k == nf && nf < 64)
+            fs[nf++] = l->v[i].factor;
+        reps = l->v[i].n_ok < reps ? l->v[i].n_ok : reps;
+    }
+    for (size_t i = 1; i < nf; i++) /* ascending */
+        for (size_t j = i; j > 0 && fs[j - 1] > fs[j]; j--) {
+            double t = fs[j];
+            fs[j] = fs[j - 1];
+            fs[j - 1] = t;
+        }
+    fputs("`matrix --heap-factors ", f);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(f, "%s%g", i ? "," : "", fs[i]);
+    fprintf(f, "` at scale %g, %zu repetitions", n ? rows[0].scale : 0.0, reps);
+}
+
+void hb_lbo_markdown(FILE *f, const char *dir, const char *url)
+{
+    char path[4096], err[256];
+    if (hb_path(path, sizeof path, "%s/timespace/rows.csv", dir) || access(path, R_OK) != 0)
+        return;
+    hb_row *rows;
+    char *arena;
+    long n = hb_rows_read_csv(path, &rows, &arena, err, sizeof err);
+    hb_lbo *l = n > 0 ? hb_lbo_compute(rows, (size_t)n) : NULL;
+    if (l && l->n) {
+        char lv[48];
+        const char *w = l->v[0].work;
+        fmt_levels(lv, sizeof lv, l);
+        fprintf(f, "\n![time against heap size](%s/sweep_timespace_time_%s.png)\n\n", url, w);
+        fprintf(f, "The time-space sweep (`%s/timespace`: ", dir);
+        md_settings(f, l, rows, (size_t)n);
+        fprintf(f, "): wall time on `%s` against the heap limit as a multiple of each cell's "
+                   "minimum heap (minheap.csv), one line per collector; bars: intervals of the "
+                   "median (coverage %s). `sweep_timespace_{time,gc,p99}_<workload>.png` have "
+                   "the others.\n", w, lv);
+        fprintf(f, "\n![lower-bound overhead](%s/sweep_lbo_%s.png)\n\n", url, w);
+        fprintf(f, "Lower-bound overhead on `%s`, time against space, one point per collector "
+                   "and heap factor (baselines: the workload's least median mutator time and "
+                   "least median peak live bytes). The Pareto fronts (the points no other beats "
+                   "in both), by space overhead:", w);
+        const char *last = NULL;
+        for (size_t i = 0; i < l->n; i++) {
+            if (last && !strcmp(last, l->v[i].work))
+                continue;
+            last = l->v[i].work;
+            fprintf(f, " `%s`: ", last);
+            md_front(f, l, last);
+            fputc('.', f);
+        }
+        fputc('\n', f);
+    }
+    hb_lbo_free(l);
+    if (n >= 0)
+        hb_rows_free(rows, arena);
 }

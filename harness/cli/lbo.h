@@ -34,6 +34,12 @@ void hb_lbo_levels(const hb_lbo *l, double *lo, double *hi);
  * prints the LBO table there.  0, or -1 when the file cannot be written. */
 int hb_lbo_write(const hb_lbo *l, const char *dir, int csv, FILE *table);
 
+/* The README's paragraphs on the time-space sweep of main.sh, DIR/timespace
+ * (nothing when it has no rows): its figures, linked as
+ * url/sweep_<figure>.png (scripts/update_readme.sh copies them there), with
+ * a caption and the Pareto front of each workload in words. */
+void hb_lbo_markdown(FILE *f, const char *dir, const char *url);
+
 /* hb_lbo_compute, hb_lbo_write and hb_lbo_free in one; -1 also when out of
  * memory. */
 int hb_lbo_report(const char *dir, const hb_row *rows, size_t n, int csv, FILE *table);
