@@ -40,6 +40,7 @@ enum { LBO_QUANTITIES(LBO_IDX_) LBO_NQ };
 typedef struct lbo_cell {
     const char *alloc, *coll, *work;
     double factor;
+    uint64_t threads; /* 1 for rows of one thread (or before the column) */
     uint64_t min_heap;
     size_t n_ok;
     const hb_row **ok; /* its ok rows */
@@ -58,11 +59,17 @@ static double factor_of(const hb_row *r)
     return isnan(r->heap_factor) ? 0 : r->heap_factor;
 }
 
+static uint64_t threads_of(const hb_row *r)
+{
+    return r->threads > 1 ? r->threads : 1;
+}
+
 static lbo_cell *find(lbo_cell *v, size_t n, const hb_row *r)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v[i].alloc, r->allocator) && !strcmp(v[i].coll, r->collector) &&
-            !strcmp(v[i].work, r->workload) && v[i].factor == factor_of(r))
+            !strcmp(v[i].work, r->workload) && v[i].factor == factor_of(r) &&
+            v[i].threads == threads_of(r))
             return &v[i];
     return NULL;
 }
@@ -75,7 +82,7 @@ static long group(const hb_row *rows, size_t n, lbo_cell *v, const hb_row **ok)
         if (hb_status_parse(rows[i].status) != HB_STATUS_OK || find(v, nc, &rows[i]))
             continue;
         v[nc++] = (lbo_cell){.alloc = rows[i].allocator, .coll = rows[i].collector,
-                             .work = rows[i].workload, .factor = factor_of(&rows[i]),
+                             .work = rows[i].workload, .factor = factor_of(&rows[i]), .threads = threads_of(&rows[i]),
                              .min_heap = rows[i].min_heap_bytes};
     }
     for (size_t c = 0; c < nc; c++) { /* each cell's rows, contiguous in ok[] */
@@ -286,12 +293,12 @@ void hb_lbo_free(hb_lbo *l)
 }
 
 int hb_lbo_find(const hb_lbo *l, const char *alloc, const char *coll, const char *work,
-                double factor, hb_summary *time, hb_summary *space)
+                uint64_t threads, double factor, hb_summary *time, hb_summary *space)
 {
     for (size_t i = 0; l && i < l->n; i++) {
         const lbo_cell *c = &l->v[i];
         if (!strcmp(c->alloc, alloc) && !strcmp(c->coll, coll) && !strcmp(c->work, work) &&
-            c->factor == factor) {
+            c->factor == factor && c->threads == (threads > 1 ? threads : 1)) {
             *time = c->s[LBO_lbo_time];
             *space = c->s[LBO_lbo_space];
             return 0;

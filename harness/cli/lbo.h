@@ -13,7 +13,8 @@
 #include "harness/cli/stats.h"
 
 /* The time-space view of a folder's rows: one cell per allocator x
- * collector x workload x heap factor (rows without one: factor 0). */
+ * collector x workload x thread count x heap factor (rows without one:
+ * factor 0). */
 typedef struct hb_lbo hb_lbo;
 
 /* Groups and summarizes rows (kept by reference: they must outlive it);
@@ -25,7 +26,7 @@ void hb_lbo_free(hb_lbo *l);
  * coverage it reached, median_ci.level); 0, or -1 when the cell has no ok
  * row (both then NaN). */
 int hb_lbo_find(const hb_lbo *l, const char *alloc, const char *coll, const char *work,
-                double factor, hb_summary *time, hb_summary *space);
+                uint64_t threads, double factor, hb_summary *time, hb_summary *space);
 
 /* The lowest and highest coverage of the cells' LBO intervals (NaN: none). */
 void hb_lbo_levels(const hb_lbo *l, double *lo, double *hi);
