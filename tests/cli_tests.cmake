@@ -49,6 +49,13 @@ if(GNUPLOT)
                        ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
 endif()
 
+# `heapbench matrix --heap-factors`: rows per factor for every collector, each
+# cell at factor x its minimum heap, minheap.csv read or searched, resume.
+add_test(NAME cli_sweep
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_sweep.sh $<TARGET_FILE:heapbench>)
+set_tests_properties(cli_sweep PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+
 # A recorded 4-thread program replayed on 4 threads on every allocator.
 find_program(HB_CC NAMES cc gcc clang)
 if(HB_CC)
