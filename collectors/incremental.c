@@ -48,11 +48,10 @@
  *     IC_MAX_STEP_BYTES (128 KiB) of it with IC_STEPMUL_PCT / 100 (1.5) work
  *     units per byte (ms_core.h: marking counts the bytes of the objects
  *     marked, sweeping a fixed amount per object).  A step's time is thus
- *     bounded by its budget.  One allocation adds at most IC_MAX_STEP_BYTES
- *     of debt, so a huge block does not turn into a burst of back-to-back
- *     steps (the cycle then ends later: the heap grows past the threshold
- *     a little more).  These are constants: gc_config has no fields for
- *     them.
+ *     bounded by its budget.  A huge block is debt in full, paid by one
+ *     bounded step at each following allocation until it is paid (capping
+ *     it instead let large-arrays' heap grow to 1.5 GiB: the cycle fell
+ *     behind).  These are constants: gc_config has no fields for them.
  * The sweep is incremental too; objects allocated after the atomic phase
  * are white and lie past the bounds the sweep was given.
  *
@@ -350,9 +349,7 @@ static void pace(ic_state *g, size_t bytes)
             return;
         start_cycle(g);
     }
-    /* One allocation adds at most one step's worth: a huge block does not
-     * become a burst of back-to-back steps. */
-    g->debt += bytes < IC_MAX_STEP_BYTES ? bytes : IC_MAX_STEP_BYTES;
+    g->debt += bytes;
     if (g->debt >= IC_STEP_BYTES)
         paced_step(g); /* *dst still holds its old value: a root */
 }
