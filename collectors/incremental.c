@@ -199,6 +199,7 @@ static void end_cycle(ic_state *g)
 {
     g->phase = IC_PAUSE;
     g->c.st.collections++;
+    g->c.st.major_collections++; /* a cycle is of the whole heap */
     set_threshold(g);
     g->cycle_ended = 1;
 }
@@ -236,6 +237,7 @@ static void report(ic_state *g, uint64_t start, int complete)
 {
     uint64_t end = hb_now_ns();
     gc_env *env = &g->c.env;
+    g->c.st.major_ns += end - start; /* every step is a cycle's work */
     if (env->pause)
         env->pause(env->harness, start, end);
     if (ic_step_hook)
@@ -279,7 +281,7 @@ static void full_collection(ic_state *g)
  * The strategy's table
  * =================================================================== */
 
-static int read_config(ic_state *g, const gc_config *cfg)
+static int read_config(ic_state *g, const gc_config *cfg, hb_err *err)
 {
     g->pause = IC_DEFAULT_PAUSE;
     g->min_heap = IC_DEFAULT_MIN_HEAP;
@@ -287,11 +289,10 @@ static int read_config(ic_state *g, const gc_config *cfg)
         return 0;
     if (cfg->growth != 0.0) {
         if (!isfinite(cfg->growth) || cfg->growth < 1.0) {
-            fprintf(stderr,
-                    "incremental: growth (the pause) %g is invalid: expected a finite factor "
-                    ">= 1.0 (0 means the default, %.1f)\n",
-                    cfg->growth, IC_DEFAULT_PAUSE);
-            return -1;
+            return hb_fail(err, HB_ERR_USAGE,
+                           "incremental: growth (the pause) %g is invalid: expected a finite "
+                           "factor >= 1.0 (0 means the default, %.1f)",
+                           cfg->growth, IC_DEFAULT_PAUSE);
         }
         g->pause = cfg->growth;
     }
@@ -311,21 +312,26 @@ static void ic_destroy(void *ctx)
 
 static void *ic_create(const gc_env *env)
 {
-    if (env == NULL || env->heap == NULL || (env->roots == NULL && env->nroots > 0)) {
-        fprintf(stderr, "incremental: expected an open heap and a register file in env\n");
+    if (env == NULL)
+        return NULL; /* nowhere to say why */
+    if (env->heap == NULL || (env->roots == NULL && env->nroots > 0)) {
+        hb_fail(env->err, HB_ERR_USAGE,
+                "incremental: expected an open heap and a register file in env");
         return NULL;
     }
     ic_state *g = hb_map(sizeof *g, 0);
     if (g == NULL) {
-        fprintf(stderr, "incremental: cannot map %zu bytes for the collector\n", sizeof *g);
+        hb_fail(env->err, HB_ERR_NOMEM, "incremental: cannot map %zu bytes for the collector",
+                sizeof *g);
         return NULL;
     }
-    if (read_config(g, env->cfg) != 0) {
+    if (read_config(g, env->cfg, env->err) != 0) {
         hb_unmap(g, sizeof *g);
         return NULL;
     }
     if (ms_core_init(&g->c, env, SIZE_MAX / sizeof(uintptr_t) / 4) != 0) {
-        fprintf(stderr, "incremental: cannot map the object tables and mark stack\n");
+        hb_fail(env->err, HB_ERR_NOMEM,
+                "incremental: cannot map the object tables and mark stack");
         ic_destroy(g);
         return NULL;
     }

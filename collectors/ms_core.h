@@ -130,6 +130,7 @@ static inline int ms_core_init(ms_core *c, const gc_env *env, size_t stack_max)
 {
     c->env = *env;
     c->env.cfg = NULL; /* read once by the strategy's create */
+    c->env.err = NULL; /* likewise */
     c->stack_max = stack_max;
     if (hb_vec_init(&c->all, sizeof(uintptr_t), 4096) != 0 ||
         hb_vec_init(&c->fin, sizeof(uintptr_t), 512) != 0 ||

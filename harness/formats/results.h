@@ -69,7 +69,11 @@
     X(U64, alloc_stat_sampled_peak_bytes) \
     X(U64, baseline_rss_bytes)       \
     X(F64, heap_factor)             \
-    X(U64, min_heap_bytes)
+    X(U64, min_heap_bytes)          \
+    X(U64, minor_collections)       \
+    X(U64, major_collections)       \
+    X(F64, minor_gc_s)              \
+    X(F64, major_gc_s)
 
 /*
  * The MMU windows, shortest first: W(column, window in ns, label in ms).
