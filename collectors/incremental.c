@@ -61,7 +61,7 @@
  */
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <string.h>
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
@@ -301,11 +301,27 @@ static int read_config(ic_state *g, const gc_config *cfg, hb_err *err)
     return 0;
 }
 
+/* Entries [w, r) of a table being swept are objects already freed or
+ * moved down: drop them, so that the table lists each live object once. */
+static void drop_swept(hb_vec *t, ms_sweep *s)
+{
+    if (s->done || s->r == s->w)
+        return;
+    uintptr_t *v = hb_vec_words(t);
+    memmove(v + s->w, v + s->r, (t->len - s->r) * sizeof *v);
+    t->len -= s->r - s->w;
+    s->r = s->w;
+}
+
 static void ic_destroy(void *ctx)
 {
     ic_state *g = ctx;
     if (g == NULL)
         return;
+    if (g->phase == IC_SWEEP_FIN || g->phase == IC_SWEEP_ALL) { /* a sweep in progress */
+        drop_swept(&g->c.fin, &g->sweep_fin);
+        drop_swept(&g->c.all, &g->sweep_all);
+    }
     ms_core_fini(&g->c);
     hb_unmap(g, sizeof *g);
 }
