@@ -70,6 +70,8 @@
     X(U64, baseline_rss_bytes)       \
     X(F64, heap_factor)             \
     X(U64, min_heap_bytes)          \
+    X(U64, threads)                 \
+    X(U64, cross_thread_frees)      \
     X(U64, minor_collections)       \
     X(U64, major_collections)       \
     X(F64, minor_gc_s)              \
