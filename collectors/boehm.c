@@ -77,6 +77,7 @@ typedef struct bg_ctx {
      * phase announced on its own (incremental mode). */
     int pause_outer, pause_inner;
     uint64_t pause_start_ns;
+    uint64_t pause_ns; /* the collections' pauses: every one is major */
 } bg_ctx;
 
 /* Instances alive, for finalizers (found by tag) and collection events
@@ -115,6 +116,7 @@ static void bg_pause_end(bg_ctx *c, int outer)
     c->pause_outer = c->pause_inner = 0;
     if (c->env.pause)
         c->env.pause(c->env.harness, c->pause_start_ns, end);
+    c->pause_ns += end - c->pause_start_ns;
 }
 
 static void bg_on_event(int ev)
@@ -313,6 +315,8 @@ static void bg_stats(void *ctx, gc_stats *out)
         .bytes_live = c->census_bytes + c->since_bytes,
         .collections = collections,
         .full_collections = collections,
+        .major_collections = collections,
+        .major_ns = c->pause_ns,
         .objects_collected = c->allocated - live,
         .finalizers_run = c->finalizers_run,
     };
@@ -343,17 +347,26 @@ static void bg_release_slot(bg_ctx *c)
 
 static void *bg_create(const gc_env *env)
 {
+    if (env == NULL)
+        return NULL; /* nowhere to say why */
     const al_gc_api *gc = al_gc_api_get();
-    if (gc == NULL)
+    if (gc == NULL) {
+        hb_fail(env->err, HB_ERR_USAGE, "boehm: libgc could not be loaded");
         return NULL;
+    }
     bg_ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    if (c == NULL) {
+        hb_fail(env->err, HB_ERR_NOMEM, "boehm: out of memory for the collector's state");
         return NULL;
+    }
     if (bg_claim_slot(c) != 0) {
         free(c);
+        hb_fail(env->err, HB_ERR_USAGE, "boehm: more than %d instances alive at once",
+                BG_MAX_INSTANCES);
         return NULL;
     }
     c->env = *env;
+    c->env.err = NULL; /* read in create only */
     c->gc = gc;
     if (!bg_event_hooked) {
         gc->set_on_collection_event(bg_on_event);

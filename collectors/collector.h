@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "allocators/allocator.h"
+#include "harness/core/err.h"
 #include "harness/core/object.h"
 
 /* Settings; zero means "the strategy's default". */
@@ -81,6 +82,10 @@ typedef struct gc_env {
      * collected.  The harness samples the heap and runs the oracle here.
      * May be NULL: check before calling. */
     void (*collected)(void *harness, int full);
+    /* Where create() says why it failed (hb_fail: one line naming the bad
+     * value and what was expected); may be NULL.  Read by create() alone:
+     * a strategy that keeps a copy of env clears it there. */
+    hb_err *err;
 } gc_env;
 
 /*
@@ -100,9 +105,13 @@ typedef struct gc_stats {
     uint64_t finalizers_run;
     uint64_t objects_untracked; /* rc-cycle: containers untracked by CPython's
                                    tuple rule (cumulative) */
-    /* Generational strategies (gen-copy; zero elsewhere): collections of
-     * the young generation alone and of the whole heap, and the time of
-     * their pauses.  minor + major == collections. */
+    /* Every strategy: collections of the young generation(s) alone
+     * (minor) and of the whole heap (major), and the time of their pauses.
+     * minor + major == collections.  A non-generational strategy counts
+     * every collection major (an incremental cycle is one major
+     * collection, its time the sum of its steps); rc-cycle counts its
+     * generation 0 and 1 collections minor.  Reference-count cascades are
+     * not collections: their pauses are in neither time. */
     uint64_t minor_collections, major_collections;
     uint64_t minor_ns, major_ns;
 } gc_stats;
@@ -129,7 +138,7 @@ typedef struct gc_strategy {
      * entries always have it (collectors/registry.c fills it in). */
     const char *(*unavailable)(void);
     gc_constraints needs;
-    void *(*create)(const gc_env *env); /* NULL on failure */
+    void *(*create)(const gc_env *env); /* NULL on failure, with env->err filled */
     void (*destroy)(void *ctx);
     hb_obj *(*new_obj)(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
                        uint32_t nrefs, uint32_t payload);

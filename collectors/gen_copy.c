@@ -676,8 +676,9 @@ static int gc_holds(void *ctx, const hb_obj *o)
  * Create and destroy
  * =================================================================== */
 
-/* Reads the settings; returns 0, or -1 (create fails) for a bad value. */
-static int read_config(gc_state *g, const gc_config *cfg, size_t *nursery)
+/* Reads the settings; returns 0, or -1 (create fails) with the message in
+ * err for a bad value. */
+static int read_config(gc_state *g, const gc_config *cfg, size_t *nursery, hb_err *err)
 {
     g->growth = GC_DEFAULT_GROWTH;
     g->min_heap = GC_DEFAULT_MIN_HEAP;
@@ -687,19 +688,30 @@ static int read_config(gc_state *g, const gc_config *cfg, size_t *nursery)
         return 0;
     if (cfg->growth != 0.0) {
         if (!isfinite(cfg->growth) || cfg->growth < 1.0)
-            return -1;
+            return hb_fail(err, HB_ERR_USAGE,
+                           "gen-copy: growth %g is invalid: expected a finite factor >= 1.0 "
+                           "(0 means the default, %.1f)",
+                           cfg->growth, GC_DEFAULT_GROWTH);
         g->growth = cfg->growth;
     }
     if (cfg->min_heap_bytes != 0)
         g->min_heap = cfg->min_heap_bytes;
     if (cfg->promote_age != 0) {
         if (cfg->promote_age > GC_MAX_AGE)
-            return -1;
+            return hb_fail(err, HB_ERR_USAGE,
+                           "gen-copy: promotion age %u is invalid: expected 1 to %u "
+                           "(0 means the default, %u)",
+                           (unsigned)cfg->promote_age, (unsigned)GC_MAX_AGE,
+                           (unsigned)GC_DEFAULT_AGE);
         g->promote_age = cfg->promote_age;
     }
     if (cfg->nursery_bytes != 0) {
         if (cfg->nursery_bytes < GC_MIN_NURSERY || cfg->nursery_bytes > GC_MAX_NURSERY)
-            return -1;
+            return hb_fail(err, HB_ERR_USAGE,
+                           "gen-copy: nursery %zu bytes is invalid: expected %zu to %zu bytes "
+                           "(0 means the default, %zu)",
+                           cfg->nursery_bytes, (size_t)GC_MIN_NURSERY, (size_t)GC_MAX_NURSERY,
+                           (size_t)GC_DEFAULT_NURSERY);
         *nursery = cfg->nursery_bytes;
     }
     return 0;
@@ -729,18 +741,31 @@ static int map_nursery(gc_state *g, size_t eden)
 
 static void *gc_create(const gc_env *env)
 {
-    if (env == NULL || env->heap == NULL || (env->roots == NULL && env->nroots > 0))
+    if (env == NULL)
+        return NULL; /* nowhere to say why */
+    if (env->heap == NULL || (env->roots == NULL && env->nroots > 0)) {
+        hb_fail(env->err, HB_ERR_USAGE, "gen-copy: expected an open heap and a register file in env");
         return NULL;
+    }
     gc_state *g = hb_map(sizeof(gc_state), 0); /* mapped: not the workload's heap */
-    if (g == NULL)
+    if (g == NULL) {
+        hb_fail(env->err, HB_ERR_NOMEM, "gen-copy: cannot map %zu bytes for the collector",
+                sizeof(gc_state));
         return NULL;
+    }
     *g = (gc_state){0};
     g->env = *env;
     g->env.cfg = NULL;
+    g->env.err = NULL; /* read in create only */
     size_t eden;
-    if (read_config(g, env->cfg, &eden) != 0 || map_nursery(g, eden) != 0 ||
-        hb_vec_init(&g->remset, sizeof(uintptr_t), 1024) != 0 ||
-        hb_vec_init(&g->marks, sizeof(uintptr_t), 4096) != 0) {
+    int bad = read_config(g, env->cfg, &eden, env->err) != 0;
+    if (!bad && (map_nursery(g, eden) != 0 || hb_vec_init(&g->remset, sizeof(uintptr_t), 1024) != 0 ||
+                 hb_vec_init(&g->marks, sizeof(uintptr_t), 4096) != 0)) {
+        hb_fail(env->err, HB_ERR_NOMEM, "gen-copy: cannot map the nursery (%zu bytes) and tables",
+                eden);
+        bad = 1;
+    }
+    if (bad) {
         hb_vec_fini(&g->remset);
         hb_unmap(g->nursery, g->nursery_mapped);
         hb_unmap(g, sizeof(gc_state));

@@ -48,11 +48,10 @@
  *     IC_MAX_STEP_BYTES (128 KiB) of it with IC_STEPMUL_PCT / 100 (1.5) work
  *     units per byte (ms_core.h: marking counts the bytes of the objects
  *     marked, sweeping a fixed amount per object).  A step's time is thus
- *     bounded by its budget.  One allocation adds at most IC_MAX_STEP_BYTES
- *     of debt, so a huge block does not turn into a burst of back-to-back
- *     steps (the cycle then ends later: the heap grows past the threshold
- *     a little more).  These are constants: gc_config has no fields for
- *     them.
+ *     bounded by its budget.  A huge block is debt in full, paid by one
+ *     bounded step at each following allocation until it is paid (capping
+ *     it instead let large-arrays' heap grow to 1.5 GiB: the cycle fell
+ *     behind).  These are constants: gc_config has no fields for them.
  * The sweep is incremental too; objects allocated after the atomic phase
  * are white and lie past the bounds the sweep was given.
  *
@@ -62,7 +61,7 @@
  */
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <string.h>
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
@@ -200,6 +199,7 @@ static void end_cycle(ic_state *g)
 {
     g->phase = IC_PAUSE;
     g->c.st.collections++;
+    g->c.st.major_collections++; /* a cycle is of the whole heap */
     set_threshold(g);
     g->cycle_ended = 1;
 }
@@ -237,6 +237,7 @@ static void report(ic_state *g, uint64_t start, int complete)
 {
     uint64_t end = hb_now_ns();
     gc_env *env = &g->c.env;
+    g->c.st.major_ns += end - start; /* every step is a cycle's work */
     if (env->pause)
         env->pause(env->harness, start, end);
     if (ic_step_hook)
@@ -280,7 +281,7 @@ static void full_collection(ic_state *g)
  * The strategy's table
  * =================================================================== */
 
-static int read_config(ic_state *g, const gc_config *cfg)
+static int read_config(ic_state *g, const gc_config *cfg, hb_err *err)
 {
     g->pause = IC_DEFAULT_PAUSE;
     g->min_heap = IC_DEFAULT_MIN_HEAP;
@@ -288,11 +289,10 @@ static int read_config(ic_state *g, const gc_config *cfg)
         return 0;
     if (cfg->growth != 0.0) {
         if (!isfinite(cfg->growth) || cfg->growth < 1.0) {
-            fprintf(stderr,
-                    "incremental: growth (the pause) %g is invalid: expected a finite factor "
-                    ">= 1.0 (0 means the default, %.1f)\n",
-                    cfg->growth, IC_DEFAULT_PAUSE);
-            return -1;
+            return hb_fail(err, HB_ERR_USAGE,
+                           "incremental: growth (the pause) %g is invalid: expected a finite "
+                           "factor >= 1.0 (0 means the default, %.1f)",
+                           cfg->growth, IC_DEFAULT_PAUSE);
         }
         g->pause = cfg->growth;
     }
@@ -301,32 +301,53 @@ static int read_config(ic_state *g, const gc_config *cfg)
     return 0;
 }
 
+/* Entries [w, r) of a table being swept are objects already freed or
+ * moved down: drop them, so that the table lists each live object once. */
+static void drop_swept(hb_vec *t, ms_sweep *s)
+{
+    if (s->done || s->r == s->w)
+        return;
+    uintptr_t *v = hb_vec_words(t);
+    memmove(v + s->w, v + s->r, (t->len - s->r) * sizeof *v);
+    t->len -= s->r - s->w;
+    s->r = s->w;
+}
+
 static void ic_destroy(void *ctx)
 {
     ic_state *g = ctx;
     if (g == NULL)
         return;
+    if (g->phase == IC_SWEEP_FIN || g->phase == IC_SWEEP_ALL) { /* a sweep in progress */
+        drop_swept(&g->c.fin, &g->sweep_fin);
+        drop_swept(&g->c.all, &g->sweep_all);
+    }
     ms_core_fini(&g->c);
     hb_unmap(g, sizeof *g);
 }
 
 static void *ic_create(const gc_env *env)
 {
-    if (env == NULL || env->heap == NULL || (env->roots == NULL && env->nroots > 0)) {
-        fprintf(stderr, "incremental: expected an open heap and a register file in env\n");
+    if (env == NULL)
+        return NULL; /* nowhere to say why */
+    if (env->heap == NULL || (env->roots == NULL && env->nroots > 0)) {
+        hb_fail(env->err, HB_ERR_USAGE,
+                "incremental: expected an open heap and a register file in env");
         return NULL;
     }
     ic_state *g = hb_map(sizeof *g, 0);
     if (g == NULL) {
-        fprintf(stderr, "incremental: cannot map %zu bytes for the collector\n", sizeof *g);
+        hb_fail(env->err, HB_ERR_NOMEM, "incremental: cannot map %zu bytes for the collector",
+                sizeof *g);
         return NULL;
     }
-    if (read_config(g, env->cfg) != 0) {
+    if (read_config(g, env->cfg, env->err) != 0) {
         hb_unmap(g, sizeof *g);
         return NULL;
     }
     if (ms_core_init(&g->c, env, SIZE_MAX / sizeof(uintptr_t) / 4) != 0) {
-        fprintf(stderr, "incremental: cannot map the object tables and mark stack\n");
+        hb_fail(env->err, HB_ERR_NOMEM,
+                "incremental: cannot map the object tables and mark stack");
         ic_destroy(g);
         return NULL;
     }
@@ -350,9 +371,7 @@ static void pace(ic_state *g, size_t bytes)
             return;
         start_cycle(g);
     }
-    /* One allocation adds at most one step's worth: a huge block does not
-     * become a burst of back-to-back steps. */
-    g->debt += bytes < IC_MAX_STEP_BYTES ? bytes : IC_MAX_STEP_BYTES;
+    g->debt += bytes;
     if (g->debt >= IC_STEP_BYTES)
         paced_step(g); /* *dst still holds its old value: a root */
 }

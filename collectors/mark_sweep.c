@@ -41,7 +41,6 @@
  */
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
@@ -120,8 +119,10 @@ static void full_collection(ms_state *g)
     sweep_table(c, &c->fin);
     c->st.collections++;
     c->st.full_collections++;
+    c->st.major_collections++; /* every collection is of the whole heap */
     set_threshold(g);
     uint64_t end = hb_now_ns();
+    c->st.major_ns += end - start;
     if (c->env.pause)
         c->env.pause(c->env.harness, start, end);
     if (c->env.collected)
@@ -132,9 +133,8 @@ static void full_collection(ms_state *g)
  * The strategy's table
  * =================================================================== */
 
-/* Reads the settings; returns 0, or -1 with a message on stderr (the
- * table's create has no error channel: NULL is all it can return). */
-static int read_config(ms_state *g, const gc_config *cfg)
+/* Reads the settings; returns 0, or -1 with the message in err. */
+static int read_config(ms_state *g, const gc_config *cfg, hb_err *err)
 {
     g->growth = MS_DEFAULT_GROWTH;
     g->min_heap = MS_DEFAULT_MIN_HEAP;
@@ -142,11 +142,10 @@ static int read_config(ms_state *g, const gc_config *cfg)
         return 0;
     if (cfg->growth != 0.0) {
         if (!isfinite(cfg->growth) || cfg->growth < 1.0) {
-            fprintf(stderr,
-                    "mark-sweep: growth %g is invalid: expected a finite factor >= 1.0 "
-                    "(0 means the default, %.1f)\n",
-                    cfg->growth, MS_DEFAULT_GROWTH);
-            return -1;
+            return hb_fail(err, HB_ERR_USAGE,
+                           "mark-sweep: growth %g is invalid: expected a finite factor >= 1.0 "
+                           "(0 means the default, %.1f)",
+                           cfg->growth, MS_DEFAULT_GROWTH);
         }
         g->growth = cfg->growth;
     }
@@ -157,15 +156,15 @@ static int read_config(ms_state *g, const gc_config *cfg)
 
 static int check_env(const gc_env *env)
 {
-    if (env == NULL || env->heap == NULL) {
-        fprintf(stderr, "mark-sweep: no heap given: expected an open al_heap in env->heap\n");
-        return -1;
-    }
-    if (env->roots == NULL && env->nroots > 0) {
-        fprintf(stderr, "mark-sweep: env->roots is NULL with nroots %zu: expected a register file\n",
-                env->nroots);
-        return -1;
-    }
+    if (env == NULL)
+        return -1; /* nowhere to say why */
+    if (env->heap == NULL)
+        return hb_fail(env->err, HB_ERR_USAGE,
+                       "mark-sweep: no heap given: expected an open al_heap in env->heap");
+    if (env->roots == NULL && env->nroots > 0)
+        return hb_fail(env->err, HB_ERR_USAGE,
+                       "mark-sweep: env->roots is NULL with nroots %zu: expected a register file",
+                       env->nroots);
     return 0;
 }
 
@@ -185,15 +184,16 @@ static void *ms_create(const gc_env *env)
     /* The state is mapped too, to keep malloc's footprint the workload's. */
     ms_state *g = hb_map(sizeof *g, 0);
     if (g == NULL) {
-        fprintf(stderr, "mark-sweep: cannot map %zu bytes for the collector\n", sizeof *g);
+        hb_fail(env->err, HB_ERR_NOMEM, "mark-sweep: cannot map %zu bytes for the collector",
+                sizeof *g);
         return NULL;
     }
-    if (read_config(g, env->cfg) != 0) {
+    if (read_config(g, env->cfg, env->err) != 0) {
         hb_unmap(g, sizeof *g);
         return NULL;
     }
     if (ms_core_init(&g->c, env, ms_stack_cap) != 0) {
-        fprintf(stderr, "mark-sweep: cannot map the object tables and mark stack\n");
+        hb_fail(env->err, HB_ERR_NOMEM, "mark-sweep: cannot map the object tables and mark stack");
         ms_destroy(g);
         return NULL;
     }

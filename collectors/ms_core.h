@@ -84,10 +84,14 @@
 /* Work units (for incremental's budget): marking counts the bytes of the
  * object visited (its slots chunk by chunk), so marking is paced in heap
  * bytes as Lua's is; an edge to an object already marked and each object
- * swept or finalized count a fixed amount. */
+ * swept or finalized count a fixed amount, and an object freed by the sweep
+ * 1/MS_WORK_FREE_DIV of its bytes on top (giving a large block back to the
+ * OS takes time in proportion to its pages: one step must not free many of
+ * them; a small object's count is unchanged). */
 #define MS_WORK_SEEN 8u
 #define MS_WORK_SWEEP 32u
 #define MS_WORK_FINALIZE 16u
+#define MS_WORK_FREE_DIV 64u
 
 typedef struct ms_fifo {
     hb_obj *o[MS_FIFO];
@@ -130,6 +134,7 @@ static inline int ms_core_init(ms_core *c, const gc_env *env, size_t stack_max)
 {
     c->env = *env;
     c->env.cfg = NULL; /* read once by the strategy's create */
+    c->env.err = NULL; /* likewise */
     c->stack_max = stack_max;
     if (hb_vec_init(&c->all, sizeof(uintptr_t), 4096) != 0 ||
         hb_vec_init(&c->fin, sizeof(uintptr_t), 512) != 0 ||
@@ -423,11 +428,12 @@ static inline size_t ms_sweep_step(ms_core *c, hb_vec *t, ms_sweep *s, size_t bu
         if (r + MS_SWEEP_AHEAD < end)
             __builtin_prefetch((void *)v[r + MS_SWEEP_AHEAD], 1);
         hb_obj *o = (hb_obj *)v[r++];
-        work += MS_WORK_SWEEP;
         if (o->gcbits & MS_MARK) {
             o->gcbits &= (uint16_t)~MS_COLOUR;
             v[w++] = (uintptr_t)o;
+            work += MS_WORK_SWEEP;
         } else {
+            work += MS_WORK_SWEEP + ms_obj_bytes(o) / MS_WORK_FREE_DIV;
             ms_free_object(c, o);
             freed++;
         }

@@ -24,8 +24,12 @@
 
 static void *rc_create(const gc_env *env)
 {
-    if (env == NULL || env->heap == NULL)
+    if (env == NULL)
+        return NULL; /* nowhere to say why */
+    if (env->heap == NULL) {
+        hb_fail(env->err, HB_ERR_USAGE, "rc: no heap given: expected an open al_heap in env->heap");
         return NULL;
+    }
     return rc_core_new(env, RC_HEADER_BYTES, sizeof(rc_core));
 }
 

@@ -221,9 +221,12 @@ typedef struct rc_core {
 static inline rc_core *rc_core_new(const gc_env *env, size_t hdr, size_t bytes)
 {
     rc_core *c = rc_map(bytes);
-    if (c == NULL)
+    if (c == NULL) {
+        hb_fail(env->err, HB_ERR_NOMEM, "rc: cannot map %zu bytes for the collector", bytes);
         return NULL;
+    }
     c->env = *env;
+    c->env.err = NULL; /* read in create only */
     c->hdr = hdr;
     const gc_config *cfg = env->cfg;
     c->clock_objects = cfg && cfg->rc_pause_min ? cfg->rc_pause_min : RC_CLOCK_OBJECTS_DEFAULT;
@@ -234,6 +237,7 @@ static inline rc_core *rc_core_new(const gc_env *env, size_t hdr, size_t bytes)
         rc_vec_fini(&c->work);
         rc_vec_fini(&c->table);
         rc_unmap(c, bytes);
+        hb_fail(env->err, HB_ERR_NOMEM, "rc: cannot map the release stack and live table");
         return NULL;
     }
     return c;

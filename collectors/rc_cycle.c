@@ -388,8 +388,16 @@ static void collect_gen(rcc *s, int g)
     delete_garbage(s, &still, old);
     s->core.in_collection = 0;
     const gc_env *env = &s->core.env;
+    uint64_t t1 = hb_now_ns();
+    if (g == RCC_GENS - 1) { /* the oldest: the whole heap */
+        s->core.st.major_collections++;
+        s->core.st.major_ns += t1 - t0;
+    } else {
+        s->core.st.minor_collections++;
+        s->core.st.minor_ns += t1 - t0;
+    }
     if (env->pause)
-        env->pause(env->harness, t0, hb_now_ns());
+        env->pause(env->harness, t0, t1);
     if (env->collected)
         env->collected(env->harness, g == RCC_GENS - 1);
 }
@@ -424,8 +432,13 @@ static void set_thresholds(rcc *s, const gc_config *cfg)
 
 static void *rcc_create(const gc_env *env)
 {
-    if (env == NULL || env->heap == NULL)
+    if (env == NULL)
+        return NULL; /* nowhere to say why */
+    if (env->heap == NULL) {
+        hb_fail(env->err, HB_ERR_USAGE,
+                "rc-cycle: no heap given: expected an open al_heap in env->heap");
         return NULL;
+    }
     rcc *s = (rcc *)rc_core_new(env, RC_CYCLE_HEADER_BYTES, sizeof(rcc));
     if (s == NULL)
         return NULL;

@@ -978,6 +978,105 @@ static void test_bad_config_rejected(void **state)
     assert_null(s->create(&env));
 }
 
+/* ===================================================================
+ * Every collector of the registry: create's errors, minor/major counts
+ * =================================================================== */
+
+typedef struct pause_sum {
+    uint64_t ns, n;
+} pause_sum;
+
+static void sum_pause(void *harness, uint64_t start, uint64_t end)
+{
+    pause_sum *p = harness;
+    p->ns += end - start;
+    p->n++;
+}
+
+/* A collector that brings its own heap (boehm) is left out: it runs over
+ * its allocator alone, never over the test heap. */
+static int over_any_heap(const gc_strategy *s)
+{
+    return s->needs.allocator == NULL && (s->unavailable == NULL || s->unavailable() == NULL);
+}
+
+static void test_every_create_says_why(void **state)
+{
+    (void)state;
+    hb_obj *regs[2] = {NULL, NULL};
+    for (size_t k = 0; k < gc_strategy_count; k++) {
+        const gc_strategy *s = gc_strategies[k];
+        if (!over_any_heap(s))
+            continue;
+        hb_err err;
+        hb_err_clear(&err);
+        gc_env env = {.heap = NULL, .roots = regs, .nroots = 2, .err = &err};
+        assert_null(s->create(&env));
+        assert_int_equal(err.kind, HB_ERR_USAGE);
+        /* one line that names the collector */
+        assert_int_equal(strncmp(err.msg, s->name, strlen(s->name)), 0);
+        assert_null(strchr(err.msg, '\n'));
+    }
+    /* a bad setting is named with its value */
+    static const char *const tracing[] = {"mark-sweep", "incremental", "gen-copy"};
+    for (size_t k = 0; k < sizeof tracing / sizeof tracing[0]; k++) {
+        al_heap heap = {.b = &test_malloc};
+        gc_config cfg = {.growth = 0.25};
+        hb_err err;
+        hb_err_clear(&err);
+        gc_env env = {.heap = &heap, .roots = regs, .nroots = 2, .cfg = &cfg, .err = &err};
+        const gc_strategy *s = gc_find(tracing[k]);
+        assert_non_null(s);
+        assert_null(s->create(&env));
+        assert_int_equal(err.kind, HB_ERR_USAGE);
+        assert_non_null(strstr(err.msg, "0.25"));
+    }
+}
+
+static void test_every_minor_major_split(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < gc_strategy_count; k++) {
+        const gc_strategy *s = gc_strategies[k];
+        if (!over_any_heap(s))
+            continue;
+        al_heap heap = {.b = &test_malloc, .ctx = test_malloc.create(NULL)};
+        hb_obj *regs[NREGS] = {0};
+        gc_config cfg = {.min_heap_bytes = 64 << 10, .nursery_bytes = 64 << 10};
+        pause_sum p = {0, 0};
+        gc_env env = {.heap = &heap, .roots = regs, .nroots = NREGS, .cfg = &cfg,
+                      .harness = &p, .pause = sum_pause};
+        void *ctx = s->create(&env);
+        assert_non_null(ctx);
+        /* a kept list and much garbage, so that every kind collects */
+        for (uint32_t i = 0; i < 20000; i++) {
+            assert_non_null(s->new_obj(ctx, &regs[1], HB_CONTAINER, 0, 2, 32));
+            s->field_store(ctx, regs[1], 0, regs[0]);
+            s->reg_write(ctx, &regs[0], i % 4 == 0 ? regs[1] : regs[0]);
+            s->reg_write(ctx, &regs[1], NULL);
+        }
+        s->collect(ctx);
+        gc_stats st;
+        s->stats(ctx, &st);
+        assert_int_equal(st.minor_collections + st.major_collections, st.collections);
+        /* the collections' pauses are pauses; other pauses may be cascades */
+        assert_true(st.minor_ns + st.major_ns <= p.ns);
+        if (st.collections > 0)
+            assert_true(st.major_collections > 0 && st.major_ns > 0);
+        if (strcmp(s->name, "mark-sweep") == 0) {
+            /* not generational: every collection major, every pause one */
+            assert_true(st.collections > 1);
+            assert_int_equal(st.minor_collections, 0);
+            assert_int_equal(st.major_collections, p.n);
+            assert_int_equal(st.major_ns, p.ns);
+        }
+        if (strcmp(s->name, "gen-copy") == 0)
+            assert_true(st.minor_collections > 0 && st.minor_ns > 0);
+        s->destroy(ctx);
+        test_malloc.destroy(heap.ctx);
+    }
+}
+
 static void test_plain_stores(void **state)
 {
     (void)state;
@@ -1024,6 +1123,8 @@ int main(void)
         cmocka_unit_test(test_emergency_keeps_old_register_value),
         cmocka_unit_test(test_bad_config_rejected),
         cmocka_unit_test(test_plain_stores),
+        cmocka_unit_test(test_every_create_says_why),
+        cmocka_unit_test(test_every_minor_major_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,7 +71,11 @@
     X(F64, heap_factor)             \
     X(U64, min_heap_bytes)          \
     X(U64, threads)                 \
-    X(U64, cross_thread_frees)
+    X(U64, cross_thread_frees)      \
+    X(U64, minor_collections)       \
+    X(U64, major_collections)       \
+    X(F64, minor_gc_s)              \
+    X(F64, major_gc_s)
 
 /*
  * The MMU windows, shortest first: W(column, window in ns, label in ms).

@@ -571,10 +571,17 @@ static int coll_open(rep *r)
         .heap = h, .roots = r->regs, .nroots = r->nregs, .cfg = &cfg->gcfg, .harness = r,
         .pause = on_pause, .finalize = on_finalize, .collected = on_collected,
     };
+    hb_err why;
+    hb_err_clear(&why);
+    r->env.err = &why; /* read by create alone */
     void *gc = gs->create(&r->env);
+    r->env.err = NULL;
     if (gc == NULL) {
-        snprintf(r->err, sizeof r->err, "collector %s could not be created over %s", gs->name,
-                 r->plan->alloc->name);
+        if (why.msg[0]) /* names the collector already */
+            snprintf(r->err, sizeof r->err, "%.*s", (int)sizeof r->err - 1, why.msg);
+        else
+            snprintf(r->err, sizeof r->err, "collector %s could not be created over %s", gs->name,
+                     r->plan->alloc->name);
         return -1;
     }
     r->vm = (hb_vm){.gs = gs, .gc = gc, .regs = r->regs, .nregs = r->nregs,
@@ -930,6 +937,10 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     row->collections = gst.collections;
     row->full_collections = gst.full_collections;
     row->finalizers_run = gst.finalizers_run;
+    row->minor_collections = gst.minor_collections;
+    row->major_collections = gst.major_collections;
+    row->minor_gc_s = (double)gst.minor_ns / 1e9;
+    row->major_gc_s = (double)gst.major_ns / 1e9;
 }
 
 /* One pass of the source, in this process.  0 with the row filled, 130
