@@ -29,6 +29,7 @@
 #include "harness/core/rng.h"
 #include "harness/run/run.h"
 #include "tests/test_heaps.h"
+#include "tests/test_payload.h"
 #include "tests/test_random_ops.h"
 #include "workloads/workload.h"
 
@@ -127,27 +128,6 @@ static hb_obj *fx_new(fx *f, uint32_t reg, uint8_t flags, uint32_t nrefs, uint32
 {
     uint8_t kind = nrefs ? HB_CONTAINER : HB_LEAF;
     return f->s->new_obj(f->ctx, &f->regs[reg], kind, flags, nrefs, payload);
-}
-
-static unsigned char pattern(uint32_t serial, uint32_t i)
-{
-    return (unsigned char)(serial * 131u + i * 7u + 1u);
-}
-
-static void fill(hb_obj *o)
-{
-    unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++)
-        p[i] = pattern(o->serial, i);
-}
-
-static int intact(hb_obj *o)
-{
-    const unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++)
-        if (p[i] != pattern(o->serial, i))
-            return 0;
-    return 1;
 }
 
 /* Allocates garbage into register `reg` until a minor collection ran. */

@@ -28,6 +28,7 @@
 #include "harness/core/object.h"
 #include "harness/core/rng.h"
 #include "tests/test_heaps.h"
+#include "tests/test_payload.h"
 
 /* The test seam of collectors/mark_sweep.c (not in a header: tests only). */
 void gc_mark_sweep_cap_stack(size_t max_entries);
@@ -196,29 +197,6 @@ static uint64_t block_bytes(uint32_t nrefs, uint32_t payload)
 
 /* The payload that makes a one-slot object exactly 1 KiB (16 + 8 + 1000). */
 #define PAY1K 1000u
-
-/* A payload pattern that depends on the object and the byte's position. */
-static unsigned char pattern(uint32_t serial, uint32_t i)
-{
-    return (unsigned char)(serial * 131u + i * 7u + 1u);
-}
-
-static void fill(hb_obj *o)
-{
-    unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++)
-        p[i] = pattern(o->serial, i);
-}
-
-static int intact(hb_obj *o)
-{
-    const unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++) {
-        if (p[i] != pattern(o->serial, i))
-            return 0;
-    }
-    return 1;
-}
 
 /* ===================================================================
  * Registry
