@@ -42,6 +42,9 @@ typedef struct al_config {
     size_t arena_bytes; /* pool: bytes per arena (default 1 MiB) */
     size_t pool_bytes;  /* pool: bytes per pool (default 16 KiB) */
     size_t chunk_bytes; /* bump: bytes per mapped chunk (default 1 MiB) */
+    uint64_t threads;   /* OS threads that will call the heap at once (0, 1: one);
+                           a backend with a `threads` note makes itself safe
+                           for them when it is above 1, and only then */
 } al_config;
 
 /*
@@ -80,6 +83,10 @@ typedef struct al_backend {
     void (*reset)(void *ctx); /* optional (NULL): free every block at once */
     void (*stats)(void *ctx, al_backend_stats *out);
     void (*dump)(void *ctx, FILE *out); /* optional (filled: writes nothing): a breakdown */
+    /* How the backend is safe when cfg->threads > 1 ("native", "a global
+     * lock: the GIL model"), shown by `heapbench list`; NULL: it is not,
+     * and a threaded run refuses it. */
+    const char *threads;
 } al_backend;
 
 /*

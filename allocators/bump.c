@@ -42,6 +42,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ typedef struct bump_heap {
     uint64_t large_bytes, large_count; /* blocks in big chunks, since reset */
     uint64_t chunks, big_chunks;       /* mapped now */
     uint64_t resets;
+    pthread_mutex_t *lock; /* threads > 1: taken around alloc and free */
 } bump_heap;
 
 static size_t round_align(size_t n)
@@ -164,6 +166,10 @@ static void bump_destroy(void *ctx)
     al_vg_pool_destroy(h);
     unmap_list(h, h->big);
     unmap_list(h, h->first);
+    if (h->lock) {
+        pthread_mutex_destroy(h->lock);
+        free(h->lock);
+    }
     free(h);
 }
 
@@ -245,6 +251,50 @@ static void bump_free(void *ctx, void *p, size_t size)
     bump_heap *h = ctx;
     al_vg_free(h, p);
     h->dead_bytes += round_align(size);
+}
+
+/*
+ * Threads.  The bump pointer is one per heap; under threads > 1 a mutex
+ * guards it (a bump is a few instructions, so the lock is most of the cost:
+ * a threaded run measures the serialised model, not per-thread chunks).
+ * One thread: no lock, one pointer test.
+ */
+static void *bump_entry_alloc(void *ctx, size_t size)
+{
+    bump_heap *h = ctx;
+    if (h->lock == NULL)
+        return bump_alloc(h, size);
+    pthread_mutex_lock(h->lock);
+    void *p = bump_alloc(h, size);
+    pthread_mutex_unlock(h->lock);
+    return p;
+}
+
+static void bump_entry_free(void *ctx, void *p, size_t size)
+{
+    bump_heap *h = ctx;
+    if (h->lock == NULL) {
+        bump_free(h, p, size);
+        return;
+    }
+    pthread_mutex_lock(h->lock);
+    bump_free(h, p, size);
+    pthread_mutex_unlock(h->lock);
+}
+
+static void *bump_create_locked(const al_config *cfg)
+{
+    bump_heap *h = bump_create(cfg);
+    if (h == NULL || cfg == NULL || cfg->threads <= 1)
+        return h;
+    h->lock = malloc(sizeof *h->lock);
+    if (h->lock == NULL || pthread_mutex_init(h->lock, NULL) != 0) {
+        free(h->lock);
+        h->lock = NULL;
+        bump_destroy(h);
+        return NULL;
+    }
+    return h;
 }
 
 /* Memcheck: every block is forgotten, and the payload of the standard
@@ -338,11 +388,12 @@ const al_backend al_bump = {
     .description = "pointer bump through mmapped chunks; free is a no-op, reset frees all",
     .version = bump_version,
     .unavailable = NULL,
-    .create = bump_create,
+    .create = bump_create_locked,
     .destroy = bump_destroy,
-    .alloc = bump_alloc,
-    .free = bump_free,
+    .alloc = bump_entry_alloc,
+    .free = bump_entry_free,
     .reset = bump_reset,
     .stats = bump_stats,
     .dump = bump_dump,
+    .threads = "a lock around the one bump pointer",
 };

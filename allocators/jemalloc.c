@@ -154,5 +154,6 @@ const al_backend al_jemalloc = {
     .free = je_free,
     .reset = NULL,
     .stats = je_stats,
+    .threads = "native (the library's own thread caches)",
     .dump = je_dump,
 };

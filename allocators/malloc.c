@@ -138,5 +138,6 @@ const al_backend al_malloc = {
     .free = mal_free,
     .reset = NULL,
     .stats = mal_stats,
+    .threads = "native (glibc's per-thread arenas)",
     .dump = mal_dump,
 };

@@ -168,5 +168,6 @@ const al_backend al_mimalloc = {
     .free = mi_free,
     .reset = NULL,
     .stats = mi_stats,
+    .threads = "native (the library's own thread caches)",
     .dump = mi_dump,
 };

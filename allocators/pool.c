@@ -87,6 +87,7 @@
 #include <assert.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -164,6 +165,7 @@ typedef struct pool_ctx {
     size_t arena_bytes, pool_bytes, page_bytes;
     uint32_t npools; /* pools per arena */
     uint64_t arenas_allocated, arenas_reclaimed, arenas_current, arenas_highwater;
+    pthread_mutex_t *gil; /* threads > 1: the one lock (see "The GIL model") */
 } pool_ctx;
 
 /* The only accesses to a free block: its link, opened just around them. */
@@ -629,11 +631,79 @@ static void *pool_create(const al_config *cfg)
     return c;
 }
 
+/* ------------------------------------------------------------------ */
+/* The GIL model                                                        */
+/* ------------------------------------------------------------------ */
+
+static void pool_destroy(void *vctx);
+
+/*
+ * pymalloc is not thread-safe: CPython calls it with the GIL held, so two
+ * threads never allocate at once.  Under threads > 1 the heap is given one
+ * mutex taken around every alloc and free, which is that model: threads
+ * serialise on the allocator and a cross-thread free is an ordinary free
+ * (the block goes back to its pool's free list, whichever thread it came
+ * from).  With one thread there is no lock; the entry points test one
+ * pointer, so the single-thread path is the same code it was.
+ */
+static int gil_open(pool_ctx *c, const al_config *cfg)
+{
+    if (cfg == NULL || cfg->threads <= 1)
+        return 0;
+    c->gil = malloc(sizeof *c->gil);
+    return c->gil != NULL && pthread_mutex_init(c->gil, NULL) == 0 ? 0 : -1;
+}
+
+static void gil_close(pool_ctx *c)
+{
+    if (c->gil) {
+        pthread_mutex_destroy(c->gil);
+        free(c->gil);
+        c->gil = NULL;
+    }
+}
+
+static void *pool_entry_alloc(void *vctx, size_t size)
+{
+    pool_ctx *c = vctx;
+    if (c->gil == NULL)
+        return pool_alloc(c, size);
+    pthread_mutex_lock(c->gil);
+    void *p = pool_alloc(c, size);
+    pthread_mutex_unlock(c->gil);
+    return p;
+}
+
+static void pool_entry_free(void *vctx, void *ptr, size_t size)
+{
+    pool_ctx *c = vctx;
+    if (c->gil == NULL) {
+        pool_free(c, ptr, size);
+        return;
+    }
+    pthread_mutex_lock(c->gil);
+    pool_free(c, ptr, size);
+    pthread_mutex_unlock(c->gil);
+}
+
+static void *pool_create_gil(const al_config *cfg)
+{
+    pool_ctx *c = pool_create(cfg);
+    if (c != NULL && gil_open(c, cfg) != 0) {
+        free(c->gil);
+        c->gil = NULL;
+        pool_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
 static void pool_destroy(void *vctx)
 {
     pool_ctx *c = vctx;
     if (c == NULL)
         return;
+    gil_close(c);
     al_vg_pool_destroy(c);
     while (c->all != NULL) {
         pool_arena *a = c->all;
@@ -962,11 +1032,12 @@ const al_backend al_pool = {
     .description = "pymalloc-style pools: 32 classes up to 512 B in 16 KiB pools, 1 MiB arenas",
     .version = pool_version,
     .unavailable = NULL,
-    .create = pool_create,
+    .create = pool_create_gil,
     .destroy = pool_destroy,
-    .alloc = pool_alloc,
-    .free = pool_free,
+    .alloc = pool_entry_alloc,
+    .free = pool_entry_free,
     .reset = NULL,
     .stats = pool_stats,
     .dump = pool_dump,
+    .threads = "a global lock: the GIL model (threads take turns, as under CPython's GIL)",
 };

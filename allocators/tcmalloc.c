@@ -150,5 +150,6 @@ const al_backend al_tcmalloc = {
     .free = tc_free,
     .reset = NULL,
     .stats = tc_stats,
+    .threads = "native (the library's own thread caches)",
     .dump = tc_dump,
 };

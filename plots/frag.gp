@@ -10,7 +10,9 @@ file = dir . "/summary.csv"
 
 bw = 0.8 / nallocs
 xpos(a) = column("work_idx") + 1 + (a - 1 - (nallocs - 1) / 2.0) * bw
-mine(a, v) = (strcol("allocator") eq word(allocs, a) && strcol("collector") eq fig_coll) ? v : NaN
+# one-thread cells (threads.gp draws the others)
+mine(a, v) = (strcol("allocator") eq word(allocs, a) && strcol("collector") eq fig_coll && \
+              column("threads") <= 1) ? v : NaN
 
 set xrange [0.5 : nworks + 0.5]
 set xtics scale 0 font ",7"

@@ -14,7 +14,9 @@ file = dir . "/summary.csv"
 
 bw = 0.84 / nallocs
 xpos(a) = column("work_idx") + 1 + (a - 1 - (nallocs - 1) / 2.0) * bw
-mine(cn, a, v) = (strcol("collector") eq cn && strcol("allocator") eq word(allocs, a)) ? v : NaN
+# one-thread cells (threads.gp draws the others)
+mine(cn, a, v) = (strcol("collector") eq cn && strcol("allocator") eq word(allocs, a) && \
+                  column("threads") <= 1) ? v : NaN
 
 stats file using (column("ops_per_s_lo")) nooutput
 ymin = STATS_min / 1.5

@@ -9,7 +9,8 @@
 # (scripts/update_readme.sh OUT).
 #
 # Usage: scripts/main.sh [OUT]       (default OUT: results/<date>-<commit>/)
-# Environment: HB_SCALE (default 0.05, sized for 10 minutes on 2 cores with 6 collectors), HB_REPS (default 6), HB_MICRO_TIME (default 0.2 s).
+# Environment: HB_SCALE (default 0.05, sized for 10 minutes on 2 cores with 6 collectors), HB_REPS (default 6), HB_MICRO_TIME (default 0.2 s),
+# HB_THREADS (default 1,2: the thread counts of the allocator workloads, e.g. 1,2,4,...,64 on a big machine).
 # Rerunning the same command resumes: completed cells are kept, the rest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,12 +22,18 @@ hb=build/release/heapbench
 micro=build/release/heapbench-micro
 
 scale=${HB_SCALE:-0.05}
+# The threads step is the matrix's thread-count axis: larson, xmalloc and
+# cache-scratch on every available allocator at each count (collector
+# workloads at 1 only), into the same folder.  Measured: those three at 1
+# and 2 threads, 6 repetitions, scale 0.05, took 27.5 s of matrix time on
+# this 2-core machine (release build, under the bench lock).
+threads=${HB_THREADS:-1,2}
 reps=${HB_REPS:-6}
 commit=$(git rev-parse --short=8 HEAD 2>/dev/null || echo nogit)
 out=${1:-results/$(date -u +%F)-$commit}
 
 set +e
-"$hb" matrix --scale "$scale" --reps "$reps" --warmup 0 --series --out "$out"
+"$hb" matrix --scale "$scale" --reps "$reps" --warmup 0 --threads "$threads" --series --out "$out"
 status=$?
 set -e
 # 1: some cell did not end ok (its rows say why); the report shows it.

@@ -4,7 +4,9 @@
 # a subset of the debug build under valgrind's memcheck, then the libFuzzer targets' smoke
 # runs (clang), then the fresh-machine check (scripts/check_fresh.sh: the release build
 # and a tiny main job with the test-only packages hidden).  Installs what is missing first.
-# Usage: scripts/test.sh [debug|asan|valgrind|fuzz|fresh ...]   (default: all five)
+# The tsan pass: tests/test_threads (the threaded replay over every thread-safe backend)
+# built with clang -fsanitize=thread (the tsan preset); any report fails it.
+# Usage: scripts/test.sh [debug|asan|tsan|valgrind|fuzz|fresh ...]   (default: all six)
 #
 # The valgrind pass: the pool tests, and the collector and replay tests over pool, bump and
 # malloc, on the debug build, whose pool and bump backends tell memcheck about their blocks
@@ -19,7 +21,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh --test
 
 passes=("$@")
-[[ ${#passes[@]} -gt 0 ]] || passes=(debug asan valgrind fuzz fresh)
+[[ ${#passes[@]} -gt 0 ]] || passes=(debug asan tsan valgrind fuzz fresh)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 vg_tests='^test_(pool|mark_sweep|rc|replay)$'

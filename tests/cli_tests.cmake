@@ -40,3 +40,18 @@ endif()
 # README.md's figures section against the committed results folder it names.
 add_test(NAME readme_figures
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/readme_figures.sh $<TARGET_FILE:heapbench> ${CMAKE_SOURCE_DIR})
+
+# A recorded 4-thread program replayed on 4 threads on every allocator.
+find_program(HB_CC NAMES cc gcc clang)
+if(HB_CC)
+  add_test(NAME cli_threads
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_threads.sh $<TARGET_FILE:heapbench> ${HB_CC})
+  set_tests_properties(cli_threads PROPERTIES TIMEOUT 600
+                       ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+endif()
+
+# matrix --threads, the report's cells per thread count, the scalability figure.
+add_test(NAME cli_threads_matrix
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_threads_matrix.sh $<TARGET_FILE:heapbench>)
+set_tests_properties(cli_threads_matrix PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")

@@ -646,6 +646,8 @@ static void test_workloads_on_every_allocator_under_oracle(void **state)
 {
     (void)state;
     for (size_t w = 0; w < wl_workload_count; w++) {
+        if (wl_workloads[w]->heap) /* allocator workloads: no collector (test_threads) */
+            continue;
         for (size_t i = 0; i < al_backend_count; i++) {
             if (!usable(al_backends[i]))
                 continue;

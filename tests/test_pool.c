@@ -675,7 +675,7 @@ static void test_bad_settings(void **state)
         }
     }
     /* the defaults, spelled out or left zero, and a NULL config are fine */
-    static const al_config good[] = {{0, 0, 0}, {MiB, 16 * KiB, 0}, {4 * KiB, 4 * KiB, 0}};
+    static const al_config good[] = {{0, 0, 0, 0}, {MiB, 16 * KiB, 0, 0}, {4 * KiB, 4 * KiB, 0, 0}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         void *ctx = al_pool.create(&good[i]);
         assert_non_null(ctx);

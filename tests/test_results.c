@@ -182,7 +182,7 @@ static void test_csv_header(void **state)
     assert_non_null(strstr(h, "allocator,collector,workload,scale,seed,rep,status,ops,"));
     size_t len = strlen(h), commas = 0;
     assert_true(len > 1 && h[len - 1] == '\n');
-    assert_string_equal(h + len - strlen(",min_heap_bytes\n"), ",min_heap_bytes\n");
+    assert_string_equal(h + len - strlen(",cross_thread_frees\n"), ",cross_thread_frees\n");
     for (const char *p = h; *p; p++)
         commas += *p == ',';
     assert_int_equal(commas, sizeof(hb_row) / 8 - 1); /* every member is 8 bytes */
@@ -474,7 +474,8 @@ static void test_json_fixed_row(void **state)
         "\"mmu_300ms\":0.875,\"mmu_1s\":1,\"frag_jw1_mean\":0.25,"
         "\"frag_jw3_at_peak_footprint\":0.75,\"alloc_stat_peak_bytes\":16777216,"
         "\"alloc_stat_sampled_peak_bytes\":8388608,"
-        "\"baseline_rss_bytes\":1048576,\"heap_factor\":0,\"min_heap_bytes\":0}\n";
+        "\"baseline_rss_bytes\":1048576,\"heap_factor\":0,\"min_heap_bytes\":0,"
+        "\"threads\":0,\"cross_thread_frees\":0}\n";
     assert_string_equal(s, want);
     free(s);
 }

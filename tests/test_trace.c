@@ -237,6 +237,13 @@ static void alloc_replay_moves_contents(void **state)
     al_heap_close(&heap);
 }
 
+static int keep_one_row(void *arg, const hb_row *row)
+{
+    hb_row *out = arg;
+    *out = *row;
+    return 0;
+}
+
 /* Runs hb_run over a file and returns its status and the file's message. */
 static int run_bad(const char *path, char *err, size_t cap)
 {
@@ -302,8 +309,8 @@ static void malformed_traces_are_refused(void **state)
     b[0] = 'X';
     expect_bad("magic.hbt", b, n, "byte 0: bad magic");
     memcpy(b, good, n);
-    b[8] = 2;
-    expect_bad("version.hbt", b, n, "byte 8: version 2, expected 1");
+    b[8] = 3;
+    expect_bad("version.hbt", b, n, "byte 8: version 3, expected 1 or 2");
     memcpy(b, good, n);
     b[12] = 3;
     expect_bad("kind.hbt", b, n, "byte 12: kind 3");
@@ -311,13 +318,78 @@ static void malformed_traces_are_refused(void **state)
     memset(b + 16, 0, 4);
     expect_bad("regs0.hbt", b, n, "byte 16: 0 registers");
     memcpy(b, good, n);
+    b[8] = 1; /* v1: byte 20 is flags */
     b[20] = 1;
     expect_bad("flags.hbt", b, n, "byte 20: flags 0x1, expected 0");
+    memcpy(b, good, n);
+    b[20] = 0; /* v2: byte 20 is the thread count */
+    expect_bad("threads0.hbt", b, n, "byte 20: 0 threads, expected 1..255");
+    memcpy(b, good, n);
+    b[64 + 3] = 1; /* op 0 on thread 1 of a one-thread trace */
+    reseal(b, n);
+    expect_bad("thread.hbt", b, n, "byte 67: op 0 runs on thread 1, expected a thread below");
     memcpy(b, good, n);
     b[50] = '\n';
     expect_bad("source.hbt", b, n, "byte 50: source name has byte 0x0a");
     free(good);
     free(b);
+}
+
+/* A version 1 file (written before threads: byte 20 flags 0) still reads,
+ * as one thread, and replays as it did. */
+static void version_1_traces_still_read(void **state)
+{
+    (void)state;
+    char p[256], q[256], err[600];
+    test_path(p, sizeof p, "v2.hbt");
+    write_alloc_trace(p, small_alloc_trace, 8, 3);
+    size_t n;
+    char *b = read_whole(p, &n);
+    assert_int_equal((unsigned char)b[8], 2);
+    assert_int_equal((unsigned char)b[20], 1);
+    b[8] = 1;
+    b[20] = 0;
+    reseal(b, n);
+    test_path(q, sizeof q, "v1.hbt");
+    write_whole(q, b, n);
+    hb_trace_file t;
+    assert_int_equal(hb_trace_open(&t, q, 1, err, sizeof err), 0);
+    assert_int_equal(t.h.version, 1);
+    assert_int_equal(t.h.threads, 1);
+    hb_trace_close(&t);
+    assert_int_equal(run_bad(q, err, sizeof err), 0);
+    free(b);
+}
+
+/* A two-thread allocator trace: thread 1 frees what thread 0 allocated. */
+static void threaded_trace_replays_on_its_threads(void **state)
+{
+    (void)state;
+    char p[256];
+    test_path(p, sizeof p, "t2.hbt");
+    hb_trace_header h = {.kind = HB_TRACE_ALLOC, .threads = 2};
+    snprintf(h.source, sizeof h.source, "two");
+    hb_trace_writer w;
+    assert_int_equal(hb_trace_create(&w, p, &h), 0);
+    for (uint32_t r = 0; r < 64; r++) {
+        hb_op m = {HB_OP_MALLOC, 0, 0, 0, r, 0, 24 + r};
+        hb_op f = {HB_OP_FREE, 0, 0, (uint8_t)(r % 2), r, 0, 0};
+        assert_int_equal(hb_trace_append(&w, &m, 1), 0);
+        assert_int_equal(hb_trace_append(&w, &f, 1), 0);
+    }
+    assert_int_equal(hb_trace_finish(&w, 64), 0);
+    hb_trace_file t;
+    char err[600];
+    assert_int_equal(hb_trace_open(&t, p, 1, err, sizeof err), 0);
+    assert_int_equal(t.h.threads, 2);
+    hb_trace_close(&t);
+    hb_run_config cfg = {.alloc = "malloc", .trace_path = p};
+    hb_row got;
+    assert_int_equal(hb_run(&cfg, keep_one_row, &got, NULL), 0);
+    assert_int_equal(got.threads, 2);
+    assert_int_equal(got.cross_thread_frees, 32);
+    assert_int_equal(got.ops, 128);
+    assert_int_equal(got.noop_ops, 0);
 }
 
 static void op_stream_trace_needs_a_collector(void **state)
@@ -372,6 +444,8 @@ int main(void)
         cmocka_unit_test(alloc_trace_over_the_limit_is_oom),
         cmocka_unit_test(alloc_replay_moves_contents),
         cmocka_unit_test(malformed_traces_are_refused),
+        cmocka_unit_test(version_1_traces_still_read),
+        cmocka_unit_test(threaded_trace_replays_on_its_threads),
         cmocka_unit_test(op_stream_trace_needs_a_collector),
         cmocka_unit_test(dump_prints_header_then_ops),
     };

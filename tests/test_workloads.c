@@ -99,7 +99,7 @@ static int generate_into(const wl_workload *w, double scale, uint64_t seed,
 {
     static hb_op buf[4096];
     hb_sink s = {buf, 0, sizeof buf / sizeof buf[0], flush, ctx, 0, 0};
-    wl_params p = {scale, seed};
+    wl_params p = {.scale = scale, .seed = seed};
     int rc = w->generate(&p, &s);
     hb_sink_flush(&s);
     if (emitted)
@@ -547,7 +547,7 @@ static int setup_server(void **state) { return setup_named(state, "server"); }
 
 static uint32_t registers_of(const wl_workload *w, double scale)
 {
-    wl_params p = {scale, 1};
+    wl_params p = {.scale = scale, .seed = 1};
     uint32_t n = w->registers(&p);
     assert_true(n >= 1 && n <= 100000);
     return n;
@@ -733,9 +733,10 @@ static void test_registry(void **state)
 {
     (void)state;
     static const char *const order[] = {"small-objects", "cycles", "large-arrays", "gcbench",
-                                        "server"};
-    assert_int_equal(wl_workload_count, 5);
-    for (size_t i = 0; i < 5; i++) {
+                                        "server", "larson", "xmalloc",
+                                        "cache-scratch"};
+    assert_int_equal(wl_workload_count, 8);
+    for (size_t i = 0; i < 8; i++) {
         assert_string_equal(wl_workloads[i]->name, order[i]);
         assert_ptr_equal(wl_find(order[i]), wl_workloads[i]);
         assert_non_null(wl_workloads[i]->description);
@@ -745,7 +746,8 @@ static void test_registry(void **state)
     assert_null(wl_find(NULL));
     char buf[128];
     wl_names(buf, sizeof buf);
-    assert_string_equal(buf, "small-objects, cycles, large-arrays, gcbench, server");
+    assert_string_equal(buf, "small-objects, cycles, large-arrays, gcbench, server, larson, xmalloc, "
+                             "cache-scratch");
     char tiny[8];
     memset(tiny, 'x', sizeof tiny);
     wl_names(tiny, sizeof tiny);

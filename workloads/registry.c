@@ -18,7 +18,10 @@
     X(wl_cycles)         \
     X(wl_large_arrays)   \
     X(wl_gcbench)        \
-    X(wl_server)
+    X(wl_server)         \
+    X(wl_larson)         \
+    X(wl_xmalloc)        \
+    X(wl_cache_scratch)
 
 #define WL_DECLARE(table) extern const wl_workload table;
 #define WL_ENTRY(table) &table,

@@ -27,6 +27,7 @@
 typedef struct wl_params {
     double scale;  /* 1.0 runs for roughly 1-5 s on the fastest combination */
     uint64_t seed;
+    uint32_t threads; /* heap workloads: OS threads (0, 1: one) */
 } wl_params;
 
 typedef struct wl_workload {
@@ -37,6 +38,10 @@ typedef struct wl_workload {
     /* Emits the whole stream; 0 on success, -1 if it could not (its own
      * memory).  A stopped sink is not an error. */
     int (*generate)(const wl_params *p, hb_sink *out);
+    /* 1: emits allocator ops (MALLOC, FREE, each with its thread), replayed
+     * on a heap without a collector on p->threads OS threads, as an
+     * allocator trace is; 0: an op stream for a collector, one thread. */
+    int heap;
 } wl_workload;
 
 extern const wl_workload *const wl_workloads[]; /* first is the default */

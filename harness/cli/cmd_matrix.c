@@ -11,6 +11,14 @@
  * with it only) is not a cell at all.  A cell whose allocator or collector
  * is unavailable in this build is skipped with a note.
  *
+ * Threads: an allocator workload (larson, xmalloc, cache-scratch: frees
+ * explicit, no collector) makes one cell per allocator and thread count of
+ * `--threads LIST`, with collector "none", after that allocator's collector
+ * cells; a collector workload runs on one thread (the GIL model's mutators
+ * are not built), so it makes its cells at 1 thread only, whatever the list.
+ * The list is part of the folder's identity ("thread_counts" in meta.json's
+ * settings, written when it is not just 1, so older folders still resume).
+ *
  * The run settings (scale, reps, the collectors' knobs, ...) are the list of
  * harness/run/settings.h, parsed as `run` parses them; meta.json's settings
  * and the keys compared on resuming come from the same list.
@@ -62,6 +70,7 @@
 #include "harness/formats/machine.h"
 #include "harness/formats/results.h"
 #include "harness/run/run.h"
+#include "harness/run/threads.h"
 #include "build_info.h"
 
 #define MX_MAX_NAMES 64
@@ -82,6 +91,8 @@ static const char matrix_usage_head[] =
     "                       is a hash of the settings (an existing one is reused)\n"
     "      --shard I/N      run only cells whose number mod N is I (0 <= I < N)\n"
     "      --series         write time series per repetition\n"
+    "      --threads LIST   thread counts, comma-separated (e.g. 1,2): allocator\n"
+    "                       workloads run at each; collector workloads at 1 only\n"
     "\n"
     "Repetitions of different cells are interleaved: repetition 1 of every cell,\n"
     "then repetition 2, ...\n"
@@ -98,7 +109,7 @@ static const char matrix_usage_tail[] =
 /* ------------------------------------------------------------------ */
 
 typedef struct mx_opts {
-    const char *alist, *clist, *wlist, *out;
+    const char *alist, *clist, *wlist, *out, *tlist;
     unsigned shard_i, shard_n;
     int series;
     hb_run_config set; /* every cell's settings; the names are the cell's */
@@ -113,13 +124,15 @@ typedef struct mx_cell {
     unsigned char *have; /* have[k]: repetition k (1..reps) is in rows.csv */
     size_t nhave;        /* how many of them */
     int failed;          /* some row's status is not ok: no more repetitions */
+    uint32_t threads;    /* the OS threads its ops run on (1: a collector workload) */
 } mx_cell;
 
 typedef struct mx_sel {
     const al_backend *a[MX_MAX_NAMES];
     const gc_strategy *c[MX_MAX_NAMES];
     const wl_workload *w[MX_MAX_NAMES];
-    size_t na, nc, nw;
+    uint32_t t[MX_MAX_NAMES]; /* thread counts */
+    size_t na, nc, nw, nt;
 } mx_sel;
 
 /* Splits a comma list and looks each name up in r; usage error on an
@@ -161,6 +174,79 @@ static int select_one(const hb_registry *r, const char *list, const void **out, 
     return 0;
 }
 
+/* ---- the thread-count axis ---- */
+
+/* --threads LIST: distinct counts of 1..HB_MAX_THREADS; default 1. */
+static int select_threads(const char *list, mx_sel *s)
+{
+    char buf[512], *save = NULL, *end;
+    s->nt = 0;
+    if (list == NULL) {
+        s->t[s->nt++] = 1;
+        return 0;
+    }
+    if (hb_path(buf, sizeof buf, "%s", list))
+        return hb_usage_error("matrix", "the --threads list is too long");
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        errno = 0;
+        unsigned long v = strtoul(tok, &end, 10);
+        if (errno || *end || end == tok || tok[0] == '-' || v < 1 || v > HB_MAX_THREADS)
+            return hb_usage_error("matrix", "bad thread count '%s' in --threads, expected whole "
+                                  "numbers from 1 to %d separated by commas, e.g. 1,2",
+                                  tok, HB_MAX_THREADS);
+        for (size_t i = 0; i < s->nt; i++)
+            if (s->t[i] == v)
+                return hb_usage_error("matrix", "thread count %lu is named twice in --threads", v);
+        if (s->nt == MX_MAX_NAMES)
+            return hb_usage_error("matrix", "more than %d thread counts", MX_MAX_NAMES);
+        s->t[s->nt++] = (uint32_t)v;
+    }
+    if (s->nt == 0)
+        return hb_usage_error("matrix", "empty --threads list, expected counts separated by commas");
+    return 0;
+}
+
+/* The collector of an allocator workload's cells: none (cfg.coll NULL). */
+static const char *mx_none_unavailable(void)
+{
+    return NULL;
+}
+
+static const gc_strategy mx_none = {.name = "none", .unavailable = mx_none_unavailable};
+
+static const char *why_unavailable(const mx_cell *x);
+
+/* An allocator workload's cells for allocator i, one per thread count; a
+ * count the backend is not safe at is skipped with a note, as `run`
+ * refuses it. */
+static size_t add_heap_cells(const mx_sel *s, size_t i, mx_cell *cells, size_t n)
+{
+    for (size_t k = 0; k < s->nw; k++)
+        for (size_t t = 0; t < s->nt && s->w[k]->heap; t++) {
+            mx_cell *x = &cells[n];
+            x->a = s->a[i];
+            x->c = &mx_none;
+            x->w = s->w[k];
+            x->threads = s->t[t];
+            x->index = n++;
+            x->skip = why_unavailable(x);
+            if (x->skip == NULL && x->threads > 1 && x->a->threads == NULL)
+                x->skip = "not safe under threads (heapbench list)";
+        }
+    return n;
+}
+
+/* The thread-count list in meta.json's settings, when it is not just 1. */
+static void threads_json(const mx_sel *s, FILE *f)
+{
+    if (s->nt == 1 && s->t[0] == 1)
+        return;
+    fputs("\"thread_counts\": [", f);
+    for (size_t i = 0; i < s->nt; i++)
+        fprintf(f, "%s%u", i ? ", " : "", s->t[i]);
+    fputs("], ", f);
+}
+
 static int select_all(const mx_opts *o, mx_sel *s)
 {
     memset(s, 0, sizeof *s);
@@ -169,6 +255,8 @@ static int select_all(const mx_opts *o, mx_sel *s)
         rc = select_one(&gc_registry, o->clist, (const void **)s->c, &s->nc);
     if (rc == 0)
         rc = select_one(&wl_registry, o->wlist, (const void **)s->w, &s->nw);
+    if (rc == 0)
+        rc = select_threads(o->tlist, s);
     return rc;
 }
 
@@ -181,7 +269,7 @@ static const char *why_unavailable(const mx_cell *x)
 /* Every pairing in the fixed order; returns the count (cells malloc'd). */
 static size_t build_cells(const mx_sel *s, mx_cell **out)
 {
-    mx_cell *cells = calloc(s->na * s->nc * s->nw + 1, sizeof *cells);
+    mx_cell *cells = calloc(s->na * (s->nc + s->nt) * s->nw + 1, sizeof *cells);
     size_t n = 0;
     if (cells == NULL)
         return 0;
@@ -189,15 +277,18 @@ static size_t build_cells(const mx_sel *s, mx_cell **out)
         for (size_t j = 0; j < s->nc; j++)
             for (size_t k = 0; k < s->nw; k++) {
                 char why[256];
-                if (!gc_pairs(s->a[i], s->c[j], why, sizeof why))
+                if (s->w[k]->heap || !gc_pairs(s->a[i], s->c[j], why, sizeof why))
                     continue;
                 mx_cell *x = &cells[n];
                 x->a = s->a[i];
                 x->c = s->c[j];
                 x->w = s->w[k];
+                x->threads = 1;
                 x->index = n++;
                 x->skip = why_unavailable(x);
             }
+    for (size_t i = 0; i < s->na; i++)
+        n = add_heap_cells(s, i, cells, n);
     *out = cells;
     return n;
 }
@@ -221,6 +312,7 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
     for (size_t i = 0; i < s->nw; i++)
         fprintf(f, "%s\"%s\"", i ? ", " : "", s->w[i]->name);
     fputs("], ", f);
+    threads_json(s, f);
     hb_settings_json(&o->set, f);
     fprintf(f, ", \"series\": %s, \"order\": \"rounds\", \"commit\": \"%s\", "
                "\"build_type\": \"%s\"}",
@@ -233,9 +325,12 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
-enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP };
+enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP, O_THREADS };
 
+/* Ahead of the settings' options: getopt takes the first exact match, so
+ * matrix's --threads (a list) stands in for run's (one count). */
 static const struct option matrix_own_opts[] = {
+    {"threads", required_argument, 0, O_THREADS},
     {"out", required_argument, 0, O_OUT},   {"shard", required_argument, 0, O_SHARD},
     {"series", no_argument, 0, O_SERIES},   {"help", no_argument, 0, O_HELP},
 };
@@ -261,6 +356,7 @@ static int parse_one(int opt, const char *v, mx_opts *o)
     case O_OUT: o->out = v; return 0;
     case O_SHARD: return parse_shard(v, o);
     case O_SERIES: o->series = 1; return 0;
+    case O_THREADS: o->tlist = v; return 0;
     default: return hb_setting_option("matrix", &o->set, opt, v);
     }
 }
@@ -350,8 +446,9 @@ static void default_dir(const mx_opts *o, const char *id, char *out, size_t cap)
  * lists, the list's SWEEP settings, then what settings_json adds. */
 void hb_settings_diff(const char *a, const char *b, char *msg, size_t cap)
 {
-    const char *keys[HB_SETTING_COUNT + 7] = {"allocators", "collectors", "workloads"};
-    size_t n = 3 + hb_settings_json_keys(keys + 3, HB_SETTING_COUNT);
+    const char *keys[HB_SETTING_COUNT + 8] = {"allocators", "collectors", "workloads",
+                                              "thread_counts"};
+    size_t n = 4 + hb_settings_json_keys(keys + 4, HB_SETTING_COUNT);
     keys[n++] = "series";
     keys[n++] = "order";
     keys[n++] = "commit";
@@ -436,7 +533,7 @@ static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
         for (long r = 0; r < nr; r++) {
             const hb_row *w = &rows[r];
             if (strcmp(w->allocator, x->a->name) || strcmp(w->collector, x->c->name) ||
-                strcmp(w->workload, x->w->name))
+                strcmp(w->workload, x->w->name) || (w->threads > 1 ? w->threads : 1) != x->threads)
                 continue;
             if (strcmp(w->status, "ok") != 0)
                 x->failed = 1;
@@ -492,6 +589,7 @@ static void error_row(mx_batch *b, const mx_opts *o)
     r->scale = o->set.wp.scale;
     r->seed = o->set.wp.seed;
     r->rep = b->rep;
+    r->threads = b->cell->threads;
     snprintf(b->status, sizeof b->status, "error");
     r->status = b->status;
     b->n = 1;
@@ -499,7 +597,10 @@ static void error_row(mx_batch *b, const mx_opts *o)
 
 static void series_name(char *buf, size_t cap, const char *dir, const mx_cell *x, const char *tail)
 {
-    hb_path(buf, cap, "%s/series/%s_%s_%s%s", dir, x->a->name, x->c->name, x->w->name, tail);
+    char t[16] = "";
+    if (x->threads > 1) /* a thread count's own files; 1 keeps the old names */
+        snprintf(t, sizeof t, "_t%u", x->threads);
+    hb_path(buf, cap, "%s/series/%s_%s_%s%s%s", dir, x->a->name, x->c->name, x->w->name, t, tail);
 }
 
 /* Moves the repetition's series file (hb_run numbers it 1 in the first
@@ -541,8 +642,9 @@ static int run_rep(const char *dir, const mx_opts *o, mx_cell *x, uint64_t rep)
     hb_run_config cfg = o->set;
     cfg.reps = 1;
     cfg.alloc = x->a->name;
-    cfg.coll = x->c->name;
+    cfg.coll = x->c == &mx_none ? NULL : x->c->name;
     cfg.work = x->w->name;
+    cfg.acfg.threads = x->threads;
     cfg.series_path = o->series ? series : NULL;
     cfg.progress = 0; /* the matrix shows its own, per repetition */
     cfg.on_note = hb_print_note;

@@ -1,7 +1,8 @@
 /*
  * harness/cli/cmd_report.c -- command layer: `heapbench report`, a results folder's rows summarized
- * per cell (allocator x collector x workload) with confidence intervals, and
- * the throughput of each cell as a ratio to a baseline.
+ * per cell (allocator x collector x workload x threads) with confidence
+ * intervals, and the throughput of each cell as a ratio to a baseline (the
+ * baseline cell on the same thread count).
  *
  * Only rows whose status is ok (HB_STATUS_OK) enter the statistics; n counts every row
  * and n_ok those used, so a cell that ran out of memory shows as such rather
@@ -79,9 +80,17 @@ enum { HB_ROW_FIELDS(RP_IDX_) RP_NCOLS };
 #define M(name) RP_COL_##name
 #define RP_NMETRICS RP_NCOLS
 
+/* threads is a setting too: with the names it decides the cell. */
 static int is_metric(size_t m)
 {
-    return hb_row_columns[m].kind != 0 && m != M(scale) && m != M(seed) && m != M(rep);
+    return hb_row_columns[m].kind != 0 && m != M(scale) && m != M(seed) && m != M(rep) &&
+           m != M(threads);
+}
+
+/* A row's thread count; 0 (rows from before the column) is 1. */
+static uint32_t row_threads(const hb_row *r)
+{
+    return r->threads > 1 ? (uint32_t)r->threads : 1;
 }
 
 static double metric(const hb_row *r, size_t m)
@@ -101,6 +110,7 @@ static size_t metric_at(size_t off)
 
 typedef struct rp_cell {
     const char *alloc, *coll, *work;
+    uint32_t threads;
     size_t n, n_ok;
     double *v[RP_NMETRICS]; /* ok rows' values per metric */
     hb_summary s[RP_NMETRICS];
@@ -134,11 +144,11 @@ static size_t intern(const char **list, size_t *n, size_t cap, const char *s)
     return *n - 1;
 }
 
-static rp_cell *find_cell(rp_report *R, const char *a, const char *c, const char *w)
+static rp_cell *find_cell(rp_report *R, const char *a, const char *c, const char *w, uint32_t t)
 {
     for (size_t i = 0; i < R->ncells; i++)
         if (!strcmp(R->cells[i].alloc, a) && !strcmp(R->cells[i].coll, c) &&
-            !strcmp(R->cells[i].work, w))
+            !strcmp(R->cells[i].work, w) && R->cells[i].threads == t)
             return &R->cells[i];
     return NULL;
 }
@@ -161,9 +171,10 @@ static int group_rows(rp_report *R)
         return -1;
     for (long i = 0; i < R->nrows; i++) {
         const hb_row *r = &R->rows[i];
-        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload);
+        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r));
         if (c == NULL) {
             c = &R->cells[R->ncells++];
+            c->threads = row_threads(r);
             c->alloc = r->allocator;
             c->coll = r->collector;
             c->work = r->workload;
@@ -184,7 +195,7 @@ static int group_rows(rp_report *R)
         const hb_row *r = &R->rows[i];
         if (hb_status_parse(r->status) != HB_STATUS_OK)
             continue;
-        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload);
+        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r));
         for (size_t m = 0; m < RP_NMETRICS; m++)
             if (is_metric(m))
                 c->v[m][c->n_ok] = metric(r, m);
@@ -209,7 +220,7 @@ static void summarize_cell(rp_cell *c)
 static void compare_to_baseline(rp_report *R, rp_cell *c)
 {
     const char *bc = R->base_coll ? R->base_coll : c->coll;
-    c->base = find_cell(R, R->base_alloc, bc, c->work);
+    c->base = find_cell(R, R->base_alloc, bc, c->work, c->threads);
     c->ratio = (hb_ratio){NAN, NAN, NAN, 0, NAN};
     if (c->base == c) {
         c->ratio = (hb_ratio){1, 1, 1, 1, NAN}; /* the same sample: exactly 1 */
@@ -242,7 +253,10 @@ static void fmt_ci(char *buf, size_t cap, const hb_summary *s, double scale)
 static void table_cell(FILE *out, const rp_cell *c)
 {
     char combo[64], ops[64], p99[64], pmax[64], fp[64], frag[48], ratio[64];
-    snprintf(combo, sizeof combo, "%s/%s", c->alloc, c->coll);
+    if (c->threads > 1)
+        snprintf(combo, sizeof combo, "%s/%s %ut", c->alloc, c->coll, c->threads);
+    else
+        snprintf(combo, sizeof combo, "%s/%s", c->alloc, c->coll);
     fmt_ci(ops, sizeof ops, &c->s[M(ops_per_s)], 1);
     fmt_ci(p99, sizeof p99, &c->s[M(pause_p99_us)], 1);
     fmt_ci(pmax, sizeof pmax, &c->s[M(pause_max_us)], 1);
@@ -328,7 +342,7 @@ static void csv_num(FILE *f, double v)
 /* summary.csv's columns, in order (plots/README.md lists them; tests/test_docs.c checks). */
 static void summary_header(FILE *f)
 {
-    fputs("allocator,collector,workload,combo,work_idx,combo_idx,n,n_ok,ci_level", f);
+    fputs("allocator,collector,workload,combo,work_idx,combo_idx,threads,n,n_ok,ci_level", f);
     for (size_t m = 0; m < RP_NMETRICS; m++)
         if (is_metric(m))
             fprintf(f, ",%s_median,%s_lo,%s_hi", hb_row_columns[m].name, hb_row_columns[m].name,
@@ -342,8 +356,8 @@ static void write_summary_csv(FILE *f, const rp_report *R)
     summary_header(f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%zu,%zu", c->alloc, c->coll, c->work, c->alloc,
-                c->coll, c->work_idx, c->combo_idx, c->n, c->n_ok);
+        fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%u,%zu,%zu", c->alloc, c->coll, c->work, c->alloc,
+                c->coll, c->work_idx, c->combo_idx, c->threads, c->n, c->n_ok);
         csv_num(f, c->n_ok ? c->s[M(ops_per_s)].median_ci.level : NAN);
         for (size_t m = 0; m < RP_NMETRICS; m++) {
             if (!is_metric(m))
@@ -388,7 +402,7 @@ static void write_mmu_csv(FILE *f, const rp_report *R)
     fputs(mmu_header, f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        if (c->n_ok == 0)
+        if (c->n_ok == 0 || c->threads > 1) /* one thread's cells: mmu.csv has no threads column */
             continue;
         for (size_t k = 0; k < hb_n_mmu_windows; k++) {
             const hb_summary *s = &c->s[metric_at(hb_mmu_windows[k].off)];
@@ -417,7 +431,7 @@ static void write_pauses_csv(FILE *f, const rp_report *R)
     fputs(pauses_header, f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        for (size_t k = 0; k < hb_n_pause_quantiles && c->n_ok; k++) {
+        for (size_t k = 0; k < hb_n_pause_quantiles && c->n_ok && c->threads == 1; k++) {
             const hb_summary *s = &c->s[metric_at(hb_pause_quantiles[k].off)];
             fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%zu,%s", c->alloc, c->coll, c->work, c->alloc,
                     c->coll, c->work_idx, c->combo_idx, k, hb_pause_quantiles[k].label);
@@ -672,7 +686,10 @@ static void md_kind(FILE *f, const rp_report *R, const char *alloc, int kind, si
             if (strcmp(c->alloc, alloc) || c->base == c || !c->base || isnan(c->ratio.ratio) ||
                 speedup_kind(&c->ratio) != kind)
                 continue;
-            if (listed < RP_MAX_LISTED)
+            if (listed < RP_MAX_LISTED && c->threads > 1)
+                fprintf(f, "%s`%s`/`%s` on %u threads", listed ? ", " : "", c->work, c->coll,
+                        c->threads);
+            else if (listed < RP_MAX_LISTED)
                 fprintf(f, "%s`%s`/`%s`", listed ? ", " : "", c->work, c->coll);
             listed++;
         }
@@ -718,7 +735,8 @@ static void md_pauses(FILE *f, const rp_report *R, const char *work)
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
         const hb_summary *p = &c->s[M(pause_p99_us)];
-        if (strcmp(c->work, work) || strcmp(c->alloc, R->base_alloc) || c->n_ok == 0)
+        if (strcmp(c->work, work) || strcmp(c->alloc, R->base_alloc) || c->threads != 1 ||
+            c->n_ok == 0)
             continue;
         fprintf(f, "%s`%s` ", first ? "" : ", ", c->coll);
         if (c->s[M(pauses)].median == 0 || isnan(p->median)) {
@@ -740,7 +758,7 @@ static void md_pauses(FILE *f, const rp_report *R, const char *work)
 static void md_footprints(FILE *f, const rp_report *R)
 {
     const char *coll = figure_collector(R);
-    const rp_cell *b = find_cell((rp_report *)R, R->base_alloc, coll, "server");
+    const rp_cell *b = find_cell((rp_report *)R, R->base_alloc, coll, "server", 1);
     if (b == NULL || b->n_ok == 0) {
         fputs("The run has no `server` cells of the baseline allocator.\n", f);
         return;
@@ -751,7 +769,8 @@ static void md_footprints(FILE *f, const rp_report *R)
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
         double fr = c->s[M(frag_jw4_peaks)].median;
-        if (strcmp(c->work, "server") || strcmp(c->coll, coll) || c->n_ok == 0 || isnan(fr))
+        if (strcmp(c->work, "server") || strcmp(c->coll, coll) || c->threads != 1 || c->n_ok == 0 ||
+            isnan(fr))
             continue;
         fprintf(f, "%s`%s` %+.1f%%", first ? "" : ", ", c->alloc, fr * 100);
         first = 0;

@@ -122,6 +122,16 @@ static int trace_collector(hb_run_config *cfg, int c_given)
     return 0;
 }
 
+/* An allocator workload (larson, xmalloc, ...) replays without a
+ * collector, as an allocator trace does: the default -c does not apply. */
+static int heap_workload_collector(hb_run_config *cfg, int c_given)
+{
+    const wl_workload *w = cfg->work ? wl_find(cfg->work) : NULL;
+    if (w && w->heap && !c_given)
+        cfg->coll = NULL;
+    return 0;
+}
+
 static int parse_run(int argc, char **argv, hb_run_config *cfg, run_out *out)
 {
     struct option opts[64];
@@ -161,7 +171,7 @@ static int parse_run(int argc, char **argv, hb_run_config *cfg, run_out *out)
     if (optind < argc)
         return hb_usage_error("run", "unexpected argument '%s' (see heapbench run --help)", argv[optind]);
     if (cfg->trace_path == NULL)
-        return 0;
+        return heap_workload_collector(cfg, c_given);
     if (w_given)
         return hb_usage_error("run", "both -w and --trace given, expected one of them");
     cfg->work = NULL;

@@ -49,8 +49,9 @@ static const char *op_problem(const hb_op *op, uint32_t nregs)
 {
     if (op->code == 0 || op->code >= HB_OP_COUNT)
         return "unknown op code";
-    if (op->spare != 0)
-        return "nonzero spare byte";
+    if (op->thread != 0 && !(op->code >= HB_OP_MALLOC && op->code <= HB_OP_REALLOC) &&
+        op->code != HB_OP_TOUCH)
+        return "nonzero thread on an op-stream op (op streams run on one thread)";
     unsigned regs = op_regs(op);
     if (((regs & RA) && op->a >= nregs) || ((regs & RB) && op->b >= nregs) ||
         ((regs & RC) && op->c >= nregs))

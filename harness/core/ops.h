@@ -23,6 +23,19 @@
  *   MALLOC   r      -      bytes   r := malloc(bytes)
  *   FREE     r      -      -       free(r); r := NULL
  *   REALLOC  r      -      bytes   r := realloc(r, bytes)
+ *   TOUCH    r      -      n       n single-byte read-modify-writes into r's
+ *                                  block, walking it from its start and
+ *                                  wrapping at its end (a program's writes;
+ *                                  cache-scratch's repeated passes)
+ *
+ * Threads.  An allocator op carries the number of the thread that runs it
+ * (`thread`; 0 when the program had one).  A threaded stream is written in
+ * one global order, a valid interleaving of the threads: the threaded
+ * replay (harness/run/threads.h) runs each thread's ops on its own OS
+ * thread and keeps, per register, the order of that interleaving, so a
+ * block is freed only after its allocation happened, on whatever thread.
+ * Op streams (NEW..RESIZE) run on one thread: their thread is zero (TOUCH
+ * carries one only in an allocator stream).
  *
  * Semantics that keep any byte string safe to replay: a register index must
  * be below the register count (checked before the stream is timed, by
@@ -65,7 +78,8 @@ typedef struct hb_op {
     uint8_t code;  /* enum hb_opcode */
     uint8_t kind;  /* NEW: enum hb_kind; TOUCH: the byte written */
     uint8_t flags; /* NEW: enum hb_flag (only HB_F_FINALIZER) */
-    uint8_t spare; /* zero */
+    uint8_t thread; /* allocator ops: the thread that runs the op (0..255);
+                       zero in op streams, which run on one thread */
     uint32_t a, b, c;
 } hb_op;
 
@@ -148,6 +162,24 @@ static inline void hb_phase(hb_sink *s, uint32_t n)
     hb_emit(s, hb_op_make(HB_OP_PHASE, 0, 0, n));
 }
 
+/* Allocator ops of thread t, for threaded generators. */
+static inline void hb_malloc_on(hb_sink *s, uint8_t t, uint32_t r, uint32_t bytes)
+{
+    hb_op op = {HB_OP_MALLOC, 0, 0, t, r, 0, bytes};
+    hb_emit(s, op);
+}
+static inline void hb_free_on(hb_sink *s, uint8_t t, uint32_t r)
+{
+    hb_op op = {HB_OP_FREE, 0, 0, t, r, 0, 0};
+    hb_emit(s, op);
+}
+
+static inline void hb_touch_on(hb_sink *s, uint8_t t, uint32_t r, uint32_t n)
+{
+    hb_op op = {HB_OP_TOUCH, 0, 0, t, r, 0, n};
+    hb_emit(s, op);
+}
+
 static inline void hb_resize(hb_sink *s, uint32_t r, uint32_t nrefs)
 {
     hb_emit(s, hb_op_make(HB_OP_RESIZE, r, 0, nrefs));
@@ -158,7 +190,7 @@ const char *hb_op_name(uint8_t code);
 
 /*
  * Checks ops[0..n) against a register file of nregs: known codes, register
- * indices in range, LEAF objects with no slots, spare bytes zero.  Returns
+ * indices in range, LEAF objects with no slots, op streams' thread zero.  Returns
  * the index of the first bad op, or n when all are good; *why names the
  * problem.
  */

@@ -71,7 +71,9 @@
     X(U64, alloc_stat_sampled_peak_bytes) \
     X(U64, baseline_rss_bytes)       \
     X(F64, heap_factor)             \
-    X(U64, min_heap_bytes)
+    X(U64, min_heap_bytes)          \
+    X(U64, threads)                 \
+    X(U64, cross_thread_frees)
 
 /*
  * The MMU windows, shortest first: W(column, window in ns, label in ms).

@@ -1,5 +1,5 @@
 /*
- * harness/formats/trace.c -- formats layer: trace files (format v1,
+ * harness/formats/trace.c -- formats layer: trace files (format v2,
  * harness/formats/trace.h): encoding, checking, reading in chunks, and writing.
  *
  * Checking is in the order a reader can trust things: the header against
@@ -67,7 +67,7 @@ void hb_trace_encode_header(const hb_trace_header *h, unsigned char out[HB_TRACE
     put_u32(out + 8, h->version);
     put_u32(out + 12, h->kind);
     put_u32(out + 16, h->registers);
-    put_u32(out + 20, h->flags);
+    put_u32(out + 20, h->version >= 2 ? (h->threads ? h->threads : 1) : h->flags);
     put_u64(out + 24, h->ops);
     put_u64(out + 32, h->seed);
     memcpy(&scale_bits, &h->scale, sizeof scale_bits);
@@ -110,16 +110,17 @@ int hb_trace_decode_header(const unsigned char *b, uint64_t file_size, hb_trace_
         return FAIL("byte 0: bad magic, expected \"HBTRACE\\0\" (not a heapbench trace)");
     memset(h, 0, sizeof *h);
     h->version = get_u32(b + 8);
+    if (h->version != 1 && h->version != HB_TRACE_VERSION)
+        return FAIL("byte 8: version %" PRIu32 ", expected 1 or %d", h->version, HB_TRACE_VERSION);
     h->kind = get_u32(b + 12);
     h->registers = get_u32(b + 16);
-    h->flags = get_u32(b + 20);
+    h->flags = h->version >= 2 ? 0 : get_u32(b + 20);
+    h->threads = h->version >= 2 ? get_u32(b + 20) : 1;
     h->ops = get_u64(b + 24);
     h->seed = get_u64(b + 32);
     uint64_t scale_bits = get_u64(b + 40);
     memcpy(&h->scale, &scale_bits, sizeof h->scale);
     memcpy(h->source, b + 48, HB_TRACE_SOURCE_BYTES);
-    if (h->version != HB_TRACE_VERSION)
-        return FAIL("byte 8: version %" PRIu32 ", expected %d", h->version, HB_TRACE_VERSION);
     if (hb_trace_kind_name(h->kind) == NULL)
         return FAIL("byte 12: kind %" PRIu32 ", expected 1 (op stream) or 2 (allocator trace)",
                     h->kind);
@@ -128,6 +129,12 @@ int hb_trace_decode_header(const unsigned char *b, uint64_t file_size, hb_trace_
                     HB_TRACE_MAX_REGISTERS);
     if (h->flags != 0)
         return FAIL("byte 20: flags 0x%" PRIx32 ", expected 0", h->flags);
+    if (h->threads == 0 || h->threads > HB_TRACE_MAX_THREADS)
+        return FAIL("byte 20: %" PRIu32 " threads, expected 1..%d", h->threads,
+                    HB_TRACE_MAX_THREADS);
+    if (h->threads > 1 && h->kind != HB_TRACE_ALLOC)
+        return FAIL("byte 20: %" PRIu32 " threads in an op stream, expected 1 (op streams run "
+                    "on one thread)", h->threads);
     uint64_t body = file_size - fixed;
     if (body % sizeof(hb_op) != 0 || h->ops != body / sizeof(hb_op))
         return FAIL("byte 24: op count %" PRIu64 " does not match the file's %" PRIu64
@@ -150,11 +157,19 @@ size_t hb_trace_check_ops(const hb_trace_header *h, const hb_op *ops, size_t n, 
             return i;
         }
         int alloc_op = c >= HB_OP_MALLOC && c <= HB_OP_REALLOC;
-        if (alloc_op != (h->kind == HB_TRACE_ALLOC)) {
+        /* TOUCH (writes into a block) belongs to both kinds */
+        if (c != HB_OP_TOUCH && alloc_op != (h->kind == HB_TRACE_ALLOC)) {
             snprintf(err, errcap, "byte %" PRIu64 ": op %" PRIu64 " is %s, not allowed in an %s "
                      "(kind %" PRIu32 "), expected %s", at, first + i, hb_op_name(c),
                      hb_trace_kind_name(h->kind), h->kind,
-                     alloc_op ? "NEW..PHASE" : "MALLOC, FREE or REALLOC");
+                     alloc_op ? "NEW..PHASE" : "MALLOC, FREE, REALLOC or TOUCH");
+            return i;
+        }
+        uint32_t nthreads = h->threads ? h->threads : 1;
+        if (ops[i].thread >= nthreads) {
+            snprintf(err, errcap, "byte %" PRIu64 ": op %" PRIu64 " runs on thread %u, expected "
+                     "a thread below the header's %" PRIu32, at + 3, first + i, ops[i].thread,
+                     nthreads);
             return i;
         }
     }

@@ -2,21 +2,24 @@
  * harness/formats/trace.h -- formats layer: trace files: op streams saved to disk, and real
  * programs' allocation traces.
  *
- * Format, version 1 (all integers little-endian):
+ * Format, version 2 (all integers little-endian; version 1 is still read):
  *
  *   offset size  field
  *   0      8     magic "HBTRACE\0"
- *   8      4     version (1)
+ *   8      4     version (2; 1 is read too)
  *   12     4     kind: 1 = op stream (NEW/SET/.../PHASE, for a collector),
  *                      2 = allocator trace (MALLOC/FREE/REALLOC only)
  *   16     4     registers the stream uses
- *   20     4     flags (0)
+ *   20     4     v2: threads the ops run on, 1..255 (an op's thread is below
+ *                it); v1: flags (0), read as 1 thread
  *   24     8     op count N
  *   32     8     seed it was generated from (0 for recorded traces)
  *   40     8     scale, an IEEE-754 double (0 for recorded traces)
  *   48     16    source: workload or program name, NUL-padded
- *   64     16*N  the ops, each as struct hb_op: code, kind, flags, spare
- *                (u8 each), then a, b, c (u32 each)
+ *   64     16*N  the ops, each as struct hb_op: code, kind, flags, thread
+ *                (u8 each), then a, b, c (u32 each); the ops are in one
+ *                global order (the threads' interleaving), thread 0 in
+ *                op streams and in every v1 file
  *   64+16N 8     checksum: FNV-1a 64 over every byte before it
  *
  * The same workload and seed give byte-identical files.
@@ -27,7 +30,8 @@
 #include <stdint.h>
 
 #define HB_TRACE_MAGIC "HBTRACE"
-#define HB_TRACE_VERSION 1
+#define HB_TRACE_VERSION 2
+#define HB_TRACE_MAX_THREADS 255
 #define HB_TRACE_HEADER_BYTES 64
 
 enum hb_trace_kind { HB_TRACE_OPS = 1, HB_TRACE_ALLOC = 2 };
@@ -47,6 +51,7 @@ enum hb_trace_kind { HB_TRACE_OPS = 1, HB_TRACE_ALLOC = 2 };
 /* A decoded header. */
 typedef struct hb_trace_header {
     uint32_t version, kind, registers, flags;
+    uint32_t threads; /* 1..HB_TRACE_MAX_THREADS (v1: 1); 0 when writing means 1 */
     uint64_t ops, seed;
     double scale;
     char source[HB_TRACE_SOURCE_BYTES + 1]; /* NUL-terminated */

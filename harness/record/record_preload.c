@@ -20,6 +20,10 @@
  *   - Threads: one mutex around the real call and its record, so the order
  *     in the trace is an order the allocator really saw (a block freed by
  *     one thread and handed out again to another is logged in that order).
+ *     Each op carries its thread's number (trace format v2): threads are
+ *     numbered 0, 1, ... in the order of their first recorded call (a
+ *     __thread variable), folded modulo 255 past that many; the header
+ *     says how many there were, so the trace replays on as many.
  *   - Processes: the process whose pid is $HB_RECORD_TOP writes
  *     $HB_RECORD_OUT; any other process that loads the library (a program
  *     started by exec) writes $HB_RECORD_OUT.PID.PROGRAM.  A child forked
@@ -111,6 +115,9 @@ enum { REC_OFF, REC_ON, REC_DONE };
 
 static int state; /* REC_ON only between init and exit (or a fork) */
 static __thread int in_hook __attribute__((tls_model("initial-exec")));
+/* This thread's number in the trace, plus one (0: not numbered yet). */
+static __thread uint32_t my_thread __attribute__((tls_model("initial-exec")));
+static uint32_t threads_seen; /* under the lock */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int fork_locked;
@@ -232,9 +239,18 @@ static int push_free_reg(uint32_t r)
 /* Recording (called with the lock held and state == REC_ON)            */
 /* ------------------------------------------------------------------ */
 
+/* The calling thread's number, given at its first recorded call. */
+static uint8_t thread_number(void)
+{
+    if (my_thread == 0)
+        my_thread = threads_seen++ % HB_TRACE_MAX_THREADS + 1;
+    return (uint8_t)(my_thread - 1);
+}
+
 static void emit(uint8_t code, uint32_t r, size_t bytes)
 {
-    hb_op op = {code, 0, 0, 0, r, 0, bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes};
+    hb_op op = {code, 0, 0, thread_number(), r, 0,
+                bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes};
     obuf[olen++] = op;
     if (olen == sizeof obuf / sizeof obuf[0]) {
         if (hb_trace_append(&writer, obuf, olen) != 0)
@@ -396,6 +412,9 @@ __attribute__((destructor)) static void finish(void)
     pthread_mutex_lock(&lock);
     if (state == REC_ON) {
         state = REC_DONE;
+        writer.h.threads = threads_seen < HB_TRACE_MAX_THREADS ? threads_seen : HB_TRACE_MAX_THREADS;
+        if (writer.h.threads == 0)
+            writer.h.threads = 1;
         if (olen && hb_trace_append(&writer, obuf, olen) != 0)
             hb_trace_abandon(&writer);
         else if (hb_trace_finish(&writer, nregs) == 0)

@@ -201,6 +201,13 @@ size_t hb_alloc_replay(hb_avm *vm, const hb_op *ops, size_t n)
         case HB_OP_REALLOC:
             bad = vm->blocks[op->a] ? avm_move(vm, op->a, op->c) : avm_take(vm, op->a, op->c);
             break;
+        case HB_OP_TOUCH: /* as harness/run/threads.c: n byte writes, wrapping */
+            if (vm->blocks[op->a] != NULL && vm->sizes[op->a] > 0)
+                for (uint32_t k = 0; k < op->c; k++)
+                    ((volatile unsigned char *)vm->blocks[op->a])[k % vm->sizes[op->a]]++;
+            else
+                noops++;
+            break;
         default:
             noops++;
             break;

@@ -60,6 +60,7 @@
 #include "harness/run/oracle.h"
 #include "harness/run/replay.h"
 #include "harness/run/source.h"
+#include "harness/run/threads.h"
 
 #define HB_CHUNK_OPS 4096
 #define HB_MAX_PAUSES (64u << 20) /* reserved, touched only as used */
@@ -121,7 +122,9 @@ static int plan_source(const hb_run_config *cfg, int verify, hb_source *src, hb_
         return hb_source_trace(src, cfg->trace_path, verify, e);
     if (w == NULL && hb_registry_resolve(&wl_registry, cfg->work, &w, e) != 0)
         return -1;
-    hb_source_workload(src, w, &cfg->wp);
+    wl_params wp = cfg->wp;
+    wp.threads = (uint32_t)cfg->acfg.threads;
+    hb_source_workload(src, w, &wp);
     return 0;
 }
 
@@ -131,8 +134,11 @@ static int plan_collector(const hb_run_config *cfg, run_plan *p, hb_err *e)
 {
     const void *g = cfg->custom_coll;
     if (p->src.drive == HB_DRIVE_HEAP && (cfg->coll || g))
-        return hb_fail(e, HB_ERR_USAGE, "trace %s is an allocator trace: it replays without a "
-                       "collector (frees are explicit), expected no -c", cfg->trace_path);
+        return hb_fail(e, HB_ERR_USAGE, "%s %s is an allocator %s: it replays without a "
+                       "collector (frees are explicit), expected no -c",
+                       cfg->trace_path ? "trace" : "workload",
+                       cfg->trace_path ? cfg->trace_path : p->src.name,
+                       cfg->trace_path ? "trace" : "workload");
     if (p->src.drive == HB_DRIVE_HEAP)
         return 0;
     if (cfg->coll == NULL && g == NULL)
@@ -148,6 +154,27 @@ static int plan_collector(const hb_run_config *cfg, run_plan *p, hb_err *e)
     return 0;
 }
 
+/* Threads: only heap sources run on more than one, on a backend that says
+ * how it is safe (al_backend.threads); a trace brings its own count. */
+static int plan_threads(const hb_run_config *cfg, run_plan *p, hb_err *e)
+{
+    uint64_t asked = cfg->acfg.threads;
+    if (p->src.drive == HB_DRIVE_COLLECTOR && asked > 1)
+        return hb_fail(e, HB_ERR_USAGE, "--threads %" PRIu64 " with %s %s: collector workloads run "
+                       "on one thread (the GIL model's threaded mutators are not built yet), "
+                       "expected --threads 1 or an allocator workload (larson, xmalloc, ...)",
+                       asked, cfg->trace_path ? "trace" : "workload", p->src.name);
+    if (cfg->trace_path && asked > 1 && asked != p->src.threads)
+        return hb_fail(e, HB_ERR_USAGE, "--threads %" PRIu64 " with trace %s, which runs on %"
+                       PRIu32 " thread(s), expected --threads %" PRIu32 " or none", asked,
+                       cfg->trace_path, p->src.threads, p->src.threads);
+    if (p->src.threads > 1 && p->alloc->threads == NULL)
+        return hb_fail(e, HB_ERR_USAGE, "allocator %s is not safe under threads (%" PRIu32
+                       " asked), expected --threads 1 or a backend `heapbench list` marks "
+                       "thread-safe", p->alloc->name, p->src.threads);
+    return 0;
+}
+
 static int plan_run(const hb_run_config *cfg, int verify, run_plan *p, hb_err *e)
 {
     const void *a = NULL;
@@ -157,7 +184,9 @@ static int plan_run(const hb_run_config *cfg, int verify, run_plan *p, hb_err *e
     p->alloc = a;
     if (plan_source(cfg, verify, &p->src, e) != 0)
         return -1;
-    return plan_collector(cfg, p, e);
+    if (plan_collector(cfg, p, e) != 0)
+        return -1;
+    return plan_threads(cfg, p, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,6 +293,9 @@ struct rep {
     gc_env env;
     hb_vm vm;   /* HB_DRIVE_COLLECTOR */
     hb_avm avm; /* HB_DRIVE_HEAP */
+    hb_tvm tvm; /* a threaded heap source */
+    hb_vec tops; /* its ops, gathered (untimed) until the threaded phase */
+    uint64_t thr_bytes; /* what tops and the threaded streams hold, off the footprint */
     hb_obj **regs;
     uint32_t nregs;
     hb_op *buf;
@@ -326,7 +358,7 @@ static uint64_t harness_growth(const rep *r, uint64_t scratch)
 {
     uint64_t g = scratch > r->base_scratch ? scratch - r->base_scratch : 0;
     uint64_t plog = round_to_page(r->plog.n * 2 * sizeof(uint64_t));
-    return g + (plog > HB_PLOG_PREFAULT ? plog - HB_PLOG_PREFAULT : 0);
+    return g + r->thr_bytes + (plog > HB_PLOG_PREFAULT ? plog - HB_PLOG_PREFAULT : 0);
 }
 
 static uint64_t net_of(uint64_t bytes, uint64_t base, uint64_t growth)
@@ -668,6 +700,94 @@ static void heap_close(rep *r)
     }
 }
 
+/* ---- the threaded drive: a heap source on N OS threads ---- */
+
+/* Chunks are checked and gathered (untimed); the replay is one threaded
+ * phase after the source ends (thr_finish), timed as a whole. */
+static int thr_map(rep *r)
+{
+    r->buf = map_zeroed(HB_CHUNK_OPS * sizeof(hb_op));
+    if (r->buf == NULL || hb_vec_init(&r->tops, sizeof(hb_op), 1u << 16) != 0) {
+        snprintf(r->err, sizeof r->err, "could not map the op buffer");
+        return -1;
+    }
+    return 0;
+}
+
+static int thr_open(rep *r)
+{
+    (void)r;
+    return 0;
+}
+
+static size_t thr_check(rep *r, hb_sink *s)
+{
+    size_t ok = heap_check(r, s);
+    if (ok != s->len)
+        return ok;
+    if (hb_vec_reserve(&r->tops, r->tops.len + s->len) != 0) {
+        snprintf(r->err, sizeof r->err, "out of memory for the threaded op streams");
+        return 0;
+    }
+    memcpy((hb_op *)r->tops.v + r->tops.len, s->buf, s->len * sizeof(hb_op));
+    r->tops.len += s->len;
+    return ok;
+}
+
+static void thr_gather(rep *r, const hb_op *ops, size_t n)
+{
+    (void)r, (void)ops, (void)n; /* gathered by thr_check; replayed by thr_finish */
+}
+
+static void thr_finish(rep *r)
+{
+    hb_err e;
+    const hb_source *src = &r->plan->src;
+    if (r->status)
+        return;
+    if (hb_tvm_prepare(&r->tvm, &r->heap, r->tops.v, r->tops.len, r->nregs, src->threads,
+                       &e) != 0) {
+        r->status = "error";
+        snprintf(r->err, sizeof r->err, "%.255s", e.msg);
+        return;
+    }
+    /* The gathered ops, the per-thread streams and their registers are the
+     * harness's, mapped after the baseline: counted as its growth (at most
+     * what they hold, so the footprint errs low, as for the scratch). */
+    r->thr_bytes = round_to_page(r->tops.len * sizeof(hb_op)) + r->tvm.map_bytes +
+                   r->tvm.regs_bytes;
+    r->timeline_ns += hb_tvm_run(&r->tvm);
+    if (r->tvm.status == HB_VM_OOM)
+        r->status = "oom";
+}
+
+static void thr_counts(const rep *r, hb_row *row)
+{
+    row->ops = r->tvm.ops;
+    row->objects = r->tvm.allocs;
+    row->bytes_allocated = r->tvm.bytes;
+    row->noop_ops = r->tvm.noops;
+    row->threads = r->plan->src.threads;
+    row->cross_thread_frees = r->tvm.cross_thread_frees;
+}
+
+static void thr_leaks(rep *r, hb_row *row)
+{
+    row->leaked_objects = r->tvm.live_blocks;
+    row->leaked_bytes = r->tvm.live_bytes;
+}
+
+static void thr_close(rep *r)
+{
+    if (r->tvm.regs_map)
+        hb_tvm_release(&r->tvm);
+    hb_tvm_free(&r->tvm);
+    hb_vec_fini(&r->tops);
+}
+
+static const drive_ops thread_drive = {thr_map, thr_open, thr_check, thr_gather, thr_counts, thr_leaks,
+                                       thr_close};
+
 static const drive_ops drives[] = {
     [HB_DRIVE_COLLECTOR] = {coll_map, coll_open, coll_check, coll_replay, coll_counts, coll_leaks, coll_close},
     [HB_DRIVE_HEAP] = {heap_map, heap_open, heap_check, heap_replay, heap_counts, heap_leaks, heap_close},
@@ -700,7 +820,9 @@ static int rep_open(rep *r)
     if (r->d->map(r) != 0)
         return -1;
     take_baseline(r);
-    if (al_heap_open(&r->heap, p->alloc, &r->cfg->acfg) != 0) {
+    al_config acfg = r->cfg->acfg;
+    acfg.threads = p->src.threads; /* a trace's own count */
+    if (al_heap_open(&r->heap, p->alloc, &acfg) != 0) {
         snprintf(r->err, sizeof r->err, "allocator %s could not be created", p->alloc->name);
         return -1;
     }
@@ -731,6 +853,7 @@ static void row_names(const run_plan *p, uint32_t rep_index, hb_row *row)
     row->seed = p->src.seed;
     row->rep = rep_index;
     row->header_bytes = p->coll ? p->coll->header_bytes : 0;
+    row->threads = p->src.threads ? p->src.threads : 1;
 }
 
 /*
@@ -816,7 +939,7 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
     memset(&r, 0, sizeof r);
     r.cfg = cfg;
     r.plan = p;
-    r.d = &drives[p->src.drive];
+    r.d = p->src.threaded ? &thread_drive : &drives[p->src.drive];
     r.rep_index = rep_index;
     r.series = series;
     r.measuring = 1;
@@ -836,6 +959,8 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
     char why[256];
     int fed = hb_source_feed(&p->src, &sink, why, sizeof why);
     hb_sink_flush(&sink);
+    if (p->src.threaded && fed == 0 && !hb_interrupted)
+        thr_finish(&r);
     if (fed != 0 && r.status == NULL) {
         r.status = "error";
         snprintf(r.err, sizeof r.err, "%s", why);

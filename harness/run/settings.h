@@ -88,6 +88,8 @@
       "pool: arena size (default 1M)") \
     X(AL, POW2, pool_bytes, "pool_bytes", "pool-bytes", SWEEP, NULL, 1, UINT64_MAX, \
       "pool: pool size (default 16K)") \
+    X(AL, U64, threads, "threads", "threads", SWEEP, NULL, 1, 255, \
+      "allocator workloads and traces: OS threads (default 1, or a trace's count)") \
     X(AL, SIZE, chunk_bytes, "chunk_bytes", "chunk-bytes", SWEEP, NULL, 4096, UINT64_MAX, \
       "bump: chunk size (default 1M)") \
     X(RUN, OFF, progress, "progress", "no-progress", VIEW, "1", 0, 1, "no progress line on stderr")

@@ -15,10 +15,18 @@ void hb_source_workload(hb_source *s, const wl_workload *w, const wl_params *wp)
     snprintf(s->name, sizeof s->name, "%s", w->name);
     s->scale = wp->scale;
     s->seed = wp->seed;
-    s->drive = HB_DRIVE_COLLECTOR;
+    s->drive = w->heap ? HB_DRIVE_HEAP : HB_DRIVE_COLLECTOR;
     s->registers = w->registers(wp);
     if (s->registers == 0)
         s->registers = 1;
+    /* A heap workload is threaded at every count (1 included), so its
+     * figures at 1 and N threads come from the same replay code. */
+    s->threads = w->heap && wp->threads > 1 ? wp->threads : 1;
+    s->threaded = w->heap;
+    /* Its chunks are checked as an allocator trace's are. */
+    s->h.kind = w->heap ? HB_TRACE_ALLOC : HB_TRACE_OPS;
+    s->h.registers = s->registers;
+    s->h.threads = s->threads;
 }
 
 int hb_source_trace(hb_source *s, const char *path, int verify, hb_err *e)
@@ -36,6 +44,8 @@ int hb_source_trace(hb_source *s, const char *path, int verify, hb_err *e)
     s->seed = t.h.seed;
     s->drive = t.h.kind == HB_TRACE_ALLOC ? HB_DRIVE_HEAP : HB_DRIVE_COLLECTOR;
     s->registers = t.h.registers ? t.h.registers : 1;
+    s->threads = t.h.threads > 1 ? t.h.threads : 1;
+    s->threaded = s->drive == HB_DRIVE_HEAP && s->threads > 1;
     return 0;
 }
 

@@ -35,6 +35,8 @@ typedef struct hb_source {
     uint64_t seed;
     hb_drive drive;
     uint32_t registers; /* >= 1 */
+    uint32_t threads;   /* >= 1: the OS threads its ops run on (heap drive only) */
+    int threaded;       /* 1: replayed by the threaded replay (harness/run/threads.h) */
     /* private: one of the two is set */
     const wl_workload *work;
     wl_params wp;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The thread-count axis end to end: `matrix --threads 1,2` over the three
+# allocator workloads (and one collector workload, which runs at 1 thread
+# only; mark-sweep, as pauses.gp needs a pause to draw), resumed to the
+# same rows, refused with another list; the report's cells per thread count (summary.csv's threads column); and, with gnuplot,
+# the scalability figure.
+# Usage: tests/cli_threads_matrix.sh HEAPBENCH
+set -euo pipefail
+hb=$1
+dir=$(mktemp -d /tmp/hb_cli_tmx.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+out=$dir/r
+fail() { echo "FAIL: $*"; exit 1; }
+args=(-a malloc,pool -c mark-sweep -w larson,xmalloc,cache-scratch,small-objects --scale 0.01 --reps 2
+      --threads 1,2 --no-progress --out "$out")
+"$hb" matrix "${args[@]}" 2>"$dir/err" || { cat "$dir/err"; fail "matrix"; }
+rows=$out/rows.csv
+# 2 allocators x 3 allocator workloads x 2 thread counts + 2 x small-objects at 1, 2 reps each
+n=$(($(wc -l <"$rows") - 1))
+[[ $n -eq 28 ]] || fail "expected 28 rows, found $n"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { if ($c["status"] != "ok") bad = bad " " $c["allocator"] "/" $c["workload"] " " $c["status"]
+    if ($c["workload"] == "small-objects" && $c["threads"] != 1) bad = bad " small-objects@" $c["threads"]
+    if ($c["collector"] == "none" && $c["threads"] == 2 && $c["cross_thread_frees"] + 0 <= 0)
+      bad = bad " no cross-thread frees: " $c["allocator"] "/" $c["workload"]
+    if ($c["threads"] == 1 && $c["cross_thread_frees"] + 0 != 0) bad = bad " cross on 1 thread"
+    seen[$c["collector"] "/" $c["workload"] "@" $c["threads"]]++ }
+  END { if (seen["none/larson@2"] != 4 || seen["none/cache-scratch@1"] != 4) bad = bad " cells"
+        if (bad != "") { print "rows:" bad; exit 1 } }' "$rows" || fail "rows"
+grep -q '"thread_counts": \[1, 2\]' "$out/meta.json" || fail "meta.json has no thread_counts"
+# Resuming runs nothing; another list is refused.
+"$hb" matrix "${args[@]}" 2>"$dir/err2"
+grep -q "0 repetitions ran" "$dir/err2" || { cat "$dir/err2"; fail "resume ran something"; }
+[[ $(($(wc -l <"$rows") - 1)) -eq 28 ]] || fail "resume added rows"
+set +e
+"$hb" matrix "${args[@]/1,2/1,4}" 2>"$dir/err3"
+rc=$?
+set -e
+[[ $rc -eq 2 ]] && grep -q "thread_counts" "$dir/err3" || { cat "$dir/err3"; fail "another list not refused ($rc)"; }
+set +e
+"$hb" matrix --threads 0,2 -w larson --out "$dir/bad" 2>"$dir/err4"
+rc=$?
+set -e
+[[ $rc -eq 2 ]] && grep -q "bad thread count '0'" "$dir/err4" || fail "--threads 0 not refused"
+# The report: one summary line per cell and thread count.
+"$hb" report "$out" --format csv >/dev/null
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; if (!c["threads"]) exit 1; next }
+  { k[$c["workload"] "@" $c["threads"]]++ }
+  END { exit !(k["larson@1"] == 2 && k["larson@2"] == 2 && k["small-objects@1"] == 2 && NR == 15) }' \
+  "$out/summary.csv" || fail "summary.csv cells by threads"
+"$hb" report "$out" | grep -q "malloc/none 2t" || fail "table has no 2-thread cell"
+if command -v gnuplot >/dev/null; then
+  "$hb" plot "$out" >"$dir/plot" 2>&1 || { cat "$dir/plot"; fail "plot"; }
+  for f in threads.pdf threads.png threads_footprint.pdf; do
+    [[ -s $out/figures/$f ]] || fail "no figures/$f"
+  done
+fi
+echo "ok: $n rows, cells per thread count, resume, report, figure"

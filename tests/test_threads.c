@@ -1,0 +1,320 @@
+/*
+ * tests/test_threads.c -- the threaded allocator replay (harness/run/threads.h)
+ * over every thread-safe backend, the threaded workloads, and the run-level
+ * rules (threads refused for collectors and for backends that are not safe).
+ *
+ * Run under ThreadSanitizer too (the tsan preset, scripts/test.sh): the
+ * replay and every backend that says it is thread-safe must be race-free.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "allocators/allocator.h"
+#include "harness/core/mem.h"
+#include "harness/run/replay.h"
+#include "harness/run/run.h"
+#include "harness/run/threads.h"
+#include "workloads/workload.h"
+
+/* ---- a whole stream gathered from a generator ---- */
+
+typedef struct gathered {
+    hb_vec v;
+    hb_op buf[4096];
+} gathered;
+
+static int gather_flush(hb_sink *s)
+{
+    gathered *g = s->ctx;
+    if (hb_vec_reserve(&g->v, g->v.len + s->len) != 0)
+        return 1;
+    memcpy((hb_op *)g->v.v + g->v.len, s->buf, s->len * sizeof(hb_op));
+    g->v.len += s->len;
+    s->len = 0;
+    return 0;
+}
+
+static void gather(gathered *g, const wl_workload *w, double scale, uint32_t threads)
+{
+    wl_params p = {.scale = scale, .seed = 7, .threads = threads};
+    assert_int_equal(hb_vec_init(&g->v, sizeof(hb_op), 1u << 16), 0);
+    hb_sink s = {.buf = g->buf, .cap = 4096, .flush = gather_flush, .ctx = g};
+    assert_int_equal(w->generate(&p, &s), 0);
+    hb_sink_flush(&s);
+    assert_false(s.stopped);
+}
+
+/* The cross-thread frees the stream implies, counted in global order: the
+ * replay must find exactly these. */
+static uint64_t expected_cross(const hb_op *ops, size_t n, uint32_t nregs)
+{
+    int16_t *owner = hb_map(nregs * sizeof *owner, 0);
+    uint64_t cross = 0;
+    for (uint32_t r = 0; r < nregs; r++)
+        owner[r] = -1;
+    for (size_t i = 0; i < n; i++) {
+        const hb_op *op = &ops[i];
+        if (op->code == HB_OP_FREE && owner[op->a] >= 0) {
+            cross += owner[op->a] != op->thread;
+            owner[op->a] = -1;
+        } else if (op->code == HB_OP_MALLOC && owner[op->a] < 0) {
+            owner[op->a] = op->thread;
+        }
+    }
+    hb_unmap(owner, nregs * sizeof *owner);
+    return cross;
+}
+
+static int usable_threaded(const al_backend *b)
+{
+    return b->threads != NULL && b->unavailable() == NULL;
+}
+
+/* Replays a workload twice on one backend; the same frees both times, all
+ * blocks freed, the counts of the stream. */
+static void replay_twice(const al_backend *b, const wl_workload *w, uint32_t threads)
+{
+    gathered *g = hb_map(sizeof *g, 0);
+    gather(g, w, 0.02, threads);
+    wl_params p = {.scale = 0.02, .seed = 7, .threads = threads};
+    uint32_t nregs = w->registers(&p);
+    uint64_t want = expected_cross(g->v.v, g->v.len, nregs);
+    al_config cfg = {.threads = threads};
+    al_heap h;
+    assert_int_equal(al_heap_open(&h, b, &cfg), 0);
+    hb_tvm vm;
+    hb_err e;
+    assert_int_equal(hb_tvm_prepare(&vm, &h, g->v.v, g->v.len, nregs, threads, &e), 0);
+    for (int round = 0; round < 2; round++) {
+        uint64_t cross0 = vm.cross_thread_frees, ops0 = vm.ops;
+        hb_tvm_run(&vm);
+        assert_int_equal(vm.status, HB_VM_OK);
+        assert_int_equal(vm.ops - ops0, g->v.len);
+        assert_int_equal(vm.cross_thread_frees - cross0, want);
+        assert_int_equal(vm.noops, 0); /* every FREE found its block: the order held */
+        assert_int_equal(vm.live_blocks, 0);
+        assert_int_equal(h.live_bytes, 0);
+        hb_tvm_release(&vm);
+    }
+    if (threads > 1)
+        assert_true(want > 0);
+    assert_true(h.peak_live_bytes > 0);
+    assert_int_equal(h.allocs, h.frees);
+    hb_tvm_free(&vm);
+    al_heap_close(&h);
+    hb_vec_fini(&g->v);
+    hb_unmap(g, sizeof *g);
+}
+
+static void every_backend(const wl_workload *w, uint32_t threads)
+{
+    for (size_t i = 0; i < al_backend_count; i++)
+        if (usable_threaded(al_backends[i]))
+            replay_twice(al_backends[i], w, threads);
+}
+
+extern const wl_workload wl_larson, wl_xmalloc, wl_cache_scratch;
+
+static void larson_on_every_threaded_backend(void **state)
+{
+    (void)state;
+    every_backend(&wl_larson, 2);
+    every_backend(&wl_larson, 3);
+}
+
+static void xmalloc_on_every_threaded_backend(void **state)
+{
+    (void)state;
+    every_backend(&wl_xmalloc, 2);
+    every_backend(&wl_xmalloc, 4);
+}
+
+static void cache_scratch_on_every_threaded_backend(void **state)
+{
+    (void)state;
+    every_backend(&wl_cache_scratch, 2);
+    every_backend(&wl_cache_scratch, 3);
+}
+
+/* The model: at every hand-over (one a round of 1000 iterations) each
+ * thread but the allocating one frees the block it was handed; every
+ * thread writes only into the blocks it holds. */
+static void cache_scratch_hands_over_and_writes(void **state)
+{
+    (void)state;
+    gathered *g = hb_map(sizeof *g, 0);
+    gather(g, &wl_cache_scratch, 0.02, 3); /* 4000 iterations a thread: 4 rounds */
+    const hb_op *ops = g->v.v;
+    uint64_t touches[3] = {0}, handed = 0;
+    int8_t holder[6];
+    memset(holder, -1, sizeof holder);
+    for (size_t i = 0; i < g->v.len; i++) {
+        const hb_op *op = &ops[i];
+        assert_true(op->a < 6 && op->thread < 3);
+        if (op->code == HB_OP_MALLOC) {
+            assert_int_equal(holder[op->a], -1);
+            holder[op->a] = (int8_t)op->thread;
+            handed += op->a < 3;
+            assert_true(op->a < 3 ? op->thread == 0 : op->a == 3u + op->thread);
+        } else if (op->code == HB_OP_FREE) {
+            assert_true(holder[op->a] >= 0);
+            assert_true(op->a < 3 ? op->thread == op->a : holder[op->a] == op->thread);
+            holder[op->a] = -1;
+        } else {
+            assert_int_equal(op->code, HB_OP_TOUCH);
+            assert_int_equal(holder[op->a], op->thread);
+            touches[op->thread]++;
+        }
+    }
+    assert_int_equal(handed, 3 * 4);
+    assert_int_equal(expected_cross(ops, g->v.len, 6), 2 * 4);
+    for (int t = 0; t < 3; t++)
+        assert_int_equal(touches[t], 4000);
+    hb_vec_fini(&g->v);
+    hb_unmap(g, sizeof *g);
+}
+
+static void one_thread_has_no_cross_frees(void **state)
+{
+    (void)state;
+    gathered *g = hb_map(sizeof *g, 0);
+    gather(g, &wl_larson, 0.01, 1);
+    wl_params p = {.scale = 0.01, .seed = 7, .threads = 1};
+    assert_int_equal(expected_cross(g->v.v, g->v.len, wl_larson.registers(&p)), 0);
+    hb_vec_fini(&g->v);
+    hb_unmap(g, sizeof *g);
+}
+
+/* Thread 1's first op frees the block thread 0 allocates only after a long
+ * run of its own: the free must wait for it, never find the register empty. */
+static void a_free_waits_for_its_allocation(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    static hb_op ops[N + 2];
+    size_t n = 0;
+    for (uint32_t i = 1; i <= N; i++)
+        ops[n++] = (hb_op){HB_OP_MALLOC, 0, 0, 0, i, 0, 32};
+    ops[n++] = (hb_op){HB_OP_MALLOC, 0, 0, 0, 0, 0, 64};
+    ops[n++] = (hb_op){HB_OP_FREE, 0, 0, 1, 0, 0, 0};
+    al_config cfg = {.threads = 2};
+    al_heap h;
+    assert_int_equal(al_heap_open(&h, al_find("malloc"), &cfg), 0);
+    hb_tvm vm;
+    hb_err e;
+    assert_int_equal(hb_tvm_prepare(&vm, &h, ops, n, N + 1, 2, &e), 0);
+    for (int k = 0; k < 20; k++) {
+        hb_tvm_run(&vm);
+        assert_int_equal(vm.noops, 0);
+        assert_int_equal(vm.cross_thread_frees, (uint64_t)k + 1);
+        assert_int_equal(vm.live_blocks, N);
+        hb_tvm_release(&vm);
+        vm.ops = vm.noops = vm.allocs = vm.frees = vm.bytes = 0;
+    }
+    hb_tvm_free(&vm);
+    al_heap_close(&h);
+}
+
+static void a_thread_past_the_count_is_refused(void **state)
+{
+    (void)state;
+    hb_op ops[] = {{HB_OP_MALLOC, 0, 0, 3, 0, 0, 8}};
+    al_heap h;
+    al_config cfg = {.threads = 2};
+    assert_int_equal(al_heap_open(&h, al_find("malloc"), &cfg), 0);
+    hb_tvm vm;
+    hb_err e;
+    assert_int_equal(hb_tvm_prepare(&vm, &h, ops, 1, 1, 2, &e), -1);
+    assert_non_null(strstr(e.msg, "thread 3"));
+    al_heap_close(&h);
+}
+
+/* ---- through hb_run ---- */
+
+typedef struct got {
+    int rows;
+    hb_row last;
+} got;
+
+static int keep_row(void *arg, const hb_row *row)
+{
+    got *g = arg;
+    g->rows++;
+    g->last = *row;
+    g->last.status = strcmp(row->status, "ok") == 0 ? "ok" : "not ok";
+    return 0;
+}
+
+static void run_cfg(hb_run_config *c, const char *alloc, const char *work, uint64_t threads)
+{
+    memset(c, 0, sizeof *c);
+    c->alloc = alloc;
+    c->work = work;
+    c->wp.scale = 0.02;
+    c->wp.seed = 3;
+    c->acfg.threads = threads;
+}
+
+static void run_rows_say_threads_and_cross_frees(void **state)
+{
+    (void)state;
+    const char *works[] = {"larson", "xmalloc", "cache-scratch"};
+    for (size_t i = 0; i < al_backend_count; i++) {
+        if (!usable_threaded(al_backends[i]))
+            continue;
+        for (size_t k = 0; k < 3; k++) {
+            hb_run_config c;
+            run_cfg(&c, al_backends[i]->name, works[k], 2);
+            got g = {0};
+            hb_err e;
+            assert_int_equal(hb_run(&c, keep_row, &g, &e), 0);
+            assert_int_equal(g.rows, 1);
+            assert_string_equal(g.last.status, "ok");
+            assert_int_equal(g.last.threads, 2);
+            assert_true(g.last.cross_thread_frees > 0);
+            assert_int_equal(g.last.leaked_objects, 0);
+            assert_true(g.last.wall_s > 0);
+        }
+    }
+}
+
+static void threads_refused_for_collectors_and_unsafe_backends(void **state)
+{
+    (void)state;
+    hb_run_config c;
+    got g = {0};
+    hb_err e;
+    run_cfg(&c, "pool", "small-objects", 2);
+    c.coll = "rc";
+    assert_int_equal(hb_run(&c, keep_row, &g, &e), 2);
+    assert_non_null(strstr(e.msg, "one thread"));
+    for (size_t i = 0; i < al_backend_count; i++) {
+        if (al_backends[i]->threads != NULL || al_backends[i]->unavailable() != NULL)
+            continue;
+        run_cfg(&c, al_backends[i]->name, "larson", 2);
+        assert_int_equal(hb_run(&c, keep_row, &g, &e), 2);
+        assert_non_null(strstr(e.msg, "not safe under threads"));
+    }
+    assert_int_equal(g.rows, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(larson_on_every_threaded_backend),
+        cmocka_unit_test(xmalloc_on_every_threaded_backend),
+        cmocka_unit_test(cache_scratch_on_every_threaded_backend),
+        cmocka_unit_test(cache_scratch_hands_over_and_writes),
+        cmocka_unit_test(one_thread_has_no_cross_frees),
+        cmocka_unit_test(a_free_waits_for_its_allocation),
+        cmocka_unit_test(a_thread_past_the_count_is_refused),
+        cmocka_unit_test(run_rows_say_threads_and_cross_frees),
+        cmocka_unit_test(threads_refused_for_collectors_and_unsafe_backends),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
