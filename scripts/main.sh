@@ -50,4 +50,14 @@ fi
 
 "$hb" report "$out" | tee "$out/report.txt"
 "$hb" plot "$out"
+
+# The time-space sweep: every collector on pool (boehm on its own heap) at
+# 1.5, 2 and 4 times each cell's minimum heap, on gcbench and small-objects,
+# 3 repetitions, into OUT/timespace (a sweep of its own settings: its own
+# meta.json, rows.csv, minheap.csv and figures).  Measured: 55 s on 2 cores
+# at load 1.7, 81 s at load 5.6, 113 s at load 7 (half of it the minimum-heap
+# searches); HB_SWEEP=0 leaves it out.
+if [[ ${HB_SWEEP:-1} != 0 ]]; then
+  HB_BIN=$hb scripts/timespace.sh "$out/timespace"
+fi
 echo "heapbench: the default suite is in $out (report.txt, rows.csv, figures/)"

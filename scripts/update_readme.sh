@@ -25,6 +25,10 @@ fi
 mkdir -p plots/figures
 rm -f plots/figures/*.png
 cp "$dir"/figures/*.png plots/figures/
+# main.sh's time-space sweep, a folder of its own inside DIR: its figures as sweep_*.
+for f in "$dir"/timespace/figures/*.png; do
+  [[ -e $f ]] && cp "$f" "plots/figures/sweep_$(basename "$f")"
+done
 
 frag=$(mktemp)
 trap 'rm -f "$frag" README.md.tmp' EXIT

@@ -41,6 +41,21 @@ endif()
 add_test(NAME readme_figures
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/readme_figures.sh $<TARGET_FILE:heapbench> ${CMAKE_SOURCE_DIR})
 
+# `heapbench claims --quick` at a tiny scale: a section, an answer and the
+# figures per claim; resume; bad input (tests/cli_claims.sh).
+if(GNUPLOT)
+  add_test(NAME cli_claims COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_claims.sh $<TARGET_FILE:heapbench>)
+  set_tests_properties(cli_claims PROPERTIES TIMEOUT 900
+                       ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+endif()
+
+# `heapbench matrix --heap-factors`: rows per factor for every collector, each
+# cell at factor x its minimum heap, minheap.csv read or searched, resume.
+add_test(NAME cli_sweep
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_sweep.sh $<TARGET_FILE:heapbench>)
+set_tests_properties(cli_sweep PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+
 # A recorded 4-thread program replayed on 4 threads on every allocator.
 find_program(HB_CC NAMES cc gcc clang)
 if(HB_CC)

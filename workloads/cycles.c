@@ -10,7 +10,8 @@
  * their parents (25%), and random graphs of 8-200 nodes with 1-4 out-edges
  * each, held through a container of all their nodes (15%).  Every structure
  * is cyclic, so a pure reference counter leaks all of it.  5% of objects
- * carry HB_F_FINALIZER.  Every tenth batch ends with a COLLECT, as a program
+ * carry HB_F_FINALIZER (none with --no-finalizers: the same draws are made,
+ * so the stream is the same but for the flag).  Every tenth batch ends with a COLLECT, as a program
  * calling gc.collect() now and then.
  *
  * Parameters: scale multiplies the batch count (CY_BATCHES_PER_SCALE at
@@ -41,6 +42,7 @@ enum {
 typedef struct cy_state {
     wl_gen g;
     uint32_t budget; /* objects the batch may still make */
+    int no_finalizers; /* wl_params: the flag is never set */
     /* The random graph being built: each node's slots and payload. */
     uint32_t node_refs[GRAPH_MAX_NODES];
     uint32_t node_payload[GRAPH_MAX_NODES];
@@ -55,7 +57,9 @@ static uint32_t cy_registers(const wl_params *p)
 /* A container of nrefs slots into r; FINALIZER_SHARE of them finalizable. */
 static void cy_new(cy_state *st, uint32_t r, uint32_t nrefs, uint32_t payload)
 {
-    uint8_t flags = wl_chance(&st->g, FINALIZER_SHARE) ? HB_F_FINALIZER : 0;
+    /* The draw is made either way, so both variants build the same graph. */
+    int fin = wl_chance(&st->g, FINALIZER_SHARE);
+    uint8_t flags = fin && !st->no_finalizers ? HB_F_FINALIZER : 0;
     wl_gen_new(&st->g, r, HB_CONTAINER, flags, nrefs, payload);
     if (st->budget > 0)
         st->budget--;
@@ -199,6 +203,7 @@ static int cy_generate(const wl_params *p, hb_sink *out)
     cy_state st;
     if (wl_gen_open(&st.g, "cycles", p, out, CY_REGS) != 0)
         return -1;
+    st.no_finalizers = p->no_finalizers;
     uint64_t n = wl_scaled(p->scale, CY_BATCHES_PER_SCALE);
     for (uint64_t b = 0; b < n && !wl_gen_stopped(&st.g); b++)
         cy_batch(&st, b);

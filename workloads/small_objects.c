@@ -17,6 +17,12 @@
  * Sizes are payload bytes: every object also has the 16-byte hb_obj header,
  * 8 bytes per slot and the collector's header.
  *
+ * With --intern (wl_params.intern) an int-like leaf is not made afresh: the
+ * one leaf of its value (its drawn payload size stands for the value: 17
+ * values, 16..32) is made once into a cache register and then shared by a
+ * MOV, as CPython's small-int cache shares -5..256.  The same draws are
+ * made, so the two variants run the same statements.
+ *
  * Parameters: scale multiplies the statement count (SO_STATEMENTS_PER_SCALE
  * at scale 1.0); the table and ring sizes are fixed, so the long-lived data
  * does not grow with scale.
@@ -36,8 +42,12 @@ enum {
     R_T0 = R_RING + RING_REGS,
     R_T1,
     R_T2,
-    SO_REGS
+    R_INTS, /* R_INTS .. + INT_VALUES - 1: the shared ints, with --intern only */
 };
+
+#define INT_MIN_PAYLOAD 16u
+#define INT_MAX_PAYLOAD 32u
+#define INT_VALUES (INT_MAX_PAYLOAD - INT_MIN_PAYLOAD + 1)
 
 /* Every leaf has at least this much payload, so TOUCHing 8 bytes of any
  * leaf is meaningful even when only "a leaf" is known about it. */
@@ -46,12 +56,28 @@ enum {
 typedef struct so_state {
     wl_gen g;
     wl_shape *table; /* what each table slot holds */
+    int intern;      /* share int-like leaves (wl_params) */
 } so_state;
 
+/* Without --intern the register file is what it always was. */
 static uint32_t so_registers(const wl_params *p)
 {
-    (void)p;
-    return SO_REGS;
+    return p->intern ? R_INTS + INT_VALUES : R_INTS;
+}
+
+/* An int-like leaf of `bytes` payload into r: a fresh one, or with intern
+ * the shared one of that value (made on first use). */
+static void so_new_int(so_state *st, uint32_t r, uint32_t bytes)
+{
+    wl_gen *g = &st->g;
+    if (!st->intern) {
+        wl_gen_new(g, r, HB_LEAF, 0, 0, bytes);
+        return;
+    }
+    uint32_t c = R_INTS + (bytes - INT_MIN_PAYLOAD);
+    if (!g->reg[c].live)
+        wl_gen_new(g, c, HB_LEAF, 0, 0, bytes);
+    wl_gen_mov(g, r, c);
 }
 
 /* An int- or string-like leaf into register r. */
@@ -59,7 +85,7 @@ static void so_new_leaf(so_state *st, uint32_t r)
 {
     wl_gen *g = &st->g;
     if (wl_chance(g, 0.6)) {
-        wl_gen_new(g, r, HB_LEAF, 0, 0, wl_range(g, 16, 32));
+        so_new_int(st, r, wl_range(g, INT_MIN_PAYLOAD, INT_MAX_PAYLOAD));
     } else {
         uint32_t bytes = wl_logu(g, 24, 200);
         wl_gen_new(g, r, HB_LEAF, 0, 0, bytes);
@@ -93,7 +119,7 @@ static void so_make_value(so_state *st, uint32_t r)
     wl_gen *g = &st->g;
     double u = hb_rng_unit(&g->rng);
     if (u < 0.45) {
-        wl_gen_new(g, r, HB_LEAF, 0, 0, wl_range(g, 16, 32));
+        so_new_int(st, r, wl_range(g, INT_MIN_PAYLOAD, INT_MAX_PAYLOAD));
     } else if (u < 0.80) {
         uint32_t bytes = wl_logu(g, 24, 200);
         wl_gen_new(g, r, HB_LEAF, 0, 0, bytes);
@@ -155,8 +181,9 @@ static void so_statement(so_state *st, uint64_t it)
 static int so_generate(const wl_params *p, hb_sink *out)
 {
     so_state st;
-    if (wl_gen_open(&st.g, "small-objects", p, out, SO_REGS) != 0)
+    if (wl_gen_open(&st.g, "small-objects", p, out, so_registers(p)) != 0)
         return -1;
+    st.intern = p->intern;
     st.table = hb_scratch_map(TABLE_SLOTS * sizeof *st.table);
     if (st.table == NULL) {
         fprintf(stderr, "workload small-objects: out of memory for the table model\n");

@@ -27,6 +27,8 @@
 typedef struct wl_params {
     double scale;  /* 1.0 runs for roughly 1-5 s on the fastest combination */
     uint64_t seed;
+    int no_finalizers; /* cycles: no finalizers (--no-finalizers) */
+    int intern;        /* small-objects: shared small ints (--intern) */
     uint32_t threads; /* heap workloads: OS threads (0, 1: one) */
 } wl_params;
 

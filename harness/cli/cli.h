@@ -36,6 +36,7 @@ int hb_cmd_plot(int argc, char **argv);
 int hb_cmd_trace(int argc, char **argv);  /* trace gen | trace dump */
 int hb_cmd_record(int argc, char **argv); /* a program's allocator trace */
 int hb_cmd_minheap(int argc, char **argv); /* minimum heaps by bisection */
+int hb_cmd_claims(int argc, char **argv);  /* the claims report (cmd_claims.c) */
 
 /* Prints "heapbench CMD: message\n" on stderr and returns HB_EXIT_USAGE. */
 int hb_usage_error(const char *cmd, const char *fmt, ...)

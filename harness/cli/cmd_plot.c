@@ -53,6 +53,11 @@ static const struct {
     {"lbo.gp", "timespace.csv"},
 };
 
+/* The figures of a heap-factor sweep (matrix --heap-factors): in such a
+ * folder only these are drawn (the others would stack a cell's factors on
+ * one bar or curve), and timespace.gp only there. */
+static const char *const pl_sweep[] = {"timespace.gp", "lbo.gp"};
+
 /* ---- Finding things ---- */
 
 static int on_path(const char *prog)
@@ -339,6 +344,47 @@ static size_t name_outputs(const char *dir, const char *stem, time_t since)
     return n;
 }
 
+/* Some line of DIR/timespace.csv has a heap factor above 0. */
+static int is_sweep(const char *dir)
+{
+    char path[PL_PATH];
+    if (hb_path(path, sizeof path, "%s/timespace.csv", dir))
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    char line[4096];
+    int k = -1, found = 0;
+    if (fgets(line, sizeof line, f)) { /* the header: heap_factor's column */
+        int i = 0;
+        for (char *save, *t = strtok_r(line, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save), i++)
+            if (strcmp(t, "heap_factor") == 0)
+                k = i;
+    }
+    while (k >= 0 && !found && fgets(line, sizeof line, f)) {
+        const char *p = line;
+        for (int i = 0; i < k && p; i++)
+            p = (p = strchr(p, ',')) ? p + 1 : NULL;
+        found = p && strtod(p, NULL) > 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Why a script is not drawn for this folder, or NULL. */
+static const char *sweep_skip(const char *dir, const char *base)
+{
+    int mine = 0;
+    for (size_t i = 0; i < sizeof pl_sweep / sizeof pl_sweep[0]; i++)
+        mine |= strcmp(pl_sweep[i], base) == 0;
+    int sweep = is_sweep(dir);
+    if (sweep && !mine)
+        return "a heap-factor sweep (its figures: timespace_*, lbo_*)";
+    if (!sweep && strcmp(base, "timespace.gp") == 0)
+        return "no rows with heap factors (matrix --heap-factors)";
+    return NULL;
+}
+
 static int run_script(const char *dir, const char *script)
 {
     char base[256], stem[256];
@@ -347,6 +393,11 @@ static int run_script(const char *dir, const char *script)
     const char *needs = script_needs(base);
     if (needs && !input_present(dir, needs)) {
         printf("%s: skipped, no %s in %s\n", base, needs, dir);
+        return 0;
+    }
+    const char *why = sweep_skip(dir, base);
+    if (why) {
+        printf("%s: skipped, %s\n", base, why);
         return 0;
     }
     time_t since = time(NULL) - 1;
@@ -411,7 +462,8 @@ int hb_cmd_plot(int argc, char **argv)
                               "BIN/" HB_PLOTS_FROM_BIN, HB_INSTALL_PLOTS, HB_SOURCE_PLOTS);
     printf("scripts: %s\n", scripts);
     int rc = 0;
-    if (stale(dir, "summary.csv", "rows.csv") || stale(dir, "summary.gp", "rows.csv"))
+    if (stale(dir, "summary.csv", "rows.csv") || stale(dir, "summary.gp", "rows.csv") ||
+        stale(dir, "timespace.csv", "rows.csv"))
         rc = run_report(dir);
     if (rc != 0)
         return rc;

@@ -111,6 +111,7 @@ static size_t metric_at(size_t off)
 typedef struct rp_cell {
     const char *alloc, *coll, *work;
     uint32_t threads;
+    double factor; /* heap_factor (matrix --heap-factors); 0: none */
     size_t n, n_ok;
     double *v[RP_NMETRICS]; /* ok rows' values per metric */
     hb_summary s[RP_NMETRICS];
@@ -130,6 +131,7 @@ typedef struct rp_report {
     size_t nworks, ncombos;
     const char *base_alloc, *base_coll; /* base_coll NULL: the cell's own */
     const char *dir;
+    hb_lbo *lbo; /* the lower-bound overheads per cell (lbo.c) */
 } rp_report;
 
 /* ---- Grouping ---- */
@@ -144,11 +146,17 @@ static size_t intern(const char **list, size_t *n, size_t cap, const char *s)
     return *n - 1;
 }
 
-static rp_cell *find_cell(rp_report *R, const char *a, const char *c, const char *w, uint32_t t)
+/* A row's heap factor (NaN in rows written before the column: none). */
+static double factor_of(const hb_row *r)
+{
+    return isnan(r->heap_factor) ? 0 : r->heap_factor;
+}
+static rp_cell *find_cell(rp_report *R, const char *a, const char *c, const char *w, uint32_t t,
+                          double hf)
 {
     for (size_t i = 0; i < R->ncells; i++)
         if (!strcmp(R->cells[i].alloc, a) && !strcmp(R->cells[i].coll, c) &&
-            !strcmp(R->cells[i].work, w) && R->cells[i].threads == t)
+            !strcmp(R->cells[i].work, w) && R->cells[i].threads == t && R->cells[i].factor == hf)
             return &R->cells[i];
     return NULL;
 }
@@ -171,10 +179,12 @@ static int group_rows(rp_report *R)
         return -1;
     for (long i = 0; i < R->nrows; i++) {
         const hb_row *r = &R->rows[i];
-        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r));
+        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r),
+                               factor_of(r));
         if (c == NULL) {
             c = &R->cells[R->ncells++];
             c->threads = row_threads(r);
+            c->factor = factor_of(r);
             c->alloc = r->allocator;
             c->coll = r->collector;
             c->work = r->workload;
@@ -195,7 +205,8 @@ static int group_rows(rp_report *R)
         const hb_row *r = &R->rows[i];
         if (hb_status_parse(r->status) != HB_STATUS_OK)
             continue;
-        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r));
+        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r),
+                               factor_of(r));
         for (size_t m = 0; m < RP_NMETRICS; m++)
             if (is_metric(m))
                 c->v[m][c->n_ok] = metric(r, m);
@@ -220,7 +231,7 @@ static void summarize_cell(rp_cell *c)
 static void compare_to_baseline(rp_report *R, rp_cell *c)
 {
     const char *bc = R->base_coll ? R->base_coll : c->coll;
-    c->base = find_cell(R, R->base_alloc, bc, c->work, c->threads);
+    c->base = find_cell(R, R->base_alloc, bc, c->work, c->threads, c->factor);
     c->ratio = (hb_ratio){NAN, NAN, NAN, 0, NAN};
     if (c->base == c) {
         c->ratio = (hb_ratio){1, 1, 1, 1, NAN}; /* the same sample: exactly 1 */
@@ -253,7 +264,11 @@ static void fmt_ci(char *buf, size_t cap, const hb_summary *s, double scale)
 static void table_cell(FILE *out, const rp_cell *c)
 {
     char combo[64], ops[64], p99[64], pmax[64], fp[64], frag[48], ratio[64];
-    if (c->threads > 1)
+    if (c->threads > 1 && c->factor)
+        snprintf(combo, sizeof combo, "%s/%s %ut x%g", c->alloc, c->coll, c->threads, c->factor);
+    else if (c->factor)
+        snprintf(combo, sizeof combo, "%s/%s x%g", c->alloc, c->coll, c->factor);
+    else if (c->threads > 1)
         snprintf(combo, sizeof combo, "%s/%s %ut", c->alloc, c->coll, c->threads);
     else
         snprintf(combo, sizeof combo, "%s/%s", c->alloc, c->coll);
@@ -348,7 +363,24 @@ static void summary_header(FILE *f)
             fprintf(f, ",%s_median,%s_lo,%s_hi", hb_row_columns[m].name, hb_row_columns[m].name,
                     hb_row_columns[m].name);
     fputs(",ops_per_s_mean,ops_per_s_mean_lo,ops_per_s_mean_hi,mean_ci_level,baseline,speedup,"
-          "speedup_lo,speedup_hi,speedup_level,speedup_df\n", f);
+          "speedup_lo,speedup_hi,speedup_level,speedup_df", f);
+    fputs(",lbo_time_median,lbo_time_lo,lbo_time_hi,lbo_space_median,lbo_space_lo,lbo_space_hi,"
+          "lbo_level\n", f);
+}
+
+/* The cell's lower-bound overheads (lbo.c), time then space, and the
+ * coverage their intervals reached. */
+static void lbo_columns(FILE *f, const rp_report *R, const rp_cell *c)
+{
+    hb_summary t, sp;
+    hb_lbo_find(R->lbo, c->alloc, c->coll, c->work, c->threads, c->factor, &t, &sp);
+    csv_num(f, t.median);
+    csv_num(f, t.median_ci.lo);
+    csv_num(f, t.median_ci.hi);
+    csv_num(f, sp.median);
+    csv_num(f, sp.median_ci.lo);
+    csv_num(f, sp.median_ci.hi);
+    csv_num(f, isfinite(t.median) ? t.median_ci.level : NAN);
 }
 
 static void write_summary_csv(FILE *f, const rp_report *R)
@@ -379,6 +411,7 @@ static void write_summary_csv(FILE *f, const rp_report *R)
         csv_num(f, c->ratio.hi);
         csv_num(f, c->ratio.bounded ? RP_CONF : NAN);
         csv_num(f, c->ratio.df);
+        lbo_columns(f, R, c);
         fputc('\n', f);
     }
 }
@@ -758,7 +791,7 @@ static void md_pauses(FILE *f, const rp_report *R, const char *work)
 static void md_footprints(FILE *f, const rp_report *R)
 {
     const char *coll = figure_collector(R);
-    const rp_cell *b = find_cell((rp_report *)R, R->base_alloc, coll, "server", 1);
+    const rp_cell *b = find_cell((rp_report *)R, R->base_alloc, coll, "server", 1, 0);
     if (b == NULL || b->n_ok == 0) {
         fputs("The run has no `server` cells of the baseline allocator.\n", f);
         return;
@@ -855,6 +888,7 @@ static void write_markdown(FILE *f, const rp_report *R)
           "at random and allocates a Python-like size; "
           "[`micro_pair.png`](" RP_FIG_URL "/micro_pair.png) has alloc+free of one size from "
           "16 B to 64 KiB.\n", f);
+    hb_lbo_markdown(f, R->dir, RP_FIG_URL); /* main.sh's time-space sweep, DIR/timespace */
 }
 
 /* ---- Output ---- */
@@ -985,6 +1019,7 @@ int hb_cmd_report(int argc, char **argv)
         return HB_EXIT_FAIL;
     }
     compute(&R);
+    R.lbo = hb_lbo_compute(R.rows, (size_t)R.nrows);
     if (o.markdown) {
         rc = write_atomic(o.markdown, &R, write_markdown) ? HB_EXIT_FAIL : HB_EXIT_OK;
     } else if (o.format == HB_FMT_CSV) {
@@ -995,9 +1030,11 @@ int hb_cmd_report(int argc, char **argv)
         write_table(stdout, &R);
         rc = HB_EXIT_OK;
     }
-    if (hb_lbo_report(o.dir, R.rows, (size_t)R.nrows, o.format == HB_FMT_CSV,
-                      o.format != HB_FMT_CSV && !o.out ? stdout : NULL) && rc == HB_EXIT_OK)
+    FILE *lbo_table = o.format != HB_FMT_CSV && !o.out && !o.markdown ? stdout : NULL;
+    if ((R.lbo == NULL || hb_lbo_write(R.lbo, o.dir, o.format == HB_FMT_CSV, lbo_table)) &&
+        rc == HB_EXIT_OK)
         rc = HB_EXIT_FAIL; /* timespace.csv and the LBO table (lbo.c) */
+    hb_lbo_free(R.lbo);
     free_report(&R);
     return rc;
 }

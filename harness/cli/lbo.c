@@ -11,8 +11,10 @@
  * allocator seen); in space, the smallest median peak_live_bytes (the live
  * data; boehm counts none, so it never sets it).  Each repetition's
  * overhead is wall_s / base_time - 1 and peak_footprint_bytes / base_live -
- * 1; a cell's is their median with its distribution-free 95% interval, the
- * baseline taken as exact (results/README.md).
+ * 1; a cell's is their median with its distribution-free interval of the
+ * median at 95% (the coverage it reached, ci_level, is written and printed:
+ * 96.9% with 6 ok rows, less below), the baseline taken as exact
+ * (results/README.md).
  */
 #include "harness/cli/lbo.h"
 
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/cli/stats.h"
 #include "harness/formats/io.h"
@@ -37,6 +40,7 @@ enum { LBO_QUANTITIES(LBO_IDX_) LBO_NQ };
 typedef struct lbo_cell {
     const char *alloc, *coll, *work;
     double factor;
+    uint64_t threads; /* 1 for rows of one thread (or before the column) */
     uint64_t min_heap;
     size_t n_ok;
     const hb_row **ok; /* its ok rows */
@@ -44,16 +48,28 @@ typedef struct lbo_cell {
     double mutator_median, live_median;
 } lbo_cell;
 
+struct hb_lbo {
+    lbo_cell *v;
+    const hb_row **ok;
+    size_t n;
+};
+
 static double factor_of(const hb_row *r)
 {
     return isnan(r->heap_factor) ? 0 : r->heap_factor;
+}
+
+static uint64_t threads_of(const hb_row *r)
+{
+    return r->threads > 1 ? r->threads : 1;
 }
 
 static lbo_cell *find(lbo_cell *v, size_t n, const hb_row *r)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v[i].alloc, r->allocator) && !strcmp(v[i].coll, r->collector) &&
-            !strcmp(v[i].work, r->workload) && v[i].factor == factor_of(r))
+            !strcmp(v[i].work, r->workload) && v[i].factor == factor_of(r) &&
+            v[i].threads == threads_of(r))
             return &v[i];
     return NULL;
 }
@@ -66,7 +82,7 @@ static long group(const hb_row *rows, size_t n, lbo_cell *v, const hb_row **ok)
         if (hb_status_parse(rows[i].status) != HB_STATUS_OK || find(v, nc, &rows[i]))
             continue;
         v[nc++] = (lbo_cell){.alloc = rows[i].allocator, .coll = rows[i].collector,
-                             .work = rows[i].workload, .factor = factor_of(&rows[i]),
+                             .work = rows[i].workload, .factor = factor_of(&rows[i]), .threads = threads_of(&rows[i]),
                              .min_heap = rows[i].min_heap_bytes};
     }
     for (size_t c = 0; c < nc; c++) { /* each cell's rows, contiguous in ok[] */
@@ -142,7 +158,7 @@ static void write_csv(FILE *f, const lbo_cell *v, size_t n)
 #define LBO_HDR_(name) fputs("," #name "_median," #name "_lo," #name "_hi", f);
     LBO_QUANTITIES(LBO_HDR_)
 #undef LBO_HDR_
-    fputc('\n', f);
+    fputs(",ci_level\n", f);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "%s,%s,%s,%s/%s,%.9g,%llu,%zu", v[i].alloc, v[i].coll, v[i].work, v[i].alloc,
                 v[i].coll, v[i].factor, (unsigned long long)v[i].min_heap, v[i].n_ok);
@@ -151,8 +167,36 @@ static void write_csv(FILE *f, const lbo_cell *v, size_t n)
             csv_num(f, v[i].s[q].median_ci.lo);
             csv_num(f, v[i].s[q].median_ci.hi);
         }
+        csv_num(f, v[i].s[LBO_wall_s].median_ci.level); /* every quantity has n_ok values */
         fputc('\n', f);
     }
+}
+
+void hb_lbo_levels(const hb_lbo *l, double *lo, double *hi)
+{
+    *lo = 1, *hi = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        double x = l->v[i].s[LBO_lbo_time].median_ci.level;
+        if (l->v[i].n_ok == 0 || !isfinite(l->v[i].s[LBO_lbo_time].median))
+            continue;
+        *lo = x < *lo ? x : *lo;
+        *hi = x > *hi ? x : *hi;
+    }
+    if (*hi < *lo)
+        *lo = *hi = NAN;
+}
+
+/* "96.9%", or "93.8-96.9%" when cells reached different levels. */
+static void fmt_levels(char *buf, size_t cap, const hb_lbo *l)
+{
+    double lo, hi;
+    hb_lbo_levels(l, &lo, &hi);
+    if (isnan(lo))
+        snprintf(buf, cap, "none");
+    else if (lo == hi)
+        snprintf(buf, cap, "%.1f%%", 100 * lo);
+    else
+        snprintf(buf, cap, "%.1f-%.1f%%", 100 * lo, 100 * hi);
 }
 
 static void fmt_pct(char *buf, size_t cap, const hb_summary *s)
@@ -164,10 +208,15 @@ static void fmt_pct(char *buf, size_t cap, const hb_summary *s)
                  100 * s->median_ci.hi);
 }
 
-static void write_table(FILE *out, const lbo_cell *v, size_t n)
+static void write_table(FILE *out, const hb_lbo *l)
 {
+    const lbo_cell *v = l->v;
+    size_t n = l->n;
+    char lv[48];
+    fmt_levels(lv, sizeof lv, l);
     fprintf(out, "\nLower-bound overhead (LBO; baseline: the workload's least median mutator "
-                 "time and least median peak live bytes), medians with 95%% intervals\n");
+                 "time and least median peak live bytes),\nmedians over ok repetitions with "
+                 "distribution-free intervals of the median (coverage %s)\n", lv);
     const char *last = NULL;
     for (size_t i = 0; i < n; i++) {
         if (last == NULL || strcmp(last, v[i].work) != 0) {
@@ -208,34 +257,201 @@ static void sort_by_work(lbo_cell *v, size_t n)
     free(w);
 }
 
-int hb_lbo_report(const char *dir, const hb_row *rows, size_t n, int csv, FILE *table)
+hb_lbo *hb_lbo_compute(const hb_row *rows, size_t n)
 {
-    lbo_cell *v = calloc(n + 1, sizeof *v);
-    const hb_row **ok = calloc(n + 1, sizeof *ok);
-    long nc = v && ok ? group(rows, n, v, ok) : -1;
-    int rc = nc < 0 ? -1 : 0;
-    for (long i = 0; i < nc; i++) {
-        v[i].mutator_median = median_of(&v[i], offsetof(hb_row, mutator_s));
-        v[i].live_median = live_median(&v[i]);
+    hb_lbo *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return NULL;
+    l->v = calloc(n + 1, sizeof *l->v);
+    l->ok = calloc(n + 1, sizeof *l->ok);
+    long nc = l->v && l->ok ? group(rows, n, l->v, l->ok) : -1;
+    if (nc < 0) {
+        hb_lbo_free(l);
+        return NULL;
     }
-    for (long i = 0; i < nc; i++) {
+    l->n = (size_t)nc;
+    for (size_t i = 0; i < l->n; i++) {
+        l->v[i].mutator_median = median_of(&l->v[i], offsetof(hb_row, mutator_s));
+        l->v[i].live_median = live_median(&l->v[i]);
+    }
+    for (size_t i = 0; i < l->n; i++) {
         double bt, bl;
-        baselines(v, (size_t)nc, v[i].work, &bt, &bl);
-        summarize(&v[i], bt, bl);
+        baselines(l->v, l->n, l->v[i].work, &bt, &bl);
+        summarize(&l->v[i], bt, bl);
     }
-    if (nc > 0) {
-        sort_by_work(v, (size_t)nc);
-        char path[4096];
-        hb_atomic a;
-        if (csv && hb_path(path, sizeof path, "%s/timespace.csv", dir) == 0 &&
+    sort_by_work(l->v, l->n);
+    return l;
+}
+
+void hb_lbo_free(hb_lbo *l)
+{
+    if (l == NULL)
+        return;
+    free(l->v);
+    free(l->ok);
+    free(l);
+}
+
+int hb_lbo_find(const hb_lbo *l, const char *alloc, const char *coll, const char *work,
+                uint64_t threads, double factor, hb_summary *time, hb_summary *space)
+{
+    for (size_t i = 0; l && i < l->n; i++) {
+        const lbo_cell *c = &l->v[i];
+        if (!strcmp(c->alloc, alloc) && !strcmp(c->coll, coll) && !strcmp(c->work, work) &&
+            c->factor == factor && c->threads == (threads > 1 ? threads : 1)) {
+            *time = c->s[LBO_lbo_time];
+            *space = c->s[LBO_lbo_space];
+            return 0;
+        }
+    }
+    hb_summary none = {.mean = NAN, .sd = NAN, .median = NAN,
+                       .mean_ci = {NAN, NAN, NAN}, .median_ci = {NAN, NAN, NAN}};
+    *time = *space = none;
+    return -1;
+}
+
+int hb_lbo_write(const hb_lbo *l, const char *dir, int csv, FILE *table)
+{
+    int rc = 0;
+    if (l->n == 0)
+        return 0;
+    char path[4096];
+    hb_atomic a;
+    if (csv) {
+        rc = -1;
+        if (hb_path(path, sizeof path, "%s/timespace.csv", dir) == 0 &&
             hb_atomic_open(&a, path, NULL) == 0) {
-            write_csv(a.f, v, (size_t)nc);
+            write_csv(a.f, l->v, l->n);
             rc = hb_atomic_commit(&a, NULL);
         }
-        if (table)
-            write_table(table, v, (size_t)nc);
     }
-    free(v);
-    free(ok);
+    if (table)
+        write_table(table, l);
     return rc;
+}
+
+int hb_lbo_report(const char *dir, const hb_row *rows, size_t n, int csv, FILE *table)
+{
+    hb_lbo *l = hb_lbo_compute(rows, n);
+    int rc = l ? hb_lbo_write(l, dir, csv, table) : -1;
+    hb_lbo_free(l);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The README's paragraphs on the sweep                                 */
+/* ------------------------------------------------------------------ */
+
+/* Cell b beats cell a: no worse in time and space, better in one. */
+static int dominates(const lbo_cell *b, const lbo_cell *a)
+{
+    double bt = b->s[LBO_lbo_time].median, bs = b->s[LBO_lbo_space].median;
+    double at = a->s[LBO_lbo_time].median, as = a->s[LBO_lbo_space].median;
+    return bt <= at && bs <= as && (bt < at || bs < as);
+}
+
+static int on_front(const hb_lbo *l, const lbo_cell *a)
+{
+    if (!isfinite(a->s[LBO_lbo_time].median) || !isfinite(a->s[LBO_lbo_space].median))
+        return 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const lbo_cell *b = &l->v[i];
+        if (b != a && !strcmp(b->work, a->work) && isfinite(b->s[LBO_lbo_time].median) &&
+            isfinite(b->s[LBO_lbo_space].median) && dominates(b, a))
+            return 0;
+    }
+    return 1;
+}
+
+/* "`pool/rc` at 1.5x (time +248%, space +19%)" for each front cell of work,
+ * by space. */
+static void md_front(FILE *f, const hb_lbo *l, const char *work)
+{
+    size_t shown = 0;
+    double last = -INFINITY;
+    for (;;) { /* the next front cell by space overhead (few cells: quadratic is fine) */
+        const lbo_cell *next = NULL;
+        for (size_t i = 0; i < l->n; i++) {
+            const lbo_cell *c = &l->v[i];
+            double sp = c->s[LBO_lbo_space].median;
+            if (!strcmp(c->work, work) && sp > last && on_front(l, c) &&
+                (next == NULL || sp < next->s[LBO_lbo_space].median))
+                next = c;
+        }
+        if (next == NULL)
+            break;
+        last = next->s[LBO_lbo_space].median;
+        fprintf(f, "%s`%s/%s` at %gx (time %+.0f%%, space %+.0f%%)", shown ? ", " : "",
+                next->alloc, next->coll, next->factor, 100 * next->s[LBO_lbo_time].median,
+                100 * next->s[LBO_lbo_space].median);
+        shown++;
+    }
+    if (shown == 0)
+        fputs("no cell with both overheads", f);
+}
+
+/* The sweep's factors, scale and least repetitions, for the caption. */
+static void md_settings(FILE *f, const hb_lbo *l, const hb_row *rows, size_t n)
+{
+    double fs[64];
+    size_t nf = 0, reps = SIZE_MAX;
+    for (size_t i = 0; i < l->n; i++) {
+        size_t k = 0;
+        while (k < nf && fs[k] != l->v[i].factor)
+            k++;
+        if (k == nf && nf < 64)
+            fs[nf++] = l->v[i].factor;
+        reps = l->v[i].n_ok < reps ? l->v[i].n_ok : reps;
+    }
+    for (size_t i = 1; i < nf; i++) /* ascending */
+        for (size_t j = i; j > 0 && fs[j - 1] > fs[j]; j--) {
+            double t = fs[j];
+            fs[j] = fs[j - 1];
+            fs[j - 1] = t;
+        }
+    fputs("`matrix --heap-factors ", f);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(f, "%s%g", i ? "," : "", fs[i]);
+    fprintf(f, "` at scale %g, %zu repetitions", n ? rows[0].scale : 0.0, reps);
+}
+
+void hb_lbo_markdown(FILE *f, const char *dir, const char *url)
+{
+    char path[4096], err[256];
+    if (hb_path(path, sizeof path, "%s/timespace/rows.csv", dir) || access(path, R_OK) != 0)
+        return;
+    hb_row *rows;
+    char *arena;
+    long n = hb_rows_read_csv(path, &rows, &arena, err, sizeof err);
+    hb_lbo *l = n > 0 ? hb_lbo_compute(rows, (size_t)n) : NULL;
+    if (l && l->n) {
+        char lv[48];
+        const char *w = l->v[0].work;
+        fmt_levels(lv, sizeof lv, l);
+        fprintf(f, "\n![time against heap size](%s/sweep_timespace_time_%s.png)\n\n", url, w);
+        fprintf(f, "The time-space sweep (`%s/timespace`: ", dir);
+        md_settings(f, l, rows, (size_t)n);
+        fprintf(f, "): wall time on `%s` against the heap limit as a multiple of each cell's "
+                   "minimum heap (minheap.csv), one line per collector; bars: intervals of the "
+                   "median (coverage %s). `sweep_timespace_{time,gc,p99}_<workload>.png` have "
+                   "the others.\n", w, lv);
+        fprintf(f, "\n![lower-bound overhead](%s/sweep_lbo_%s.png)\n\n", url, w);
+        fprintf(f, "Lower-bound overhead on `%s`, time against space, one point per collector "
+                   "and heap factor (baselines: the workload's least median mutator time and "
+                   "least median peak live bytes). The Pareto fronts (the points no other beats "
+                   "in both), by space overhead:", w);
+        const char *last = NULL;
+        for (size_t i = 0; i < l->n; i++) {
+            if (last && !strcmp(last, l->v[i].work))
+                continue;
+            last = l->v[i].work;
+            fprintf(f, " `%s`: ", last);
+            md_front(f, l, last);
+            fputc('.', f);
+        }
+        fputc('\n', f);
+    }
+    hb_lbo_free(l);
+    if (n >= 0)
+        hb_rows_free(rows, arena);
 }

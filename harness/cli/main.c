@@ -24,6 +24,7 @@ static const struct {
     {"trace", hb_cmd_trace, "trace gen: a workload to a trace file; trace dump: one as text"},
     {"minheap", hb_cmd_minheap, "the smallest heap limit at which each cell completes"},
     {"record", hb_cmd_record, "a program's malloc/free calls into an allocator trace"},
+    {"claims", hb_cmd_claims, "the common claims about Python's memory, answered with data"},
 };
 
 static void usage(FILE *out)

@@ -731,6 +731,8 @@ static size_t thr_check(rep *r, hb_sink *s)
     }
     memcpy((hb_op *)r->tops.v + r->tops.len, s->buf, s->len * sizeof(hb_op));
     r->tops.len += s->len;
+    /* the gathered ops are the harness's: off every sample's footprint */
+    r->thr_bytes = round_to_page(r->tops.len * sizeof(hb_op));
     return ok;
 }
 

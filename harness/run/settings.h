@@ -63,6 +63,10 @@
       "ops between time-series samples (default 1000000)") \
     X(RUN, U64, oracle, "oracle", "oracle-every", SWEEP, NULL, 1, INT32_MAX, \
       "the reachability oracle on complete collections and every Nth partial one and chunk") \
+    X(WL, ON, no_finalizers, "no_finalizers", "no-finalizers", SWEEP, NULL, 0, 1, \
+      "cycles: no object gets a finalizer (the same stream otherwise)") \
+    X(WL, ON, intern, "intern", "intern", SWEEP, NULL, 0, 1, \
+      "small-objects: int-like leaves are shared, one per value, as CPython's small-int cache") \
     X(GC, THRESH, threshold, "threshold", "threshold", SWEEP, NULL, 1, UINT32_MAX, \
       "rc-cycle generation thresholds (default 2000,10,10)") \
     X(GC, ON, cpython312, "cpython312", "cpython312", SWEEP, NULL, 0, 1, \

@@ -1,0 +1,19 @@
+# Written by heapbench report: the lists the plot scripts iterate over.
+works = "gcbench small-objects"
+combos = "pool/rc pool/rc-cycle pool/mark-sweep pool/incremental pool/gen-copy boehm/boehm"
+allocs = "pool boehm"
+colls = "rc rc-cycle mark-sweep incremental gen-copy boehm"
+nworks = 2
+ncombos = 6
+nallocs = 2
+ncolls = 6
+base_alloc = "malloc"
+fig_coll = "rc"
+median_cov = "75.0%"
+speedup_cov = "95%"
+sp_colls = ""
+nsp_colls = 0
+combo_alloc = "1 1 1 1 1 2"
+combo_coll = "1 2 3 4 5 6"
+fp_files = ""
+fp_titles = ""
