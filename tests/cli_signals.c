@@ -112,10 +112,11 @@ static char *slurp(const char *path)
 static long whole_rows(const char *path)
 {
     hb_row *rows;
-    char *arena, err[256];
-    long n = hb_rows_read_csv(path, &rows, &arena, err, sizeof err);
+    char *arena;
+    hb_err e;
+    long n = hb_rows_read_csv(path, &rows, &arena, &e);
     if (n < 0)
-        fail_msg("%s: %s", path, err);
+        fail_msg("%s: %s", path, e.msg);
     for (long i = 0; i < n; i++)
         assert_string_equal(rows[i].status, "ok");
     hb_rows_free(rows, arena);

@@ -29,6 +29,8 @@
 #include "harness/core/rng.h"
 #include "harness/run/run.h"
 #include "tests/test_heaps.h"
+#include "tests/test_payload.h"
+#include "tests/test_random_ops.h"
 #include "workloads/workload.h"
 
 /* The test seam of collectors/gen_copy.c (tests only, not in a header). */
@@ -126,27 +128,6 @@ static hb_obj *fx_new(fx *f, uint32_t reg, uint8_t flags, uint32_t nrefs, uint32
 {
     uint8_t kind = nrefs ? HB_CONTAINER : HB_LEAF;
     return f->s->new_obj(f->ctx, &f->regs[reg], kind, flags, nrefs, payload);
-}
-
-static unsigned char pattern(uint32_t serial, uint32_t i)
-{
-    return (unsigned char)(serial * 131u + i * 7u + 1u);
-}
-
-static void fill(hb_obj *o)
-{
-    unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++)
-        p[i] = pattern(o->serial, i);
-}
-
-static int intact(hb_obj *o)
-{
-    const unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++)
-        if (p[i] != pattern(o->serial, i))
-            return 0;
-    return 1;
 }
 
 /* Allocates garbage into register `reg` until a minor collection ran. */
@@ -600,51 +581,9 @@ static void test_random_streams(void **state)
  * Through the harness: every allocator, every workload, the oracle
  * =================================================================== */
 
-#define RNREGS 48
-
-static uint32_t random_regs(const wl_params *p)
-{
-    (void)p;
-    return RNREGS;
-}
-
-static int random_generate(const wl_params *p, hb_sink *s)
-{
-    hb_rng rng;
-    hb_rng_seed(&rng, p->seed);
-    uint64_t n = (uint64_t)(p->scale * 1e6);
-    for (uint64_t i = 0; i < n && !hb_sink_stopped(s); i++) {
-        uint32_t a = (uint32_t)hb_rng_below(&rng, RNREGS);
-        uint32_t b = (uint32_t)hb_rng_below(&rng, RNREGS);
-        uint64_t dice = hb_rng_below(&rng, 1000);
-        if (dice < 250) {
-            uint8_t kind = (uint8_t)hb_rng_below(&rng, 3);
-            uint32_t nrefs = kind == HB_LEAF ? 0 : (uint32_t)hb_rng_below(&rng, 5);
-            uint8_t fin = hb_rng_below(&rng, 20) == 0 ? HB_F_FINALIZER : 0;
-            hb_new(s, a, kind, fin, nrefs,
-                   (uint32_t)hb_rng_below(&rng, kind == HB_ARRAY ? 12000 : 64));
-        } else if (dice < 600) {
-            hb_set(s, a, (uint32_t)hb_rng_below(&rng, 4), hb_rng_below(&rng, 8) ? b : HB_NIL);
-        } else if (dice < 780) {
-            hb_get(s, a, b, (uint32_t)hb_rng_below(&rng, 4));
-        } else if (dice < 860) {
-            hb_mov(s, a, b);
-        } else if (dice < 960) {
-            hb_drop(s, a);
-        } else if (dice < 999) {
-            hb_touch(s, a, (uint32_t)hb_rng_below(&rng, 128));
-        } else {
-            hb_collect(s);
-        }
-    }
-    return 0;
-}
-
-static const wl_workload random_workload = {
-    .name = "random", .description = "random op stream", .registers = random_regs,
-    .generate = random_generate,
-};
-
+/* Arrays up to 12,000 bytes (some above the large-object bound go straight
+ * to the old generation); every drawn COLLECT kept. */
+TEST_RANDOM_WORKLOAD(random_workload, 12000, 0, 1);
 
 /* Available, and not a collector's own heap (those pair with their owner
  * only: collector.h's gc_constraints). */

@@ -25,13 +25,12 @@
 #include "harness/run/oracle.h"
 #include "harness/run/run.h"
 #include "tests/test_heaps.h"
+#include "tests/test_random_ops.h"
 
 /* The test seams of collectors/incremental.c (not in a header). */
 void gc_incremental_step_hook(void (*hook)(void *ctx, void *arg), void *arg);
 uint64_t gc_incremental_validate(void *ctx);
 int gc_incremental_marking(void *ctx);
-
-#define NREGS 48
 
 /* ---- the validator after every step ---- */
 
@@ -56,51 +55,11 @@ static int quick(void)
     return q != NULL && *q != '\0' && strcmp(q, "0") != 0;
 }
 
-/* ---- a random op stream (as tests/test_replay.c's) ---- */
+/* ---- a random op stream (tests/test_random_ops.h) ---- */
 
-static uint32_t random_regs(const wl_params *p)
-{
-    (void)p;
-    return NREGS;
-}
-
-static int random_generate(const wl_params *p, hb_sink *s)
-{
-    hb_rng rng;
-    hb_rng_seed(&rng, p->seed);
-    uint64_t n = (uint64_t)(p->scale * 1e6);
-    for (uint64_t i = 0; i < n && !hb_sink_stopped(s); i++) {
-        uint32_t a = (uint32_t)hb_rng_below(&rng, NREGS), b = (uint32_t)hb_rng_below(&rng, NREGS);
-        uint64_t dice = hb_rng_below(&rng, 1000);
-        if (dice < 250) {
-            uint8_t kind = (uint8_t)hb_rng_below(&rng, 3);
-            uint32_t nrefs = kind == HB_LEAF ? 0 : (uint32_t)hb_rng_below(&rng, 5);
-            if (kind == HB_ARRAY && hb_rng_below(&rng, 50) == 0)
-                nrefs = 3000; /* wider than one scan chunk */
-            uint8_t fin = hb_rng_below(&rng, 20) == 0 ? HB_F_FINALIZER : 0;
-            hb_new(s, a, kind, fin, nrefs, (uint32_t)hb_rng_below(&rng, kind == HB_ARRAY ? 4096 : 64));
-        } else if (dice < 600) {
-            hb_set(s, a, (uint32_t)hb_rng_below(&rng, 4), hb_rng_below(&rng, 8) ? b : HB_NIL);
-        } else if (dice < 780) {
-            hb_get(s, a, b, (uint32_t)hb_rng_below(&rng, 4));
-        } else if (dice < 860) {
-            hb_mov(s, a, b);
-        } else if (dice < 960) {
-            hb_drop(s, a);
-        } else if (dice < 999 || hb_rng_below(&rng, 50) != 0) {
-            hb_touch(s, a, (uint32_t)hb_rng_below(&rng, 128));
-        } else {
-            hb_collect(s); /* rare: the cycles should be the paced ones */
-        }
-    }
-    return 0;
-}
-
-static const wl_workload random_workload = {
-    .name = "random", .description = "random op stream", .registers = random_regs,
-    .generate = random_generate,
-};
-
+/* One array in 50 wider than one scan chunk; a COLLECT rare (one drawn in
+ * 50 kept): the cycles should be the paced ones. */
+TEST_RANDOM_WORKLOAD(random_workload, 4096, 50, 50);
 
 static void run_one(hb_run_config *cfg, seen *s, const char *what)
 {

@@ -89,8 +89,8 @@ static void matrix_goes_on_after_an_oom_cell(void **state)
     int rc = hb_cmd_matrix(17, argv);
     assert_int_equal(rc, HB_EXIT_FAIL); /* some cell not ok */
     hb_row *rows;
-    char *arena, err[256];
-    long n = hb_rows_read_csv(rows_path, &rows, &arena, err, sizeof err);
+    char *arena;
+    long n = hb_rows_read_csv(rows_path, &rows, &arena, NULL);
     assert_int_equal(n, 4); /* every cell has its row: the oom did not stop the matrix */
     for (long i = 0; i < n; i++)
         assert_string_equal(rows[i].status, "oom");

@@ -5,7 +5,7 @@
  * The strategy is driven through its table (gc_find("mark-sweep")) with a
  * small register file as its roots, over test-local backends: a counting
  * malloc backend, so that every block the collector holds or frees is seen,
- * and a bump backend over one mapping for the ten-million-object list
+ * and tests/test_heaps.h's bump arena for the ten-million-object list
  * (100,000 objects when HB_TEST_QUICK is set, as in the valgrind pass).  A
  * random graph is checked against reachability computed here, with the
  * mark stack uncapped and capped (the overflow rescan), and the trigger
@@ -22,12 +22,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
 #include "harness/core/object.h"
 #include "harness/core/rng.h"
+#include "tests/test_heaps.h"
+#include "tests/test_payload.h"
 
 /* The test seam of collectors/mark_sweep.c (not in a header: tests only). */
 void gc_mark_sweep_cap_stack(size_t max_entries);
@@ -88,75 +89,6 @@ static const al_backend test_malloc = {
     .alloc = tm_alloc,
     .free = tm_free,
     .stats = tm_stats,
-};
-
-/* ---- a bump backend over one mapping (free does nothing) ---- */
-
-typedef struct tbump {
-    char *base, *next, *end;
-    uint64_t live_blocks;
-} tbump;
-
-#define TB_BYTES ((size_t)448 << 20)
-
-static void *tb_create(const al_config *cfg)
-{
-    (void)cfg;
-    tbump *b = calloc(1, sizeof *b);
-    if (b == NULL)
-        return NULL;
-    void *p = mmap(NULL, TB_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-        free(b);
-        return NULL;
-    }
-    b->base = b->next = p;
-    b->end = b->base + TB_BYTES;
-    return b;
-}
-
-static void tb_destroy(void *ctx)
-{
-    tbump *b = ctx;
-    munmap(b->base, TB_BYTES);
-    free(b);
-}
-
-static void *tb_alloc(void *ctx, size_t size)
-{
-    tbump *b = ctx;
-    size = (size + AL_ALIGN - 1) / AL_ALIGN * AL_ALIGN;
-    if ((size_t)(b->end - b->next) < size)
-        return NULL;
-    void *p = b->next;
-    b->next += size;
-    b->live_blocks++;
-    return p;
-}
-
-static void tb_free(void *ctx, void *p, size_t size)
-{
-    (void)p;
-    (void)size;
-    ((tbump *)ctx)->live_blocks--;
-}
-
-static void tb_stats(void *ctx, al_backend_stats *out)
-{
-    tbump *b = ctx;
-    *out = (al_backend_stats){.footprint_bytes = (uint64_t)(b->next - b->base),
-                              .footprint_exact = 1};
-}
-
-static const al_backend test_bump = {
-    .name = "test-bump",
-    .description = "bump allocation over one mapping, for tests",
-    .create = tb_create,
-    .destroy = tb_destroy,
-    .alloc = tb_alloc,
-    .free = tb_free,
-    .stats = tb_stats,
 };
 
 /* ---- the fixture: a heap, a register file, one collector ---- */
@@ -265,29 +197,6 @@ static uint64_t block_bytes(uint32_t nrefs, uint32_t payload)
 
 /* The payload that makes a one-slot object exactly 1 KiB (16 + 8 + 1000). */
 #define PAY1K 1000u
-
-/* A payload pattern that depends on the object and the byte's position. */
-static unsigned char pattern(uint32_t serial, uint32_t i)
-{
-    return (unsigned char)(serial * 131u + i * 7u + 1u);
-}
-
-static void fill(hb_obj *o)
-{
-    unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++)
-        p[i] = pattern(o->serial, i);
-}
-
-static int intact(hb_obj *o)
-{
-    const unsigned char *p = hb_obj_payload(o);
-    for (uint32_t i = 0; i < o->payload; i++) {
-        if (p[i] != pattern(o->serial, i))
-            return 0;
-    }
-    return 1;
-}
 
 /* ===================================================================
  * Registry
@@ -655,7 +564,7 @@ static void test_long_list_small_stack(void **state)
     (void)state;
     const uint32_t n = quick() ? 100000 : 10000000;
     fx f;
-    fx_open(&f, &test_bump, 0, NO_TRIGGER);
+    fx_open(&f, &arena_alloc, 0, NO_TRIGGER);
     for (uint32_t i = 0; i < n; i++) {
         hb_obj *o = fx_new(&f, 1, 0, 1, 0);
         assert_non_null(o);
@@ -679,7 +588,7 @@ static void test_long_list_small_stack(void **state)
     st = fx_stats(&f);
     assert_int_equal(st.objects_live, n / 2);
     assert_int_equal(st.objects_collected, n / 2);
-    assert_int_equal(((tbump *)f.heap.ctx)->live_blocks, n / 2);
+    assert_int_equal(((arena *)f.heap.ctx)->live, n / 2);
     fx_close(&f);
 }
 

@@ -64,11 +64,12 @@ __attribute__((format(printf, 2, 3))) static int cmd(int (*fn)(int, char **), co
 
 static long read_rows(const char *dir, hb_row **rows, char **arena)
 {
-    char path[600], err[256];
+    char path[600];
+    hb_err e;
     snprintf(path, sizeof path, "%s/rows.csv", dir);
-    long n = hb_rows_read_csv(path, rows, arena, err, sizeof err);
+    long n = hb_rows_read_csv(path, rows, arena, &e);
     if (n < 0)
-        fail_msg("%s: %s", path, err);
+        fail_msg("%s: %s", path, e.msg);
     return n;
 }
 
@@ -97,7 +98,7 @@ static long drop_cell(const char *dir, const char *a, const char *w)
             rows[k++] = rows[i];
     snprintf(path, sizeof path, "%s/rows.csv", dir);
     unlink(path);
-    assert_int_equal(hb_rows_append_csv(path, rows, (size_t)k), 0);
+    assert_int_equal(hb_rows_append_csv(path, rows, (size_t)k, NULL), 0);
     hb_rows_free(rows, arena);
     return k;
 }
@@ -239,7 +240,7 @@ static void keep_first_rows(const char *dir, long keep)
     assert_true(keep <= n);
     snprintf(path, sizeof path, "%s/rows.csv", dir);
     unlink(path);
-    assert_int_equal(hb_rows_append_csv(path, rows, (size_t)keep), 0);
+    assert_int_equal(hb_rows_append_csv(path, rows, (size_t)keep, NULL), 0);
     hb_rows_free(rows, arena);
 }
 

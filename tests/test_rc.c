@@ -43,41 +43,6 @@ static uint64_t th_rc(th *t, const hb_obj *o)
     return t->gs->refcount(t->gc, o);
 }
 
-/*
- * Checks the heap against the collector: every register and slot names a
- * live block, every count equals the references found, the byte and object
- * counts agree with the allocator.
- */
-static void th_check(th *t)
-{
-    talloc *a = t->heap.ctx;
-    size_t hdr = t->gs->header_bytes;
-    gc_stats s = th_stats(t);
-    assert_int_equal(s.objects_live, a->live);
-    assert_int_equal(s.objects_live, s.objects_allocated - s.objects_freed);
-    assert_int_equal(s.bytes_live, t->heap.live_bytes);
-    assert_int_equal(a->bad_frees, 0);
-    for (tblock *b = a->head.next; b != &a->head; b = b->next) {
-        hb_obj *o = (hb_obj *)((char *)(b + 1) + hdr);
-        uint64_t in = 0;
-        for (size_t r = 0; r < NREGS; r++)
-            in += t->regs[r] == o;
-        for (tblock *c = a->head.next; c != &a->head; c = c->next) {
-            hb_obj *p = (hb_obj *)((char *)(c + 1) + hdr);
-            for (uint32_t i = 0; i < p->nrefs; i++)
-                in += p->refs[i] == o;
-        }
-        assert_int_equal(th_rc(t, o), in);
-        assert_int_equal(b->size, hb_obj_bytes(o, hdr));
-        for (uint32_t i = 0; i < o->nrefs; i++)
-            if (o->refs[i])
-                assert_true(ta_is_live(a, o->refs[i], hdr));
-    }
-    for (size_t r = 0; r < NREGS; r++)
-        if (t->regs[r])
-            assert_true(ta_is_live(a, t->regs[r], hdr));
-}
-
 /* ---- tests ---- */
 
 static void test_table(void **state)
@@ -97,36 +62,13 @@ static void test_counts_after_random_stores(void **state)
     (void)state;
     th t;
     th_open(&t, &test_alloc);
+    /* SET two draws in six, NULL one store in five; no finalizers, no arrays */
+    static const th_mix mix = {.stores = 2, .null_one_in = 5};
     hb_rng rng;
     hb_rng_seed(&rng, 42);
     for (int batch = 0; batch < 40; batch++) {
-        for (int k = 0; k < 200; k++) {
-            uint32_t d = (uint32_t)hb_rng_below(&rng, NREGS);
-            uint32_t s = (uint32_t)hb_rng_below(&rng, NREGS);
-            hb_obj *o = t.regs[s];
-            switch (hb_rng_below(&rng, 6)) {
-            case 0:
-                th_new(&t, d, HB_LEAF, 0, 0, (uint32_t)hb_rng_below(&rng, 40));
-                break;
-            case 1:
-                th_new(&t, d, HB_CONTAINER, 0, (uint32_t)hb_rng_range(&rng, 1, 4), 8);
-                break;
-            case 2:
-            case 3:
-                if (t.regs[d] && t.regs[d]->nrefs) {
-                    uint32_t i = (uint32_t)hb_rng_below(&rng, t.regs[d]->nrefs);
-                    th_set(&t, d, i, hb_rng_below(&rng, 5) ? (int)s : -1);
-                }
-                break;
-            case 4:
-                if (o && o->nrefs)
-                    t.gs->reg_write(t.gc, &t.regs[d], o->refs[hb_rng_below(&rng, o->nrefs)]);
-                break;
-            default:
-                th_mov(&t, d, hb_rng_below(&rng, 3) ? (int)s : -1);
-                break;
-            }
-        }
+        for (int k = 0; k < 200; k++)
+            th_random_op(&t, &rng, &mix);
         th_check(&t);
     }
     gc_stats s = th_stats(&t);
@@ -173,21 +115,6 @@ static void test_bad_field_store(void **state)
     th_close(&t);
 }
 
-static void build_ring(th *t, uint32_t r, int n)
-{
-    /* r holds the first object; r+1 walks; the last points back at the first */
-    th_new(t, r, HB_CONTAINER, 0, 1, 16);
-    th_mov(t, r + 1, (int)r);
-    for (int i = 1; i < n; i++) {
-        th_new(t, r + 2, HB_CONTAINER, 0, 1, 16);
-        th_set(t, r + 1, 0, (int)(r + 2));
-        th_mov(t, r + 1, (int)(r + 2));
-    }
-    th_set(t, r + 1, 0, (int)r);
-    th_mov(t, r + 1, -1);
-    th_mov(t, r + 2, -1);
-}
-
 /* Cycles are never freed by rc: a 2-cycle and a 100-ring stay live after
  * their registers are dropped and after collect(); destroy frees them. */
 static void test_cycles_leak(void **state)
@@ -199,7 +126,7 @@ static void test_cycles_leak(void **state)
     th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
     th_set(&t, 0, 0, 1);
     th_set(&t, 1, 0, 0);
-    build_ring(&t, 4, 100);
+    th_build_ring(&t, 4, 100, 0);
     th_check(&t);
     th_mov(&t, 0, -1);
     th_mov(&t, 1, -1);
@@ -370,13 +297,6 @@ static uint32_t chain_length(void)
     return quick() ? 100000u : 10000000u;
 }
 
-static void *release_chain(void *arg)
-{
-    th *t = arg;
-    t->gs->reg_write(t->gc, &t->regs[0], NULL);
-    return NULL;
-}
-
 /* r0 -> o(n-1) -> ... -> o(0): dropping r0 frees all ten million as one
  * pause, on a 64 KiB thread stack. */
 static void test_chain_no_stack_growth(void **state)
@@ -385,21 +305,9 @@ static void test_chain_no_stack_growth(void **state)
     const uint32_t chain = chain_length();
     th t;
     th_open(&t, &arena_alloc);
-    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
-    for (uint32_t i = 1; i < chain; i++) {
-        th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
-        th_set(&t, 1, 0, 0);
-        th_mov(&t, 0, 1);
-    }
-    th_mov(&t, 1, -1);
+    th_build_long_chain(&t, chain);
     assert_int_equal(th_stats(&t).objects_live, chain);
-    pthread_attr_t attr;
-    pthread_t tid;
-    assert_int_equal(pthread_attr_init(&attr), 0);
-    assert_int_equal(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
-    assert_int_equal(pthread_create(&tid, &attr, release_chain, &t), 0);
-    assert_int_equal(pthread_join(tid, NULL), 0);
-    pthread_attr_destroy(&attr);
+    th_release_on_small_stack(&t);
     gc_stats s = th_stats(&t);
     assert_int_equal(s.objects_live, 0);
     assert_int_equal(s.objects_freed, chain);

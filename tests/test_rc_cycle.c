@@ -80,37 +80,6 @@ static uint64_t th_reachable(th *t)
     return reached;
 }
 
-/* Every register and slot names a live block, every count equals the
- * references found, and the statistics agree with the allocator. */
-static void th_check(th *t)
-{
-    talloc *a = t->heap.ctx;
-    size_t hdr = t->gs->header_bytes;
-    gc_stats s = th_stats(t);
-    assert_int_equal(s.objects_live, a->live);
-    assert_int_equal(s.objects_live, s.objects_allocated - s.objects_freed);
-    assert_int_equal(s.bytes_live, t->heap.live_bytes);
-    assert_int_equal(a->bad_frees, 0);
-    for (size_t r = 0; r < NREGS; r++)
-        if (t->regs[r])
-            assert_true(ta_is_live(a, t->regs[r], hdr));
-    for (tblock *b = a->head.next; b != &a->head; b = b->next) {
-        hb_obj *o = (hb_obj *)((char *)(b + 1) + hdr);
-        uint64_t in = 0;
-        for (size_t r = 0; r < NREGS; r++)
-            in += t->regs[r] == o;
-        for (tblock *c = a->head.next; c != &a->head; c = c->next) {
-            hb_obj *p = (hb_obj *)((char *)(c + 1) + hdr);
-            for (uint32_t i = 0; i < p->nrefs; i++)
-                in += p->refs[i] == o;
-        }
-        assert_int_equal(t->gs->refcount(t->gc, o), in);
-        for (uint32_t i = 0; i < o->nrefs; i++)
-            if (o->refs[i])
-                assert_true(ta_is_live(a, o->refs[i], hdr));
-    }
-}
-
 /* ---- tests ---- */
 
 static void test_table(void **state)
@@ -122,20 +91,6 @@ static void test_table(void **state)
     assert_null(gc_rc_cycle.create(NULL));
 }
 
-static void build_ring(th *t, uint32_t r, int n, uint8_t flags)
-{
-    th_new(t, r, HB_CONTAINER, flags, 1, 16);
-    th_mov(t, r + 1, (int)r);
-    for (int i = 1; i < n; i++) {
-        th_new(t, r + 2, HB_CONTAINER, flags, 1, 16);
-        th_set(t, r + 1, 0, (int)(r + 2));
-        th_mov(t, r + 1, (int)(r + 2));
-    }
-    th_set(t, r + 1, 0, (int)r);
-    th_mov(t, r + 1, -1);
-    th_mov(t, r + 2, -1);
-}
-
 /* A 2-cycle and a 100-ring are freed by collect(), with a leaf only the
  * ring holds; a cycle still named by a register, and a self-cycle held by
  * one, are not.  Opening a ring turns it into a chain that counting frees. */
@@ -144,7 +99,7 @@ static void test_cycles_collected(void **state)
     (void)state;
     th t;
     th_open(&t);
-    build_ring(&t, 4, 100, 0);
+    th_build_ring(&t, 4, 100, 0);
     t.gs->field_store(t.gc, t.regs[4], 0, NULL);
     assert_int_equal(th_stats(&t).objects_live, 1);
     th_mov(&t, 4, -1);
@@ -155,7 +110,7 @@ static void test_cycles_collected(void **state)
     th_new(&t, 1, HB_CONTAINER, 0, 2, 0);
     th_set(&t, 0, 0, 1);
     th_set(&t, 1, 0, 0);
-    build_ring(&t, 4, 100, 0);
+    th_build_ring(&t, 4, 100, 0);
     th_new(&t, 5, HB_CONTAINER, 0, 2, 0); /* a ring member with a leaf */
     th_new(&t, 6, HB_LEAF, 0, 0, 8);
     th_set(&t, 5, 0, 4);
@@ -164,7 +119,7 @@ static void test_cycles_collected(void **state)
     assert_int_equal(th_stats(&t).objects_live, 2 + 1 + 2);
     th_mov(&t, 5, -1);
     th_mov(&t, 6, -1);
-    build_ring(&t, 8, 100, 0);
+    th_build_ring(&t, 8, 100, 0);
     th_new(&t, 7, HB_CONTAINER, 0, 1, 0); /* kept: a live self-cycle */
     th_set(&t, 7, 0, 7);
     th_new(&t, 11, HB_CONTAINER, 0, 1, 0);
@@ -201,46 +156,14 @@ static void test_random_stores(void **state)
     (void)state;
     th t;
     th_open3(&t, &test_alloc, 2, 1, 1, 0);
+    /* SET three draws in seven, NULL one store in six; one new object in
+     * four finalizable, objects with slots arrays half the time */
+    static const th_mix mix = {.stores = 3, .null_one_in = 6, .finalizers = 1, .arrays = 1};
     hb_rng rng;
     hb_rng_seed(&rng, 1234);
     for (int batch = 0; batch < 60; batch++) {
-        for (int k = 0; k < 200; k++) {
-            uint32_t d = (uint32_t)hb_rng_below(&rng, NREGS);
-            uint32_t s = (uint32_t)hb_rng_below(&rng, NREGS);
-            hb_obj *o = t.regs[s];
-            switch (hb_rng_below(&rng, 7)) {
-            case 0:
-            {
-                uint8_t fl = hb_rng_below(&rng, 4) ? 0 : HB_F_FINALIZER;
-                th_new(&t, d, HB_LEAF, fl, 0, (uint32_t)hb_rng_below(&rng, 40));
-            }
-                break;
-            case 1:
-            {
-                /* one draw per statement: argument order is unspecified */
-                uint8_t kind = hb_rng_below(&rng, 2) ? HB_CONTAINER : HB_ARRAY;
-                uint8_t fl = hb_rng_below(&rng, 4) ? 0 : HB_F_FINALIZER;
-                uint32_t n = (uint32_t)hb_rng_range(&rng, 1, 4);
-                th_new(&t, d, kind, fl, n, 8);
-            }
-                break;
-            case 2:
-            case 3:
-            case 4:
-                if (t.regs[d] && t.regs[d]->nrefs) {
-                    uint32_t i = (uint32_t)hb_rng_below(&rng, t.regs[d]->nrefs);
-                    th_set(&t, d, i, hb_rng_below(&rng, 6) ? (int)s : -1);
-                }
-                break;
-            case 5:
-                if (o && o->nrefs)
-                    t.gs->reg_write(t.gc, &t.regs[d], o->refs[hb_rng_below(&rng, o->nrefs)]);
-                break;
-            default:
-                th_mov(&t, d, hb_rng_below(&rng, 3) ? (int)s : -1);
-                break;
-            }
-        }
+        for (int k = 0; k < 200; k++)
+            th_random_op(&t, &rng, &mix);
         th_check(&t);
         if (batch % 5 == 4) {
             t.gs->collect(t.gc);
@@ -269,7 +192,7 @@ static void test_cycle_finalizers(void **state)
     (void)state;
     th t;
     th_open(&t);
-    build_ring(&t, 0, 10, HB_F_FINALIZER);
+    th_build_ring(&t, 0, 10, HB_F_FINALIZER);
     th_new(&t, 3, HB_CONTAINER, HB_F_FINALIZER, 2, 0);
     th_new(&t, 4, HB_LEAF, HB_F_FINALIZER, 0, 0);
     th_set(&t, 3, 0, 0); /* r3 -> ring */
@@ -292,7 +215,7 @@ static void test_cycle_finalizers(void **state)
     assert_int_equal(t.finalized_broken, 0);
     assert_int_equal(s.objects_live, 0);
 
-    build_ring(&t, 0, 50, HB_F_FINALIZER);
+    th_build_ring(&t, 0, 50, HB_F_FINALIZER);
     th_mov(&t, 0, -1);
     t.gs->collect(t.gc);
     t.gs->collect(t.gc);
@@ -300,7 +223,7 @@ static void test_cycle_finalizers(void **state)
     assert_int_equal(t.finalized_twice, 0);
     assert_int_equal(th_stats(&t).objects_live, 0);
 
-    build_ring(&t, 0, 5, HB_F_FINALIZER); /* left for destroy */
+    th_build_ring(&t, 0, 5, HB_F_FINALIZER); /* left for destroy */
     th_mov(&t, 0, -1);
     th_close(&t);
     assert_int_equal(t.finalized, 62);
@@ -685,13 +608,6 @@ static void test_out_of_memory(void **state)
 
 #define CHAIN 10000000u
 
-static void *release_chain(void *arg)
-{
-    th *t = arg;
-    t->gs->reg_write(t->gc, &t->regs[0], NULL);
-    return NULL;
-}
-
 /* Ten million containers on a chain, built under the default thresholds
  * (collections of every generation scan it), freed by one release on a
  * 64 KiB thread stack. */
@@ -700,24 +616,12 @@ static void test_chain_no_stack_growth(void **state)
     (void)state;
     th t;
     th_open3(&t, &arena_alloc, 0, 0, 0, 0);
-    th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
-    for (uint32_t i = 1; i < CHAIN; i++) {
-        th_new(&t, 1, HB_CONTAINER, 0, 1, 0);
-        th_set(&t, 1, 0, 0);
-        th_mov(&t, 0, 1);
-    }
-    th_mov(&t, 1, -1);
+    th_build_long_chain(&t, CHAIN);
     gc_stats s = th_stats(&t);
     assert_int_equal(s.objects_live, CHAIN);
     assert_true(s.gen_collections[2] > 0);
     uint64_t p0 = t.pauses;
-    pthread_attr_t attr;
-    pthread_t tid;
-    assert_int_equal(pthread_attr_init(&attr), 0);
-    assert_int_equal(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
-    assert_int_equal(pthread_create(&tid, &attr, release_chain, &t), 0);
-    assert_int_equal(pthread_join(tid, NULL), 0);
-    pthread_attr_destroy(&attr);
+    th_release_on_small_stack(&t);
     s = th_stats(&t);
     assert_int_equal(s.objects_live, 0);
     assert_int_equal(((arena *)t.heap.ctx)->live, 0);

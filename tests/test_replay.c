@@ -11,55 +11,13 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tests/test_rows.h"
 #include "harness/run/oracle.h"
 #include "harness/run/run.h"
+#include "tests/test_random_ops.h"
+#include "tests/test_rows.h"
 
-#define NREGS 48
-
-/* A random but meaningful stream: the generator does not track the graph,
- * so some ops are no-ops by design (they exercise those paths too). */
-static uint32_t random_regs(const wl_params *p)
-{
-    (void)p;
-    return NREGS;
-}
-
-static int random_generate(const wl_params *p, hb_sink *s)
-{
-    hb_rng rng;
-    hb_rng_seed(&rng, p->seed);
-    uint64_t n = (uint64_t)(p->scale * 1e6);
-    for (uint64_t i = 0; i < n && !hb_sink_stopped(s); i++) {
-        uint32_t a = (uint32_t)hb_rng_below(&rng, NREGS), b = (uint32_t)hb_rng_below(&rng, NREGS);
-        uint64_t dice = hb_rng_below(&rng, 1000);
-        if (dice < 250) {
-            uint8_t kind = (uint8_t)hb_rng_below(&rng, 3);
-            uint32_t nrefs = kind == HB_LEAF ? 0 : (uint32_t)hb_rng_below(&rng, 5);
-            uint8_t fin = hb_rng_below(&rng, 20) == 0 ? HB_F_FINALIZER : 0;
-            hb_new(s, a, kind, fin, nrefs, (uint32_t)hb_rng_below(&rng, kind == HB_ARRAY ? 4096 : 64));
-        } else if (dice < 600) {
-            hb_set(s, a, (uint32_t)hb_rng_below(&rng, 4), hb_rng_below(&rng, 8) ? b : HB_NIL);
-        } else if (dice < 780) {
-            hb_get(s, a, b, (uint32_t)hb_rng_below(&rng, 4));
-        } else if (dice < 860) {
-            hb_mov(s, a, b);
-        } else if (dice < 960) {
-            hb_drop(s, a);
-        } else if (dice < 999) {
-            hb_touch(s, a, (uint32_t)hb_rng_below(&rng, 128));
-        } else {
-            hb_collect(s);
-        }
-    }
-    return 0;
-}
-
-static const wl_workload random_workload = {
-    .name = "random", .description = "random op stream", .registers = random_regs,
-    .generate = random_generate,
-};
-
+/* Arrays up to 4 KiB; every drawn COLLECT kept. */
+TEST_RANDOM_WORKLOAD(random_workload, 4096, 0, 1);
 
 static int run_random(const al_backend *a, const gc_strategy *g, double scale, uint64_t seed,
                       seen *out)

@@ -71,7 +71,7 @@ static int setup(void **state)
     add_rows(rows, &n, "tcmalloc", tc_w, 6);
     char path[128];
     snprintf(path, sizeof path, "%s/rows.csv", root);
-    return hb_rows_append_csv(path, rows, n);
+    return hb_rows_append_csv(path, rows, n, NULL);
 }
 
 static int teardown(void **state)

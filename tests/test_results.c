@@ -214,7 +214,8 @@ static void test_csv_quoting(void **state)
 static void test_csv_round_trip(void **state)
 {
     (void)state;
-    char path[128], err[256];
+    char path[128];
+    hb_err e;
     path_in_tmp(path, sizeof path, "round.csv");
     hb_row in[3];
     fill_row(&in[0], "malloc", "mark-sweep", 0);
@@ -223,13 +224,13 @@ static void test_csv_round_trip(void **state)
     in[2].status = "  spaced  ";
     in[2].scale = 1e300;
     in[2].ops_per_s = -INFINITY;
-    assert_int_equal(hb_rows_append_csv(path, in, 3), 0);
+    assert_int_equal(hb_rows_append_csv(path, in, 3, NULL), 0);
 
     hb_row *out;
     char *arena;
-    long n = hb_rows_read_csv(path, &out, &arena, err, sizeof err);
+    long n = hb_rows_read_csv(path, &out, &arena, &e);
     if (n < 0)
-        fail_msg("read: %s", err);
+        fail_msg("read: %s", e.msg);
     assert_int_equal(n, 3);
     for (int i = 0; i < 3; i++)
         assert_rows_equal(&in[i], &out[i]);
@@ -247,14 +248,15 @@ static size_t count_occurrences(const char *hay, const char *needle)
 static void test_csv_header_once(void **state)
 {
     (void)state;
-    char path[128], err[256];
+    char path[128];
+    hb_err e;
     path_in_tmp(path, sizeof path, "twice.csv");
     hb_row r[2];
     fill_row(&r[0], "bump", "none", 0);
     fill_row(&r[1], "bump", "rc", 1);
-    assert_int_equal(hb_rows_append_csv(path, r, 1), 0);
-    assert_int_equal(hb_rows_append_csv(path, r, 2), 0);
-    assert_int_equal(hb_rows_append_csv(path, r, 0), 0); /* nothing to add */
+    assert_int_equal(hb_rows_append_csv(path, r, 1, NULL), 0);
+    assert_int_equal(hb_rows_append_csv(path, r, 2, NULL), 0);
+    assert_int_equal(hb_rows_append_csv(path, r, 0, NULL), 0); /* nothing to add */
     char *text = read_file(path);
     assert_int_equal(count_occurrences(text, "allocator,collector,"), 1);
     assert_int_equal(count_occurrences(text, "\n"), 4);
@@ -262,18 +264,30 @@ static void test_csv_header_once(void **state)
 
     hb_row *out;
     char *arena;
-    assert_int_equal(hb_rows_read_csv(path, &out, &arena, err, sizeof err), 3);
+    assert_int_equal(hb_rows_read_csv(path, &out, &arena, &e), 3);
     assert_string_equal(out[2].collector, "rc");
     hb_rows_free(out, arena);
 
     /* A new file with no rows gets the header alone and reads as empty. */
     path_in_tmp(path, sizeof path, "empty.csv");
-    assert_int_equal(hb_rows_append_csv(path, r, 0), 0);
+    assert_int_equal(hb_rows_append_csv(path, r, 0, NULL), 0);
     text = read_file(path);
     assert_int_equal(count_occurrences(text, "\n"), 1);
     free(text);
-    assert_int_equal(hb_rows_read_csv(path, &out, &arena, err, sizeof err), 0);
+    assert_int_equal(hb_rows_read_csv(path, &out, &arena, &e), 0);
     hb_rows_free(out, arena);
+}
+
+/* A refused append: -1, e's kind, and a message holding `part`. */
+static void expect_append_error(const char *path, const hb_row *r, hb_err_kind kind,
+                                const char *part)
+{
+    hb_err e;
+    hb_err_clear(&e);
+    assert_int_equal(hb_rows_append_csv(path, r, 1, &e), -1);
+    assert_int_equal(e.kind, kind);
+    if (strstr(e.msg, part) == NULL)
+        fail_msg("error \"%s\" lacks \"%s\"", e.msg, part);
 }
 
 static void test_csv_foreign_file_refused(void **state)
@@ -285,39 +299,33 @@ static void test_csv_foreign_file_refused(void **state)
 
     path_in_tmp(path, sizeof path, "foreign.csv");
     write_file(path, "a,b,c\n1,2,3\n");
-    errno = 0;
-    assert_int_equal(hb_rows_append_csv(path, &r, 1), -1);
-    assert_int_equal(errno, EINVAL);
+    expect_append_error(path, &r, HB_ERR_INPUT, "header is not this schema's");
     char *text = read_file(path);
     assert_string_equal(text, "a,b,c\n1,2,3\n"); /* untouched */
     free(text);
 
     /* Our header, but the last line was cut short: refused, not glued on. */
     path_in_tmp(path, sizeof path, "cut.csv");
-    assert_int_equal(hb_rows_append_csv(path, &r, 1), 0);
+    assert_int_equal(hb_rows_append_csv(path, &r, 1, NULL), 0);
     FILE *f = fopen(path, "a");
     fputs("bump,none", f);
     fclose(f);
-    errno = 0;
-    assert_int_equal(hb_rows_append_csv(path, &r, 1), -1);
-    assert_int_equal(errno, EINVAL);
+    expect_append_error(path, &r, HB_ERR_INPUT, "cut short");
 
     /* A header that is ours with one column fewer (an older schema). */
     path_in_tmp(path, sizeof path, "older.csv");
     write_file(path, "allocator,collector\nx,y\n");
-    assert_int_equal(hb_rows_append_csv(path, &r, 1), -1);
-    assert_int_equal(errno, EINVAL);
+    expect_append_error(path, &r, HB_ERR_INPUT, "header is not this schema's");
 
-    /* A path that cannot be opened keeps the system's errno. */
-    errno = 0;
-    assert_int_equal(hb_rows_append_csv("/nonexistent-dir/x.csv", &r, 1), -1);
-    assert_int_equal(errno, ENOENT);
+    /* A path that cannot be opened says the system's reason. */
+    expect_append_error("/nonexistent-dir/x.csv", &r, HB_ERR_SYSTEM, strerror(ENOENT));
 }
 
 static void test_csv_concurrent_appends(void **state)
 {
     (void)state;
-    char path[128], err[256];
+    char path[128];
+    hb_err e;
     path_in_tmp(path, sizeof path, "parallel.csv");
     pid_t kids[2];
     for (int k = 0; k < 2; k++) {
@@ -327,7 +335,7 @@ static void test_csv_concurrent_appends(void **state)
             hb_row r;
             fill_row(&r, k ? "child1" : "child0", "none", 0);
             for (int i = 0; i < 40; i++)
-                if (hb_rows_append_csv(path, &r, 1) != 0)
+                if (hb_rows_append_csv(path, &r, 1, NULL) != 0)
                     _exit(1);
             _exit(0);
         }
@@ -339,9 +347,9 @@ static void test_csv_concurrent_appends(void **state)
     }
     hb_row *out;
     char *arena;
-    long n = hb_rows_read_csv(path, &out, &arena, err, sizeof err);
+    long n = hb_rows_read_csv(path, &out, &arena, &e);
     if (n < 0)
-        fail_msg("read: %s", err);
+        fail_msg("read: %s", e.msg);
     assert_int_equal(n, 80); /* one header, no torn rows */
     hb_rows_free(out, arena);
 }
@@ -351,16 +359,18 @@ static void test_csv_concurrent_appends(void **state)
 static void expect_read_error_n(const char *text, size_t len, const char *part1,
                                 const char *part2)
 {
-    char path[128], err[256];
+    char path[128];
+    hb_err e;
     path_in_tmp(path, sizeof path, "bad.csv");
     write_bytes(path, text, len);
     hb_row *out = (hb_row *)1;
     char *arena = (char *)1;
-    assert_int_equal(hb_rows_read_csv(path, &out, &arena, err, sizeof err), -1);
+    assert_int_equal(hb_rows_read_csv(path, &out, &arena, &e), -1);
     assert_null(out);
     assert_null(arena);
-    if (strstr(err, part1) == NULL || strstr(err, part2) == NULL)
-        fail_msg("error \"%s\" lacks \"%s\" or \"%s\"", err, part1, part2);
+    assert_int_equal(e.kind, HB_ERR_INPUT);
+    if (strstr(e.msg, part1) == NULL || strstr(e.msg, part2) == NULL)
+        fail_msg("error \"%s\" lacks \"%s\" or \"%s\"", e.msg, part1, part2);
 }
 
 static void expect_read_error(const char *text, const char *part1, const char *part2)
@@ -386,19 +396,20 @@ static void test_csv_malformed(void **state)
     static const char nul[] = "allocator,ops\nmalloc,1\nx\0y,2\n";
     expect_read_error_n(nul, sizeof nul - 1, "line 3", "NUL");
 
-    char err[256];
+    hb_err e;
     hb_row *out;
     char *arena;
-    assert_int_equal(hb_rows_read_csv("/nonexistent-dir/r.csv", &out, &arena, err, sizeof err), -1);
-    assert_non_null(strstr(err, "/nonexistent-dir/r.csv"));
-    /* A NULL error buffer is allowed. */
-    assert_int_equal(hb_rows_read_csv("/nonexistent-dir/r.csv", &out, &arena, NULL, 0), -1);
+    assert_int_equal(hb_rows_read_csv("/nonexistent-dir/r.csv", &out, &arena, &e), -1);
+    assert_non_null(strstr(e.msg, "/nonexistent-dir/r.csv"));
+    /* A NULL hb_err is allowed. */
+    assert_int_equal(hb_rows_read_csv("/nonexistent-dir/r.csv", &out, &arena, NULL), -1);
 }
 
 static void test_csv_older_and_reordered(void **state)
 {
     (void)state;
-    char path[128], err[256];
+    char path[128];
+    hb_err e;
     path_in_tmp(path, sizeof path, "old.csv");
     /* Fewer columns, another order, an unknown one, CRLF, a blank line,
      * and a byte-order mark. */
@@ -408,9 +419,9 @@ static void test_csv_older_and_reordered(void **state)
                      "7,\"x,y\",\"bump \"\"fast\"\"\",2e-3,0.25\r\n");
     hb_row *out;
     char *arena;
-    long n = hb_rows_read_csv(path, &out, &arena, err, sizeof err);
+    long n = hb_rows_read_csv(path, &out, &arena, &e);
     if (n < 0)
-        fail_msg("read: %s", err);
+        fail_msg("read: %s", e.msg);
     assert_int_equal(n, 2);
     assert_int_equal(out[0].ops, 5);
     assert_string_equal(out[0].allocator, "malloc");
@@ -427,14 +438,14 @@ static void test_csv_older_and_reordered(void **state)
 
     /* No trailing newline, and a trailing empty field. */
     write_file(path, "allocator,status\nmalloc,");
-    n = hb_rows_read_csv(path, &out, &arena, err, sizeof err);
+    n = hb_rows_read_csv(path, &out, &arena, &e);
     assert_int_equal(n, 1);
     assert_string_equal(out[0].allocator, "malloc");
     assert_string_equal(out[0].status, "");
     hb_rows_free(out, arena);
 
     write_file(path, ""); /* an empty file: no rows, no error */
-    assert_int_equal(hb_rows_read_csv(path, &out, &arena, err, sizeof err), 0);
+    assert_int_equal(hb_rows_read_csv(path, &out, &arena, &e), 0);
     hb_rows_free(out, arena);
 }
 

@@ -22,7 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "harness/core/hash.h"
 #include "harness/core/mem.h"
 #include "workloads/workload.h"
 
@@ -82,9 +84,7 @@ static inline uint64_t wl_scaled(double scale, double per_scale)
 static inline int wl_gen_open(wl_gen *g, const char *name, const wl_params *p,
                               hb_sink *out, uint32_t nregs)
 {
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a of the name */
-    for (const char *c = name; *c; c++)
-        h = (h ^ (unsigned char)*c) * 0x100000001b3u;
+    uint64_t h = hb_fnv1a(HB_FNV_OFFSET, name, strlen(name));
     g->out = out;
     g->nregs = nregs;
     g->reg = NULL;

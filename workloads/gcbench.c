@@ -3,9 +3,9 @@
  * trees built top-down and bottom-up next to long-lived data.
  *
  * In order, each part opening with a PHASE marker (0, 1, 2, ...):
- *   0. a stretch tree of depth STRETCH_DEPTH (18), built bottom-up and
+ *   0. a stretch tree of depth GB_STRETCH_DEPTH (18), built bottom-up and
  *      dropped, to grow the heap once;
- *   1. a long-lived tree of depth LONG_LIVED_DEPTH (16), built top-down, and
+ *   1. a long-lived tree of depth GB_LONG_LIVED_DEPTH (16), built top-down, and
  *      a long-lived array of 500,000 doubles (a 4,000,000-byte HB_ARRAY leaf
  *      payload, half of it written, as GCBench fills half), both kept in
  *      registers to the end of the stream;
@@ -16,7 +16,9 @@
  * A tree of depth d has TreeSize(d) = 2^(d+1) - 1 nodes; NumIters(d) =
  * 2 * TreeSize(18) / TreeSize(d), so every depth allocates about the same
  * number of nodes.  A node is a container of 2 references and 8 payload
- * bytes (GCBench's two ints); nodes at the bottom have NULL children.
+ * bytes (GCBench's two ints); nodes at the bottom have NULL children.  The
+ * numbers and the register file are workloads/gcbench.h's, shared with the
+ * native twin (harness/micro/gcbench_native.c).
  *
  * Parameters: scale multiplies NumIters(d), rounded, at least 1 per depth;
  * the stretch and long-lived depths and the array stay fixed, so a stream
@@ -24,25 +26,7 @@
  * trees) and, below scale 0.125, the floor of one tree per depth adds more.
  * Scale 1.0 is GCBench itself: about 15 M nodes, about 45 M ops.
  */
-#include "workloads/common.h"
-
-#define STRETCH_DEPTH 18u
-#define LONG_LIVED_DEPTH 16u
-#define MIN_DEPTH 4u
-#define MAX_DEPTH 16u
-#define ARRAY_BYTES 4000000u /* 500,000 doubles */
-#define NODE_PAYLOAD 8u
-#define LEVELS (STRETCH_DEPTH + 1)
-
-enum {
-    R_LONG_TREE = 0,
-    R_LONG_ARRAY,
-    R_TREE,                /* the tree being built */
-    R_PATH,                /* top-down: R_PATH + k holds the node at level k + 1 */
-    R_LEFT = R_PATH + LEVELS,  /* bottom-up: R_LEFT + k, R_RIGHT + k hold */
-    R_RIGHT = R_LEFT + LEVELS, /* the children of a node at level k */
-    GB_REGS = R_RIGHT + LEVELS
-};
+#include "workloads/gcbench.h"
 
 static uint32_t gb_registers(const wl_params *p)
 {
@@ -50,24 +34,14 @@ static uint32_t gb_registers(const wl_params *p)
     return GB_REGS;
 }
 
-static uint64_t gb_tree_size(uint32_t depth)
-{
-    return (2ull << depth) - 1;
-}
-
-static uint64_t gb_num_iters(uint32_t depth)
-{
-    return 2 * gb_tree_size(STRETCH_DEPTH) / gb_tree_size(depth);
-}
-
 static void gb_new_node(wl_gen *g, uint32_t r)
 {
-    wl_gen_new(g, r, HB_CONTAINER, 0, 2, NODE_PAYLOAD);
+    wl_gen_new(g, r, HB_CONTAINER, 0, GB_NODE_NREFS, GB_NODE_PAYLOAD);
 }
 
 static wl_shape gb_node_shape(void)
 {
-    return wl_shape_of(HB_CONTAINER, 2, NODE_PAYLOAD);
+    return wl_shape_of(HB_CONTAINER, GB_NODE_NREFS, GB_NODE_PAYLOAD);
 }
 
 /* Top-down: gives the node in register `node` (at level k) two new
@@ -76,7 +50,7 @@ static void gb_populate(wl_gen *g, uint32_t node, uint32_t k, uint32_t depth)
 {
     if (depth == 0)
         return;
-    uint32_t child = R_PATH + k;
+    uint32_t child = GB_R_PATH + k;
     gb_new_node(g, child);
     wl_gen_set(g, node, 0, child);
     gb_new_node(g, child);
@@ -91,9 +65,9 @@ static void gb_populate(wl_gen *g, uint32_t node, uint32_t k, uint32_t depth)
 
 static void gb_drop_path(wl_gen *g)
 {
-    for (uint32_t k = 0; k < LEVELS; k++) {
-        if (g->reg[R_PATH + k].live)
-            wl_gen_drop(g, R_PATH + k);
+    for (uint32_t k = 0; k < GB_LEVELS; k++) {
+        if (g->reg[GB_R_PATH + k].live)
+            wl_gen_drop(g, GB_R_PATH + k);
     }
 }
 
@@ -104,37 +78,37 @@ static void gb_make(wl_gen *g, uint32_t dst, uint32_t k, uint32_t depth)
         gb_new_node(g, dst);
         return;
     }
-    gb_make(g, R_LEFT + k, k + 1, depth - 1);
-    gb_make(g, R_RIGHT + k, k + 1, depth - 1);
+    gb_make(g, GB_R_LEFT + k, k + 1, depth - 1);
+    gb_make(g, GB_R_RIGHT + k, k + 1, depth - 1);
     gb_new_node(g, dst);
-    wl_gen_set(g, dst, 0, R_LEFT + k);
-    wl_gen_set(g, dst, 1, R_RIGHT + k);
-    wl_gen_drop(g, R_LEFT + k);
-    wl_gen_drop(g, R_RIGHT + k);
+    wl_gen_set(g, dst, 0, GB_R_LEFT + k);
+    wl_gen_set(g, dst, 1, GB_R_RIGHT + k);
+    wl_gen_drop(g, GB_R_LEFT + k);
+    wl_gen_drop(g, GB_R_RIGHT + k);
 }
 
 static void gb_long_lived(wl_gen *g)
 {
-    gb_new_node(g, R_LONG_TREE);
-    gb_populate(g, R_LONG_TREE, 0, LONG_LIVED_DEPTH);
+    gb_new_node(g, GB_R_LONG_TREE);
+    gb_populate(g, GB_R_LONG_TREE, 0, GB_LONG_LIVED_DEPTH);
     gb_drop_path(g);
-    wl_gen_new(g, R_LONG_ARRAY, HB_ARRAY, 0, 0, ARRAY_BYTES);
-    wl_gen_touch(g, R_LONG_ARRAY, ARRAY_BYTES / 2);
+    wl_gen_new(g, GB_R_LONG_ARRAY, HB_ARRAY, 0, 0, GB_ARRAY_BYTES);
+    wl_gen_touch(g, GB_R_LONG_ARRAY, GB_ARRAY_WRITTEN);
 }
 
 /* NumIters(depth), scaled, trees each way, each dropped once built. */
 static void gb_construction(wl_gen *g, uint32_t depth, double scale)
 {
-    uint64_t n = wl_scaled(scale, (double)gb_num_iters(depth));
+    uint64_t n = gb_iters(scale, depth);
     for (uint64_t i = 0; i < n && !wl_gen_stopped(g); i++) {
-        gb_new_node(g, R_TREE);
-        gb_populate(g, R_TREE, 0, depth);
-        wl_gen_drop(g, R_TREE);
+        gb_new_node(g, GB_R_TREE);
+        gb_populate(g, GB_R_TREE, 0, depth);
+        wl_gen_drop(g, GB_R_TREE);
         gb_drop_path(g);
     }
     for (uint64_t i = 0; i < n && !wl_gen_stopped(g); i++) {
-        gb_make(g, R_TREE, 0, depth);
-        wl_gen_drop(g, R_TREE);
+        gb_make(g, GB_R_TREE, 0, depth);
+        wl_gen_drop(g, GB_R_TREE);
     }
 }
 
@@ -145,11 +119,11 @@ static int gb_generate(const wl_params *p, hb_sink *out)
         return -1;
     uint32_t phase = 0;
     wl_gen_phase(&g, phase++);
-    gb_make(&g, R_TREE, 0, STRETCH_DEPTH);
-    wl_gen_drop(&g, R_TREE);
+    gb_make(&g, GB_R_TREE, 0, GB_STRETCH_DEPTH);
+    wl_gen_drop(&g, GB_R_TREE);
     wl_gen_phase(&g, phase++);
     gb_long_lived(&g);
-    for (uint32_t d = MIN_DEPTH; d <= MAX_DEPTH && !wl_gen_stopped(&g); d += 2) {
+    for (uint32_t d = GB_MIN_DEPTH; d <= GB_MAX_DEPTH && !wl_gen_stopped(&g); d += GB_DEPTH_STEP) {
         wl_gen_phase(&g, phase++);
         gb_construction(&g, d, p->scale);
     }

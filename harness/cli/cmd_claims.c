@@ -341,15 +341,16 @@ static int load_data(const cc_opts *o, const cl_claim *c, cc_data *d)
     memset(d, 0, sizeof *d);
     for (size_t i = 0; i < c->nruns; i++) {
         const cl_run *r = &c->runs[i];
-        char dir[CC_PATH], path[CC_PATH], err[512];
+        char dir[CC_PATH], path[CC_PATH];
+        hb_err e;
         cl_set *s = &d->sets[i];
         s->tag = r->tag;
         if (run_path(dir, sizeof dir, o, c, r) || hb_path(path, sizeof path, "%s/rows.csv", dir))
             return -1;
         if (access(path, R_OK) == 0) {
-            long n = hb_rows_read_csv(path, &d->rows[i], &d->arena[i], err, sizeof err);
+            long n = hb_rows_read_csv(path, &d->rows[i], &d->arena[i], &e);
             if (n < 0) {
-                fprintf(stderr, "heapbench claims: %s\n", err);
+                fprintf(stderr, "heapbench claims: cannot read %s: %s\n", path, e.msg);
                 return -1;
             }
             s->rows = d->rows[i];

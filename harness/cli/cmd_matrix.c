@@ -594,11 +594,16 @@ static int prepare_meta(const char *dir, const char *settings, const hb_meta *m)
     hb_path(path, sizeof path, "%s/meta.json", dir);
     char *old = hb_read_file(path, NULL);
     if (old == NULL) {
-        if (errno != ENOENT || hb_meta_write(path, m) == 0)
-            return errno == ENOENT ? 0 : (fprintf(stderr, "heapbench: cannot read %s: %s\n",
-                                                  path, strerror(errno)), -1);
-        fprintf(stderr, "heapbench: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
+        hb_err e;
+        if (errno != ENOENT) {
+            fprintf(stderr, "heapbench matrix: cannot read %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        if (hb_meta_write(path, m, &e) != 0) {
+            hb_report_err("matrix", &e);
+            return -1;
+        }
+        return 0;
     }
     char *theirs = hb_meta_settings(old);
     int rc = 0;
@@ -621,7 +626,8 @@ static int prepare_meta(const char *dir, const char *settings, const hb_meta *m)
  * -1 if unreadable. */
 static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
 {
-    char path[MX_PATH], err[512];
+    char path[MX_PATH];
+    hb_err e;
     for (size_t i = 0; i < n; i++)
         if ((cells[i].have = calloc(reps + 1, 1)) == NULL)
             return -1;
@@ -630,9 +636,9 @@ static int mark_done(const char *dir, mx_cell *cells, size_t n, uint64_t reps)
         return 0;
     hb_row *rows;
     char *arena;
-    long nr = hb_rows_read_csv(path, &rows, &arena, err, sizeof err);
+    long nr = hb_rows_read_csv(path, &rows, &arena, &e);
     if (nr < 0) {
-        fprintf(stderr, "heapbench matrix: cannot resume from %s: %s\n", path, err);
+        fprintf(stderr, "heapbench matrix: cannot resume from %s: %s\n", path, e.msg);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -791,9 +797,8 @@ static int run_rep(const char *dir, const mx_opts *o, mx_cell *x, uint64_t rep)
         if (o->series && rc != 2 && rc != 3 && place_series(dir, x, rep) != 0)
             fprintf(stderr, "heapbench matrix: could not write the series of %s/%s/%s rep %" PRIu64
                             "\n", x->a->name, x->c->name, x->w->name, rep);
-        if (b.n && hb_rows_append_csv(rows_path, &b.row, 1) != 0) {
-            fprintf(stderr, "heapbench matrix: cannot append to %s: %s\n", rows_path,
-                    strerror(errno));
+        if (b.n && hb_rows_append_csv(rows_path, &b.row, 1, &e) != 0) {
+            fprintf(stderr, "heapbench matrix: cannot append to %s: %s\n", rows_path, e.msg);
             return -1;
         }
         x->have[rep] = 1;

@@ -38,7 +38,8 @@ typedef struct mg_src {
 
 static int load_source(mg_src *s)
 {
-    char path[MX_PATH], err[512];
+    char path[MX_PATH];
+    hb_err e;
     hb_path(path, sizeof path, "%s/meta.json", s->dir);
     if ((s->meta = hb_read_file(path, NULL)) == NULL)
         return hb_usage_error("merge", "cannot read %s: %s, expected a folder written by "
@@ -49,9 +50,9 @@ static int load_source(mg_src *s)
     hb_path(path, sizeof path, "%s/rows.csv", s->dir);
     if (access(path, F_OK) != 0)
         return 0; /* a shard that has not finished a cell yet */
-    s->n = hb_rows_read_csv(path, &s->rows, &s->arena, err, sizeof err);
+    s->n = hb_rows_read_csv(path, &s->rows, &s->arena, &e);
     if (s->n < 0)
-        return hb_usage_error("merge", "cannot read %s: %s", path, err);
+        return hb_usage_error("merge", "cannot read %s: %s", path, e.msg);
     return 0;
 }
 

@@ -995,7 +995,7 @@ int hb_cmd_report(int argc, char **argv)
 {
     rp_opts o;
     rp_report R;
-    char base[256], path[RP_PATH], err[512];
+    char base[256], path[RP_PATH];
     memset(&R, 0, sizeof R);
     int rc = parse_report_opts(argc, argv, &o);
     if (rc)
@@ -1005,10 +1005,11 @@ int hb_cmd_report(int argc, char **argv)
     if (o.baseline && (rc = parse_baseline(o.baseline, &R, base, sizeof base)))
         return rc;
     snprintf(path, sizeof path, "%s/rows.csv", o.dir);
-    R.nrows = hb_rows_read_csv(path, &R.rows, &R.arena, err, sizeof err);
+    hb_err e;
+    R.nrows = hb_rows_read_csv(path, &R.rows, &R.arena, &e);
     if (R.nrows < 0)
         return hb_usage_error("report", "cannot read %s: %s, expected a results folder", path,
-                              err);
+                              e.msg);
     if (R.nrows == 0) {
         hb_rows_free(R.rows, R.arena);
         return hb_usage_error("report", "%s has no rows yet", path);

@@ -77,9 +77,9 @@ static int on_row(void *arg, const hb_row *row)
 {
     run_out *o = arg;
     o->done++;
-    if (o->out_path && hb_rows_append_csv(o->out_path, row, 1) != 0) {
-        fprintf(stderr, "heapbench run: cannot append to %s: %s\n", o->out_path,
-                errno == EINVAL ? "its header is not this schema's" : strerror(errno));
+    hb_err e;
+    if (o->out_path && hb_rows_append_csv(o->out_path, row, 1, &e) != 0) {
+        fprintf(stderr, "heapbench run: cannot append to %s: %s\n", o->out_path, e.msg);
         o->write_failed = 1;
         return 1;
     }

@@ -417,12 +417,12 @@ static void md_settings(FILE *f, const hb_lbo *l, const hb_row *rows, size_t n)
 
 void hb_lbo_markdown(FILE *f, const char *dir, const char *url)
 {
-    char path[4096], err[256];
+    char path[4096];
     if (hb_path(path, sizeof path, "%s/timespace/rows.csv", dir) || access(path, R_OK) != 0)
         return;
     hb_row *rows;
     char *arena;
-    long n = hb_rows_read_csv(path, &rows, &arena, err, sizeof err);
+    long n = hb_rows_read_csv(path, &rows, &arena, NULL);
     hb_lbo *l = n > 0 ? hb_lbo_compute(rows, (size_t)n) : NULL;
     if (l && l->n) {
         char lv[48];

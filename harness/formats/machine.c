@@ -172,13 +172,13 @@ static void write_meta(FILE *f, const hb_meta *m)
     fputs("\n}\n", f);
 }
 
-int hb_meta_write(const char *path, const hb_meta *m)
+int hb_meta_write(const char *path, const hb_meta *m, hb_err *e)
 {
     hb_atomic a;
-    if (hb_atomic_open(&a, path, NULL) != 0)
+    if (hb_atomic_open(&a, path, e) != 0)
         return -1;
     write_meta(a.f, m);
-    return hb_atomic_commit(&a, NULL); /* errno kept on failure */
+    return hb_atomic_commit(&a, e);
 }
 
 /* ---- JSON ---- */

@@ -61,8 +61,9 @@ typedef struct hb_meta {
 } hb_meta;
 
 /* Writes meta.json to path through a temporary file and a rename, so a
- * reader sees the old file or the new, whole.  0, or -1 with errno set. */
-int hb_meta_write(const char *path, const hb_meta *m);
+ * reader sees the old file or the new, whole.  0, or -1 with e filled (its
+ * message names the file). */
+int hb_meta_write(const char *path, const hb_meta *m, hb_err *e);
 
 /* ---- JSON ---- */
 

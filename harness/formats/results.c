@@ -559,57 +559,59 @@ void hb_rows_table(FILE *out, const hb_row *rows, size_t n)
  * Appending to a CSV file
  * ------------------------------------------------------------------------ */
 
+/* The refusal of a file that is not ours to append to. */
+static int not_ours(hb_err *e)
+{
+    return hb_fail(e, HB_ERR_INPUT, "its header is not this schema's (expected a rows.csv "
+                                    "written by this version of heapbench, or a new file)");
+}
+
 /* 0 if the file of the given size starts with exactly our header line and
  * ends with a newline (so appended rows start on a line of their own). */
-static int check_existing(int fd, off_t size, const obuf *hdr)
+static int check_existing(int fd, off_t size, const obuf *hdr, hb_err *e)
 {
     char last;
     if (pread(fd, &last, 1, size - 1) != 1)
-        return -1;
-    if ((size_t)size < hdr->len || last != '\n') {
-        errno = EINVAL;
-        return -1;
-    }
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot read it: %s", strerror(errno));
+    if ((size_t)size < hdr->len)
+        return not_ours(e);
     char tmp[4096];
     for (size_t done = 0; done < hdr->len;) {
         size_t want = hdr->len - done < sizeof tmp ? hdr->len - done : sizeof tmp;
         ssize_t got = pread(fd, tmp, want, (off_t)done);
-        if (got <= 0) {
-            if (got == 0)
-                errno = EINVAL;
-            return -1;
-        }
-        if (memcmp(tmp, hdr->p + done, (size_t)got) != 0) {
-            errno = EINVAL;
-            return -1;
-        }
+        if (got < 0)
+            return hb_fail(e, HB_ERR_SYSTEM, "cannot read it: %s", strerror(errno));
+        if (got == 0 || memcmp(tmp, hdr->p + done, (size_t)got) != 0)
+            return not_ours(e);
         done += (size_t)got;
     }
+    if (last != '\n')
+        return hb_fail(e, HB_ERR_INPUT, "its last line is cut short (no line end), expected "
+                                        "whole rows only; remove the partial line first");
     return 0;
 }
 
-/* Writes all of buf; on any failure cuts the file back to old_size so that
- * no partial row is left behind, and returns -1 with errno from the write. */
-static int write_whole(int fd, const char *p, size_t len, off_t old_size)
+/* Writes all of buf and syncs it; on any failure cuts the file back to
+ * old_size so that no partial row is left behind. */
+static int write_whole(int fd, const char *p, size_t len, off_t old_size, hb_err *e)
 {
-    if (hb_write_all(fd, p, len) == 0)
+    if (hb_write_all(fd, p, len) == 0 && fsync(fd) == 0)
         return 0;
-    int e = errno;
+    hb_fail(e, HB_ERR_SYSTEM, "cannot write %zu bytes: %s", len, strerror(errno));
     if (ftruncate(fd, old_size) != 0) { /* best effort */ }
-    errno = e;
     return -1;
 }
 
-static int append_locked(int fd, const hb_row *rows, size_t n)
+static int append_locked(int fd, const hb_row *rows, size_t n, hb_err *e)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return -1;
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot stat it: %s", strerror(errno));
     obuf b;
     ob_init(&b);
     csv_header_into(&b);
     if (st.st_size > 0) {
-        if (check_existing(fd, st.st_size, &b) != 0) {
+        if (check_existing(fd, st.st_size, &b, e) != 0) {
             ob_release(&b);
             return -1;
         }
@@ -617,28 +619,23 @@ static int append_locked(int fd, const hb_row *rows, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         csv_row_into(&b, &rows[i]);
-    int rc = -1;
-    if (b.failed)
-        errno = ENOMEM;
-    else if (write_whole(fd, b.p, b.len, st.st_size) == 0 && fsync(fd) == 0)
-        rc = 0;
+    int rc = b.failed ? hb_fail(e, HB_ERR_NOMEM, "out of memory for %zu rows", n)
+                      : write_whole(fd, b.p, b.len, st.st_size, e);
     ob_release(&b);
     return rc;
 }
 
-int hb_rows_append_csv(const char *path, const hb_row *rows, size_t n)
+int hb_rows_append_csv(const char *path, const hb_row *rows, size_t n, hb_err *e)
 {
     int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-        return -1;
+        return hb_fail(e, HB_ERR_SYSTEM, "%s", strerror(errno));
     /* The lock makes "is it empty? then write the header" one step for
      * concurrent writers to the same file (parallel matrix cells). */
-    int rc = flock(fd, LOCK_EX);
-    if (rc == 0)
-        rc = append_locked(fd, rows, n);
-    int e = errno;
+    int rc = flock(fd, LOCK_EX) == 0 ? append_locked(fd, rows, n, e)
+                                     : hb_fail(e, HB_ERR_SYSTEM, "cannot lock it: %s",
+                                               strerror(errno));
     close(fd);
-    errno = e;
     return rc;
 }
 
@@ -657,19 +654,22 @@ typedef struct csv_reader {
     unsigned long line; /* physical line of pos, from 1 */
     char **f;           /* the current record's fields */
     size_t nf, fcap;
-    char *err;
-    size_t errcap;
+    hb_err *e;
 } csv_reader;
 
+/* Malformed input: the message names the line and what was expected. */
 static void set_err(csv_reader *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_err(csv_reader *c, const char *fmt, ...)
 {
-    if (c->err == NULL || c->errcap == 0)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, c->errcap, fmt, ap);
+    hb_vfail(c->e, HB_ERR_INPUT, fmt, ap);
     va_end(ap);
+}
+
+static void set_nomem(csv_reader *c, const char *what)
+{
+    hb_fail(c->e, HB_ERR_NOMEM, "line %lu: out of memory for %s", c->line, what);
 }
 
 static int push_field(csv_reader *c, char *start)
@@ -678,7 +678,7 @@ static int push_field(csv_reader *c, char *start)
         size_t cap = c->fcap ? c->fcap * 2 : 64;
         char **g = realloc(c->f, cap * sizeof *g);
         if (g == NULL) {
-            set_err(c, "line %lu: out of memory", c->line);
+            set_nomem(c, "the fields");
             return -1;
         }
         c->f = g;
@@ -919,7 +919,7 @@ static int push_row(csv_reader *c, hb_row **rows, size_t *n, size_t *cap)
     size_t want = *cap ? *cap * 2 : 16;
     hb_row *g = realloc(*rows, want * sizeof *g);
     if (g == NULL) {
-        set_err(c, "line %lu: out of memory for %zu rows", c->line, want);
+        set_nomem(c, "the rows");
         return -1;
     }
     *rows = g;
@@ -961,7 +961,7 @@ static long parse_csv(csv_reader *c, hb_row **rows)
     size_t ncols = c->nf;
     long *col_field = malloc(ncols * sizeof *col_field);
     if (col_field == NULL) {
-        set_err(c, "line %lu: out of memory", line);
+        set_nomem(c, "the header");
         return -1;
     }
     long n = map_header(c, col_field, line) != 0 ? -1 : read_rows(c, col_field, ncols, rows);
@@ -969,22 +969,17 @@ static long parse_csv(csv_reader *c, hb_row **rows)
     return n;
 }
 
-long hb_rows_read_csv(const char *path, hb_row **rows, char **arena, char *err, size_t errcap)
+long hb_rows_read_csv(const char *path, hb_row **rows, char **arena, hb_err *e)
 {
     *rows = NULL;
     *arena = NULL;
-    if (err && errcap)
-        err[0] = '\0';
+    hb_err_clear(e);
     csv_reader c = { 0 };
-    c.err = err;
-    c.errcap = errcap;
+    c.e = e;
     c.line = 1;
-    hb_err e;
-    c.buf = hb_read_whole(path, &c.len, &e);
-    if (c.buf == NULL) {
-        set_err(&c, "%s", e.msg);
+    c.buf = hb_read_whole(path, &c.len, e);
+    if (c.buf == NULL)
         return -1;
-    }
     long n = parse_csv(&c, rows);
     free(c.f);
     if (n < 0) {

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "harness/core/err.h"
+
 #define HB_ROW_FIELDS(X)            \
     X(STR, allocator)               \
     X(STR, collector)               \
@@ -184,19 +186,22 @@ void hb_rows_table(FILE *out, const hb_row *rows, size_t n);
 /*
  * Appends rows to a CSV file, writing the header only if the file is empty
  * or new.  Each call writes its rows with one write() of whole lines to a
- * file opened O_APPEND, so a crash leaves whole rows or none.  Returns 0, or
- * -1 with errno set.  A file whose header differs from ours is refused
- * (-1, errno = EINVAL), never mixed.
+ * file opened O_APPEND, so a crash leaves whole rows or none.  Returns 0,
+ * or -1 with e filled (the message does not name the file: the caller
+ * does): a file whose header differs from ours, or whose last line is cut
+ * short, is refused (HB_ERR_INPUT) and left untouched, never mixed; a
+ * failed open, lock or write is HB_ERR_SYSTEM (a failed write is cut back).
  */
-int hb_rows_append_csv(const char *path, const hb_row *rows, size_t n);
+int hb_rows_append_csv(const char *path, const hb_row *rows, size_t n, hb_err *e);
 
 /*
  * Reads a CSV file written by hb_rows_append_csv.  Returns the number of
  * rows (>= 0) into *rows (malloc'd; strings owned by *arena, free both with
- * hb_rows_free), or -1 with a message in err naming the line and what was
- * wrong.
+ * hb_rows_free), or -1 with e filled: HB_ERR_INPUT for an unreadable or
+ * malformed file (the message names the line and the bad value, and what
+ * was expected), HB_ERR_NOMEM.
  */
-long hb_rows_read_csv(const char *path, hb_row **rows, char **arena, char *err, size_t errcap);
+long hb_rows_read_csv(const char *path, hb_row **rows, char **arena, hb_err *e);
 void hb_rows_free(hb_row *rows, char *arena);
 
 #endif

@@ -35,25 +35,7 @@
 #include "collectors/collector.h"
 #include "harness/core/clock.h"
 #include "harness/run/replay.h"
-#include "workloads/common.h"
-
-/* As in workloads/gcbench.c. */
-#define STRETCH_DEPTH 18u
-#define LONG_LIVED_DEPTH 16u
-#define MIN_DEPTH 4u
-#define MAX_DEPTH 16u
-#define ARRAY_BYTES 4000000u
-#define NODE_PAYLOAD 8u
-#define LEVELS (STRETCH_DEPTH + 1)
-enum {
-    R_LONG_TREE = 0,
-    R_LONG_ARRAY,
-    R_TREE,
-    R_PATH,
-    R_LEFT = R_PATH + LEVELS,
-    R_RIGHT = R_LEFT + LEVELS,
-    GB_REGS = R_RIGHT + LEVELS
-};
+#include "workloads/gcbench.h"
 
 #define CHUNK_OPS 65536u
 
@@ -106,19 +88,9 @@ static void bench_close(bench *b)
 
 /* ---- native: GCBench as C calling the tables ---- */
 
-static uint64_t tree_size(uint32_t depth)
-{
-    return (2ull << depth) - 1;
-}
-
-static uint64_t num_iters(uint32_t depth)
-{
-    return 2 * tree_size(STRETCH_DEPTH) / tree_size(depth);
-}
-
 static void node_new(bench *b, uint32_t r)
 {
-    if (b->gs->new_obj(b->gc, &b->reg[r], HB_CONTAINER, 0, 2, NODE_PAYLOAD) == NULL)
+    if (b->gs->new_obj(b->gc, &b->reg[r], HB_CONTAINER, 0, GB_NODE_NREFS, GB_NODE_PAYLOAD) == NULL)
         b->oom = 1;
     b->objects++;
 }
@@ -133,7 +105,7 @@ static void populate(bench *b, uint32_t node, uint32_t k, uint32_t depth)
 {
     if (depth == 0 || b->oom)
         return;
-    uint32_t child = R_PATH + k;
+    uint32_t child = GB_R_PATH + k;
     node_new(b, child);
     b->gs->field_store(b->gc, b->reg[node], 0, b->reg[child]);
     node_new(b, child);
@@ -148,9 +120,9 @@ static void populate(bench *b, uint32_t node, uint32_t k, uint32_t depth)
 
 static void drop_path(bench *b)
 {
-    for (uint32_t k = 0; k < LEVELS; k++)
-        if (b->reg[R_PATH + k] != NULL)
-            drop(b, R_PATH + k);
+    for (uint32_t k = 0; k < GB_LEVELS; k++)
+        if (b->reg[GB_R_PATH + k] != NULL)
+            drop(b, GB_R_PATH + k);
 }
 
 /* Bottom-up: a whole tree into register dst, whose node is at level k. */
@@ -162,46 +134,46 @@ static void make(bench *b, uint32_t dst, uint32_t k, uint32_t depth)
         node_new(b, dst);
         return;
     }
-    make(b, R_LEFT + k, k + 1, depth - 1);
-    make(b, R_RIGHT + k, k + 1, depth - 1);
+    make(b, GB_R_LEFT + k, k + 1, depth - 1);
+    make(b, GB_R_RIGHT + k, k + 1, depth - 1);
     node_new(b, dst);
     if (b->oom)
         return;
-    b->gs->field_store(b->gc, b->reg[dst], 0, b->reg[R_LEFT + k]);
-    b->gs->field_store(b->gc, b->reg[dst], 1, b->reg[R_RIGHT + k]);
-    drop(b, R_LEFT + k);
-    drop(b, R_RIGHT + k);
+    b->gs->field_store(b->gc, b->reg[dst], 0, b->reg[GB_R_LEFT + k]);
+    b->gs->field_store(b->gc, b->reg[dst], 1, b->reg[GB_R_RIGHT + k]);
+    drop(b, GB_R_LEFT + k);
+    drop(b, GB_R_RIGHT + k);
 }
 
 static void long_lived(bench *b)
 {
-    node_new(b, R_LONG_TREE);
-    populate(b, R_LONG_TREE, 0, LONG_LIVED_DEPTH);
+    node_new(b, GB_R_LONG_TREE);
+    populate(b, GB_R_LONG_TREE, 0, GB_LONG_LIVED_DEPTH);
     drop_path(b);
-    if (b->gs->new_obj(b->gc, &b->reg[R_LONG_ARRAY], HB_ARRAY, 0, 0, ARRAY_BYTES) == NULL) {
+    if (b->gs->new_obj(b->gc, &b->reg[GB_R_LONG_ARRAY], HB_ARRAY, 0, 0, GB_ARRAY_BYTES) == NULL) {
         b->oom = 1;
         return;
     }
     b->objects++;
-    memset(hb_obj_payload(b->reg[R_LONG_ARRAY]), 0, ARRAY_BYTES / 2);
+    memset(hb_obj_payload(b->reg[GB_R_LONG_ARRAY]), 0, GB_ARRAY_WRITTEN);
 }
 
 static void native_gcbench(bench *b, double scale)
 {
-    make(b, R_TREE, 0, STRETCH_DEPTH);
-    drop(b, R_TREE);
+    make(b, GB_R_TREE, 0, GB_STRETCH_DEPTH);
+    drop(b, GB_R_TREE);
     long_lived(b);
-    for (uint32_t d = MIN_DEPTH; d <= MAX_DEPTH && !b->oom; d += 2) {
-        uint64_t n = wl_scaled(scale, (double)num_iters(d));
+    for (uint32_t d = GB_MIN_DEPTH; d <= GB_MAX_DEPTH && !b->oom; d += GB_DEPTH_STEP) {
+        uint64_t n = gb_iters(scale, d);
         for (uint64_t i = 0; i < n && !b->oom; i++) {
-            node_new(b, R_TREE);
-            populate(b, R_TREE, 0, d);
-            drop(b, R_TREE);
+            node_new(b, GB_R_TREE);
+            populate(b, GB_R_TREE, 0, d);
+            drop(b, GB_R_TREE);
             drop_path(b);
         }
         for (uint64_t i = 0; i < n && !b->oom; i++) {
-            make(b, R_TREE, 0, d);
-            drop(b, R_TREE);
+            make(b, GB_R_TREE, 0, d);
+            drop(b, GB_R_TREE);
         }
     }
 }
@@ -297,15 +269,15 @@ static gnode *gmake(uint32_t depth)
 
 static void libgc_gcbench(double scale)
 {
-    volatile gnode *keep = gmake(STRETCH_DEPTH);
+    volatile gnode *keep = gmake(GB_STRETCH_DEPTH);
     keep = NULL;
     gnode *volatile long_tree = gnew(NULL, NULL);
-    gpopulate(LONG_LIVED_DEPTH, long_tree);
-    double *volatile array = gc->malloc_atomic(ARRAY_BYTES);
-    memset(array, 0, ARRAY_BYTES / 2);
+    gpopulate(GB_LONG_LIVED_DEPTH, long_tree);
+    double *volatile array = gc->malloc_atomic(GB_ARRAY_BYTES);
+    memset(array, 0, GB_ARRAY_WRITTEN);
     gc_objects++;
-    for (uint32_t d = MIN_DEPTH; d <= MAX_DEPTH; d += 2) {
-        uint64_t n = wl_scaled(scale, (double)num_iters(d));
+    for (uint32_t d = GB_MIN_DEPTH; d <= GB_MAX_DEPTH; d += GB_DEPTH_STEP) {
+        uint64_t n = gb_iters(scale, d);
         for (uint64_t i = 0; i < n; i++) {
             keep = gnew(NULL, NULL);
             gpopulate(d, (gnode *)keep);
