@@ -33,6 +33,8 @@ int hb_cmd_matrix(int argc, char **argv);
 int hb_cmd_merge(int argc, char **argv);
 int hb_cmd_report(int argc, char **argv);
 int hb_cmd_plot(int argc, char **argv);
+/* gnuplot SCRIPT with dir='DIR' (cmd_plot.c); 0 when it exited 0. */
+int hb_run_gnuplot(const char *dir, const char *script);
 int hb_cmd_trace(int argc, char **argv);  /* trace gen | trace dump */
 int hb_cmd_record(int argc, char **argv); /* a program's allocator trace */
 int hb_cmd_minheap(int argc, char **argv); /* minimum heaps by bisection */

@@ -476,22 +476,6 @@ static int write_figure_data(const char *cdir, const cl_claim *c, const cl_outpu
     return hb_atomic_commit(&a, NULL);
 }
 
-static int run_gnuplot(const char *cdir, const char *script)
-{
-    char var[CC_PATH + 16];
-    if (hb_path(var, sizeof var, "dir='%s'", cdir))
-        return -1;
-    char *argv[] = {"gnuplot", "-e", var, (char *)script, NULL};
-    pid_t pid;
-    int st;
-    if (posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ) != 0)
-        return -1;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
 /* 0 when DIR/<claim>/figures/<claim>.pdf and .png exist and are not empty. */
 static int figures_present(const char *cdir, const char *id)
 {
@@ -629,7 +613,7 @@ static int do_claim(const cc_opts *o, const cl_claim *c, const char *scripts, cc
     hb_path(cdir, sizeof cdir, "%s/%s", o->out, c->id);
     if (!s->unavailable && write_figure_data(cdir, c, &s->out, &d) == 0 && scripts &&
         hb_path(script, sizeof script, "%s/%s", scripts, c->fig.script) == 0) {
-        if (run_gnuplot(cdir, script) != 0)
+        if (hb_run_gnuplot(cdir, script) != 0)
             fprintf(stderr, "heapbench claims: gnuplot failed on %s for %s\n", script, c->id);
         s->figure_ok = figures_present(cdir, c->id) == 0;
         if (!s->figure_ok)

@@ -308,7 +308,8 @@ static int input_present(const char *dir, const char *needs)
     return ok;
 }
 
-static int run_gnuplot(const char *dir, const char *script)
+/* Runs gnuplot on `script` with dir='DIR' set; 0 when it exited 0. */
+int hb_run_gnuplot(const char *dir, const char *script)
 {
     char var[PL_PATH + 16];
     if (hb_path(var, sizeof var, "dir='%s'", dir))
@@ -403,7 +404,7 @@ static int run_script(const char *dir, const char *script)
     time_t since = time(NULL) - 1;
     printf("%s:\n", base);
     fflush(stdout);
-    if (run_gnuplot(dir, script) != 0) {
+    if (hb_run_gnuplot(dir, script) != 0) {
         fprintf(stderr, "heapbench plot: gnuplot failed on %s (its message is above)\n", script);
         return -1;
     }
