@@ -32,9 +32,19 @@
  * Parameters: scale multiplies the requests per phase (SV_REQUESTS_PER_SCALE
  * in all at scale 1.0); the phase count, the cache's slots and its budget
  * are fixed.
+ *
+ * Threads (--threads N, the GIL model; workloads/mutators.h): N worker
+ * threads, each serving its own shard of the cache (CACHE_ENTRIES / N slots
+ * rounded down to a power of two, CACHE_BUDGET / N bytes, a key space and
+ * hot range of the shard's size, as a sharded cache gives each worker its
+ * shard) on its own registers, taking turns request by request; the
+ * requests are shared out.  The live set and the work are then those of
+ * one thread whatever N; at one thread the stream is the one-thread
+ * stream, byte for byte.
  */
 #include "harness/core/mem.h"
 #include "workloads/common.h"
+#include "workloads/mutators.h"
 
 /* Calibration: requests at scale 1.0, over all phases (about 200 ops each). */
 #define SV_REQUESTS_PER_SCALE 350000.0
@@ -43,8 +53,6 @@
 #define CACHE_BITS 15u
 #define CACHE_ENTRIES (1u << CACHE_BITS)
 #define CACHE_BUDGET ((uint64_t)48 << 20) /* value bytes the cache may hold */
-#define KEY_SPACE (4u * CACHE_ENTRIES)
-#define HOT_KEYS (3u * CACHE_ENTRIES / 4)
 #define NO_KEY UINT32_MAX
 #define LEAF_MIN_PAYLOAD 16u
 #define REQ_MIN 10u
@@ -72,6 +80,9 @@ static const struct {
 typedef struct sv_state {
     wl_gen g;
     uint32_t phase;
+    /* The shard: CACHE_ENTRIES, CACHE_BUDGET, ... at one thread */
+    uint32_t bits, entries, key_space, hot_keys;
+    uint64_t budget;
     uint32_t *slot_key;    /* the key each cache slot holds, or NO_KEY */
     uint32_t *slot_value;  /* that entry's value payload bytes */
     uint64_t value_bytes;  /* sum of slot_value over occupied slots */
@@ -80,8 +91,7 @@ typedef struct sv_state {
 
 static uint32_t sv_registers(const wl_params *p)
 {
-    (void)p;
-    return SV_REGS;
+    return SV_REGS * wl_mut_count(p);
 }
 
 static uint32_t sv_value_bytes(sv_state *st)
@@ -91,16 +101,16 @@ static uint32_t sv_value_bytes(sv_state *st)
 }
 
 /* Fibonacci hashing: neighbouring keys land in unrelated slots. */
-static uint32_t sv_slot(uint32_t key)
+static uint32_t sv_slot(const sv_state *st, uint32_t key)
 {
-    return (uint32_t)(key * 2654435761u) >> (32 - CACHE_BITS);
+    return (uint32_t)(key * 2654435761u) >> (32 - st->bits);
 }
 
 static uint32_t sv_pick_key(sv_state *st)
 {
     if (wl_chance(&st->g, 0.9))
-        return wl_range(&st->g, 0, HOT_KEYS - 1);
-    return wl_range(&st->g, 0, KEY_SPACE - 1);
+        return wl_range(&st->g, 0, st->hot_keys - 1);
+    return wl_range(&st->g, 0, st->key_space - 1);
 }
 
 /* A new value leaf of this phase's size into R_VALUE; returns its size. */
@@ -124,8 +134,8 @@ static void sv_evict(sv_state *st, uint32_t slot)
 /* Evicts random entries other than keep until the values fit the budget. */
 static void sv_fit_budget(sv_state *st, uint32_t keep)
 {
-    while (st->value_bytes > CACHE_BUDGET) {
-        uint32_t slot = wl_range(&st->g, 0, CACHE_ENTRIES - 1);
+    while (st->value_bytes > st->budget) {
+        uint32_t slot = wl_range(&st->g, 0, st->entries - 1);
         if (slot != keep && st->slot_key[slot] != NO_KEY)
             sv_evict(st, slot);
     }
@@ -179,9 +189,9 @@ static void sv_miss(sv_state *st, uint32_t slot, uint32_t key)
 static void sv_fill(sv_state *st)
 {
     uint32_t filled = 0;
-    while (st->value_bytes < CACHE_BUDGET && filled < CACHE_ENTRIES && !wl_gen_stopped(&st->g)) {
+    while (st->value_bytes < st->budget && filled < st->entries && !wl_gen_stopped(&st->g)) {
         uint32_t key = sv_pick_key(st);
-        uint32_t slot = sv_slot(key);
+        uint32_t slot = sv_slot(st, key);
         if (st->slot_key[slot] != NO_KEY)
             continue;
         sv_miss(st, slot, key);
@@ -193,7 +203,7 @@ static void sv_fill(sv_state *st)
 static void sv_lookup(sv_state *st)
 {
     uint32_t key = sv_pick_key(st);
-    uint32_t slot = sv_slot(key);
+    uint32_t slot = sv_slot(st, key);
     if (st->slot_key[slot] == key)
         sv_hit(st, slot);
     else
@@ -254,7 +264,7 @@ static void sv_request(sv_state *st)
     wl_gen_set(g, R_REQ, 0, R_VALUE); /* the response carries the value */
     sv_read_request(st, nchildren);
     if (wl_chance(g, 0.01)) {
-        uint32_t slot = wl_range(g, 0, CACHE_ENTRIES - 1);
+        uint32_t slot = wl_range(g, 0, st->entries - 1);
         if (st->slot_key[slot] != NO_KEY)
             sv_evict(st, slot);
     }
@@ -264,36 +274,93 @@ static void sv_request(sv_state *st)
     }
 }
 
+/* The shard of thread 1 of n: the largest power of two of slots not above
+ * CACHE_ENTRIES / n, and n-th of the budget. */
+static void sv_shard(sv_state *st, uint32_t n)
+{
+    st->bits = CACHE_BITS;
+    while (st->bits > 1 && (1u << st->bits) > CACHE_ENTRIES / n)
+        st->bits--;
+    st->entries = 1u << st->bits;
+    st->key_space = 4u * st->entries;
+    st->hot_keys = 3u * st->entries / 4;
+    st->budget = CACHE_BUDGET / n;
+}
+
+/* Thread t's generator, writing into out, its cache made.  0 or -1. */
+static int sv_open(sv_state *st, const wl_params *p, uint32_t t, uint32_t n, hb_sink *out)
+{
+    wl_params q = wl_mut_params(p, t);
+    if (wl_gen_open(&st->g, "server", &q, out, SV_REGS) != 0)
+        return -1;
+    sv_shard(st, n);
+    st->slot_key = hb_scratch_map(st->entries * sizeof *st->slot_key);
+    st->slot_value = hb_scratch_map(st->entries * sizeof *st->slot_value);
+    if (st->slot_key == NULL || st->slot_value == NULL) {
+        fprintf(stderr, "workload server: out of memory for the cache model\n");
+        hb_scratch_unmap(st->slot_key, st->entries * sizeof *st->slot_key);
+        hb_scratch_unmap(st->slot_value, st->entries * sizeof *st->slot_value);
+        wl_gen_close(&st->g);
+        return -1;
+    }
+    for (uint32_t i = 0; i < st->entries; i++)
+        st->slot_key[i] = NO_KEY;
+    st->value_bytes = 0;
+    wl_gen_new(&st->g, R_CACHE, HB_CONTAINER, 0, st->entries, 0);
+    return 0;
+}
+
+static void sv_close(sv_state *st)
+{
+    hb_scratch_unmap(st->slot_key, st->entries * sizeof *st->slot_key);
+    hb_scratch_unmap(st->slot_value, st->entries * sizeof *st->slot_value);
+    wl_gen_close(&st->g);
+}
+
+/* One phase of every thread: its marker (and the warm-up in phase 0), then
+ * the requests, one thread's after another's. */
+static void sv_phase(sv_state *st, wl_muts *ms, uint32_t phase, uint64_t per_phase)
+{
+    uint32_t n = ms->n;
+    for (uint32_t t = 0; t < n; t++) {
+        st[t].phase = phase;
+        wl_gen_phase(&st[t].g, phase);
+        if (phase == 0)
+            sv_fill(&st[t]);
+        wl_mut_yield(ms, t);
+    }
+    for (uint64_t i = 0; i < wl_mut_share(per_phase, n, 0) && !hb_sink_stopped(ms->out); i++)
+        for (uint32_t t = 0; t < n && i < wl_mut_share(per_phase, n, t); t++) {
+            sv_request(&st[t]);
+            wl_mut_yield(ms, t);
+        }
+}
+
 static int sv_generate(const wl_params *p, hb_sink *out)
 {
-    sv_state st;
-    if (wl_gen_open(&st.g, "server", p, out, SV_REGS) != 0)
-        return -1;
-    st.slot_key = hb_scratch_map(CACHE_ENTRIES * sizeof *st.slot_key);
-    st.slot_value = hb_scratch_map(CACHE_ENTRIES * sizeof *st.slot_value);
-    if (st.slot_key == NULL || st.slot_value == NULL) {
-        fprintf(stderr, "workload server: out of memory for the cache model\n");
-        hb_scratch_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
-        hb_scratch_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
-        wl_gen_close(&st.g);
+    wl_muts ms;
+    uint32_t n = wl_mut_count(p), opened = 0;
+    sv_state *st = hb_scratch_map((size_t)n * sizeof *st);
+    if (st == NULL || wl_muts_open(&ms, p, out, SV_REGS) != 0) {
+        fprintf(stderr, "workload server: out of memory for %u mutators\n", n);
+        hb_scratch_unmap(st, (size_t)n * sizeof *st);
         return -1;
     }
-    for (uint32_t i = 0; i < CACHE_ENTRIES; i++)
-        st.slot_key[i] = NO_KEY;
-    st.value_bytes = 0;
+    int rc = 0;
+    for (; opened < n && rc == 0; opened++) {
+        rc = sv_open(&st[opened], p, opened, n, wl_mut_sink(&ms, opened));
+        wl_mut_yield(&ms, opened);
+    }
+    if (rc != 0)
+        opened--;
     uint64_t per_phase = wl_scaled(p->scale, SV_REQUESTS_PER_SCALE / SV_PHASES);
-    wl_gen_new(&st.g, R_CACHE, HB_CONTAINER, 0, CACHE_ENTRIES, 0);
-    for (st.phase = 0; st.phase < SV_PHASES && !wl_gen_stopped(&st.g); st.phase++) {
-        wl_gen_phase(&st.g, st.phase);
-        if (st.phase == 0)
-            sv_fill(&st);
-        for (uint64_t i = 0; i < per_phase && !wl_gen_stopped(&st.g); i++)
-            sv_request(&st);
-    }
-    hb_scratch_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
-    hb_scratch_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
-    wl_gen_close(&st.g);
-    return 0;
+    for (uint32_t phase = 0; rc == 0 && phase < SV_PHASES && !hb_sink_stopped(out); phase++)
+        sv_phase(st, &ms, phase, per_phase);
+    for (uint32_t t = 0; t < opened; t++)
+        sv_close(&st[t]);
+    wl_muts_close(&ms);
+    hb_scratch_unmap(st, (size_t)n * sizeof *st);
+    return rc;
 }
 
 const wl_workload wl_server = {
@@ -302,4 +369,5 @@ const wl_workload wl_server = {
                    "graphs; value sizes shift over 12 phases",
     .registers = sv_registers,
     .generate = sv_generate,
+    .mutators = 1,
 };

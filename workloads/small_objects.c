@@ -26,9 +26,18 @@
  * Parameters: scale multiplies the statement count (SO_STATEMENTS_PER_SCALE
  * at scale 1.0); the table and ring sizes are fixed, so the long-lived data
  * does not grow with scale.
+ *
+ * Threads (--threads N, the GIL model; workloads/mutators.h): N mutators,
+ * each this program on its own registers (its own ring, temps and table),
+ * taking turns statement by statement.  The statements are shared out (the
+ * total does not change with N) and so are the table's slots (TABLE_SLOTS
+ * / N each), so the work and the long-lived data are those of one thread
+ * whatever N; at one thread the stream is the one-thread stream, byte for
+ * byte.
  */
 #include "harness/core/mem.h"
 #include "workloads/common.h"
+#include "workloads/mutators.h"
 
 /* Calibration: statements at scale 1.0 (about 4.6 ops each). */
 #define SO_STATEMENTS_PER_SCALE 20000000.0
@@ -56,13 +65,19 @@ enum {
 typedef struct so_state {
     wl_gen g;
     wl_shape *table; /* what each table slot holds */
+    uint32_t slots;  /* table slots: TABLE_SLOTS / threads */
     int intern;      /* share int-like leaves (wl_params) */
 } so_state;
 
-/* Without --intern the register file is what it always was. */
-static uint32_t so_registers(const wl_params *p)
+/* One mutator's registers; without --intern what they always were. */
+static uint32_t so_thread_registers(const wl_params *p)
 {
     return p->intern ? R_INTS + INT_VALUES : R_INTS;
+}
+
+static uint32_t so_registers(const wl_params *p)
+{
+    return so_thread_registers(p) * wl_mut_count(p);
 }
 
 /* An int-like leaf of `bytes` payload into r: a fresh one, or with intern
@@ -135,7 +150,7 @@ static void so_make_value(so_state *st, uint32_t r)
 static void so_read_table(so_state *st)
 {
     wl_gen *g = &st->g;
-    uint32_t j = wl_range(g, 0, TABLE_SLOTS - 1);
+    uint32_t j = wl_range(g, 0, st->slots - 1);
     wl_shape e = st->table[j];
     if (!e.live)
         return;
@@ -158,12 +173,12 @@ static void so_statement(so_state *st, uint64_t it)
     uint32_t r = R_RING + (uint32_t)(it % RING_REGS);
     so_make_value(st, r);
     if (wl_chance(g, 0.05)) {
-        uint32_t j = wl_range(g, 0, TABLE_SLOTS - 1);
+        uint32_t j = wl_range(g, 0, st->slots - 1);
         wl_gen_set(g, R_TABLE, j, r);
         st->table[j] = g->reg[r];
     }
     if (wl_chance(g, 0.01)) {
-        uint32_t j = wl_range(g, 0, TABLE_SLOTS - 1);
+        uint32_t j = wl_range(g, 0, st->slots - 1);
         if (st->table[j].live) {
             wl_gen_set(g, R_TABLE, j, HB_NIL);
             st->table[j] = wl_shape_none();
@@ -178,25 +193,58 @@ static void so_statement(so_state *st, uint64_t it)
     }
 }
 
-static int so_generate(const wl_params *p, hb_sink *out)
+/* Thread t's generator, writing into out; its table made.  0 or -1. */
+static int so_open(so_state *st, const wl_params *p, uint32_t t, uint32_t n, hb_sink *out)
 {
-    so_state st;
-    if (wl_gen_open(&st.g, "small-objects", p, out, so_registers(p)) != 0)
+    wl_params q = wl_mut_params(p, t);
+    if (wl_gen_open(&st->g, "small-objects", &q, out, so_thread_registers(p)) != 0)
         return -1;
-    st.intern = p->intern;
-    st.table = hb_scratch_map(TABLE_SLOTS * sizeof *st.table);
-    if (st.table == NULL) {
+    st->intern = p->intern;
+    st->slots = TABLE_SLOTS / n;
+    st->table = hb_scratch_map(st->slots * sizeof *st->table);
+    if (st->table == NULL) {
         fprintf(stderr, "workload small-objects: out of memory for the table model\n");
-        wl_gen_close(&st.g);
+        wl_gen_close(&st->g);
         return -1;
     }
-    uint64_t n = wl_scaled(p->scale, SO_STATEMENTS_PER_SCALE);
-    wl_gen_new(&st.g, R_TABLE, HB_CONTAINER, 0, TABLE_SLOTS, 0);
-    for (uint64_t it = 0; it < n && !wl_gen_stopped(&st.g); it++)
-        so_statement(&st, it);
-    hb_scratch_unmap(st.table, TABLE_SLOTS * sizeof *st.table);
-    wl_gen_close(&st.g);
+    wl_gen_new(&st->g, R_TABLE, HB_CONTAINER, 0, st->slots, 0);
     return 0;
+}
+
+static void so_close(so_state *st)
+{
+    hb_scratch_unmap(st->table, st->slots * sizeof *st->table);
+    wl_gen_close(&st->g);
+}
+
+static int so_generate(const wl_params *p, hb_sink *out)
+{
+    wl_muts ms;
+    uint32_t n = wl_mut_count(p), opened = 0;
+    so_state *st = hb_scratch_map((size_t)n * sizeof *st);
+    if (st == NULL || wl_muts_open(&ms, p, out, so_thread_registers(p)) != 0) {
+        fprintf(stderr, "workload small-objects: out of memory for %u mutators\n", n);
+        hb_scratch_unmap(st, (size_t)n * sizeof *st);
+        return -1;
+    }
+    int rc = 0;
+    for (; opened < n && rc == 0; opened++) {
+        rc = so_open(&st[opened], p, opened, n, wl_mut_sink(&ms, opened));
+        wl_mut_yield(&ms, opened);
+    }
+    if (rc != 0)
+        opened--;
+    uint64_t total = wl_scaled(p->scale, SO_STATEMENTS_PER_SCALE);
+    for (uint64_t it = 0; rc == 0 && it < wl_mut_share(total, n, 0) && !hb_sink_stopped(out); it++)
+        for (uint32_t t = 0; t < n && it < wl_mut_share(total, n, t); t++) {
+            so_statement(&st[t], it);
+            wl_mut_yield(&ms, t);
+        }
+    for (uint32_t t = 0; t < opened; t++)
+        so_close(&st[t]);
+    wl_muts_close(&ms);
+    hb_scratch_unmap(st, (size_t)n * sizeof *st);
+    return rc;
 }
 
 const wl_workload wl_small_objects = {
@@ -204,4 +252,5 @@ const wl_workload wl_small_objects = {
     .description = "Python-like small ints, strings and tuples; most die young, 5% kept in a table",
     .registers = so_registers,
     .generate = so_generate,
+    .mutators = 1,
 };

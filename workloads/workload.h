@@ -29,7 +29,7 @@ typedef struct wl_params {
     uint64_t seed;
     int no_finalizers; /* cycles: no finalizers (--no-finalizers) */
     int intern;        /* small-objects: shared small ints (--intern) */
-    uint32_t threads; /* heap workloads: OS threads (0, 1: one) */
+    uint32_t threads; /* OS threads (0, 1: one): a heap workload's, or a mutators workload's */
 } wl_params;
 
 typedef struct wl_workload {
@@ -44,6 +44,11 @@ typedef struct wl_workload {
      * on a heap without a collector on p->threads OS threads, as an
      * allocator trace is; 0: an op stream for a collector, one thread. */
     int heap;
+    /* 1: a collector workload that at p->threads > 1 emits one stream per
+     * mutator thread (ops tagged with their thread, each thread its own
+     * registers: workloads/mutators.h), replayed in the GIL model; 0: one
+     * mutator only. */
+    int mutators;
 } wl_workload;
 
 extern const wl_workload *const wl_workloads[]; /* first is the default */

@@ -74,6 +74,7 @@
     X(U64, min_heap_bytes)          \
     X(U64, threads)                 \
     X(U64, cross_thread_frees)      \
+    X(U64, gil_switches)            \
     X(U64, minor_collections)       \
     X(U64, major_collections)       \
     X(F64, minor_gc_s)              \

@@ -154,16 +154,48 @@ static int plan_collector(const hb_run_config *cfg, run_plan *p, hb_err *e)
     return 0;
 }
 
-/* Threads: only heap sources run on more than one, on a backend that says
- * how it is safe (al_backend.threads); a trace brings its own count. */
+/* The workloads that run as several mutators, "server, small-objects". */
+static void mutator_workloads(char *buf, size_t cap)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < wl_workload_count && at < cap; i++)
+        if (wl_workloads[i]->mutators)
+            at += (size_t)snprintf(buf + at, cap - at, "%s%s", at ? ", " : "",
+                                   wl_workloads[i]->name);
+}
+
+/* Collector sources on more than one thread run in the GIL model: a
+ * workload that emits one stream per mutator, a collector that does not
+ * scan the threads' stacks (boehm, which brings its own heap, would have to
+ * register them).  The allocator is called by one mutator at a time. */
+static int plan_mutators(const hb_run_config *cfg, run_plan *p, hb_err *e)
+{
+    uint64_t asked = cfg->acfg.threads;
+    char names[256];
+    if (p->src.threads <= 1) {
+        mutator_workloads(names, sizeof names);
+        return hb_fail(e, HB_ERR_USAGE, "--threads %" PRIu64 " with %s %s: its op stream is "
+                       "one mutator's, expected --threads 1, a workload with mutators of its own "
+                       "(%s: the GIL model) or an allocator workload (larson, xmalloc, ...)",
+                       asked, cfg->trace_path ? "trace" : "workload", p->src.name, names);
+    }
+    if (p->coll->needs.allocator != NULL)
+        return hb_fail(e, HB_ERR_USAGE, "--threads %" PRIu64 " with collector %s: it scans the "
+                       "stacks of the threads it knows, and the GIL model's mutators are not "
+                       "registered with it, expected --threads 1 or another collector", asked,
+                       p->coll->name);
+    return 0;
+}
+
+/* Threads: heap sources on a backend that says how it is safe
+ * (al_backend.threads), collector sources in the GIL model; a trace brings
+ * its own count. */
 static int plan_threads(const hb_run_config *cfg, run_plan *p, hb_err *e)
 {
     uint64_t asked = cfg->acfg.threads;
-    if (p->src.drive == HB_DRIVE_COLLECTOR && asked > 1)
-        return hb_fail(e, HB_ERR_USAGE, "--threads %" PRIu64 " with %s %s: collector workloads run "
-                       "on one thread (the GIL model's threaded mutators are not built yet), "
-                       "expected --threads 1 or an allocator workload (larson, xmalloc, ...)",
-                       asked, cfg->trace_path ? "trace" : "workload", p->src.name);
+    if (p->src.drive == HB_DRIVE_COLLECTOR && (asked > 1 || p->src.threads > 1))
+        return plan_mutators(cfg, p, e);
     if (cfg->trace_path && asked > 1 && asked != p->src.threads)
         return hb_fail(e, HB_ERR_USAGE, "--threads %" PRIu64 " with trace %s, which runs on %"
                        PRIu32 " thread(s), expected --threads %" PRIu32 " or none", asked,
@@ -294,6 +326,7 @@ struct rep {
     hb_vm vm;   /* HB_DRIVE_COLLECTOR */
     hb_avm avm; /* HB_DRIVE_HEAP */
     hb_tvm tvm; /* a threaded heap source */
+    hb_gvm gvm; /* a collector source's mutators (the GIL model) */
     hb_vec tops; /* its ops, gathered (untimed) until the threaded phase */
     uint64_t thr_bytes; /* what tops and the threaded streams hold, off the footprint */
     hb_obj **regs;
@@ -507,6 +540,18 @@ static void after_chunk(rep *r)
         show_progress(r);
 }
 
+/* ops[0..n) replayed on the timeline, the harness's work inside taken off. */
+static void replay_timed(rep *r, const hb_op *ops, size_t n)
+{
+    r->excluded_ns = 0;
+    r->chunk_start = hb_now_ns();
+    r->in_chunk = 1;
+    r->d->replay(r, ops, n);
+    uint64_t spent = hb_now_ns() - r->chunk_start;
+    r->timeline_ns += spent > r->excluded_ns ? spent - r->excluded_ns : 0;
+    r->in_chunk = 0;
+}
+
 /* A chunk: checked (untimed), replayed (timed), then the untimed work. */
 static int flush_chunk(hb_sink *s)
 {
@@ -517,13 +562,7 @@ static int flush_chunk(hb_sink *s)
         r->status = "error";
         return 1;
     }
-    r->excluded_ns = 0;
-    r->chunk_start = hb_now_ns();
-    r->in_chunk = 1;
-    r->d->replay(r, s->buf, s->len);
-    uint64_t spent = hb_now_ns() - r->chunk_start;
-    r->timeline_ns += spent > r->excluded_ns ? spent - r->excluded_ns : 0;
-    r->in_chunk = 0;
+    replay_timed(r, s->buf, s->len);
     if (r->oom) {
         if (r->status == NULL)
             r->status = "oom";
@@ -794,6 +833,94 @@ static void thr_close(rep *r)
     hb_vec_fini(&r->tops);
 }
 
+/* ---- the GIL drive: a collector source's mutators on N OS threads ---- */
+
+/* Each chunk is queued on its threads (untimed); a batch runs when the
+ * mutator on turn has ops enough (timed, GIL hand-overs included), and the
+ * last after the source ends (gil_finish).  Everything else is the
+ * collector drive's. */
+static int gil_map(rep *r)
+{
+    hb_err e;
+    if (coll_map(r) != 0)
+        return -1;
+    if (hb_gvm_open(&r->gvm, r->plan->src.threads, r->cfg->switch_interval, &e) != 0) {
+        snprintf(r->err, sizeof r->err, "%.255s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void gil_on_phase(hb_vm *vm, uint32_t phase)
+{
+    rep *r = vm->arg;
+    r->vm.phase = phase;
+    on_phase(&r->vm, phase);
+}
+
+static int gil_open(rep *r)
+{
+    if (coll_open(r) != 0)
+        return -1;
+    r->vm.on_phase = gil_on_phase;
+    hb_gvm_bind(&r->gvm, &r->vm);
+    return 0;
+}
+
+static size_t gil_check(rep *r, hb_sink *s)
+{
+    size_t ok = hb_gvm_queue(&r->gvm, s->buf, s->len);
+    if (ok == (size_t)-1) {
+        snprintf(r->err, sizeof r->err, "out of memory for the mutators' op queues");
+        return 0;
+    }
+    if (ok != s->len) {
+        snprintf(r->err, sizeof r->err, "op %" PRIu64 " runs on thread %u, expected a thread "
+                 "below %u", s->emitted - s->len + ok, s->buf[ok].thread, r->gvm.nthreads);
+        return ok;
+    }
+    r->thr_bytes = round_to_page(hb_gvm_queue_bytes(&r->gvm));
+    return coll_check(r, s); /* the queued copies are these ops, their thread zeroed */
+}
+
+static void gil_replay(rep *r, const hb_op *ops, size_t n)
+{
+    (void)ops;
+    if (n == 0 || hb_gvm_ready(&r->gvm))
+        hb_gvm_run(&r->gvm, n == 0);
+    r->oom = r->gvm.status == HB_VM_OOM;
+}
+
+/* The last batch, every op queued: the streams run to their ends. */
+static void gil_finish(rep *r)
+{
+    if (r->status)
+        return;
+    replay_timed(r, NULL, 0);
+    if (r->oom && r->status == NULL)
+        r->status = "oom";
+}
+
+static void gil_counts(const rep *r, hb_row *row)
+{
+    hb_vm sum;
+    hb_gvm_sum(&r->gvm, &sum);
+    row->ops = sum.ops;
+    row->objects = sum.objects;
+    row->bytes_allocated = sum.bytes;
+    row->noop_ops = sum.noops;
+    row->gil_switches = r->gvm.switches;
+}
+
+static void gil_close(rep *r)
+{
+    hb_gvm_close(&r->gvm);
+    coll_close(r);
+}
+
+static const drive_ops gil_drive = {gil_map, gil_open, gil_check, gil_replay, gil_counts, coll_leaks,
+                                    gil_close};
+
 static const drive_ops thread_drive = {thr_map, thr_open, thr_check, thr_gather, thr_counts, thr_leaks,
                                        thr_close};
 
@@ -830,7 +957,10 @@ static int rep_open(rep *r)
         return -1;
     take_baseline(r);
     al_config acfg = r->cfg->acfg;
-    acfg.threads = p->src.threads; /* a trace's own count */
+    /* a trace's own count; the GIL model's mutators call the heap one at a
+     * time, so its backend runs its one-thread path, as pymalloc runs under
+     * CPython's GIL */
+    acfg.threads = p->src.drive == HB_DRIVE_HEAP ? p->src.threads : 1;
     if (al_heap_open(&r->heap, p->alloc, &acfg) != 0) {
         snprintf(r->err, sizeof r->err, "allocator %s could not be created", p->alloc->name);
         return -1;
@@ -952,7 +1082,8 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
     memset(&r, 0, sizeof r);
     r.cfg = cfg;
     r.plan = p;
-    r.d = p->src.threaded ? &thread_drive : &drives[p->src.drive];
+    int gil = p->src.drive == HB_DRIVE_COLLECTOR && p->src.threads > 1;
+    r.d = p->src.threaded ? &thread_drive : gil ? &gil_drive : &drives[p->src.drive];
     r.rep_index = rep_index;
     r.series = series;
     r.measuring = 1;
@@ -974,6 +1105,8 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
     hb_sink_flush(&sink);
     if (p->src.threaded && fed == 0 && !hb_interrupted)
         thr_finish(&r);
+    if (gil && fed == 0 && !hb_interrupted)
+        gil_finish(&r);
     if (fed != 0 && r.status == NULL) {
         r.status = "error";
         snprintf(r.err, sizeof r.err, "%s", why);

@@ -93,7 +93,9 @@
     X(AL, POW2, pool_bytes, "pool_bytes", "pool-bytes", SWEEP, NULL, 1, UINT64_MAX, \
       "pool: pool size (default 16K)") \
     X(AL, U64, threads, "threads", "threads", SWEEP, NULL, 1, 255, \
-      "allocator workloads and traces: OS threads (default 1, or a trace's count)") \
+      "OS threads: allocator workloads and traces run natively, server and small-objects as GIL-model mutators (default 1, or a trace's count)") \
+    X(RUN, U64, switch_interval, "switch_interval", "switch-interval", SWEEP, NULL, 1, 16777216, \
+      "GIL model: ops a mutator runs before it hands the GIL to the next (default 100000, about CPython's 5 ms)") \
     X(AL, SIZE, chunk_bytes, "chunk_bytes", "chunk-bytes", SWEEP, NULL, 4096, UINT64_MAX, \
       "bump: chunk size (default 1M)") \
     X(RUN, OFF, progress, "progress", "no-progress", VIEW, "1", 0, 1, "no progress line on stderr")

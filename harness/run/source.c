@@ -21,7 +21,7 @@ void hb_source_workload(hb_source *s, const wl_workload *w, const wl_params *wp)
         s->registers = 1;
     /* A heap workload is threaded at every count (1 included), so its
      * figures at 1 and N threads come from the same replay code. */
-    s->threads = w->heap && wp->threads > 1 ? wp->threads : 1;
+    s->threads = (w->heap || w->mutators) && wp->threads > 1 ? wp->threads : 1;
     s->threaded = w->heap;
     /* Its chunks are checked as an allocator trace's are. */
     s->h.kind = w->heap ? HB_TRACE_ALLOC : HB_TRACE_OPS;

@@ -413,3 +413,260 @@ void hb_tvm_free(hb_tvm *vm)
     vm->ops_by_thread = NULL;
     vm->regs_map = NULL;
 }
+
+/* ------------------------------------------------------------------ */
+/* The GIL model (contract and the hand-over's argument in threads.h)   */
+/* ------------------------------------------------------------------ */
+
+typedef struct gil_sync {
+    pthread_mutex_t mu;
+    pthread_cond_t *cv;   /* [nthreads + 1]: each mutator's, then the feeder's */
+    pthread_t *tid;       /* [nthreads] */
+    struct gil_arg {
+        hb_gvm *g;
+        uint32_t id;
+    } *arg;               /* [nthreads] */
+} gil_sync;
+
+static size_t gil_avail(const hb_gvm *g, uint32_t t)
+{
+    return g->q[t].len - g->head[t];
+}
+
+/* The thread after t round the ring that has a slice to run: with final,
+ * the first with ops left (t itself last; nthreads when none has); before
+ * it, simply t + 1 (an empty queue then only means "not generated yet"). */
+static uint32_t gil_next(const hb_gvm *g, uint32_t t)
+{
+    uint32_t n = g->nthreads;
+    if (!g->final)
+        return (t + 1) % n;
+    for (uint32_t k = 1; k <= n; k++) {
+        uint32_t u = (t + k) % n;
+        if (gil_avail(g, u) > 0)
+            return u;
+    }
+    return n;
+}
+
+/* The slices from `cur` on, while ops are queued; returns who takes the
+ * turn: another mutator, or the feeder (nthreads). */
+static uint32_t gil_slices(hb_gvm *g)
+{
+    uint32_t t = g->cur, feeder = g->nthreads;
+    for (;;) {
+        size_t k = gil_avail(g, t);
+        if (k > g->left)
+            k = (size_t)g->left;
+        if (k > 0) {
+            hb_vm *vm = &g->vms[t];
+            size_t done = hb_replay(vm, (const hb_op *)g->q[t].v + g->head[t], k);
+            if (g->last != t && done > 0) {
+                g->switches += g->last != feeder;
+                g->last = t;
+            }
+            g->head[t] += done;
+            g->left -= done;
+            if (vm->status == HB_VM_OOM) {
+                g->status = HB_VM_OOM;
+                return feeder;
+            }
+        }
+        if (g->left > 0 && !g->final)
+            return feeder; /* t needs ops not generated yet: same slice next batch */
+        uint32_t u = gil_next(g, t);
+        if (u == feeder)
+            return feeder; /* every stream has ended */
+        g->cur = u;
+        g->left = g->interval;
+        if (gil_avail(g, u) == 0)
+            return feeder;
+        if (u != t)
+            return u;
+    }
+}
+
+static void gil_hand(gil_sync *s, hb_gvm *g, uint32_t to)
+{
+    g->turn = to;
+    pthread_cond_signal(&s->cv[to]);
+}
+
+static void *gil_mutator(void *arg)
+{
+    struct gil_arg *a = arg;
+    hb_gvm *g = a->g;
+    gil_sync *s = g->sync;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (g->turn != a->id && !g->quit)
+            pthread_cond_wait(&s->cv[a->id], &s->mu);
+        if (g->quit)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        uint32_t to = gil_slices(g); /* the GIL held: nobody else runs */
+        pthread_mutex_lock(&s->mu);
+        gil_hand(s, g, to);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static size_t gil_map_bytes(uint32_t n)
+{
+    return (size_t)n * (sizeof(hb_vm) + sizeof(hb_vec) + sizeof(size_t) + sizeof(pthread_t) +
+                        sizeof(struct gil_arg)) +
+           ((size_t)n + 1) * sizeof(pthread_cond_t) + sizeof(gil_sync) + 64;
+}
+
+static void gil_carve(hb_gvm *g)
+{
+    uint32_t n = g->nthreads;
+    char *m = g->map;
+    gil_sync *s = (gil_sync *)m;
+    m += sizeof *s;
+    s->cv = (pthread_cond_t *)m;
+    m += ((size_t)n + 1) * sizeof(pthread_cond_t);
+    g->vms = (hb_vm *)m;
+    m += (size_t)n * sizeof(hb_vm);
+    g->q = (hb_vec *)m;
+    m += (size_t)n * sizeof(hb_vec);
+    g->head = (size_t *)m;
+    m += (size_t)n * sizeof(size_t);
+    s->tid = (pthread_t *)m;
+    m += (size_t)n * sizeof(pthread_t);
+    s->arg = (struct gil_arg *)m;
+    g->sync = s;
+}
+
+int hb_gvm_open(hb_gvm *g, uint32_t nthreads, uint64_t interval, hb_err *e)
+{
+    memset(g, 0, sizeof *g);
+    if (nthreads < 1 || nthreads > HB_MAX_THREADS)
+        return hb_fail(e, HB_ERR_USAGE, "%u mutator threads, expected 1..%d", nthreads,
+                       HB_MAX_THREADS);
+    g->nthreads = nthreads;
+    g->interval = interval ? interval : HB_GIL_DEFAULT_INTERVAL;
+    g->left = g->interval;
+    g->turn = g->last = nthreads; /* the feeder holds the GIL */
+    g->map_bytes = gil_map_bytes(nthreads);
+    g->map = map_zeroed(g->map_bytes);
+    if (g->map == NULL)
+        return hb_fail(e, HB_ERR_INPUT, "could not map the GIL model's %u mutators", nthreads);
+    gil_carve(g);
+    gil_sync *s = g->sync;
+    pthread_mutex_init(&s->mu, NULL);
+    for (uint32_t t = 0; t <= nthreads; t++)
+        pthread_cond_init(&s->cv[t], NULL);
+    for (uint32_t t = 0; t < nthreads; t++)
+        if (hb_vec_init(&g->q[t], sizeof(hb_op), 256) != 0) {
+            hb_gvm_close(g);
+            return hb_fail(e, HB_ERR_INPUT, "could not map the op queue of mutator %u", t);
+        }
+    for (; g->started < nthreads; g->started++) {
+        s->arg[g->started] = (struct gil_arg){g, g->started};
+        if (pthread_create(&s->tid[g->started], NULL, gil_mutator, &s->arg[g->started]) != 0) {
+            uint32_t got = g->started;
+            hb_gvm_close(g);
+            return hb_fail(e, HB_ERR_INPUT, "could not start mutator thread %u of %u", got,
+                           nthreads);
+        }
+    }
+    return 0;
+}
+
+void hb_gvm_bind(hb_gvm *g, const hb_vm *tmpl)
+{
+    for (uint32_t t = 0; t < g->nthreads; t++) {
+        g->vms[t] = *tmpl;
+        g->vms[t].status = HB_VM_OK;
+        g->vms[t].ops = g->vms[t].noops = g->vms[t].objects = g->vms[t].bytes = 0;
+    }
+}
+
+/* The replayed prefix of a queue is dropped once it is half the queue. */
+static void gil_compact(hb_vec *q, size_t *head)
+{
+    if (*head == 0 || *head < q->len / 2)
+        return;
+    memmove(q->v, (hb_op *)q->v + *head, (q->len - *head) * sizeof(hb_op));
+    q->len -= *head;
+    *head = 0;
+}
+
+size_t hb_gvm_queue(hb_gvm *g, hb_op *ops, size_t n)
+{
+    size_t bad = hb_ops_check_threads(ops, n, g->nthreads);
+    if (bad != n)
+        return bad;
+    for (uint32_t t = 0; t < g->nthreads; t++)
+        gil_compact(&g->q[t], &g->head[t]);
+    for (size_t i = 0; i < n; i++) {
+        hb_vec *q = &g->q[ops[i].thread];
+        if (q->len == q->cap && hb_vec_grow(q) != 0)
+            return (size_t)-1;
+        ops[i].thread = 0;
+        ((hb_op *)q->v)[q->len++] = ops[i];
+    }
+    return n;
+}
+
+int hb_gvm_ready(const hb_gvm *g)
+{
+    size_t want = g->left < HB_GIL_BATCH ? (size_t)g->left : HB_GIL_BATCH;
+    return gil_avail(g, g->cur) >= want;
+}
+
+void hb_gvm_run(hb_gvm *g, int final)
+{
+    gil_sync *s = g->sync;
+    uint32_t feeder = g->nthreads;
+    if (g->status == HB_VM_OOM)
+        return;
+    pthread_mutex_lock(&s->mu);
+    g->final = final;
+    gil_hand(s, g, g->cur);
+    while (g->turn != feeder)
+        pthread_cond_wait(&s->cv[feeder], &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void hb_gvm_sum(const hb_gvm *g, hb_vm *out)
+{
+    out->ops = out->noops = out->objects = out->bytes = 0;
+    for (uint32_t t = 0; t < g->nthreads; t++) {
+        out->ops += g->vms[t].ops;
+        out->noops += g->vms[t].noops;
+        out->objects += g->vms[t].objects;
+        out->bytes += g->vms[t].bytes;
+    }
+}
+
+uint64_t hb_gvm_queue_bytes(const hb_gvm *g)
+{
+    uint64_t b = 0;
+    for (uint32_t t = 0; g->map && t < g->nthreads; t++)
+        b += (uint64_t)g->q[t].cap * sizeof(hb_op);
+    return b;
+}
+
+void hb_gvm_close(hb_gvm *g)
+{
+    if (g->map == NULL)
+        return;
+    gil_sync *s = g->sync;
+    pthread_mutex_lock(&s->mu);
+    g->quit = 1;
+    for (uint32_t t = 0; t < g->nthreads; t++)
+        pthread_cond_signal(&s->cv[t]);
+    pthread_mutex_unlock(&s->mu);
+    for (uint32_t t = 0; t < g->started; t++)
+        pthread_join(s->tid[t], NULL);
+    for (uint32_t t = 0; t < g->nthreads; t++)
+        hb_vec_fini(&g->q[t]);
+    for (uint32_t t = 0; t <= g->nthreads; t++)
+        pthread_cond_destroy(&s->cv[t]);
+    pthread_mutex_destroy(&s->mu);
+    munmap(g->map, g->map_bytes);
+    g->map = NULL;
+}

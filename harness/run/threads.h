@@ -1,6 +1,7 @@
 /*
  * harness/run/threads.h -- run core: an allocator stream replayed on N OS
- * threads, the order that matters kept.
+ * threads, the order that matters kept; and collector workloads' mutators
+ * on N OS threads in the GIL model (below: hb_gvm).
  *
  * The input is one stream of allocator ops (MALLOC, FREE, REALLOC) in a
  * global order, each op tagged with its thread (harness/core/ops.h): a
@@ -44,7 +45,9 @@
 
 #include "allocators/allocator.h"
 #include "harness/core/err.h"
+#include "harness/core/mem.h"
 #include "harness/core/ops.h"
+#include "harness/run/replay.h"
 
 #define HB_MAX_THREADS 255
 
@@ -93,5 +96,94 @@ void hb_tvm_free(hb_tvm *vm);
 /* The thread numbers in ops[0..n) are all below nthreads: n, or the index
  * of the first op past it. */
 size_t hb_ops_check_threads(const hb_op *ops, size_t n, uint32_t nthreads);
+
+/*
+ * The GIL model: a collector workload's mutators (one op stream per thread,
+ * each on its own registers: workloads/mutators.h) on N OS threads, one at
+ * a time, as CPython's threads take turns on its global interpreter lock.
+ *
+ * Who runs.  The GIL is a turn: `turn` names the one thread that may touch
+ * the collector, the heap and the registers -- a mutator 0..N-1, or the
+ * feeder (N: the run's own thread, which generates ops, samples the heap
+ * and runs the oracle between batches).  A thread that is not on turn
+ * sleeps on its own condition variable; the holder hands over by setting
+ * `turn` under the mutex and signalling exactly the next thread's
+ * variable.  Why a turn and not a bare mutex: a mutex lets the thread
+ * that just released it take it straight back (the convoy CPython's old
+ * GIL had and its 3.2 GIL fixed with forced switching), so a mutator could
+ * starve; a turn handed round the ring is fair by construction -- each
+ * mutator with ops left runs its slice in order, so every thread
+ * progresses -- and one wake-up per hand-over, not a thundering herd.  The
+ * mutex's lock and unlock order each holder's writes before the next
+ * holder's reads (clean under ThreadSanitizer, no atomics needed).
+ *
+ * When it switches.  A mutator runs `interval` ops (its slice), then the
+ * turn goes to the next thread round the ring that still has ops; a
+ * mutator whose stream has ended drops out.  Switching by op count, not by
+ * time as CPython does (5 ms), makes the interleaving a function of the
+ * streams and the interval alone: the same ops run in the same order on
+ * every run and every machine.  A collection runs inside the slice of the
+ * mutator whose allocation triggered it, with the GIL held: every other
+ * mutator is asleep, so the world is stopped with no handshake, and the
+ * roots are every thread's registers (one register file).
+ *
+ * Feeding.  The feeder queues each chunk's ops on their threads (untimed),
+ * and hands the turn to the slice's mutator once it has ops enough for a
+ * good stretch (hb_gvm_ready); the run goes on, from mutator to mutator,
+ * until the one on turn needs ops not generated yet -- then the turn comes
+ * back to the feeder, and the same mutator resumes the same slice in the
+ * next batch.  So where batches end changes nothing in the order of ops.
+ * The queues hold about interval x threads ops (16 bytes each).
+ *
+ * `switches` counts the hand-overs between two mutators: the times a
+ * mutator replayed an op after another one had.
+ */
+#define HB_GIL_DEFAULT_INTERVAL 100000
+#define HB_GIL_BATCH 65536 /* ops on turn that make a batch worth starting */
+
+typedef struct hb_gvm {
+    uint32_t nthreads;
+    uint64_t interval;
+    int status;         /* enum hb_vm_status: HB_VM_OOM once a mutator ran out */
+    uint64_t switches;
+    /* private: the schedule (touched by the holder of the GIL only) */
+    hb_vm *vms;         /* [nthreads]: each mutator's counters */
+    hb_vec *q;          /* [nthreads]: its queued ops */
+    size_t *head;       /* [nthreads]: the first not yet replayed */
+    uint32_t cur;       /* whose slice it is */
+    uint32_t last;      /* who replayed the last op (nthreads: nobody yet) */
+    uint64_t left;      /* ops left in the slice */
+    int final;          /* every op is queued: an empty queue is an ended stream */
+    /* private: the GIL */
+    void *sync;         /* mutex, condition variables, threads */
+    uint32_t turn, started;
+    int quit;
+    char *map;
+    size_t map_bytes;
+} hb_gvm;
+
+/* Maps the schedule and starts the nthreads mutators (asleep until a batch);
+ * interval 0: HB_GIL_DEFAULT_INTERVAL.  0, or -1 with e. */
+int hb_gvm_open(hb_gvm *g, uint32_t nthreads, uint64_t interval, hb_err *e);
+/* Every mutator's vm becomes a copy of tmpl (collector, registers, hooks),
+ * its counters zero. */
+void hb_gvm_bind(hb_gvm *g, const hb_vm *tmpl);
+/* Queues ops[0..n) on their threads (the feeder, untimed) and sets their
+ * thread to zero, as the one-thread replay and hb_ops_validate read them.
+ * n, or the index of the first op whose thread is not below nthreads; -1
+ * (as size_t) when a queue could not grow. */
+size_t hb_gvm_queue(hb_gvm *g, hb_op *ops, size_t n);
+/* The mutator on turn has ops enough to start a batch. */
+int hb_gvm_ready(const hb_gvm *g);
+/* One batch: the turn goes to the mutators and comes back when the one on
+ * turn needs ops not queued yet -- or, with final (every op queued), when
+ * every stream has ended or a mutator ran out of memory. */
+void hb_gvm_run(hb_gvm *g, int final);
+/* The mutators' counters summed into out (ops, noops, objects, bytes). */
+void hb_gvm_sum(const hb_gvm *g, hb_vm *out);
+/* Bytes the queues hold (the harness's, off the footprint). */
+uint64_t hb_gvm_queue_bytes(const hb_gvm *g);
+/* Stops and joins the mutators, unmaps everything. */
+void hb_gvm_close(hb_gvm *g);
 
 #endif
