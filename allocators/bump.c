@@ -31,6 +31,20 @@
  * tails + the page rounding of big chunks, and available = the current
  * chunk's tail + the payload of the retained chunks after it.
  *
+ * Threads (cfg->threads > 1).  Each thread bumps its own region: its own
+ * current chunk, chunk lists and counters, claimed the first time the
+ * thread calls (a thread-local note of the heap and its region; the claim
+ * takes a mutex, once per thread, and regions are never given back), so an
+ * allocation takes no lock and no atomic.  A free of another thread's
+ * block is still a no-op on the bytes; its books go to the freeing
+ * thread's region (dead bytes), so every counter has one writer.  The
+ * heap's figures are the sums over the regions, read when no thread
+ * allocates (stats, dump, reset: the harness calls them between phases);
+ * block bytes and the footprint only grow between resets, so their peak is
+ * the larger of the sum now and the peak folded in at the last reset:
+ * exact, as at one thread.  One thread: one region, no thread-local
+ * lookup, the path it always was.
+ *
  * Memcheck (allocators/vg.h; no code at all unless HB_VALGRIND).  The heap
  * is a mempool and each block a block of it, of the size requested; a
  * chunk's payload is inaccessible until bumped.  Although free() keeps the
@@ -38,6 +52,7 @@
  * a block it freed is reported; reset() makes every block inaccessible.
  */
 #include "allocators/allocator.h"
+#include "allocators/thread_lock.h"
 #include "allocators/vg.h"
 
 #include <stdint.h>
@@ -59,22 +74,33 @@ typedef struct bump_chunk {
 #define BUMP_HDR ((sizeof(bump_chunk) + AL_ALIGN - 1) & ~(size_t)(AL_ALIGN - 1))
 
 /*
- * Invariants: cur and end lie in `current`, a chunk of the standard list
- * (first -> ... -> current -> retained ...); big chunks are on their own list;
- * dead_bytes <= block_bytes; footprint == sum of the bytes of every chunk.
+ * One thread's bump pointer and its books.  Invariants: cur and end lie in
+ * `current`, a chunk of the standard list (first -> ... -> current ->
+ * retained ...); big chunks are on their own list; footprint == sum of the
+ * bytes of every chunk of the region.  Summed over the regions, dead_bytes
+ * <= block_bytes (a block is freed on any thread, carved on one).
  */
-typedef struct bump_heap {
+typedef struct bump_region {
     char *cur, *end;
     bump_chunk *first, *current, *big;
-    size_t chunk_bytes;
-    size_t page;
+    size_t chunk_bytes, page;
+    const void *vg;                    /* the heap: memcheck's pool */
     uint64_t block_bytes, peak_block_bytes, dead_bytes;
     uint64_t footprint, peak_footprint;
     uint64_t waste;
     uint64_t large_bytes, large_count; /* blocks in big chunks, since reset */
     uint64_t chunks, big_chunks;       /* mapped now */
+    struct bump_region *next;          /* threads > 1: the heap's other regions */
+} bump_region;
+
+typedef struct bump_heap {
+    bump_region one;      /* the only region, or the first thread's */
+    bump_region *others;  /* threads > 1: the regions claimed after it */
+    uint64_t id;          /* names the heap in the threads' notes */
+    uint64_t peak_block_bytes, peak_footprint; /* folded in at resets (threads > 1) */
     uint64_t resets;
-    pthread_mutex_t *lock; /* threads > 1: taken around alloc and free */
+    int claimed_one;      /* threads > 1: `one` has its thread */
+    al_thread_lock claim; /* threads > 1: taken to claim a region */
 } bump_heap;
 
 static size_t round_align(size_t n)
@@ -89,7 +115,7 @@ static const char *bump_version(void)
 
 /* ---- mapping ---- */
 
-static bump_chunk *map_chunk(bump_heap *h, size_t bytes)
+static bump_chunk *map_chunk(bump_region *h, size_t bytes)
 {
     void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -104,13 +130,13 @@ static bump_chunk *map_chunk(bump_heap *h, size_t bytes)
     return c;
 }
 
-static void unmap_chunk(bump_heap *h, bump_chunk *c)
+static void unmap_chunk(bump_region *h, bump_chunk *c)
 {
     h->footprint -= c->bytes;
     munmap(c, c->bytes);
 }
 
-static void enter_chunk(bump_heap *h, bump_chunk *c)
+static void enter_chunk(bump_region *h, bump_chunk *c)
 {
     h->current = c;
     h->cur = (char *)c + BUMP_HDR;
@@ -124,8 +150,29 @@ static int chunk_size_ok(size_t bytes, size_t page)
     return bytes >= page && bytes <= BUMP_MAX_CHUNK && bytes % page == 0;
 }
 
+/* A region; with map_first its first chunk mapped (the heap's own region),
+ * else mapped at its first allocation (a thread that only frees maps
+ * nothing).  0 or -1. */
+static int region_open(bump_region *r, const bump_heap *h, size_t chunk_bytes, size_t page,
+                       int map_first)
+{
+    memset(r, 0, sizeof *r);
+    r->chunk_bytes = chunk_bytes;
+    r->page = page;
+    r->vg = h;
+    if (!map_first)
+        return 0;
+    r->first = map_chunk(r, chunk_bytes);
+    if (r->first == NULL)
+        return -1;
+    r->chunks = 1;
+    enter_chunk(r, r->first);
+    return 0;
+}
+
 static void *bump_create(const al_config *cfg)
 {
+    static uint64_t heaps; /* atomic: heap ids, never reused */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t want = cfg && cfg->chunk_bytes ? cfg->chunk_bytes : BUMP_DEFAULT_CHUNK;
     if (!chunk_size_ok(want, page)) {
@@ -138,20 +185,18 @@ static void *bump_create(const al_config *cfg)
     bump_heap *h = calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
-    h->chunk_bytes = want;
-    h->page = page;
-    h->first = map_chunk(h, want);
-    if (h->first == NULL) {
+    if (region_open(&h->one, h, want, page, 1) != 0 || al_thread_lock_open(&h->claim, cfg) != 0) {
+        if (h->one.first)
+            munmap(h->one.first, h->one.first->bytes);
         free(h);
         return NULL;
     }
-    h->chunks = 1;
-    enter_chunk(h, h->first);
+    h->id = __atomic_add_fetch(&heaps, 1, __ATOMIC_RELAXED);
     al_vg_pool_create(h);
     return h;
 }
 
-static void unmap_list(bump_heap *h, bump_chunk *c)
+static void unmap_list(bump_region *h, bump_chunk *c)
 {
     while (c != NULL) {
         bump_chunk *next = c->next;
@@ -160,22 +205,74 @@ static void unmap_list(bump_heap *h, bump_chunk *c)
     }
 }
 
+static void region_close(bump_region *r)
+{
+    unmap_list(r, r->big);
+    unmap_list(r, r->first);
+}
+
 static void bump_destroy(void *ctx)
 {
     bump_heap *h = ctx;
     al_vg_pool_destroy(h);
-    unmap_list(h, h->big);
-    unmap_list(h, h->first);
-    if (h->lock) {
-        pthread_mutex_destroy(h->lock);
-        free(h->lock);
+    region_close(&h->one);
+    while (h->others) {
+        bump_region *r = h->others;
+        h->others = r->next;
+        region_close(r);
+        free(r);
     }
+    al_thread_lock_close(&h->claim);
     free(h);
+}
+
+/* ---- the calling thread's region ---- */
+
+/* Each thread's note of the last heap it bumped and its region there. */
+static _Thread_local struct {
+    uint64_t heap;
+    bump_region *r;
+} mine;
+
+/* A region for this thread: `one` if no thread has it yet, else a new one
+ * on the others' list.  NULL without memory. */
+static bump_region *claim_region(bump_heap *h)
+{
+    bump_region *r = NULL;
+    al_thread_lock_take(&h->claim);
+    if (!h->claimed_one) {
+        h->claimed_one = 1;
+        r = &h->one;
+    } else if ((r = malloc(sizeof *r)) != NULL) {
+        if (region_open(r, h, h->one.chunk_bytes, h->one.page, 0) == 0) {
+            r->next = h->others;
+            h->others = r;
+        } else {
+            free(r);
+            r = NULL;
+        }
+    }
+    al_thread_lock_give(&h->claim);
+    return r;
+}
+
+static inline bump_region *region_of(bump_heap *h)
+{
+    if (!al_thread_lock_on(&h->claim))
+        return &h->one;
+    if (mine.heap == h->id)
+        return mine.r;
+    bump_region *r = claim_region(h);
+    if (r != NULL) {
+        mine.heap = h->id;
+        mine.r = r;
+    }
+    return r;
 }
 
 /* ---- allocation ---- */
 
-static void count_block(bump_heap *h, size_t r)
+static void count_block(bump_region *h, size_t r)
 {
     h->block_bytes += r;
     if (h->block_bytes > h->peak_block_bytes)
@@ -183,7 +280,7 @@ static void count_block(bump_heap *h, size_t r)
 }
 
 /* A request larger than a chunk's payload: a chunk of its own. */
-static void *alloc_big(bump_heap *h, size_t r)
+static void *alloc_big(bump_region *h, size_t r)
 {
     if (r > SIZE_MAX - BUMP_HDR - h->page)
         return NULL;
@@ -201,15 +298,19 @@ static void *alloc_big(bump_heap *h, size_t r)
     return (char *)c + BUMP_HDR;
 }
 
-/* The current chunk is too full: abandon its tail, move to the next one. */
-static void *alloc_next_chunk(bump_heap *h, size_t r)
+/* The current chunk is too full: abandon its tail, move to the next one
+ * (or the region's first, mapped now). */
+static void *alloc_next_chunk(bump_region *h, size_t r)
 {
-    bump_chunk *next = h->current->next; /* retained by an earlier reset */
+    bump_chunk *next = h->current ? h->current->next : NULL; /* retained by a reset */
     if (next == NULL) {
         next = map_chunk(h, h->chunk_bytes);
         if (next == NULL)
             return NULL;
-        h->current->next = next;
+        if (h->current)
+            h->current->next = next;
+        else
+            h->first = next;
         h->chunks++;
     }
     h->waste += (uint64_t)(h->end - h->cur);
@@ -220,7 +321,7 @@ static void *alloc_next_chunk(bump_heap *h, size_t r)
     return p;
 }
 
-static void *bump_carve(bump_heap *h, size_t size)
+static void *bump_carve(bump_region *h, size_t size)
 {
     if (size > SIZE_MAX - AL_ALIGN)
         return NULL;
@@ -238,63 +339,58 @@ static void *bump_carve(bump_heap *h, size_t size)
 
 static void *bump_alloc(void *ctx, size_t size)
 {
-    void *p = bump_carve(ctx, size);
+    bump_region *r = region_of(ctx);
+    void *p = r ? bump_carve(r, size) : NULL;
     if (p != NULL)
         al_vg_alloc(ctx, p, size);
     return p;
 }
 
 /* The bytes stay allocated until reset; only count them as dead (and, for
- * memcheck, make them inaccessible). */
+ * memcheck, make them inaccessible), in the freeing thread's books. */
 static void bump_free(void *ctx, void *p, size_t size)
 {
-    bump_heap *h = ctx;
-    al_vg_free(h, p);
-    h->dead_bytes += round_align(size);
+    bump_region *r = region_of(ctx);
+    al_vg_free(ctx, p);
+    if (r != NULL)
+        r->dead_bytes += round_align(size);
 }
 
-/*
- * Threads.  The bump pointer is one per heap; under threads > 1 a mutex
- * guards it (a bump is a few instructions, so the lock is most of the cost:
- * a threaded run measures the serialised model, not per-thread chunks).
- * One thread: no lock, one pointer test.
- */
-static void *bump_entry_alloc(void *ctx, size_t size)
-{
-    bump_heap *h = ctx;
-    if (h->lock == NULL)
-        return bump_alloc(h, size);
-    pthread_mutex_lock(h->lock);
-    void *p = bump_alloc(h, size);
-    pthread_mutex_unlock(h->lock);
-    return p;
-}
+/* Every region of h as r, `one` first. */
+#define EACH_REGION(h, r) \
+    for (bump_region *r = &(h)->one; r != NULL; r = (r == &(h)->one ? (h)->others : r->next))
 
-static void bump_entry_free(void *ctx, void *p, size_t size)
+/* The regions' books summed; the peaks exact (see the file's opening). */
+typedef struct bump_totals {
+    uint64_t block_bytes, peak_block_bytes, dead_bytes, footprint, peak_footprint, waste;
+    uint64_t large_bytes, large_count, chunks, big_chunks, regions;
+} bump_totals;
+
+static void sum_regions(bump_heap *h, bump_totals *t)
 {
-    bump_heap *h = ctx;
-    if (h->lock == NULL) {
-        bump_free(h, p, size);
+    memset(t, 0, sizeof *t);
+    EACH_REGION(h, r) {
+        t->block_bytes += r->block_bytes;
+        t->dead_bytes += r->dead_bytes;
+        t->footprint += r->footprint;
+        t->waste += r->waste;
+        t->large_bytes += r->large_bytes;
+        t->large_count += r->large_count;
+        t->chunks += r->chunks;
+        t->big_chunks += r->big_chunks;
+        t->regions++;
+    }
+    if (h->others == NULL) { /* one region: its own peaks, kept at every change */
+        t->peak_block_bytes = h->one.peak_block_bytes;
+        t->peak_footprint = h->one.peak_footprint;
         return;
     }
-    pthread_mutex_lock(h->lock);
-    bump_free(h, p, size);
-    pthread_mutex_unlock(h->lock);
-}
-
-static void *bump_create_locked(const al_config *cfg)
-{
-    bump_heap *h = bump_create(cfg);
-    if (h == NULL || cfg == NULL || cfg->threads <= 1)
-        return h;
-    h->lock = malloc(sizeof *h->lock);
-    if (h->lock == NULL || pthread_mutex_init(h->lock, NULL) != 0) {
-        free(h->lock);
-        h->lock = NULL;
-        bump_destroy(h);
-        return NULL;
-    }
-    return h;
+    t->peak_block_bytes = h->peak_block_bytes > t->block_bytes ? h->peak_block_bytes : t->block_bytes;
+    t->peak_footprint = h->peak_footprint > t->footprint ? h->peak_footprint : t->footprint;
+    if (h->one.peak_block_bytes > t->peak_block_bytes) /* from before a second region */
+        t->peak_block_bytes = h->one.peak_block_bytes;
+    if (h->one.peak_footprint > t->peak_footprint)
+        t->peak_footprint = h->one.peak_footprint;
 }
 
 /* Memcheck: every block is forgotten, and the payload of the standard
@@ -304,23 +400,36 @@ static void vg_forget_blocks(bump_heap *h)
 #if AL_VG
     al_vg_pool_destroy(h);
     al_vg_pool_create(h);
-    for (const bump_chunk *c = h->first; c != NULL; c = c->next)
-        al_vg_noaccess((const char *)c + BUMP_HDR, c->bytes - BUMP_HDR);
+    EACH_REGION(h, r)
+        for (const bump_chunk *c = r->first; c != NULL; c = c->next)
+            al_vg_noaccess((const char *)c + BUMP_HDR, c->bytes - BUMP_HDR);
 #else
     (void)h;
 #endif
 }
 
+static void region_reset(bump_region *r)
+{
+    unmap_list(r, r->big);
+    r->big = NULL;
+    r->big_chunks = 0;
+    if (r->first)
+        enter_chunk(r, r->first);
+    r->block_bytes = r->dead_bytes = r->waste = 0;
+    r->large_bytes = r->large_count = 0;
+}
+
+/* Called with no thread allocating. */
 static void bump_reset(void *ctx)
 {
     bump_heap *h = ctx;
+    bump_totals t;
+    sum_regions(h, &t);
+    h->peak_block_bytes = t.peak_block_bytes;
+    h->peak_footprint = t.peak_footprint;
     vg_forget_blocks(h);
-    unmap_list(h, h->big);
-    h->big = NULL;
-    h->big_chunks = 0;
-    enter_chunk(h, h->first);
-    h->block_bytes = h->dead_bytes = h->waste = 0;
-    h->large_bytes = h->large_count = 0;
+    EACH_REGION(h, r)
+        region_reset(r);
     h->resets++;
 }
 
@@ -328,32 +437,37 @@ static void bump_reset(void *ctx)
 
 static void bump_stats(void *ctx, al_backend_stats *out)
 {
-    bump_heap *h = ctx;
+    bump_totals t;
+    sum_regions(ctx, &t);
     *out = (al_backend_stats){
-        .block_bytes = h->block_bytes,
-        .peak_block_bytes = h->peak_block_bytes,
-        .footprint_bytes = h->footprint,
-        .peak_footprint_bytes = h->peak_footprint,
-        .large_bytes = h->large_bytes,
-        .large_count = h->large_count,
+        .block_bytes = t.block_bytes,
+        .peak_block_bytes = t.peak_block_bytes,
+        .footprint_bytes = t.footprint,
+        .peak_footprint_bytes = t.peak_footprint,
+        .large_bytes = t.large_bytes,
+        .large_count = t.large_count,
         .footprint_exact = 1,
     };
 }
 
-/* Bytes not yet handed out: the current tail and the retained chunks. */
-static uint64_t available_bytes(const bump_heap *h)
+/* Bytes not yet handed out: the current tails and the retained chunks. */
+static uint64_t available_bytes(bump_heap *h)
 {
-    uint64_t n = (uint64_t)(h->end - h->cur);
-    for (const bump_chunk *c = h->current->next; c != NULL; c = c->next)
-        n += c->bytes - BUMP_HDR;
+    uint64_t n = 0;
+    EACH_REGION(h, r) {
+        n += (uint64_t)(r->end - r->cur);
+        for (const bump_chunk *c = r->current ? r->current->next : NULL; c; c = c->next)
+            n += c->bytes - BUMP_HDR;
+    }
     return n;
 }
 
-static uint64_t retained_chunks(const bump_heap *h)
+static uint64_t retained_chunks(bump_heap *h)
 {
     uint64_t n = 0;
-    for (const bump_chunk *c = h->current->next; c != NULL; c = c->next)
-        n++;
+    EACH_REGION(h, r)
+        for (const bump_chunk *c = r->current ? r->current->next : NULL; c; c = c->next)
+            n++;
     return n;
 }
 
@@ -365,22 +479,24 @@ static void dump_line(FILE *out, const char *label, uint64_t v)
 static void bump_dump(void *ctx, FILE *out)
 {
     bump_heap *h = ctx;
-    fprintf(out, "bump (chunk %zu bytes, %llu resets)\n", h->chunk_bytes,
-            (unsigned long long)h->resets);
-    dump_line(out, "standard chunks:", h->chunks);
+    bump_totals t;
+    sum_regions(h, &t);
+    fprintf(out, "bump (chunk %zu bytes, %llu resets, %llu region(s))\n", h->one.chunk_bytes,
+            (unsigned long long)h->resets, (unsigned long long)t.regions);
+    dump_line(out, "standard chunks:", t.chunks);
     dump_line(out, "  retained, unused:", retained_chunks(h));
-    dump_line(out, "big chunks:", h->big_chunks);
-    dump_line(out, "footprint (mapped bytes):", h->footprint);
-    dump_line(out, "  block bytes:", h->block_bytes);
-    dump_line(out, "    of which live:", h->block_bytes - h->dead_bytes);
-    dump_line(out, "    of which dead:", h->dead_bytes);
-    dump_line(out, "  chunk headers:", (h->chunks + h->big_chunks) * BUMP_HDR);
-    dump_line(out, "  waste (tails, page slack):", h->waste);
+    dump_line(out, "big chunks:", t.big_chunks);
+    dump_line(out, "footprint (mapped bytes):", t.footprint);
+    dump_line(out, "  block bytes:", t.block_bytes);
+    dump_line(out, "    of which live:", t.block_bytes - t.dead_bytes);
+    dump_line(out, "    of which dead:", t.dead_bytes);
+    dump_line(out, "  chunk headers:", (t.chunks + t.big_chunks) * BUMP_HDR);
+    dump_line(out, "  waste (tails, page slack):", t.waste);
     dump_line(out, "  available:", available_bytes(h));
-    dump_line(out, "large blocks:", h->large_count);
-    dump_line(out, "large bytes:", h->large_bytes);
-    dump_line(out, "peak block bytes:", h->peak_block_bytes);
-    dump_line(out, "peak footprint:", h->peak_footprint);
+    dump_line(out, "large blocks:", t.large_count);
+    dump_line(out, "large bytes:", t.large_bytes);
+    dump_line(out, "peak block bytes:", t.peak_block_bytes);
+    dump_line(out, "peak footprint:", t.peak_footprint);
 }
 
 const al_backend al_bump = {
@@ -388,12 +504,12 @@ const al_backend al_bump = {
     .description = "pointer bump through mmapped chunks; free is a no-op, reset frees all",
     .version = bump_version,
     .unavailable = NULL,
-    .create = bump_create_locked,
+    .create = bump_create,
     .destroy = bump_destroy,
-    .alloc = bump_entry_alloc,
-    .free = bump_entry_free,
+    .alloc = bump_alloc,
+    .free = bump_free,
     .reset = bump_reset,
     .stats = bump_stats,
     .dump = bump_dump,
-    .threads = "a lock around the one bump pointer",
+    .threads = "a bump region per thread (no lock; frees counted by the freeing thread)",
 };

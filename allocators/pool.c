@@ -82,12 +82,12 @@
  * tracks by itself.
  */
 #include "allocators/pool.h"
+#include "allocators/thread_lock.h"
 #include "allocators/vg.h"
 
 #include <assert.h>
 #include <malloc.h>
 #include <stdio.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -165,7 +165,7 @@ typedef struct pool_ctx {
     size_t arena_bytes, pool_bytes, page_bytes;
     uint32_t npools; /* pools per arena */
     uint64_t arenas_allocated, arenas_reclaimed, arenas_current, arenas_highwater;
-    pthread_mutex_t *gil; /* threads > 1: the one lock (see "The GIL model") */
+    al_thread_lock gil; /* threads > 1: the one lock (see "The GIL model") */
 } pool_ctx;
 
 /* The only accesses to a free block: its link, opened just around them. */
@@ -646,52 +646,27 @@ static void pool_destroy(void *vctx);
  * from).  With one thread there is no lock; the entry points test one
  * pointer, so the single-thread path is the same code it was.
  */
-static int gil_open(pool_ctx *c, const al_config *cfg)
-{
-    if (cfg == NULL || cfg->threads <= 1)
-        return 0;
-    c->gil = malloc(sizeof *c->gil);
-    return c->gil != NULL && pthread_mutex_init(c->gil, NULL) == 0 ? 0 : -1;
-}
-
-static void gil_close(pool_ctx *c)
-{
-    if (c->gil) {
-        pthread_mutex_destroy(c->gil);
-        free(c->gil);
-        c->gil = NULL;
-    }
-}
-
 static void *pool_entry_alloc(void *vctx, size_t size)
 {
     pool_ctx *c = vctx;
-    if (c->gil == NULL)
-        return pool_alloc(c, size);
-    pthread_mutex_lock(c->gil);
+    al_thread_lock_take(&c->gil);
     void *p = pool_alloc(c, size);
-    pthread_mutex_unlock(c->gil);
+    al_thread_lock_give(&c->gil);
     return p;
 }
 
 static void pool_entry_free(void *vctx, void *ptr, size_t size)
 {
     pool_ctx *c = vctx;
-    if (c->gil == NULL) {
-        pool_free(c, ptr, size);
-        return;
-    }
-    pthread_mutex_lock(c->gil);
+    al_thread_lock_take(&c->gil);
     pool_free(c, ptr, size);
-    pthread_mutex_unlock(c->gil);
+    al_thread_lock_give(&c->gil);
 }
 
 static void *pool_create_gil(const al_config *cfg)
 {
     pool_ctx *c = pool_create(cfg);
-    if (c != NULL && gil_open(c, cfg) != 0) {
-        free(c->gil);
-        c->gil = NULL;
+    if (c != NULL && al_thread_lock_open(&c->gil, cfg) != 0) {
         pool_destroy(c);
         return NULL;
     }
@@ -703,7 +678,7 @@ static void pool_destroy(void *vctx)
     pool_ctx *c = vctx;
     if (c == NULL)
         return;
-    gil_close(c);
+    al_thread_lock_close(&c->gil);
     al_vg_pool_destroy(c);
     while (c->all != NULL) {
         pool_arena *a = c->all;

@@ -1,12 +1,16 @@
 /*
  * tests/test_threads.c -- the threaded allocator replay (harness/run/threads.h)
- * over every thread-safe backend, the threaded workloads, and the run-level
- * rules (threads refused for collectors and for backends that are not safe).
+ * over every thread-safe backend, the threaded workloads, the GIL model's
+ * mutators (hand-over, progress, ops replayed, the oracle with several
+ * mutators), bump's regions per thread, and the run-level rules (threads
+ * refused for one-mutator workloads, boehm, and backends that are not safe).
  *
  * Run under ThreadSanitizer too (the tsan preset, scripts/test.sh): the
  * replay and every backend that says it is thread-safe must be race-free.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +19,7 @@
 #include <cmocka.h>
 
 #include "allocators/allocator.h"
+#include "collectors/collector.h"
 #include "harness/core/mem.h"
 #include "harness/run/replay.h"
 #include "harness/run/run.h"
@@ -289,10 +294,16 @@ static void threads_refused_for_collectors_and_unsafe_backends(void **state)
     hb_run_config c;
     got g = {0};
     hb_err e;
-    run_cfg(&c, "pool", "small-objects", 2);
+    run_cfg(&c, "pool", "gcbench", 2);
     c.coll = "rc";
     assert_int_equal(hb_run(&c, keep_row, &g, &e), 2);
-    assert_non_null(strstr(e.msg, "one thread"));
+    assert_non_null(strstr(e.msg, "one mutator's"));
+    run_cfg(&c, "boehm", "server", 2);
+    c.coll = "boehm";
+    if (al_find("boehm")->unavailable() == NULL) {
+        assert_int_equal(hb_run(&c, keep_row, &g, &e), 2);
+        assert_non_null(strstr(e.msg, "not registered"));
+    }
     for (size_t i = 0; i < al_backend_count; i++) {
         if (al_backends[i]->threads != NULL || al_backends[i]->unavailable() != NULL)
             continue;
@@ -301,6 +312,238 @@ static void threads_refused_for_collectors_and_unsafe_backends(void **state)
         assert_non_null(strstr(e.msg, "not safe under threads"));
     }
     assert_int_equal(g.rows, 0);
+}
+
+/* ---- the GIL model ---- */
+
+/* Thread t's stream: len[t] NEW/DROP pairs on its own register t. */
+static size_t mutator_ops(hb_op *ops, const uint32_t *len, uint32_t n)
+{
+    size_t k = 0;
+    uint32_t most = 0;
+    for (uint32_t t = 0; t < n; t++)
+        most = len[t] > most ? len[t] : most;
+    for (uint32_t i = 0; i < most; i++)
+        for (uint32_t t = 0; t < n; t++)
+            if (i < len[t]) {
+                ops[k++] = (hb_op){HB_OP_NEW, HB_LEAF, 0, (uint8_t)t, t, 0, 16};
+                ops[k++] = (hb_op){HB_OP_DROP, 0, 0, (uint8_t)t, t, 0, 0};
+            }
+    return k;
+}
+
+/* The switches a fair round-robin of `interval`-op slices makes over
+ * streams of 2 * len[t] ops, a finished stream dropping out. */
+static uint64_t expected_switches(const uint32_t *len, uint32_t n, uint64_t interval)
+{
+    uint64_t left[8], sw = 0;
+    uint32_t last = n;
+    for (uint32_t t = 0; t < n; t++)
+        left[t] = 2ull * len[t];
+    for (int any = 1; any;) {
+        any = 0;
+        for (uint32_t t = 0; t < n; t++) {
+            if (left[t] == 0)
+                continue;
+            any = 1;
+            sw += last != n && last != t;
+            last = t;
+            left[t] -= left[t] < interval ? left[t] : interval;
+        }
+    }
+    return sw;
+}
+
+/* Four mutators of unequal streams over rc: every op is replayed by its own
+ * thread, fed in small chunks (many batches) or whole, and the hand-overs
+ * are those of the fair schedule. */
+static void gil_every_thread_progresses(void **state)
+{
+    (void)state;
+    enum { NT = 4 };
+    static const uint32_t len[NT] = {5, 700, 3000, 1200};
+    static hb_op ops[2 * (5 + 700 + 3000 + 1200)];
+    size_t n = mutator_ops(ops, len, NT);
+    const uint64_t intervals[] = {1, 7, 1000, 100000};
+    for (size_t v = 0; v < 4; v++)
+        for (size_t chunk = 64; chunk <= n; chunk = chunk == n ? n + 1 : n) {
+            static hb_op copy[sizeof ops / sizeof ops[0]];
+            memcpy(copy, ops, n * sizeof *ops);
+            al_heap h;
+            assert_int_equal(al_heap_open(&h, al_find("malloc"), NULL), 0);
+            static hb_obj *regs[NT];
+            memset(regs, 0, sizeof regs);
+            gc_env env = {.heap = &h, .roots = regs, .nroots = NT};
+            const gc_strategy *gs = gc_find("rc");
+            void *gc = gs->create(&env);
+            assert_non_null(gc);
+            hb_gvm g;
+            hb_err e;
+            assert_int_equal(hb_gvm_open(&g, NT, intervals[v], &e), 0);
+            hb_vm tmpl = {.gs = gs, .gc = gc, .regs = regs, .nregs = NT};
+            hb_gvm_bind(&g, &tmpl);
+            for (size_t at = 0; at < n; at += chunk) {
+                size_t k = n - at < chunk ? n - at : chunk;
+                assert_int_equal(hb_gvm_queue(&g, copy + at, k), k);
+                hb_gvm_run(&g, 0);
+            }
+            hb_gvm_run(&g, 1);
+            assert_int_equal(g.status, HB_VM_OK);
+            for (uint32_t t = 0; t < NT; t++) {
+                assert_int_equal(g.vms[t].ops, 2ull * len[t]);
+                assert_int_equal(g.vms[t].objects, len[t]);
+            }
+            assert_int_equal(g.switches, expected_switches(len, NT, intervals[v]));
+            hb_gvm_close(&g);
+            gs->destroy(gc);
+            assert_int_equal(h.live_bytes, 0);
+            al_heap_close(&h);
+        }
+}
+
+static void gil_refuses_a_thread_past_the_count(void **state)
+{
+    (void)state;
+    hb_op ops[] = {{HB_OP_NEW, HB_LEAF, 0, 0, 0, 0, 16}, {HB_OP_NEW, HB_LEAF, 0, 2, 1, 0, 16}};
+    hb_gvm g;
+    hb_err e;
+    assert_int_equal(hb_gvm_open(&g, 2, 0, &e), 0);
+    assert_int_equal(g.interval, HB_GIL_DEFAULT_INTERVAL);
+    assert_int_equal(hb_gvm_queue(&g, ops, 2), 1);
+    hb_gvm_close(&g);
+}
+
+/* The ops a workload emits at these parameters. */
+static uint64_t emitted_ops(const wl_workload *w, double scale, uint32_t threads)
+{
+    gathered *g = hb_map(sizeof *g, 0);
+    gather(g, w, scale, threads);
+    uint64_t n = g->v.len;
+    hb_vec_fini(&g->v);
+    hb_unmap(g, sizeof *g);
+    return n;
+}
+
+/* server and small-objects at 2 and 4 mutators, every collector that runs
+ * them, over pool, malloc and bump, with the oracle on every collection and
+ * chunk: ok, the thread count in the row, every op generated replayed. */
+static void gil_oracle_with_several_mutators(void **state)
+{
+    (void)state;
+    const char *works[] = {"server", "small-objects"}, *allocs[] = {"pool", "malloc", "bump"};
+    const uint32_t counts[] = {2, 4};
+    double scale = 0.001;
+    for (size_t w = 0; w < 2; w++)
+        for (size_t k = 0; k < 2; k++) {
+            uint64_t want = emitted_ops(wl_find(works[w]), scale, counts[k]);
+            for (size_t c = 0; c < gc_strategy_count; c++) {
+                const gc_strategy *gs = gc_strategies[c];
+                if (gs->needs.allocator != NULL || gs->unavailable() != NULL)
+                    continue;
+                for (size_t a = 0; a < 3; a++) {
+                    hb_run_config cfg;
+                    run_cfg(&cfg, allocs[a], works[w], counts[k]);
+                    cfg.coll = gs->name;
+                    cfg.wp.scale = scale;
+                    cfg.wp.seed = 7;
+                    cfg.oracle = getenv("HB_TEST_QUICK") ? 64 : 16; /* every complete collection, every Nth partial */
+                    cfg.switch_interval = 500;
+                    got gr = {0};
+                    hb_err e;
+                    assert_int_equal(hb_run(&cfg, keep_row, &gr, &e), 0);
+                    assert_int_equal(gr.rows, 1);
+                    if (strcmp(gr.last.status, "ok") != 0)
+                        fail_msg("%s/%s/%s at %u mutators: not ok", allocs[a], gs->name,
+                                 works[w], counts[k]);
+                    assert_int_equal(gr.last.threads, counts[k]);
+                    assert_int_equal(gr.last.ops, want);
+                    assert_true(gr.last.gil_switches > 0);
+                    assert_int_equal(gr.last.leaked_objects, 0);
+                }
+            }
+        }
+}
+
+/* The threaded stream is each thread's own registers: thread t's ops name
+ * registers of its share only, and thread 0 at one thread is the plain
+ * stream. */
+static void mutator_streams_use_their_own_registers(void **state)
+{
+    (void)state;
+    const char *works[] = {"server", "small-objects"};
+    for (size_t w = 0; w < 2; w++) {
+        const wl_workload *wk = wl_find(works[w]);
+        wl_params p1 = {.scale = 0.002, .seed = 7, .threads = 1};
+        wl_params p3 = p1;
+        p3.threads = 3;
+        uint32_t per = wk->registers(&p1);
+        assert_int_equal(wk->registers(&p3), 3 * per);
+        gathered *g = hb_map(sizeof *g, 0);
+        gather(g, wk, 0.002, 3);
+        uint64_t per_thread[3] = {0};
+        for (size_t i = 0; i < g->v.len; i++) {
+            const hb_op *op = (const hb_op *)g->v.v + i;
+            assert_true(op->thread < 3);
+            per_thread[op->thread]++;
+            if (op->code == HB_OP_NEW || op->code == HB_OP_DROP || op->code == HB_OP_SET)
+                assert_int_equal(op->a / per, op->thread);
+        }
+        for (uint32_t t = 0; t < 3; t++)
+            assert_true(per_thread[t] > 0);
+        hb_vec_fini(&g->v);
+        hb_unmap(g, sizeof *g);
+    }
+}
+
+/* ---- bump: a region per thread ---- */
+
+typedef struct bump_arg {
+    al_heap *h;
+    void *blocks[256];
+} bump_arg;
+
+static void *bump_worker(void *arg)
+{
+    bump_arg *a = arg;
+    for (int i = 0; i < 256; i++)
+        a->blocks[i] = a->h->b->alloc(a->h->ctx, 48);
+    return NULL;
+}
+
+/* Two threads bump at once, then the main thread frees all their blocks
+ * (another thread's): the books add up exactly. */
+static void bump_regions_per_thread(void **state)
+{
+    (void)state;
+    al_config cfg = {.threads = 2};
+    al_heap h;
+    assert_int_equal(al_heap_open(&h, al_find("bump"), &cfg), 0);
+    bump_arg a[2] = {{.h = &h}, {.h = &h}};
+    pthread_t tid[2];
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_create(&tid[t], NULL, bump_worker, &a[t]), 0);
+    for (int t = 0; t < 2; t++)
+        pthread_join(tid[t], NULL);
+    al_backend_stats st;
+    h.b->stats(h.ctx, &st);
+    assert_int_equal(st.block_bytes, 2 * 256 * 48);
+    assert_int_equal(st.peak_block_bytes, 2 * 256 * 48);
+    /* different regions: no block of one thread lies in the other's chunk */
+    uintptr_t lo0 = (uintptr_t)a[0].blocks[0], lo1 = (uintptr_t)a[1].blocks[0];
+    assert_true(lo0 / (1u << 20) != lo1 / (1u << 20) || lo0 + 256 * 48 <= lo1 ||
+                lo1 + 256 * 48 <= lo0);
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < 256; i++) {
+            assert_non_null(a[t].blocks[i]);
+            h.b->free(h.ctx, a[t].blocks[i], 48);
+        }
+    h.b->stats(h.ctx, &st);
+    assert_int_equal(st.block_bytes, 2 * 256 * 48); /* dead, kept until reset */
+    h.b->reset(h.ctx);
+    h.b->stats(h.ctx, &st);
+    assert_int_equal(st.block_bytes, 0);
+    assert_int_equal(st.peak_block_bytes, 2 * 256 * 48);
+    al_heap_close(&h);
 }
 
 int main(void)
@@ -315,6 +558,11 @@ int main(void)
         cmocka_unit_test(a_thread_past_the_count_is_refused),
         cmocka_unit_test(run_rows_say_threads_and_cross_frees),
         cmocka_unit_test(threads_refused_for_collectors_and_unsafe_backends),
+        cmocka_unit_test(gil_every_thread_progresses),
+        cmocka_unit_test(gil_refuses_a_thread_past_the_count),
+        cmocka_unit_test(mutator_streams_use_their_own_registers),
+        cmocka_unit_test(gil_oracle_with_several_mutators),
+        cmocka_unit_test(bump_regions_per_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
