@@ -70,3 +70,8 @@ add_test(NAME cli_threads_matrix
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_threads_matrix.sh $<TARGET_FILE:heapbench>)
 set_tests_properties(cli_threads_matrix PROPERTIES TIMEOUT 600
                      ENVIRONMENT "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384")
+
+# The GIL model's mutators from the command line.
+add_test(NAME cli_threads_gil
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_threads_gil.sh $<TARGET_FILE:heapbench>)
+set_tests_properties(cli_threads_gil PROPERTIES TIMEOUT 600)

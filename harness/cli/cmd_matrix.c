@@ -14,8 +14,10 @@
  * Threads: an allocator workload (larson, xmalloc, cache-scratch: frees
  * explicit, no collector) makes one cell per allocator and thread count of
  * `--threads LIST`, with collector "none", after that allocator's collector
- * cells; a collector workload runs on one thread (the GIL model's mutators
- * are not built), so it makes its cells at 1 thread only, whatever the list.
+ * cells; a collector workload makes its cell at 1 thread whatever the list,
+ * and one at each count above 1 when it has mutators of its own (server,
+ * small-objects: the GIL model) and its collector does not bring its own
+ * heap (boehm).
  * The list is part of the folder's identity ("thread_counts" in meta.json's
  * settings, written when it is not just 1, so older folders still resume).
  *
@@ -108,7 +110,8 @@ static const char matrix_usage_head[] =
     "                       1.25,1.5,2,3,4,6 (minimums read from DIR/minheap.csv or\n"
     "                       found first, as heapbench minheap finds them)\n"
     "      --threads LIST   thread counts, comma-separated (e.g. 1,2): allocator\n"
-    "                       workloads run at each; collector workloads at 1 only\n"
+    "                       workloads run at each, server and small-objects too (GIL\n"
+    "                       model mutators); other collector workloads at 1 only\n"
     "\n"
     "Repetitions of different cells are interleaved: repetition 1 of every cell,\n"
     "then repetition 2, ...\n"
@@ -144,7 +147,7 @@ typedef struct mx_cell {
     int failed;          /* some row's status is not ok: no more repetitions */
     double factor;       /* of its minimum heap (--heap-factors); 0: none */
     uint64_t min_heap;   /* that minimum, once known; 0: not known (or none) */
-    uint32_t threads;    /* the OS threads its ops run on (1: a collector workload) */
+    uint32_t threads;    /* the OS threads its ops run on (mutators, in the GIL model) */
 } mx_cell;
 
 typedef struct mx_sel {
@@ -286,10 +289,18 @@ static const char *why_unavailable(const mx_cell *x)
     return why ? why : x->c->unavailable();
 }
 
+/* A collector workload runs at more than one thread in the GIL model when
+ * it has mutators of its own and the collector does not bring its own heap
+ * (boehm: `run` refuses it, saying why). */
+static int mutators_cell(const gc_strategy *c, const wl_workload *w)
+{
+    return w->mutators && c->needs.allocator == NULL;
+}
+
 /* Every pairing in the fixed order; returns the count (cells malloc'd). */
 static size_t build_cells(const mx_sel *s, mx_cell **out)
 {
-    mx_cell *cells = calloc(s->na * (s->nc + s->nt) * s->nw + 1, sizeof *cells);
+    mx_cell *cells = calloc(s->na * (s->nc + 1) * s->nt * s->nw + 1, sizeof *cells);
     size_t n = 0;
     if (cells == NULL)
         return 0;
@@ -299,13 +310,19 @@ static size_t build_cells(const mx_sel *s, mx_cell **out)
                 char why[256];
                 if (s->w[k]->heap || !gc_pairs(s->a[i], s->c[j], why, sizeof why))
                     continue;
-                mx_cell *x = &cells[n];
-                x->a = s->a[i];
-                x->c = s->c[j];
-                x->w = s->w[k];
-                x->threads = 1;
-                x->index = n++;
-                x->skip = why_unavailable(x);
+                /* its 1-thread cell whatever the list, then one per count above 1 */
+                for (size_t t = 0; t <= s->nt; t++) {
+                    uint32_t threads = t == 0 ? 1 : s->t[t - 1];
+                    if (t > 0 && (threads == 1 || !mutators_cell(s->c[j], s->w[k])))
+                        continue;
+                    mx_cell *x = &cells[n];
+                    x->a = s->a[i];
+                    x->c = s->c[j];
+                    x->w = s->w[k];
+                    x->threads = threads;
+                    x->index = n++;
+                    x->skip = why_unavailable(x);
+                }
             }
     for (size_t i = 0; i < s->na; i++)
         n = add_heap_cells(s, i, cells, n);
