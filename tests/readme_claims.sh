@@ -28,7 +28,7 @@ if ! diff -u "$tmp/report" "$tmp/readme"; then
 fi
 n=$(grep -c '^<a id="' "$dir/claims.md")
 [[ $(wc -l < "$tmp/readme") -eq $n ]] || { echo "README.md's claims table has not every one of the $n claims"; exit 1; }
-took=$(grep -o 'This invocation took [^(]*' "$dir/claims.md")
+took=$(grep -o 'The runs took [^(]*' "$dir/claims.md")
 grep -qF "$took" "$tmp/have.md" || { echo "README.md's claims block does not state the run's time ($took)"; exit 1; }
 fail=0
 for f in $(grep -o '([^)]*\.png)' "$tmp/have.md" | tr -d '()' | sort -u); do

@@ -591,7 +591,7 @@ static int rule_finalizers(const cl_input *in, cl_output *o)
 {
     const cl_set *wo = set_tagged(in, "without"), *w = set_tagged(in, "with"),
                  *cw = set_tagged(in, "costly");
-    static const char *const tags[] = {"no finalizer", "empty __del__", "costly __del__"};
+    static const char *const tags[] = {"no finalizer", "empty finalizer", "costly finalizer"};
     const cl_set *sets[] = {wo, w, cw};
     const char *colls[CL_MAX_NAMES];
     size_t nc = names_in(cw, 1, colls);
@@ -656,9 +656,9 @@ static int rule_large_arrays(const cl_input *in, cl_output *o)
     cl_est whole = scaled(est_of(in, all, "pool", NULL, "peak_footprint_bytes"), 1 / MIB);
     cl_est large = scaled(est_of(in, arr, "pool", NULL, "peak_footprint_bytes"), 1 / MIB);
     cl_est arenas = minus(whole, large);
-    point(o, "peak footprint (MiB)", 1, "whole heap", whole);
-    point(o, "peak footprint (MiB)", 2, "large-block path", large);
-    point(o, "peak footprint (MiB)", 3, "pool arenas", arenas);
+    point(o, "peak footprint (MiB)", 1, "whole", whole);
+    point(o, "peak footprint (MiB)", 2, "large path", large);
+    point(o, "peak footprint (MiB)", 3, "arenas", arenas);
     if (c && c->small_bytes + c->large_bytes > 0) {
         double total = (double)(c->small_bytes + c->large_bytes);
         point(o, "bytes allocated (MiB)", 4, "<=512 B", exact((double)c->small_bytes / MIB));
@@ -921,7 +921,7 @@ const cl_claim cl_claims[] = {
      {{"without", "pool", "rc-cycle,mark-sweep", "cycles", {"--no-finalizers"}, 0},
       {"with", "pool", "rc-cycle,mark-sweep", "cycles", {NULL}, 0},
       {"costly", "pool", "rc-cycle,mark-sweep", "cycles", {"--finalizer-work=1M"}, 0}}, 3,
-     {"intervals.gp", "pause percentiles: no finalizer, an empty and a costly __del__, cycles",
+     {"intervals.gp", "pause percentiles, cycles: no, empty and costly finalizers",
       "", "pause (ms)", 0, 1, NULL, 1},
      NULL, rule_finalizers},
     {"large-arrays", "Large arrays live in a second heap",

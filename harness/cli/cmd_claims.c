@@ -497,7 +497,9 @@ static int figures_present(const char *cdir, const char *id)
 
 typedef struct cc_section {
     cl_output out;
-    double seconds; /* wall time of its runs and figure, this invocation */
+    double seconds;      /* wall time of its runs and figure, over every invocation
+                            that wrote the folder (DIR/<claim>/seconds.txt) */
+    double this_seconds; /* of this invocation alone */
     int figure_ok;
     int matrix_rc[CL_MAX_RUNS];
     const char *unavailable;
@@ -577,12 +579,35 @@ static double full_estimate(const cc_opts *o, const cc_section *secs)
     return t;
 }
 
-static double total_seconds(const cc_section *secs)
+static double total_seconds(const cc_section *secs, int this_only)
 {
     double t = 0;
     for (size_t i = 0; i < cl_nclaims; i++)
-        t += secs[i].seconds;
+        t += this_only ? secs[i].this_seconds : secs[i].seconds;
     return t;
+}
+
+/* A claim's time over the invocations: what DIR/<claim>/seconds.txt holds
+ * plus this one's, written back.  A resumed run thus reports the time the
+ * folder took, not the few seconds of the resume. */
+static double add_seconds(const char *cdir, double now)
+{
+    char path[CC_PATH];
+    double prev = 0;
+    if (hb_path(path, sizeof path, "%s/seconds.txt", cdir) != 0)
+        return now;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%lf", &prev) != 1 || !(prev >= 0))
+            prev = 0;
+        fclose(f);
+    }
+    hb_atomic a;
+    if (hb_atomic_open(&a, path, NULL) == 0) {
+        fprintf(a.f, "%.3f\n", prev + now);
+        hb_atomic_commit(&a, NULL);
+    }
+    return prev + now;
 }
 
 /* The summary: every claim, its answer and its time. */
@@ -600,9 +625,11 @@ static void write_summary(FILE *f, const cc_section *secs, const char *prefix)
 static void write_times(FILE *f, const cc_opts *o, const cc_section *secs)
 {
     char d[32], e[32];
-    fprintf(f, "This invocation took %s wall (%s build, the times per claim in the table; a "
-               "resumed run counts only what it ran).",
-            fmt_duration(d, sizeof d, total_seconds(secs)), HB_BUILD_TYPE);
+    char t[32];
+    fprintf(f, "The runs took %s wall (%s build; the times per claim in the table, each summed "
+               "over the invocations that wrote this folder: this one took %s).",
+            fmt_duration(d, sizeof d, total_seconds(secs, 0)), HB_BUILD_TYPE,
+            fmt_duration(t, sizeof t, total_seconds(secs, 1)));
     if (o->quick || o->scale != 1 || o->reps != CC_FULL_REPS)
         fprintf(f, " The full run (`heapbench claims`: every experiment at its full scale, %d "
                    "repetitions) is estimated from these times at %s (each time x the ratio of "
@@ -705,8 +732,9 @@ static int do_claim(const cc_opts *o, const cl_claim *c, const char *scripts, cc
     if (!s->unavailable && !scripts)
         worst = HB_EXIT_FAIL;
     free_data(c, &d);
-    s->seconds = (double)(hb_now_ns() - t0) / 1e9;
-    fprintf(stderr, "heapbench claims: %s: %s (%.1f s)\n", c->id, s->out.answer, s->seconds);
+    s->this_seconds = (double)(hb_now_ns() - t0) / 1e9;
+    s->seconds = add_seconds(cdir, s->this_seconds);
+    fprintf(stderr, "heapbench claims: %s: %s (%.1f s)\n", c->id, s->out.answer, s->this_seconds);
     return worst;
 }
 
