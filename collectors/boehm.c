@@ -63,6 +63,7 @@
 
 typedef struct bg_ctx {
     gc_env env;
+    size_t fin_work; /* cfg->finalizer_work */
     const al_gc_api *gc;
     uint16_t tag;         /* nonzero; in every object's gcbits */
     uint64_t gc_no_start; /* GC_get_gc_no() at create */
@@ -154,8 +155,7 @@ static void bg_finalizer(void *obj, void *cd)
     hb_obj *o = obj;
     o->flags |= HB_F_FINALIZED;
     c->finalizers_run++;
-    if (c->env.finalize)
-        c->env.finalize(c->env.harness, o);
+    gc_run_finalizer(&c->env, c->fin_work, o);
 }
 
 /* Returns the number of finalizers run. */
@@ -366,6 +366,7 @@ static void *bg_create(const gc_env *env)
         return NULL;
     }
     c->env = *env;
+    c->fin_work = env->cfg ? env->cfg->finalizer_work : 0;
     c->env.err = NULL; /* read in create only */
     c->gc = gc;
     if (!bg_event_hooked) {

@@ -41,6 +41,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "allocators/allocator.h"
 #include "harness/core/err.h"
@@ -66,6 +67,8 @@ typedef struct gc_config {
                               (default 4 MiB) */
     uint32_t promote_age;  /* gen-copy: minor collections an object survives
                               before it is promoted (default 1) */
+    size_t finalizer_work; /* every strategy: bytes each finalizer writes
+                              (a costly __del__; default 0: none) */
 } gc_config;
 
 /* What the harness gives a strategy. */
@@ -87,6 +90,25 @@ typedef struct gc_env {
      * a strategy that keeps a copy of env clears it there. */
     hb_err *err;
 } gc_env;
+
+/* Runs o's finalizer: the work of a costly __del__ first (`work` bytes, the
+ * strategy's copy of cfg->finalizer_work, written into a scratch buffer,
+ * cycled; 0 by default), then env->finalize.  Every strategy calls its
+ * finalizers through this, so the work lands in whatever pause the strategy
+ * runs them in. */
+static inline void gc_run_finalizer(const gc_env *env, size_t work, hb_obj *o)
+{
+    static unsigned char scratch[16384];
+    size_t left = work;
+    while (left > 0) {
+        size_t n = left < sizeof scratch ? left : sizeof scratch;
+        memset(scratch, (int)(left & 0xff), n);
+        __asm__ volatile("" : : "r"(scratch) : "memory"); /* the writes are kept */
+        left -= n;
+    }
+    if (env->finalize)
+        env->finalize(env->harness, o);
+}
 
 /*
  * Counters.  Invariants:

@@ -137,6 +137,7 @@ typedef struct space {
 
 typedef struct gc_state {
     gc_env env; /* a copy; env.cfg is not kept (read once in create) */
+    size_t fin_work; /* cfg->finalizer_work */
     double growth;
     uint64_t min_heap;
     uint64_t threshold; /* major collection once old_bytes passes this */
@@ -426,8 +427,7 @@ static void finalize_unreached(gc_state *g)
     for (hb_obj *o = g->finobj; o != NULL; o = header_of(o)->next) {
         if ((o->gcbits & GC_MARK) || (o->flags & HB_F_FINALIZED))
             continue;
-        if (g->env.finalize)
-            g->env.finalize(g->env.harness, o);
+        gc_run_finalizer(&g->env, g->fin_work, o);
         o->flags |= HB_F_FINALIZED;
         g->st.finalizers_run++;
     }
@@ -755,6 +755,7 @@ static void *gc_create(const gc_env *env)
     }
     *g = (gc_state){0};
     g->env = *env;
+    g->fin_work = env->cfg ? env->cfg->finalizer_work : 0;
     g->env.cfg = NULL;
     g->env.err = NULL; /* read in create only */
     size_t eden;

@@ -109,6 +109,7 @@ typedef struct ms_sweep {
 
 typedef struct ms_core {
     gc_env env;
+    size_t fin_work;    /* cfg->finalizer_work */
     hb_vec all, fin;    /* object tables (hb_obj * words) */
     hb_vec stack;       /* mark stack (words; continuations take two) */
     size_t stack_max;   /* the stack never holds more words than this */
@@ -133,6 +134,7 @@ static inline size_t ms_obj_bytes(const hb_obj *o)
 static inline int ms_core_init(ms_core *c, const gc_env *env, size_t stack_max)
 {
     c->env = *env;
+    c->fin_work = env->cfg ? env->cfg->finalizer_work : 0;
     c->env.cfg = NULL; /* read once by the strategy's create */
     c->env.err = NULL; /* likewise */
     c->stack_max = stack_max;
@@ -396,8 +398,7 @@ static inline size_t ms_finalize_step(ms_core *c, size_t *at, size_t end, size_t
         work += MS_WORK_SEEN;
         if ((o->gcbits & MS_MARK) || (o->flags & HB_F_FINALIZED))
             continue;
-        if (c->env.finalize)
-            c->env.finalize(c->env.harness, o);
+        gc_run_finalizer(&c->env, c->fin_work, o);
         o->flags |= HB_F_FINALIZED;
         c->st.finalizers_run++;
         work += MS_WORK_FINALIZE;

@@ -201,6 +201,7 @@ static inline int rc_vec_push(rc_vec *s, uintptr_t x)
 
 typedef struct rc_core {
     gc_env env;  /* a copy: the caller's may not outlive create() */
+    size_t fin_work; /* cfg->finalizer_work */
     size_t hdr;  /* header_bytes of the strategy: 8 or 24 */
     rc_vec work; /* objects whose count reached zero, slots not yet released */
     rc_vec table; /* live objects; a free cell holds (next free << 1) | 1 */
@@ -229,6 +230,7 @@ static inline rc_core *rc_core_new(const gc_env *env, size_t hdr, size_t bytes)
     c->env.err = NULL; /* read in create only */
     c->hdr = hdr;
     const gc_config *cfg = env->cfg;
+    c->fin_work = cfg ? cfg->finalizer_work : 0;
     c->clock_objects = cfg && cfg->rc_pause_min ? cfg->rc_pause_min : RC_CLOCK_OBJECTS_DEFAULT;
     c->pause_ns = cfg && cfg->rc_pause_ns ? cfg->rc_pause_ns : RC_PAUSE_NS_DEFAULT;
     c->pause_bytes = cfg && cfg->rc_pause_bytes ? cfg->rc_pause_bytes : RC_PAUSE_BYTES_DEFAULT;
@@ -344,8 +346,7 @@ static inline void rc_finalize(rc_core *c, hb_obj *o)
 {
     if ((o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) != HB_F_FINALIZER)
         return;
-    if (c->env.finalize)
-        c->env.finalize(c->env.harness, o);
+    gc_run_finalizer(&c->env, c->fin_work, o);
     o->flags |= HB_F_FINALIZED;
     c->st.finalizers_run++;
 }

@@ -33,13 +33,5 @@ done
 frag=$(mktemp)
 trap 'rm -f "$frag" README.md.tmp' EXIT
 "$hb" report "$dir" --markdown "$frag"
-grep -q '^<!-- figures:begin ' README.md && grep -q '^<!-- figures:end -->' README.md || {
-  echo "update_readme.sh: README.md lacks the <!-- figures:begin DIR --> / <!-- figures:end --> markers" >&2; exit 2; }
-awk -v dir="$dir" -v frag="$frag" '
-  /^<!-- figures:begin / { print "<!-- figures:begin " dir " -->"
-                           while ((getline line < frag) > 0) print line
-                           skip = 1; next }
-  /^<!-- figures:end -->/ { skip = 0 }
-  !skip { print }' README.md > README.md.tmp
-mv README.md.tmp README.md
+scripts/readme_block.sh figures "$dir" "$frag"
 echo "update_readme.sh: README.md's figures section and plots/figures/ are now those of $dir"

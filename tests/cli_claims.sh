@@ -1,7 +1,9 @@
 #!/bin/sh
 # tests/cli_claims.sh HEAPBENCH -- `heapbench claims --quick` at a tiny scale
 # (HB_CLAIMS_SCALE): every claim of the report has a section with a computed
-# answer, and every measured one its figure (PDF and PNG, not empty); a rerun
+# answer, and every measured one its figure (PDF and PNG, not empty), its
+# points, the rows of every run it lists and a measured number; the report
+# states its time and the README block (readme_section.md) is written; a rerun
 # resumes (runs nothing again, same answers); bad input exits 2 with a
 # message and writes nothing.
 set -u
@@ -45,8 +47,29 @@ for id in $ids; do
         echo "$sec" | grep -q "$id/figures/$id.$ext" || fail "$id: section does not link $id.$ext"
     done
     [ -s "$T/c/$id/claim.csv" ] || fail "$id: no claim.csv"
-    ls "$T/c/$id"/*/rows.csv >/dev/null 2>&1 || fail "$id: no rows.csv of its runs"
+    # a figure of intervals needs points; one of series, the series files
+    if echo "$sec" | grep -q "series files"; then
+        ls "$T/c/$id"/*/series/*_rep1.csv >/dev/null 2>&1 || fail "$id: no series files"
+    else
+        [ "$(wc -l < "$T/c/$id/claim.csv")" -ge 2 ] || fail "$id: claim.csv has no point"
+    fi
+    # every run the section lists has its rows
+    for run in $(echo "$sec" | sed -n 's/^- \[`[^/]*\/\([^`]*\)`\].*/\1/p'); do
+        [ -s "$T/c/$id/$run/rows.csv" ] || fail "$id: run $run has no rows.csv"
+    done
+    echo "$sec" | grep -q '^- .*[0-9]' || fail "$id: no measured number"
 done
+# The experiments' own options reached their runs.
+grep -q 'finalizers/costly.*--finalizer-work=' "$md" || fail "finalizers: no costly __del__ run"
+grep -q 'held by the large-block path' "$md" || fail "large-arrays: no footprint split"
+grep -q 'large-arrays/arrays.*--no-leaves' "$md" || fail "large-arrays: no --no-leaves run"
+# The run's time in the report, and the README block written from the same run.
+grep -q '^The runs took [0-9]' "$md" || fail "no elapsed time in claims.md"
+grep -q 'The full run .* is estimated' "$md" || fail "no full-run estimate in claims.md"
+rs="$T/c/readme_section.md"
+[ -s "$rs" ] || fail "no readme_section.md"
+[ "$(grep -c '^| \[' "$rs")" -eq "$n" ] || fail "readme_section.md has not every claim"
+grep -q 'The runs took [0-9]' "$rs" || fail "readme_section.md has no time"
 grep '^\*\*Answer' "$md" >"$T/answers1"
 
 # A rerun resumes: no repetition runs again, the answers are the same.

@@ -41,6 +41,9 @@ endif()
 add_test(NAME readme_figures
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/readme_figures.sh $<TARGET_FILE:heapbench> ${CMAKE_SOURCE_DIR})
 
+# README.md's claims block against the committed claims run it names.
+add_test(NAME readme_claims COMMAND ${CMAKE_CURRENT_LIST_DIR}/readme_claims.sh ${CMAKE_SOURCE_DIR})
+
 # `heapbench claims --quick` at a tiny scale: a section, an answer and the
 # figures per claim; resume; bad input (tests/cli_claims.sh).
 if(GNUPLOT)

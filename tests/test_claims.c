@@ -1,8 +1,10 @@
 /*
  * tests/test_claims.c -- the rules of `heapbench claims` (harness/cli/claims.c)
  * on crafted rows: each answer follows the data (the same rule, other rows,
- * another answer), the table is well formed, and the two workload options
- * the claims added (--no-finalizers, --intern) change the stream as stated.
+ * another answer; every rule's cases are a list of crafted runs checked by
+ * one builder, t_case_check), the table is well formed, and the workload
+ * options the claims added (--no-finalizers, --intern, --no-leaves) change
+ * the stream as stated.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -41,10 +43,10 @@ static void t_setcol(hb_row *r, const char *col, double v)
     fail_msg("no column %s", col);
 }
 
-/* reps rows of a cell with column col = base * (1 + 0.01 k), k = 0..reps-1
- * (a small spread), and the other columns given as pairs after it. */
-static void t_add(t_run *run, const char *alloc, const char *coll, int reps, const char *col,
-                  double base, ...)
+/* reps rows of a cell with each named column = its value * (1 + spread k),
+ * k = 0..reps-1 (a small spread, or none: exact values). */
+static void t_add_cols(t_run *run, const char *alloc, const char *coll, int reps,
+                       const char *const *cols, const double *vals, double spread)
 {
     for (int k = 0; k < reps; k++) {
         assert_true(run->n < T_MAX_ROWS);
@@ -55,12 +57,8 @@ static void t_add(t_run *run, const char *alloc, const char *coll, int reps, con
         r->workload = "w";
         r->status = "ok";
         r->rep = (uint64_t)k + 1;
-        t_setcol(r, col, base * (1 + 0.01 * k));
-        va_list ap;
-        va_start(ap, base);
-        for (const char *c = va_arg(ap, const char *); c; c = va_arg(ap, const char *))
-            t_setcol(r, c, va_arg(ap, double) * (1 + 0.01 * k));
-        va_end(ap);
+        for (size_t c = 0; c < 5 && cols[c]; c++)
+            t_setcol(r, cols[c], vals[c] * (1 + spread * k));
     }
 }
 
@@ -82,7 +80,68 @@ static cl_verdict t_answer(const char *id, cl_set *sets, size_t n, cl_output *ou
     return out->verdict;
 }
 
+/*
+ * One crafted case: the claim, the columns its cells set, the cells (a run
+ * tag, a cell, the columns' values; 6 repetitions each, 1% apart unless
+ * exact), the census of every run, and the answer the rule must give (and
+ * a text its answer or numbers must hold).  t_case_check builds the runs
+ * and checks; every rule test is a list of these.
+ */
+#define T_MAX_CELLS 8
+typedef struct t_cell {
+    const char *tag, *alloc, *coll;
+    double v[5];
+} t_cell;
+
+typedef struct t_case {
+    const char *id;
+    const char *cols[6]; /* NULL-ended */
+    t_cell cells[T_MAX_CELLS]; /* a NULL tag ends them */
+    cl_verdict want;
+    const char *says;  /* NULL, or text in the answer or the numbers */
+    int exact;         /* no spread between repetitions */
+    cl_census census;  /* every run's */
+} t_case;
+
 static cl_output out;
+
+static void t_case_check(const t_case *c)
+{
+    static t_run runs[CL_MAX_RUNS];
+    cl_set sets[CL_MAX_RUNS];
+    size_t ns = 0;
+    for (size_t i = 0; i < T_MAX_CELLS && c->cells[i].tag; i++) {
+        const t_cell *cell = &c->cells[i];
+        size_t k = 0;
+        while (k < ns && strcmp(sets[k].tag, cell->tag) != 0)
+            k++;
+        if (k == ns) {
+            assert_true(ns < CL_MAX_RUNS);
+            runs[ns].n = 0;
+            sets[ns++] = (cl_set){.tag = cell->tag};
+        }
+        t_add_cols(&runs[k], cell->alloc, cell->coll, 6, c->cols, cell->v, c->exact ? 0 : 0.01);
+    }
+    for (size_t k = 0; k < ns; k++) {
+        sets[k].rows = runs[k].rows;
+        sets[k].n = runs[k].n;
+        sets[k].census = c->census;
+    }
+    cl_verdict v = t_answer(c->id, sets, ns, &out);
+    if (v != c->want)
+        fail_msg("%s: got '%s', expected %s", c->id, out.answer, cl_verdict_name(c->want));
+    if (c->says && !strstr(out.answer, c->says) && !strstr(out.numbers, c->says))
+        fail_msg("%s: '%s' not in the answer '%s' or the numbers", c->id, c->says, out.answer);
+}
+
+static void t_cases(const t_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        t_case_check(&c[i]);
+}
+
+#define T_CASES(list) t_cases(list, sizeof list / sizeof list[0])
+
 
 static void test_table(void **state)
 {
@@ -111,73 +170,58 @@ static void test_table(void **state)
     }
 }
 
+#define CEN_STORES {.ops = 3000000, .sets = 1000000}
+
 static void test_rc_overhead(void **state)
 {
     (void)state;
-    t_run r = {0};
-    t_add(&r, "pool", "rc", 6, "mutator_s", 2.0, "wall_s", 2.0, NULL);
-    t_add(&r, "pool", "mark-sweep", 6, "mutator_s", 1.0, "wall_s", 1.5, NULL);
-    cl_set s = t_set("run", &r);
-    s.census.sets = 1000000;
-    s.census.ops = 3000000;
-    assert_int_equal(t_answer("rc-overhead", &s, 1, &out), CL_HOLDS);
-    assert_non_null(strstr(out.numbers, "per store"));
-    t_run q = {0};
-    t_add(&q, "pool", "rc", 6, "mutator_s", 1.0, NULL);
-    t_add(&q, "pool", "mark-sweep", 6, "mutator_s", 2.0, NULL);
-    s = t_set("run", &q);
-    assert_int_equal(t_answer("rc-overhead", &s, 1, &out), CL_NOT);
-    t_run e = {0};
-    t_add(&e, "pool", "rc", 6, "mutator_s", 1.0, NULL);
-    t_add(&e, "pool", "mark-sweep", 6, "mutator_s", 1.001, NULL);
-    s = t_set("run", &e);
-    assert_int_equal(t_answer("rc-overhead", &s, 1, &out), CL_UNDECIDED);
+    static const t_case c[] = {
+        {"rc-overhead", {"mutator_s", "wall_s"},
+         {{"run", "pool", "rc", {2.0, 2.0}}, {"run", "pool", "mark-sweep", {1.0, 1.5}}},
+         CL_HOLDS, "per store", 0, CEN_STORES},
+        {"rc-overhead", {"mutator_s"},
+         {{"run", "pool", "rc", {1.0}}, {"run", "pool", "mark-sweep", {2.0}}}, CL_NOT, NULL, 0, {0}},
+        {"rc-overhead", {"mutator_s"},
+         {{"run", "pool", "rc", {1.0}}, {"run", "pool", "mark-sweep", {1.001}}}, CL_UNDECIDED, NULL,
+         0, {0}},
+    };
+    T_CASES(c);
 }
 
 static void test_pauses(void **state)
 {
     (void)state;
-    t_run r = {0};
-    t_add(&r, "pool", "a", 6, "pause_max_us", 50000.0, NULL);
-    t_add(&r, "pool", "b", 6, "pause_max_us", 20000.0, NULL);
-    cl_set s = t_set("run", &r);
-    assert_int_equal(t_answer("pauses", &s, 1, &out), CL_HOLDS);
-    t_run q = {0};
-    t_add(&q, "pool", "a", 6, "pause_max_us", 500.0, NULL);
-    t_add(&q, "pool", "b", 6, "pause_max_us", 200.0, NULL);
-    s = t_set("run", &q);
-    assert_int_equal(t_answer("pauses", &s, 1, &out), CL_NOT);
-    t_run m = {0};
-    t_add(&m, "pool", "a", 6, "pause_max_us", 5000.0, NULL);
-    t_add(&m, "pool", "b", 6, "pause_max_us", 200.0, NULL);
-    s = t_set("run", &m);
-    assert_int_equal(t_answer("pauses", &s, 1, &out), CL_ONLY_WHEN);
-    assert_non_null(strstr(out.answer, "`a`"));
+    static const t_case c[] = {
+        {"pauses", {"pause_max_us"},
+         {{"run", "pool", "a", {50000}}, {"run", "pool", "b", {20000}}}, CL_HOLDS, NULL, 0, {0}},
+        {"pauses", {"pause_max_us"},
+         {{"run", "pool", "a", {500}}, {"run", "pool", "b", {200}}}, CL_NOT, NULL, 0, {0}},
+        {"pauses", {"pause_max_us"},
+         {{"run", "pool", "a", {5000}}, {"run", "pool", "b", {200}}}, CL_ONLY_WHEN, "`a`", 0, {0}},
+        {"pauses", {"pause_max_us"},
+         {{"run", "pool", "a", {1000}}, {"run", "pool", "b", {200}}}, CL_UNDECIDED, NULL, 1, {0}},
+    };
+    T_CASES(c);
 }
+
+/* Four thresholds' peaks (exact: no spread) beside rc's leak. */
+#define CYCLES(p1, p2, p3, p4)                                                          \
+    {{"t100", "pool", "rc-cycle", {p1}}, {"t1000", "pool", "rc-cycle", {p2}},          \
+     {"t10000", "pool", "rc-cycle", {p3}}, {"t100000", "pool", "rc-cycle", {p4}},       \
+     {"rc", "pool", "rc", {8e6, 7e6}}}
 
 static void test_cycles_delay(void **state)
 {
     (void)state;
-    t_run t[4], rc = {0};
-    memset(t, 0, sizeof t);
-    const char *tags[4] = {"t100", "t1000", "t10000", "t100000"};
-    double rising[4] = {1e6, 2e6, 3e6, 4e6}, late[4] = {1e6, 1e6, 3e6, 4e6}, flat[4] = {1e6, 1e6, 1e6, 1e6};
-    const double *cases[3] = {rising, late, flat};
-    cl_verdict want[3] = {CL_HOLDS, CL_ONLY_WHEN, CL_NOT};
-    t_add(&rc, "pool", "rc", 6, "peak_live_bytes", 8e6, "leaked_bytes", 7e6, NULL);
-    for (int c = 0; c < 3; c++) {
-        cl_set s[5];
-        for (int k = 0; k < 4; k++) {
-            t[k].n = 0;
-            /* Exact (deterministic) peaks: no spread. */
-            for (int j = 0; j < 6; j++)
-                t_add(&t[k], "pool", "rc-cycle", 1, "peak_live_bytes", cases[c][k], NULL);
-            s[k] = t_set(tags[k], &t[k]);
-        }
-        s[4] = t_set("rc", &rc);
-        assert_int_equal(t_answer("cycles-delay", s, 5, &out), want[c]);
-    }
-    assert_non_null(strstr(out.numbers, "leaked"));
+    static const t_case c[] = {
+        {"cycles-delay", {"peak_live_bytes", "leaked_bytes"}, CYCLES(1e6, 2e6, 3e6, 4e6), CL_HOLDS,
+         "leaked", 1, {0}},
+        {"cycles-delay", {"peak_live_bytes", "leaked_bytes"}, CYCLES(1e6, 1e6, 3e6, 4e6),
+         CL_ONLY_WHEN, "10000", 1, {0}},
+        {"cycles-delay", {"peak_live_bytes", "leaked_bytes"}, CYCLES(1e6, 1e6, 1e6, 1e6), CL_NOT,
+         NULL, 1, {0}},
+    };
+    T_CASES(c);
 }
 
 /* A series that goes from ratio a (first quarter) to b (last quarter). */
@@ -193,10 +237,12 @@ static void test_fragmentation(void **state)
 {
     (void)state;
     static cl_sample grow[6][40], flat[6][40];
+    static const char *const cols[] = {"frag_jw1_mean", NULL};
+    static const double half[] = {0.5};
     cl_series sr[12];
     t_run r = {0};
-    t_add(&r, "A", "rc", 6, "frag_jw1_mean", 0.5, NULL);
-    t_add(&r, "B", "rc", 6, "frag_jw1_mean", 0.5, NULL);
+    t_add_cols(&r, "A", "rc", 6, cols, half, 0.01);
+    t_add_cols(&r, "B", "rc", 6, cols, half, 0.01);
     for (int k = 0; k < 6; k++) {
         t_series(grow[k], 40, 1.2, 1.6 + 0.01 * k);
         t_series(flat[k], 40, 1.2, 1.2);
@@ -219,134 +265,151 @@ static void test_fragmentation(void **state)
 static void test_pools(void **state)
 {
     (void)state;
-    t_run r = {0};
-    t_add(&r, "pool", "rc", 6, "wall_s", 1.0, "peak_footprint_bytes", 1e6, NULL);
-    t_add(&r, "malloc", "rc", 6, "wall_s", 2.0, "peak_footprint_bytes", 2e6, NULL);
-    cl_set s = t_set("run", &r);
-    assert_int_equal(t_answer("pools", &s, 1, &out), CL_HOLDS);
-    t_run q = {0};
-    t_add(&q, "pool", "rc", 6, "wall_s", 1.0, "peak_footprint_bytes", 3e6, NULL);
-    t_add(&q, "malloc", "rc", 6, "wall_s", 2.0, "peak_footprint_bytes", 2e6, NULL);
-    s = t_set("run", &q);
-    assert_int_equal(t_answer("pools", &s, 1, &out), CL_ONLY_WHEN);
-    t_run n = {0};
-    t_add(&n, "pool", "rc", 6, "wall_s", 3.0, "peak_footprint_bytes", 3e6, NULL);
-    t_add(&n, "malloc", "rc", 6, "wall_s", 2.0, "peak_footprint_bytes", 2e6, NULL);
-    s = t_set("run", &n);
-    assert_int_equal(t_answer("pools", &s, 1, &out), CL_NOT);
+    static const t_case c[] = {
+        {"pools", {"wall_s", "peak_footprint_bytes"},
+         {{"run", "pool", "rc", {1.0, 1e6}}, {"run", "malloc", "rc", {2.0, 2e6}}}, CL_HOLDS, NULL, 0,
+         {0}},
+        {"pools", {"wall_s", "peak_footprint_bytes"},
+         {{"run", "pool", "rc", {1.0, 3e6}}, {"run", "malloc", "rc", {2.0, 2e6}}}, CL_ONLY_WHEN,
+         "time", 0, {0}},
+        {"pools", {"wall_s", "peak_footprint_bytes"},
+         {{"run", "pool", "rc", {3.0, 1e6}}, {"run", "malloc", "rc", {2.0, 2e6}}}, CL_ONLY_WHEN,
+         "footprint is", 0, {0}},
+        {"pools", {"wall_s", "peak_footprint_bytes"},
+         {{"run", "pool", "rc", {3.0, 3e6}}, {"run", "malloc", "rc", {2.0, 2e6}}}, CL_NOT, NULL, 0,
+         {0}},
+    };
+    T_CASES(c);
 }
+
+#define META_COLS {"peak_footprint_bytes", "peak_live_bytes", "bytes_allocated", "objects", "header_bytes"}
 
 static void test_metadata(void **state)
 {
     (void)state;
-    t_run r = {0};
-    t_add(&r, "pool", "rc", 6, "peak_footprint_bytes", 2e6, "peak_live_bytes", 1e6,
-          "bytes_allocated", 1e8, "objects", 1e6, "header_bytes", 8.0, NULL);
-    t_add(&r, "pool", "rc-cycle", 6, "peak_footprint_bytes", 3e6, "peak_live_bytes", 1.2e6,
-          "bytes_allocated", 1.2e8, "objects", 1e6, "header_bytes", 24.0, NULL);
-    cl_set s = t_set("run", &r);
-    assert_int_equal(t_answer("metadata", &s, 1, &out), CL_HOLDS);
-    t_run q = {0};
-    t_add(&q, "pool", "rc", 6, "peak_footprint_bytes", 2e6, "peak_live_bytes", 1e6,
-          "bytes_allocated", 1e8, "objects", 1e6, NULL);
-    t_add(&q, "pool", "rc-cycle", 6, "peak_footprint_bytes", 2e6, "peak_live_bytes", 1.2e6,
-          "bytes_allocated", 1.2e8, "objects", 1e6, NULL);
-    s = t_set("run", &q);
-    assert_int_not_equal(t_answer("metadata", &s, 1, &out), CL_HOLDS);
+    static const t_case c[] = {
+        {"metadata", META_COLS,
+         {{"run", "pool", "rc", {2e6, 1e6, 1e8, 1e6, 8}}, {"run", "pool", "rc-cycle", {3e6, 1.2e6, 1.2e8, 1e6, 24}}},
+         CL_HOLDS, NULL, 0, {0}},
+        {"metadata", META_COLS,
+         {{"run", "pool", "rc", {3e6, 1e6, 1e8, 1e6, 8}}, {"run", "pool", "rc-cycle", {2e6, 1.2e6, 1.2e8, 1e6, 24}}},
+         CL_NOT, NULL, 0, {0}},
+        /* The same footprint per object: the larger header costs nothing here. */
+        {"metadata", META_COLS,
+         {{"run", "pool", "rc", {2e6, 1e6, 1e8, 1e6, 8}}, {"run", "pool", "rc-cycle", {2e6, 1e6, 1e8, 1e6, 24}}},
+         CL_NOT, NULL, 0, {0}},
+    };
+    T_CASES(c);
 }
+
+/* Two collectors' p99 pauses without finalizers, with an empty and with a
+ * costly __del__. */
+#define FIN(x0, x1, x2, y0, y1, y2)                                                        \
+    {{"without", "pool", "x", {x0}}, {"with", "pool", "x", {x1}}, {"costly", "pool", "x", {x2}}, \
+     {"without", "pool", "y", {y0}}, {"with", "pool", "y", {y1}}, {"costly", "pool", "y", {y2}}}
 
 static void test_finalizers(void **state)
 {
     (void)state;
-    t_run w = {0}, wo = {0};
-    t_add(&w, "pool", "x", 6, "pause_p99_us", 2000.0, NULL);
-    t_add(&w, "pool", "y", 6, "pause_p99_us", 2000.0, NULL);
-    t_add(&wo, "pool", "x", 6, "pause_p99_us", 1000.0, NULL);
-    t_add(&wo, "pool", "y", 6, "pause_p99_us", 1000.0, NULL);
-    cl_set s[2] = {t_set("with", &w), t_set("without", &wo)};
-    assert_int_equal(t_answer("finalizers", s, 2, &out), CL_HOLDS);
-    wo.n = 0;
-    t_add(&wo, "pool", "x", 6, "pause_p99_us", 1000.0, NULL);
-    t_add(&wo, "pool", "y", 6, "pause_p99_us", 2000.0, NULL);
-    s[1] = t_set("without", &wo);
-    assert_int_equal(t_answer("finalizers", s, 2, &out), CL_ONLY_WHEN);
-    wo.n = 0;
-    t_add(&wo, "pool", "x", 6, "pause_p99_us", 3000.0, NULL);
-    t_add(&wo, "pool", "y", 6, "pause_p99_us", 2000.0, NULL);
-    s[1] = t_set("without", &wo);
-    assert_int_equal(t_answer("finalizers", s, 2, &out), CL_NOT);
+    static const t_case c[] = {
+        {"finalizers", {"pause_p99_us"}, FIN(1000, 1000, 2000, 1000, 1000, 3000), CL_HOLDS,
+         "does not lengthen", 0, {0}},
+        {"finalizers", {"pause_p99_us"}, FIN(1000, 1500, 2000, 2000, 2000, 1000), CL_ONLY_WHEN,
+         "the collector is `x`", 0, {0}},
+        {"finalizers", {"pause_p99_us"}, FIN(3000, 3000, 2000, 2000, 2000, 1000), CL_NOT, NULL, 0,
+         {0}},
+        {"finalizers", {"pause_p99_us"}, FIN(1000, 1000, 1001, 1000, 1000, 1001), CL_UNDECIDED,
+         NULL, 0, {0}},
+        /* Only the empty __del__ is slower: that is not the claim's costly one. */
+        {"finalizers", {"pause_p99_us"}, FIN(1000, 3000, 500, 1000, 3000, 500), CL_NOT,
+         "alone lengthens", 0, {0}},
+    };
+    T_CASES(c);
 }
+
+/* The whole heap's peak footprint and the large-block path's (--no-leaves). */
+#define LARGE(whole, arrays) {{"all", "pool", "rc", {whole}}, {"arrays", "pool", "rc", {arrays}}}
 
 static void test_large_arrays(void **state)
 {
     (void)state;
-    t_run r = {0};
-    t_add(&r, "pool", "rc", 6, "peak_footprint_bytes", 1e7, NULL);
-    cl_set s = t_set("run", &r);
-    s.census.small_bytes = 100;
-    s.census.large_bytes = 900;
-    assert_int_equal(t_answer("large-arrays", &s, 1, &out), CL_HOLDS);
-    s.census.large_bytes = 50;
-    assert_int_equal(t_answer("large-arrays", &s, 1, &out), CL_NOT);
+    static const t_case c[] = {
+        {"large-arrays", {"peak_footprint_bytes"}, LARGE(1e8, 8e7), CL_HOLDS, "own arenas", 0,
+         {.small_bytes = 900, .large_bytes = 100}},
+        {"large-arrays", {"peak_footprint_bytes"}, LARGE(1e8, 2e7), CL_NOT, NULL, 0,
+         {.small_bytes = 100, .large_bytes = 900}},
+        {"large-arrays", {"peak_footprint_bytes"}, LARGE(1e8, 5e7), CL_UNDECIDED, NULL, 0, {0}},
+    };
+    T_CASES(c);
+    /* The footprint decides, not the bytes: most bytes large, little held. */
+    assert_non_null(strstr(out.numbers, "held by the pool's own arenas"));
 }
 
 static void test_interned(void **state)
 {
     (void)state;
-    t_run fr = {0}, sh = {0};
-    t_add(&fr, "pool", "rc-cycle", 6, "peak_footprint_bytes", 4e6, "peak_live_bytes", 2e6, NULL);
-    t_add(&sh, "pool", "rc-cycle", 6, "peak_footprint_bytes", 3e6, "peak_live_bytes", 1e6, NULL);
-    cl_set s[2] = {t_set("fresh", &fr), t_set("shared", &sh)};
-    assert_int_equal(t_answer("interned", s, 2, &out), CL_HOLDS);
-    sh.n = 0;
-    t_add(&sh, "pool", "rc-cycle", 6, "peak_footprint_bytes", 4e6, "peak_live_bytes", 1e6, NULL);
-    assert_int_equal(t_answer("interned", s, 2, &out), CL_ONLY_WHEN);
-    sh.n = 0;
-    t_add(&sh, "pool", "rc-cycle", 6, "peak_footprint_bytes", 4e6, "peak_live_bytes", 2e6, NULL);
-    assert_int_equal(t_answer("interned", s, 2, &out), CL_NOT);
+    static const t_case c[] = {
+        {"interned", {"peak_footprint_bytes", "peak_live_bytes"},
+         {{"fresh", "pool", "rc-cycle", {4e6, 2e6}}, {"shared", "pool", "rc-cycle", {3e6, 1e6}}},
+         CL_HOLDS, NULL, 0, {0}},
+        {"interned", {"peak_footprint_bytes", "peak_live_bytes"},
+         {{"fresh", "pool", "rc-cycle", {4e6, 2e6}}, {"shared", "pool", "rc-cycle", {4e6, 1e6}}},
+         CL_ONLY_WHEN, NULL, 0, {0}},
+        {"interned", {"peak_footprint_bytes", "peak_live_bytes"},
+         {{"fresh", "pool", "rc-cycle", {4e6, 2e6}}, {"shared", "pool", "rc-cycle", {4e6, 2e6}}},
+         CL_NOT, NULL, 0, {0}},
+    };
+    T_CASES(c);
 }
 
 static void test_threads(void **state)
 {
     (void)state;
-    const cl_claim *c = cl_find("threads");
+    const cl_claim *cl = cl_find("threads");
     cl_input in = {.conf = 0.95, .unavailable = "no larson here"};
     memset(&out, 0, sizeof out);
-    c->rule(&in, &out);
+    cl->rule(&in, &out);
     assert_int_equal(out.verdict, CL_NOT_MEASURED);
     assert_non_null(strstr(out.answer, "no larson here"));
-    t_run r = {0};
-    t_add(&r, "A", "none", 6, "ops_per_s", 1e6, "threads", 1.0, NULL);
-    t_add(&r, "A", "none", 6, "ops_per_s", 1.9e6, "threads", 2.0, NULL);
-    cl_set s = t_set("run", &r);
-    assert_int_equal(t_answer("threads", &s, 1, &out), CL_HOLDS);
-    r.n = 0;
-    t_add(&r, "A", "none", 6, "ops_per_s", 1e6, "threads", 1.0, NULL);
-    t_add(&r, "A", "none", 6, "ops_per_s", 0.8e6, "threads", 2.0, NULL);
-    assert_int_equal(t_answer("threads", &s, 1, &out), CL_NOT);
+    static const t_case c[] = {
+        {"threads", {"ops_per_s", "threads"},
+         {{"run", "A", "none", {1e6, 1}}, {"run", "A", "none", {1.9e6, 2}}}, CL_HOLDS, NULL, 1, {0}},
+        {"threads", {"ops_per_s", "threads"},
+         {{"run", "A", "none", {1e6, 1}}, {"run", "A", "none", {0.8e6, 2}}}, CL_NOT, NULL, 1, {0}},
+        {"threads", {"ops_per_s", "threads"},
+         {{"run", "A", "none", {1e6, 1}}, {"run", "A", "none", {1.9e6, 2}},
+          {"run", "B", "none", {1e6, 1}}, {"run", "B", "none", {0.8e6, 2}}},
+         CL_ONLY_WHEN, "`A`", 1, {0}},
+    };
+    T_CASES(c);
 }
 
 static void test_disable(void **state)
 {
     (void)state;
-    t_run r = {0};
-    t_add(&r, "pool", "rc", 6, "leaked_bytes", 5e6, "peak_live_bytes", 8e6, NULL);
-    t_add(&r, "pool", "rc-cycle", 6, "leaked_bytes", 0.0, "peak_live_bytes", 2e6, NULL);
-    cl_set s = t_set("run", &r);
-    assert_int_equal(t_answer("disable-gc", &s, 1, &out), CL_HOLDS);
-    r.n = 0;
-    t_add(&r, "pool", "rc", 6, "leaked_bytes", 0.0, "peak_live_bytes", 8e6, NULL);
-    t_add(&r, "pool", "rc-cycle", 6, "leaked_bytes", 0.0, "peak_live_bytes", 2e6, NULL);
-    assert_int_equal(t_answer("disable-gc", &s, 1, &out), CL_NOT);
+    static const t_case c[] = {
+        {"disable-gc", {"leaked_bytes", "peak_live_bytes"},
+         {{"run", "pool", "rc", {5e6, 8e6}}, {"run", "pool", "rc-cycle", {0, 2e6}}}, CL_HOLDS, NULL,
+         0, {0}},
+        {"disable-gc", {"leaked_bytes", "peak_live_bytes"},
+         {{"run", "pool", "rc", {0, 8e6}}, {"run", "pool", "rc-cycle", {0, 2e6}}}, CL_NOT, NULL, 0,
+         {0}},
+        {"disable-gc", {"leaked_bytes", "peak_live_bytes"},
+         {{"run", "pool", "rc", {5e6, 8e6}}, {"run", "pool", "rc-cycle", {1e6, 2e6}}}, CL_UNDECIDED,
+         NULL, 0, {0}},
+    };
+    T_CASES(c);
 }
 
 /* A row that is not ok is left out: a cell of only such rows is not measured. */
 static void test_not_ok_rows_ignored(void **state)
 {
     (void)state;
+    static const char *const cols[] = {"mutator_s", NULL};
+    static const double two[] = {2.0}, one[] = {1.0};
     t_run r = {0};
-    t_add(&r, "pool", "rc", 6, "mutator_s", 2.0, NULL);
-    t_add(&r, "pool", "mark-sweep", 6, "mutator_s", 1.0, NULL);
+    t_add_cols(&r, "pool", "rc", 6, cols, two, 0.01);
+    t_add_cols(&r, "pool", "mark-sweep", 6, cols, one, 0.01);
     for (size_t i = 6; i < 12; i++)
         r.rows[i].status = "oom";
     cl_set s = t_set("run", &r);
@@ -370,6 +433,12 @@ static void test_workload_options(void **state)
     /* Each int leaf becomes a MOV; at most 17 of them (one per value) a NEW too. */
     uint64_t ints = b.movs - a.movs, cached = ints - (a.news - b.news);
     assert_true(cached >= 1 && cached <= 17 && b.ops == a.ops + cached);
+    /* No leaves: the same large blocks, (almost) no small object. */
+    const char *noleaves[4] = {"--no-leaves"};
+    assert_int_equal(cl_census_of("large-arrays", 0.002, 1, none, &a), 0);
+    assert_int_equal(cl_census_of("large-arrays", 0.002, 1, noleaves, &b), 0);
+    assert_true(a.large_news > 0 && a.large_news == b.large_news && a.large_bytes == b.large_bytes);
+    assert_true(b.small_news * 100 < a.small_news && b.sets == 0);
 }
 
 int main(void)

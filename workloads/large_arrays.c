@@ -21,6 +21,11 @@
  * So the live set stays under about 128 MiB of payload + 1.5 M small items
  * + one list.
  *
+ * With --no-leaves (wl_params.no_leaves) the same draws make the same large
+ * blocks, but no leaf is made: the slots stay empty, the reads are skipped.
+ * The small objects are gone and the large-block path's footprint is left
+ * (the claims' large-arrays experiment: the footprint split).
+ *
  * Parameters: scale multiplies the three budgets (bytes written, slots
  * filled, appends); a draw larger than what is left of its budget is cut to
  * it, so the work is proportional to scale even at tiny scales.
@@ -56,6 +61,7 @@ typedef struct la_state {
     wl_gen g;
     uint64_t pay_left, ref_left, app_left; /* what is left of each budget */
     uint32_t pay_next, ref_next;
+    int no_leaves; /* wl_params: the arrays' slots stay empty */
 } la_state;
 
 static uint32_t la_registers(const wl_params *p)
@@ -114,14 +120,18 @@ static void la_ref_step(la_state *st)
         wl_gen_drop(g, other);
     wl_gen_new(g, r, HB_ARRAY, 0, n, 0);
     for (uint32_t i = 0; i < n; i++) {
-        wl_gen_new(g, R_T, HB_LEAF, 0, 0, wl_range(g, LEAF_MIN_PAYLOAD, 64));
+        uint32_t payload = wl_range(g, LEAF_MIN_PAYLOAD, 64); /* drawn either way */
+        if (st->no_leaves)
+            continue;
+        wl_gen_new(g, R_T, HB_LEAF, 0, 0, payload);
         wl_gen_set(g, r, i, R_T);
     }
-    for (uint32_t i = 0; i < n; i += REF_READ_STRIDE) {
+    for (uint32_t i = 0; !st->no_leaves && i < n; i += REF_READ_STRIDE) {
         wl_gen_get(g, R_T, r, i, wl_shape_of(HB_LEAF, 0, LEAF_MIN_PAYLOAD));
         wl_gen_touch(g, R_T, 8);
     }
-    wl_gen_drop(g, R_T);
+    if (g->reg[R_T].live)
+        wl_gen_drop(g, R_T);
     st->ref_left -= n < st->ref_left ? n : st->ref_left;
 }
 
@@ -146,8 +156,12 @@ static void la_list_step(la_state *st)
     for (uint32_t i = 0; i < n; i++) {
         if (len == cap)
             cap = la_grow(st, len);
-        wl_gen_new(g, R_T, HB_LEAF, 0, 0, wl_range(g, LEAF_MIN_PAYLOAD, 32));
-        wl_gen_set(g, R_LIST, len++, R_T);
+        uint32_t payload = wl_range(g, LEAF_MIN_PAYLOAD, 32); /* drawn either way */
+        len++;
+        if (st->no_leaves)
+            continue;
+        wl_gen_new(g, R_T, HB_LEAF, 0, 0, payload);
+        wl_gen_set(g, R_LIST, len - 1, R_T);
     }
     if (g->reg[R_T].live)
         wl_gen_drop(g, R_T);
@@ -159,6 +173,7 @@ static int la_generate(const wl_params *p, hb_sink *out)
     la_state st = {0};
     if (wl_gen_open(&st.g, "large-arrays", p, out, LA_REGS) != 0)
         return -1;
+    st.no_leaves = p->no_leaves;
     const double pay = (double)(st.pay_left = wl_scaled(p->scale, LA_PAYLOAD_BYTES_PER_SCALE));
     const double ref = (double)(st.ref_left = wl_scaled(p->scale, LA_REF_SLOTS_PER_SCALE));
     const double app = (double)(st.app_left = wl_scaled(p->scale, LA_APPENDS_PER_SCALE));

@@ -29,6 +29,7 @@ typedef struct wl_params {
     uint64_t seed;
     int no_finalizers; /* cycles: no finalizers (--no-finalizers) */
     int intern;        /* small-objects: shared small ints (--intern) */
+    int no_leaves;     /* large-arrays: no leaves in the arrays (--no-leaves) */
     uint32_t threads; /* OS threads (0, 1: one): a heap workload's, or a mutators workload's */
 } wl_params;
 

@@ -116,7 +116,7 @@ typedef struct cl_claim {
     const char *sentence; /* the claim in one sentence */
     const char *experiment; /* what is compared, on what, and why */
     const char *rule_text;  /* the rule, in words, as the section states it */
-    double scale;           /* the full run's scale (--quick: a quarter) */
+    double scale;           /* the full run's scale (--quick: a share of it) */
     cl_run runs[CL_MAX_RUNS];
     size_t nruns;
     cl_figure fig;

@@ -28,6 +28,7 @@
 #include "build_info.h"
 #include "harness/cli/claims.h"
 #include "harness/cli/cli.h"
+#include "harness/core/clock.h"
 #include "harness/core/ops.h"
 #include "harness/formats/io.h"
 #include "harness/formats/machine.h"
@@ -38,7 +39,7 @@
 #define CC_PATH 4096
 #define CC_QUICK_REPS 5
 #define CC_FULL_REPS 6
-#define CC_QUICK_SHARE 0.25
+#define CC_QUICK_SHARE 0.15 /* --quick: this share of each experiment's scale */
 
 extern char **environ;
 
@@ -55,7 +56,7 @@ static const char claims_usage[] =
     "command resumes.\n"
     "\n"
     "      --out DIR    the folder; default results/claims (results/claims-quick)\n"
-    "      --quick      a quarter of each experiment's scale and 5 repetitions\n"
+    "      --quick      15% of each experiment's scale and 5 repetitions\n"
     "                   (the full run: 6); under 5 minutes on a 2-core machine\n"
     "      --scale X    multiplies every experiment's scale (also HB_CLAIMS_SCALE),\n"
     "                   default 1; tests shrink the run with it\n"
@@ -496,6 +497,9 @@ static int figures_present(const char *cdir, const char *id)
 
 typedef struct cc_section {
     cl_output out;
+    double seconds;      /* wall time of its runs and figure, over every invocation
+                            that wrote the folder (DIR/<claim>/seconds.txt) */
+    double this_seconds; /* of this invocation alone */
     int figure_ok;
     int matrix_rc[CL_MAX_RUNS];
     const char *unavailable;
@@ -552,6 +556,113 @@ static void write_section(FILE *f, const cc_opts *o, const cl_claim *c, const cc
     fprintf(f, "**Rule.** %s\n\n**Answer: %s.**\n\n", c->rule_text, s->out.answer);
 }
 
+/* "4 min 12 s", "37 s". */
+static const char *fmt_duration(char *buf, size_t cap, double s)
+{
+    if (s >= 60)
+        snprintf(buf, cap, "%d min %d s", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, cap, "%.0f s", s);
+    return buf;
+}
+
+/* The full run's time from this one's: each experiment's time grows with
+ * its scale and its repetitions (a repetition is a fresh process running a
+ * stream proportional to scale), so time x (full scale / this scale) x
+ * (full reps / these reps).  The fixed costs per process scale too, so this
+ * errs long. */
+static double full_estimate(const cc_opts *o, const cc_section *secs)
+{
+    double share = (o->quick ? CC_QUICK_SHARE : 1) * o->scale, t = 0;
+    for (size_t i = 0; i < cl_nclaims; i++)
+        t += secs[i].seconds / share * CC_FULL_REPS / (double)o->reps;
+    return t;
+}
+
+static double total_seconds(const cc_section *secs, int this_only)
+{
+    double t = 0;
+    for (size_t i = 0; i < cl_nclaims; i++)
+        t += this_only ? secs[i].this_seconds : secs[i].seconds;
+    return t;
+}
+
+/* A claim's time over the invocations: what DIR/<claim>/seconds.txt holds
+ * plus this one's, written back.  A resumed run thus reports the time the
+ * folder took, not the few seconds of the resume. */
+static double add_seconds(const char *cdir, double now)
+{
+    char path[CC_PATH];
+    double prev = 0;
+    if (hb_path(path, sizeof path, "%s/seconds.txt", cdir) != 0)
+        return now;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%lf", &prev) != 1 || !(prev >= 0))
+            prev = 0;
+        fclose(f);
+    }
+    hb_atomic a;
+    if (hb_atomic_open(&a, path, NULL) == 0) {
+        fprintf(a.f, "%.3f\n", prev + now);
+        hb_atomic_commit(&a, NULL);
+    }
+    return prev + now;
+}
+
+/* The summary: every claim, its answer and its time. */
+static void write_summary(FILE *f, const cc_section *secs, const char *prefix)
+{
+    char d[32];
+    fprintf(f, "| claim | answer | time |\n| --- | --- | ---: |\n");
+    for (size_t i = 0; i < cl_nclaims; i++)
+        fprintf(f, "| [%s](%s#%s) | %s | %s |\n", cl_claims[i].title, prefix, cl_claims[i].id,
+                cl_verdict_name(secs[i].out.verdict), fmt_duration(d, sizeof d, secs[i].seconds));
+    fputc('\n', f);
+}
+
+/* The sentence on this invocation's time (and the full run's estimate). */
+static void write_times(FILE *f, const cc_opts *o, const cc_section *secs)
+{
+    char d[32], e[32];
+    char t[32];
+    fprintf(f, "The runs took %s wall (%s build; the times per claim in the table, each summed "
+               "over the invocations that wrote this folder: this one took %s).",
+            fmt_duration(d, sizeof d, total_seconds(secs, 0)), HB_BUILD_TYPE,
+            fmt_duration(t, sizeof t, total_seconds(secs, 1)));
+    if (o->quick || o->scale != 1 || o->reps != CC_FULL_REPS)
+        fprintf(f, " The full run (`heapbench claims`: every experiment at its full scale, %d "
+                   "repetitions) is estimated from these times at %s (each time x the ratio of "
+                   "scales x the ratio of repetitions).",
+                CC_FULL_REPS, fmt_duration(e, sizeof e, full_estimate(o, secs)));
+    fputs("\n\n", f);
+}
+
+/* DIR/readme_section.md: the README's claims block (tests/readme_claims.sh
+ * checks the README against it): the times, the answers and the first two
+ * figures, with links from the source tree's root through --out. */
+static int write_readme_section(const cc_opts *o, const cc_section *secs)
+{
+    char path[CC_PATH], md[CC_PATH];
+    hb_atomic a;
+    if (hb_path(path, sizeof path, "%s/readme_section.md", o->out) ||
+        hb_path(md, sizeof md, "%s/claims.md", o->out) || hb_atomic_open(&a, path, NULL) != 0)
+        return -1;
+    FILE *f = a.f;
+    fprintf(f, "<!-- written by `heapbench claims` into %s/readme_section.md -->\n", o->out);
+    fprintf(f, "The committed %s run is [%s](%s). ", o->quick ? "quick" : "full", md, md);
+    write_times(f, o, secs);
+    write_summary(f, secs, md);
+    fprintf(f, "Its first figures (the rest are linked from each section of the report):\n\n");
+    for (size_t i = 0, shown = 0; i < cl_nclaims && shown < 2; i++)
+        if (secs[i].figure_ok) {
+            fprintf(f, "![%s](%s/%s/figures/%s.png)\n\n", cl_claims[i].title, o->out,
+                    cl_claims[i].id, cl_claims[i].id);
+            shown++;
+        }
+    return hb_atomic_commit(&a, NULL);
+}
+
 static int write_report(const cc_opts *o, const cc_section *secs, int argc, char **argv)
 {
     char path[CC_PATH];
@@ -569,14 +680,12 @@ static int write_report(const cc_opts *o, const cc_section *secs, int argc, char
                "each experiment's scale times %.4g%s. Every run below is an ordinary results "
                "folder (rows.csv, meta.json with the machine); rerunning the command resumes.\n\n",
             HB_VERSION, HB_BUILD_TYPE, HB_GIT_COMMIT, o->quick ? "the quick" : "the full", o->reps,
-            (o->quick ? CC_QUICK_SHARE : 1) * o->scale, o->quick ? " (quick: a quarter)" : "");
+            (o->quick ? CC_QUICK_SHARE : 1) * o->scale, o->quick ? " (quick: a share of the full scale)" : "");
+    write_times(f, o, secs);
     fprintf(f, "Each answer is one of holds, does not hold, holds only when …, undecided (the "
                "intervals cannot tell) or not measured, and is computed from the intervals by the "
-               "rule its section states.\n\n| claim | answer |\n| --- | --- |\n");
-    for (size_t i = 0; i < cl_nclaims; i++)
-        fprintf(f, "| [%s](#%s) | %s |\n", cl_claims[i].title, cl_claims[i].id,
-                cl_verdict_name(secs[i].out.verdict));
-    fputc('\n', f);
+               "rule its section states.\n\n");
+    write_summary(f, secs, "");
     for (size_t i = 0; i < cl_nclaims; i++) {
         fprintf(f, "<a id=\"%s\"></a>\n\n", cl_claims[i].id);
         write_section(f, o, &cl_claims[i], &secs[i]);
@@ -592,6 +701,7 @@ static int write_report(const cc_opts *o, const cc_section *secs, int argc, char
 static int do_claim(const cc_opts *o, const cl_claim *c, const char *scripts, cc_section *s)
 {
     int worst = 0;
+    uint64_t t0 = hb_now_ns();
     s->unavailable = c->unavailable ? c->unavailable() : NULL;
     for (size_t i = 0; i < c->nruns && !s->unavailable; i++) {
         s->matrix_rc[i] = run_matrix(o, c, &c->runs[i]);
@@ -622,7 +732,9 @@ static int do_claim(const cc_opts *o, const cl_claim *c, const char *scripts, cc
     if (!s->unavailable && !scripts)
         worst = HB_EXIT_FAIL;
     free_data(c, &d);
-    fprintf(stderr, "heapbench claims: %s: %s\n", c->id, s->out.answer);
+    s->this_seconds = (double)(hb_now_ns() - t0) / 1e9;
+    s->seconds = add_seconds(cdir, s->this_seconds);
+    fprintf(stderr, "heapbench claims: %s: %s (%.1f s)\n", c->id, s->out.answer, s->this_seconds);
     return worst;
 }
 
@@ -652,7 +764,7 @@ int hb_cmd_claims(int argc, char **argv)
         }
         worst = rc > worst ? rc : worst;
     }
-    if (write_report(&o, secs, argc, argv) != 0) {
+    if (write_report(&o, secs, argc, argv) != 0 || write_readme_section(&o, secs) != 0) {
         fprintf(stderr, "heapbench claims: cannot write %s/claims.md\n", o.out);
         worst = HB_EXIT_FAIL;
     } else {

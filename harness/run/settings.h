@@ -67,6 +67,8 @@
       "cycles: no object gets a finalizer (the same stream otherwise)") \
     X(WL, ON, intern, "intern", "intern", SWEEP, NULL, 0, 1, \
       "small-objects: int-like leaves are shared, one per value, as CPython's small-int cache") \
+    X(WL, ON, no_leaves, "no_leaves", "no-leaves", SWEEP, NULL, 0, 1, \
+      "large-arrays: the arrays' slots stay empty (the same large blocks, no small leaves)") \
     X(GC, THRESH, threshold, "threshold", "threshold", SWEEP, NULL, 1, UINT32_MAX, \
       "rc-cycle generation thresholds (default 2000,10,10)") \
     X(GC, ON, cpython312, "cpython312", "cpython312", SWEEP, NULL, 0, 1, \
@@ -83,6 +85,8 @@
       "mark-sweep: collect when the heap grew by this factor (default 2.0)") \
     X(GC, SIZE, min_heap_bytes, "min_heap_bytes", NULL, SWEEP, NULL, 0, UINT64_MAX, \
       "mark-sweep: never collect below this (default 1M)") \
+    X(GC, SIZE, finalizer_work, "finalizer_work", "finalizer-work", SWEEP, NULL, 1, 1ull << 30, \
+      "every collector: each finalizer writes SIZE bytes before the object is freed (a costly __del__)") \
     X(GC, ON, incremental, "incremental", "incremental", SWEEP, NULL, 0, 1, "boehm: incremental mode") \
     X(GC, SIZE, nursery_bytes, "nursery_bytes", "nursery", SWEEP, NULL, 16384, 17179869184.0, \
       "gen-copy: bytes of the nursery's eden (default 4M)") \
