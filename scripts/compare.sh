@@ -21,16 +21,19 @@
 #   d. heapbench's cost per op: the same malloc/free stream (alloc_churn's
 #      small-object churn, and a 16-byte alloc+free pair) timed by
 #      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
-#      bump in three modes, each run its own process: native (a plain C loop
+#      bump in five modes, each run its own process: native (a plain C loop
 #      on malloc/free, the library under LD_PRELOAD; pool and bump through
-#      their table without al_heap), table (the backend's alloc/free as
-#      heapbench loads it, no al_heap) and heapbench (al_alloc/al_free).
+#      their table), table (the call al_alloc/al_free make: for the peers
+#      and malloc the library's own malloc/free, dlopen'd, called directly),
+#      gauge (table + the live-bytes gauge), counts (gauge + allocs, frees,
+#      peak) and heapbench (al_alloc/al_free: counts + the checks).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
-#      ns per op.  Printed per op: native, heapbench, difference (target
-#      <= 2 ns), and each backend's ratio to mimalloc natively and through
-#      heapbench (target: within 5%).  Rows in DIR/native.csv (every sample)
-#      and DIR/native.txt (the table).
+#      ns per op.  Printed per op: each mode, difference heapbench - native
+#      (target <= 2 ns), and each backend's ratio to mimalloc natively, in
+#      table mode and through heapbench (target: within 5%).  Every sample
+#      (seed, load average, command) in DIR/native.csv; the table in
+#      DIR/native.txt, made by scripts/compare_tables.py.
 #   e. GCBench written in C against the collector table (heapbench-gcbench
 #      --mode native: new_obj, field_store, reg_write called directly, the
 #      same objects, order and register file) beside its replay (--mode
@@ -40,7 +43,10 @@
 #      itself (--mode libgc).  --gcbench-reps rounds (default 3) shuffled
 #      with a recorded seed, at --gcbench-scale (default 0.2); figure =
 #      median seconds; printed: replay/native per collector (target <=
-#      1.5x).  Rows in DIR/gcbench_native.csv, table in DIR/gcbench_native.txt.
+#      1.5x).  Samples in DIR/gcbench_native.csv, table in
+#      DIR/gcbench_native.txt (scripts/compare_tables.py).
+#   scripts/main.sh runs d and e (reduced) into OUT/compare, and
+#   scripts/update_readme.sh puts their tables into README.
 #   --parts picks the parts to run (default abcde).
 # Prints a table (measured ratio, target, met) and writes DIR/compare.csv
 # with the same lines, plus every raw output (micro JSON, result rows, the

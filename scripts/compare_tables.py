@@ -4,6 +4,8 @@ computed from the samples the parts wrote (DIR/native.csv, DIR/gcbench_native.cs
 
     compare_tables.py native DIR [--markdown]    part d: heapbench's cost per op
     compare_tables.py gcbench DIR [--markdown]   part e: GCBench replay/native
+    compare_tables.py readme RUN                 both, markdown, from RUN/compare (the
+                                                 main job's), or nothing without it
 
 Text (the default) is what compare.sh prints; --markdown is the fragment
 scripts/update_readme.sh puts into README's figures section and
@@ -106,6 +108,7 @@ def native(d, md):
                        f"live-bytes gauge {q(0):+.2f} ns, the counts and the peak "
                        f"{q(1):+.2f}, the checks (watch, limit, size 0, free of NULL) "
                        f"{q(2):+.2f}; the books in all {q(3):+.2f} ns per op.")
+            out.append("")
         return out, problems
     out.append("")
     out.append("the same cells, minimum over the rounds (the least disturbed sample):")
@@ -199,12 +202,47 @@ def gcbench(d, md):
     return out, problems
 
 
+def took(d):
+    """The main job's time for parts d and e (DIR/time.csv), as a sentence."""
+    path = os.path.join(d, "time.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r.get("step") == "compare":
+                return [f"Parts d and e took {float(r['seconds']):.0f} s of the main job "
+                        f"(load average {r.get('load1') or '-'} at the end).", ""]
+    return []
+
+
+def readme(run):
+    """README's fragment for a main-job folder: both tables from RUN/compare,
+    or nothing when the run has no compare folder.  Always exit 0."""
+    d = os.path.join(run, "compare")
+    out = []
+    if os.path.exists(os.path.join(d, "native.csv")):
+        out += ["", "### heapbench's own cost, from this run", ""] + native(d, True)[0]
+    if os.path.exists(os.path.join(d, "gcbench_native.csv")):
+        out += gcbench(d, True)[0] + took(d)
+    while out and out[-1] == "":
+        out.pop()
+    if out:
+        print("\n".join(out))
+    return 0
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "readme":
+        return readme(argv[2])
     if len(argv) < 3 or argv[1] not in ("native", "gcbench") or argv[3:] not in ([],
                                                                                   ["--markdown"]):
-        print("usage: compare_tables.py native|gcbench DIR [--markdown]", file=sys.stderr)
+        print("usage: compare_tables.py native|gcbench DIR [--markdown] | readme RUN",
+              file=sys.stderr)
         return 2
-    lines, problems = (native if argv[1] == "native" else gcbench)(argv[2], argv[3:] != [])
+    md = argv[3:] != []
+    lines, problems = (native if argv[1] == "native" else gcbench)(argv[2], md)
+    if md and argv[1] == "gcbench":
+        lines += took(argv[2])
     print("\n".join(lines))
     return 1 if problems else 0
 

@@ -3,6 +3,7 @@
  * natively and through heapbench's allocator table, one process per figure.
  *
  *   heapbench-native --family churn|pair16 --backend NAME --mode MODE [--ops N]
+ *   MODE: native, table, gauge, counts or heapbench
  *
  * Families (the streams are generated before anything is timed):
  *   churn   alloc_churn's stream (harness/micro/churn.h): free the block of
@@ -17,14 +18,20 @@
  *              their native loop calls the backend table's alloc/free
  *              without the al_heap wrapper, the nearest thing to a program
  *              built on them.
- *   table      the backend's own alloc/free through its table, without
- *              al_heap: for the peers, the library loaded as heapbench
- *              loads it (dlopen, RTLD_LOCAL) and called through the entry
- *              points it resolved.  native -> table is what dlopen and the
- *              table cost.
+ *   table      the call al_alloc/al_free make, without al_heap's books:
+ *              for malloc and the peers the library's own malloc/free
+ *              (al_backend.entry; the peers loaded as heapbench loads them,
+ *              dlopen RTLD_LOCAL) called through a pointer; for pool and
+ *              bump their table's alloc/free with its context.  native ->
+ *              table is what dlopen and the indirect call cost.
+ *   gauge      table + al_heap's live-bytes gauge (live_bytes += / -=).
+ *   counts     gauge + the counts and the peak (allocs, frees,
+ *              peak_live_bytes).
  *   heapbench  al_alloc/al_free on an al_heap, as every collector, trace
- *              replay and heapbench-micro benchmark calls them.  table ->
- *              heapbench is what the wrapper's accounting costs.
+ *              replay and heapbench-micro benchmark calls them: counts +
+ *              the checks (the watch, the limit, size 0, free of NULL).
+ *              table -> gauge -> counts -> heapbench is what each part of
+ *              the wrapper's books costs.
  *
  * Every mode runs the same loop (one function, the mode a constant the
  * compiler folds), the same untimed warm-up pass first, and the same
