@@ -36,6 +36,12 @@ def load_span(rows):
     return (min(loads), max(loads)) if loads else None
 
 
+def span_text(span, sep):
+    """ "load average 5.2" or "load average 5.2-6.1", one decimal. """
+    lo, hi = f"{span[0]:.1f}", f"{span[1]:.1f}"
+    return f"load average {lo}" if lo == hi else f"load average {lo}{sep}{hi}"
+
+
 def native(d, md):
     rows = rows_of(os.path.join(d, "native.csv"))
     samples = {}
@@ -56,7 +62,7 @@ def native(d, md):
                    f"heapbench calls the backend (table) and through `al_alloc`/`al_free` "
                    f"(heapbench); median ns per op over {rounds} rounds, cells shuffled per "
                    f"round (seed {seed})"
-                   + (f", load average {span[0]:.1f}–{span[1]:.1f}" if span else "") +
+                   + (f", {span_text(span, '–')}" if span else "") +
                    ". diff = heapbench − native; /mi = the ratio to mimalloc in the same mode.")
         out.append("")
     for f in FAMILIES:
@@ -130,7 +136,7 @@ def native(d, md):
     for sp, k in spread[-5:]:
         out.append(f"  {'/'.join(k)}: {sp:.0%} over {len(samples[k])} samples")
     head = [f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
-            f"(seed {seed})" + (f", load average {span[0]:.2f}-{span[1]:.2f}" if span else ""),
+            f"(seed {seed})" + (f", {span_text(span, '-')}" if span else ""),
             "  native    = plain malloc/free loop, the library under LD_PRELOAD "
             "(pool, bump: their table, no al_heap)",
             "  table     = the call al_alloc makes (peers: the library's malloc/free from "
@@ -160,15 +166,14 @@ def gcbench(d, md):
                    f"(native), its op stream through the interpreter (replay) and "
                    f"`heapbench run -w gcbench` (run) at scale {scale}, allocator pool (boehm: "
                    f"its own); median seconds over {rounds} rounds, cells shuffled per round "
-                   f"(seed {seed})" + (f", load average {span[0]:.1f}–{span[1]:.1f}" if span
-                                       else "") + ".")
+                   f"(seed {seed})" + (f", {span_text(span, '–')}" if span else "") + ".")
         out.append("")
         out.append("| collector | native s | replay s | run s | replay/native | run/native |")
         out.append("|---|---:|---:|---:|---:|---:|")
     else:
         out.append(f"GCBench at scale {scale}: median seconds over {rounds} rounds, cells "
                    f"shuffled per round (seed {seed})"
-                   + (f", load average {span[0]:.2f}-{span[1]:.2f}" if span else "") +
+                   + (f", {span_text(span, '-')}" if span else "") +
                    "; allocator pool (boehm: its own)")
         out.append("  native = C calling the collector table (new_obj, field_store, reg_write), "
                    "no op stream")
