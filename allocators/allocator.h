@@ -67,6 +67,12 @@ typedef struct al_backend_stats {
                                       its peak is the peak of the samples */
 } al_backend_stats;
 
+/* A library's own malloc and free (see al_backend.entry). */
+typedef struct al_entry {
+    void *(*alloc)(size_t size);
+    void (*free)(void *p);
+} al_entry;
+
 typedef struct al_backend {
     const char *name;        /* as given to -a */
     const char *description; /* one line, for `heapbench list` */
@@ -87,6 +93,14 @@ typedef struct al_backend {
      * lock: the GIL model"), shown by `heapbench list`; NULL: it is not,
      * and a threaded run refuses it. */
     const char *threads;
+    /* Optional (NULL): for a backend whose alloc and free are exactly a
+     * library's malloc and free (malloc, jemalloc, mimalloc, tcmalloc),
+     * fills *out with those entry points; al_heap_open asks once, and then
+     * al_alloc/al_free call them directly -- one indirect call, no ctx, no
+     * wrapper, no PLT -- as a program linked with the library calls them.
+     * Sizes under AL_ALIGN are raised to AL_ALIGN on that path (the peers'
+     * 8-byte classes are only 8-aligned). */
+    void (*entry)(void *ctx, struct al_entry *out);
 } al_backend;
 
 /*
@@ -99,6 +113,7 @@ typedef struct al_backend {
 typedef struct al_heap {
     const al_backend *b;
     void *ctx;
+    al_entry lib; /* b->entry's, or NULLs (b->alloc/b->free with ctx) */
     uint64_t live_bytes;
     uint64_t peak_live_bytes;
     uint64_t allocs;
@@ -163,7 +178,8 @@ static inline void *al_alloc(al_heap *h, size_t size)
         h->failed++;
         return NULL;
     }
-    void *p = h->b->alloc(h->ctx, size);
+    void *p = h->lib.alloc ? h->lib.alloc(size < AL_ALIGN ? AL_ALIGN : size)
+                           : h->b->alloc(h->ctx, size);
     if (p == NULL) {
         h->failed++;
         return NULL;
@@ -184,7 +200,10 @@ static inline void al_free(al_heap *h, void *p, size_t size)
     if (size == 0)
         size = 1;
     al_poison_(p, size);
-    h->b->free(h->ctx, p, size);
+    if (h->lib.free)
+        h->lib.free(p);
+    else
+        h->b->free(h->ctx, p, size);
     h->frees++;
     h->live_bytes -= size;
 }

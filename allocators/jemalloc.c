@@ -125,6 +125,14 @@ static void je_free(void *ctx, void *p, size_t size)
     je_free_(p);
 }
 
+/* al_heap calls this copy's malloc and free directly (al_backend.entry). */
+static void je_entry(void *ctx, al_entry *out)
+{
+    (void)ctx;
+    out->alloc = je_malloc;
+    out->free = je_free_;
+}
+
 static void je_stats(void *ctx, al_backend_stats *out)
 {
     je_heap *h = ctx;
@@ -156,4 +164,5 @@ const al_backend al_jemalloc = {
     .stats = je_stats,
     .threads = "native (the library's own thread caches)",
     .dump = je_dump,
+    .entry = je_entry,
 };

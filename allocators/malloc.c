@@ -80,6 +80,14 @@ static void mal_free(void *ctx, void *p, size_t size)
     free(p);
 }
 
+/* al_heap calls malloc and free directly (al_backend.entry). */
+static void mal_entry(void *ctx, al_entry *out)
+{
+    (void)ctx;
+    out->alloc = malloc;
+    out->free = free;
+}
+
 /* Bytes in blocks handed out, the process's whole malloc use. */
 static uint64_t mal_in_use(const struct mallinfo2 *mi)
 {
@@ -140,4 +148,5 @@ const al_backend al_malloc = {
     .stats = mal_stats,
     .threads = "native (glibc's per-thread arenas)",
     .dump = mal_dump,
+    .entry = mal_entry,
 };

@@ -122,6 +122,14 @@ static void mi_free(void *ctx, void *p, size_t size)
     mi_free_(p);
 }
 
+/* al_heap calls mi_malloc and mi_free directly (al_backend.entry). */
+static void mi_entry(void *ctx, al_entry *out)
+{
+    (void)ctx;
+    out->alloc = mi_malloc_;
+    out->free = mi_free_;
+}
+
 /* Called once per page (block == NULL: areas only). */
 static bool mi_add_area(const void *heap, const mi_area_head *area, void *block,
                         size_t block_size, void *arg)
@@ -170,4 +178,5 @@ const al_backend al_mimalloc = {
     .stats = mi_stats,
     .threads = "native (the library's own thread caches)",
     .dump = mi_dump,
+    .entry = mi_entry,
 };

@@ -111,6 +111,10 @@ int al_heap_open(al_heap *h, const al_backend *b, const al_config *cfg)
         return -1;
     h->b = b;
     h->ctx = ctx;
+    if (b->entry != NULL)
+        b->entry(ctx, &h->lib);
+    /* No hook: the watch's one compare never passes. */
+    h->watch_bytes = UINT64_MAX;
     return 0;
 }
 

@@ -32,6 +32,7 @@
 
 static void *(*tc_malloc_)(size_t);
 static void (*tc_free_sized_)(void *, size_t);
+static void (*tc_free_)(void *);
 static const char *(*tc_version_)(int *, int *, const char **);
 static int (*tc_property_)(const char *, size_t *);
 static void (*tc_release_free_)(void);
@@ -39,6 +40,7 @@ static void (*tc_release_free_)(void);
 static const al_peer_sym tc_syms[] = {
     {"tc_malloc", &tc_malloc_, 0},
     {"tc_free_sized", &tc_free_sized_, 0},
+    {"tc_free", &tc_free_, 0},
     {"tc_version", &tc_version_, 0},
     {"MallocExtension_GetNumericProperty", &tc_property_, 0},
     {"MallocExtension_ReleaseFreeMemory", &tc_release_free_, 0},
@@ -120,6 +122,15 @@ static void tc_free(void *ctx, void *p, size_t size)
     tc_free_sized_(p, tc_round(size));
 }
 
+/* al_heap calls tc_malloc and tc_free directly (al_backend.entry): tc_free
+ * is what free() is in a program linked with tcmalloc. */
+static void tc_entry(void *ctx, al_entry *out)
+{
+    (void)ctx;
+    out->alloc = tc_malloc_;
+    out->free = tc_free_;
+}
+
 static void tc_stats(void *ctx, al_backend_stats *out)
 {
     al_peer_books_stats(ctx, tc_property("generic.current_allocated_bytes"), tc_footprint(),
@@ -152,4 +163,5 @@ const al_backend al_tcmalloc = {
     .stats = tc_stats,
     .threads = "native (the library's own thread caches)",
     .dump = tc_dump,
+    .entry = tc_entry,
 };

@@ -21,16 +21,19 @@
 #   d. heapbench's cost per op: the same malloc/free stream (alloc_churn's
 #      small-object churn, and a 16-byte alloc+free pair) timed by
 #      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
-#      bump in three modes, each run its own process: native (a plain C loop
+#      bump in five modes, each run its own process: native (a plain C loop
 #      on malloc/free, the library under LD_PRELOAD; pool and bump through
-#      their table without al_heap), table (the backend's alloc/free as
-#      heapbench loads it, no al_heap) and heapbench (al_alloc/al_free).
+#      their table), table (the call al_alloc/al_free make: for the peers
+#      and malloc the library's own malloc/free, dlopen'd, called directly),
+#      gauge (table + the live-bytes gauge), counts (gauge + allocs, frees,
+#      peak) and heapbench (al_alloc/al_free: counts + the checks).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
-#      ns per op.  Printed per op: native, heapbench, difference (target
-#      <= 2 ns), and each backend's ratio to mimalloc natively and through
-#      heapbench (target: within 5%).  Rows in DIR/native.csv (every sample)
-#      and DIR/native.txt (the table).
+#      ns per op.  Printed per op: each mode, difference heapbench - native
+#      (target <= 2 ns), and each backend's ratio to mimalloc natively, in
+#      table mode and through heapbench (target: within 5%).  Every sample
+#      (seed, load average, command) in DIR/native.csv; the table in
+#      DIR/native.txt, made by scripts/compare_tables.py.
 #   e. GCBench written in C against the collector table (heapbench-gcbench
 #      --mode native: new_obj, field_store, reg_write called directly, the
 #      same objects, order and register file) beside its replay (--mode
@@ -40,7 +43,10 @@
 #      itself (--mode libgc).  --gcbench-reps rounds (default 3) shuffled
 #      with a recorded seed, at --gcbench-scale (default 0.2); figure =
 #      median seconds; printed: replay/native per collector (target <=
-#      1.5x).  Rows in DIR/gcbench_native.csv, table in DIR/gcbench_native.txt.
+#      1.5x).  Samples in DIR/gcbench_native.csv, table in
+#      DIR/gcbench_native.txt (scripts/compare_tables.py).
+#   scripts/main.sh runs d and e (reduced) into OUT/compare, and
+#   scripts/update_readme.sh puts their tables into README.
 #   --parts picks the parts to run (default abcde).
 # Prints a table (measured ratio, target, met) and writes DIR/compare.csv
 # with the same lines, plus every raw output (micro JSON, result rows, the
@@ -275,9 +281,9 @@ cat "$out/compare.txt"
 echo "(rows: $res; raw outputs in $out)" >&2
 
 if has d; then
-    echo "== d. heapbench's cost per op: $native native vs table vs heapbench, $native_reps rounds" >&2
-    python3 - "$native" "$native_reps" "$out" > "$out/native.txt" <<'EOF' || missing=1
-import csv, os, random, statistics, subprocess, sys, time
+    echo "== d. heapbench's cost per op: $native native, table, gauge, counts, heapbench; $native_reps rounds" >&2
+    python3 - "$native" "$native_reps" "$out" <<'EOF' || missing=1
+import csv, os, random, subprocess, sys, time
 
 prog, rounds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 libdir = next((d for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib")
@@ -285,156 +291,91 @@ libdir = next((d for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-
 preload = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2",
            "tcmalloc": "libtcmalloc_minimal.so.4"}
 backends = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
-families = ["churn", "pair16"]
-modes = ["native", "table", "heapbench"]
-cells = [(f, b, m) for f in families for b in backends for m in modes]
+cells = [(f, b, m) for f in ("churn", "pair16") for b in backends
+         for m in ("native", "table", "gauge", "counts", "heapbench")]
 seed = int(time.time())
 rng = random.Random(seed)
-samples, failed = {}, {}
-raw = open(os.path.join(out, "native.csv"), "w", newline="")
-w = csv.writer(raw, lineterminator="\n")
-w.writerow(["round", "family", "backend", "mode", "ns_per_op", "ops", "command"])
-for r in range(rounds):
-    order = cells[:]
-    rng.shuffle(order)
-    for f, b, m in order:
-        env = dict(os.environ)
-        env.pop("LD_PRELOAD", None)
-        pre = ""
-        if m == "native" and b in preload:
-            env["LD_PRELOAD"] = pre = os.path.join(libdir, preload[b])
-        cmd = [prog, "--family", f, "--backend", b, "--mode", m]
-        shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if p.returncode != 0:
-            failed[(f, b, m)] = (p.stderr.strip() or f"exit {p.returncode}") + f" ({shown})"
-            continue
-        fields = p.stdout.split()
-        samples.setdefault((f, b, m), []).append(float(fields[3]))
-        w.writerow([r, f, b, m, fields[3], fields[4], shown])
-raw.close()
-
-med = {k: statistics.median(v) for k, v in samples.items()}
-print(f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
-      f"(seed {seed})")
-print("  native    = plain malloc/free loop, the library under LD_PRELOAD "
-      "(pool, bump: their table, no al_heap)")
-print("  table     = the backend as heapbench loads it (peers: dlopen), no al_heap")
-print("  heapbench = al_alloc/al_free on an al_heap; diff = heapbench - native")
-print("  /mi = ratio to mimalloc in the same mode; ratio err = (/mi hb) / (/mi nat) - 1")
-problems = 0
-for f in families:
-    print()
-    print(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heapbench':>9} {'diff':>7} "
-          f"{'<=2ns':>5} {'/mi nat':>8} {'/mi hb':>8} {'ratio err':>9} {'<=5%':>5}")
-    mn, mh = med.get((f, "mimalloc", "native")), med.get((f, "mimalloc", "heapbench"))
-    for b in backends:
-        n, t, h = (med.get((f, b, m)) for m in modes)
-        if n is None or h is None:
-            why = failed.get((f, b, "native")) or failed.get((f, b, "heapbench")) or "no figure"
-            print(f"{'':7} {b:9} NOT MEASURED: {why}")
-            problems += 1
-            continue
-        diff = h - n
-        rn = n / mn if mn else float("nan")
-        rh = h / mh if mh else float("nan")
-        err = rh / rn - 1 if rn == rn and rn else float("nan")
-        ok_d = "yes" if diff <= 2 else "no"
-        ok_r = "yes" if abs(err) <= 0.05 else "no"
-        ts = f"{t:8.2f}" if t is not None else f"{'-':>8}"
-        print(f"{'':7} {b:9} {n:8.2f} {ts} {h:9.2f} {diff:+7.2f} {ok_d:>5} "
-              f"{rn:8.3f} {rh:8.3f} {err:+9.1%} {ok_r:>5}")
-print()
-print("the same cells, minimum over the rounds (the least disturbed sample; this machine is shared):")
-lo = {k: min(v) for k, v in samples.items()}
-for f in families:
-    print(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heapbench':>9} {'diff':>7} "
-          f"{'/mi nat':>8} {'/mi hb':>8} {'ratio err':>9}")
-    mn, mh = lo.get((f, "mimalloc", "native")), lo.get((f, "mimalloc", "heapbench"))
-    for b in backends:
-        n, t, h = (lo.get((f, b, m)) for m in modes)
-        if n is None or h is None or not mn or not mh:
-            continue
-        rn, rh = n / mn, h / mh
-        ts = f"{t:8.2f}" if t is not None else f"{'-':>8}"
-        print(f"{'':7} {b:9} {n:8.2f} {ts} {h:9.2f} {h - n:+7.2f} {rn:8.3f} {rh:8.3f} "
-              f"{rh / rn - 1:+9.1%}")
-print()
-print("spread (max-min)/median of the samples, worst five cells:")
-spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
-for sp, k in spread[-5:]:
-    print(f"  {'/'.join(k)}: {sp:.0%} over {len(samples[k])} samples")
-sys.exit(1 if problems else 0)
+failed = 0
+with open(os.path.join(out, "native.csv"), "w", newline="") as raw:
+    w = csv.writer(raw, lineterminator="\n")
+    w.writerow(["round", "family", "backend", "mode", "ns_per_op", "ops", "seed", "load1",
+                "command"])
+    for r in range(rounds):
+        order = cells[:]
+        rng.shuffle(order)
+        for f, b, m in order:
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            pre = ""
+            if m == "native" and b in preload:
+                env["LD_PRELOAD"] = pre = os.path.join(libdir, preload[b])
+            cmd = [prog, "--family", f, "--backend", b, "--mode", m]
+            shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if p.returncode != 0:
+                print(f"   failed: {shown}: {p.stderr.strip() or p.returncode}", file=sys.stderr)
+                failed = 1
+                continue
+            fields = p.stdout.split()
+            load1 = open("/proc/loadavg").read().split()[0]
+            w.writerow([r, f, b, m, fields[3], fields[4], seed, load1, shown])
+sys.exit(failed)
 EOF
+    python3 "$here/scripts/compare_tables.py" native "$out" > "$out/native.txt" || missing=1
     cat "$out/native.txt"
     echo "(every sample with its command: $out/native.csv)" >&2
 fi
 if has e; then
     echo "== e. GCBench natively on the tables vs its replay: $gcbench_reps rounds, scale $gcbench_scale" >&2
-    python3 - "$gcb" "$hb" "$gcbench_reps" "$gcbench_scale" "$out" > "$out/gcbench_native.txt" <<'EOF' || missing=1
-import csv, os, random, statistics, subprocess, sys, time
+    python3 - "$gcb" "$hb" "$gcbench_reps" "$gcbench_scale" "$out" <<'EOF' || missing=1
+import csv, os, random, subprocess, sys, time
 
 prog, hb, rounds, scale, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 colls = ["rc", "rc-cycle", "mark-sweep", "boehm"]
 cells = [(c, m) for c in colls for m in ("native", "replay", "run")] + [("boehm", "libgc")]
 seed = int(time.time())
 rng = random.Random(seed)
-samples, failed = {}, {}
-raw = open(os.path.join(out, "gcbench_native.csv"), "w", newline="")
-w = csv.writer(raw, lineterminator="\n")
-w.writerow(["round", "collector", "mode", "seconds", "objects", "command"])
+failed = 0
 rows = os.path.join(out, "gcbench_run.csv")
-for r in range(rounds):
-    order = cells[:]
-    rng.shuffle(order)
-    for c, m in order:
-        if m == "run":
-            alloc = "boehm" if c == "boehm" else "pool"
-            cmd = [hb, "run", "-w", "gcbench", "-a", alloc, "-c", c, "--scale", scale, "--reps",
-                   "1", "--seed", "1", "--no-progress", "--format", "csv", "--out", rows]
-            before = sum(1 for _ in open(rows)) if os.path.exists(rows) else 0
-            p = subprocess.run(cmd, capture_output=True, text=True)
-            got = list(csv.DictReader(open(rows))) if os.path.exists(rows) else []
-            new = got[max(before - 1, 0):] if before else got
-            if p.returncode != 0 or not new or new[-1]["status"] != "ok":
-                failed[(c, m)] = p.stderr.strip() or "no row"
-                continue
-            secs, objs = float(new[-1]["wall_s"]), new[-1]["objects"]
-        else:
-            cmd = [prog, "--collector", c, "--mode", m, "--scale", scale]
-            p = subprocess.run(cmd, capture_output=True, text=True)
-            if p.returncode != 0:
-                failed[(c, m)] = p.stderr.strip() or f"exit {p.returncode}"
-                continue
-            f = p.stdout.split()
-            secs, objs = float(f[3]), f[4]
-        samples.setdefault((c, m), []).append(secs)
-        w.writerow([r, c, m, secs, objs, " ".join(cmd)])
-raw.close()
-med = {k: statistics.median(v) for k, v in samples.items()}
-print(f"GCBench at scale {scale}: median seconds over {rounds} rounds, cells shuffled per round "
-      f"(seed {seed}); allocator pool (boehm: its own)")
-print("  native = C calling the collector table (new_obj, field_store, reg_write), no op stream")
-print("  replay = the gcbench op stream through hb_replay, chunk by chunk (untimed generation)")
-print("  run    = heapbench run -w gcbench, its wall_s")
-print(f"{'collector':11} {'native':>8} {'replay':>8} {'run':>8} {'replay/native':>13} {'<=1.5x':>6} "
-      f"{'run/native':>10}")
-problems = 0
-for c in colls:
-    n, rp, rn = (med.get((c, m)) for m in ("native", "replay", "run"))
-    if n is None or rp is None:
-        print(f"{c:11} NOT MEASURED: {failed.get((c, 'native')) or failed.get((c, 'replay'))}")
-        problems += 1
-        continue
-    rs = f"{rn:8.3f}" if rn is not None else f"{'-':>8}"
-    rr = f"{rn / n:10.2f}" if rn is not None else f"{'-':>10}"
-    print(f"{c:11} {n:8.3f} {rp:8.3f} {rs} {rp / n:13.2f} {'yes' if rp / n <= 1.5 else 'no':>6} {rr}")
-if ("boehm", "libgc") in med and ("boehm", "native") in med:
-    g = med[("boehm", "libgc")]
-    print(f"boehm on libgc directly (classic GCBench: GC_malloc of 24-byte nodes, C locals as "
-          f"roots): {g:.3f} s; native on the tables / this = {med[('boehm', 'native')] / g:.2f}x")
-sys.exit(1 if problems else 0)
+if os.path.exists(rows):
+    os.remove(rows)
+with open(os.path.join(out, "gcbench_native.csv"), "w", newline="") as raw:
+    w = csv.writer(raw, lineterminator="\n")
+    w.writerow(["round", "collector", "mode", "seconds", "objects", "scale", "seed", "load1",
+                "command"])
+    for r in range(rounds):
+        order = cells[:]
+        rng.shuffle(order)
+        for c, m in order:
+            if m == "run":
+                alloc = "boehm" if c == "boehm" else "pool"
+                cmd = [hb, "run", "-w", "gcbench", "-a", alloc, "-c", c, "--scale", scale,
+                       "--reps", "1", "--seed", "1", "--no-progress", "--format", "csv",
+                       "--out", rows]
+                before = len(list(csv.DictReader(open(rows)))) if os.path.exists(rows) else 0
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                got = list(csv.DictReader(open(rows))) if os.path.exists(rows) else []
+                if p.returncode != 0 or len(got) <= before or got[-1]["status"] != "ok":
+                    print(f"   failed: {' '.join(cmd)}: {p.stderr.strip() or 'no row'}",
+                          file=sys.stderr)
+                    failed = 1
+                    continue
+                secs, objs = float(got[-1]["wall_s"]), got[-1]["objects"]
+            else:
+                cmd = [prog, "--collector", c, "--mode", m, "--scale", scale]
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                if p.returncode != 0:
+                    print(f"   failed: {' '.join(cmd)}: {p.stderr.strip() or p.returncode}",
+                          file=sys.stderr)
+                    failed = 1
+                    continue
+                f = p.stdout.split()
+                secs, objs = float(f[3]), f[4]
+            load1 = open("/proc/loadavg").read().split()[0]
+            w.writerow([r, c, m, secs, objs, scale, seed, load1, " ".join(cmd)])
+sys.exit(failed)
 EOF
+    python3 "$here/scripts/compare_tables.py" gcbench "$out" > "$out/gcbench_native.txt" || missing=1
     cat "$out/gcbench_native.txt"
     echo "(every sample with its command: $out/gcbench_native.csv)" >&2
 fi

@@ -3,8 +3,10 @@
 # writes DIR's report and figures (heapbench report, heapbench plot), copies
 # the PNGs to plots/figures/ (where README links them), and rewrites the
 # README between `<!-- figures:begin DIR -->` and `<!-- figures:end -->`
-# with `heapbench report DIR --markdown`: every number there is computed from
-# DIR's rows.csv, meta.json and times.csv.  tests/readme_figures.sh (ctest
+# with `heapbench report DIR --markdown` followed by `scripts/compare_tables.py
+# readme DIR` (heapbench's own cost, from DIR/compare/*.csv, when main.sh ran
+# compare.sh parts d and e): every number there is computed from DIR's
+# rows.csv, meta.json, times.csv and compare/ samples.  tests/readme_figures.sh (ctest
 # readme_figures) fails when the README's text differs from what DIR gives.
 #
 # Usage: scripts/update_readme.sh results/FOLDER   (after scripts/main.sh)
@@ -33,5 +35,8 @@ done
 frag=$(mktemp)
 trap 'rm -f "$frag" README.md.tmp' EXIT
 "$hb" report "$dir" --markdown "$frag"
+# heapbench's own cost (main.sh's compare.sh parts d and e, DIR/compare):
+# the tables computed from its samples; nothing when the run has none.
+python3 scripts/compare_tables.py readme "$dir" >> "$frag"
 scripts/readme_block.sh figures "$dir" "$frag"
 echo "update_readme.sh: README.md's figures section and plots/figures/ are now those of $dir"

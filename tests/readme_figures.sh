@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/readme_figures.sh -- README.md's figures section is the committed
 # run's: regenerates it from the results folder named in the
-# `<!-- figures:begin DIR -->` marker (heapbench report DIR --markdown) and
+# `<!-- figures:begin DIR -->` marker (heapbench report DIR --markdown, then
+# scripts/compare_tables.py readme DIR for heapbench's own cost) and
 # fails when the README's text between the markers differs, or when a figure
 # it links is missing from plots/figures/.  scripts/update_readme.sh DIR
 # rewrites it.  Usage: readme_figures.sh HEAPBENCH SOURCE_DIR
@@ -13,6 +14,7 @@ dir=$(sed -n 's/^<!-- figures:begin \(.*\) -->$/\1/p' README.md)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$hb" report "$dir" --markdown "$tmp/want.md"
+python3 scripts/compare_tables.py readme "$dir" >> "$tmp/want.md"
 awk '/^<!-- figures:begin / { on = 1; next } /^<!-- figures:end -->/ { on = 0 } on' README.md > "$tmp/have.md"
 if ! diff -u "$tmp/want.md" "$tmp/have.md"; then
   echo "README.md's figures section is not what $dir gives (- computed, + README); run scripts/update_readme.sh $dir"

@@ -3,6 +3,7 @@
  * natively and through heapbench's allocator table, one process per figure.
  *
  *   heapbench-native --family churn|pair16 --backend NAME --mode MODE [--ops N]
+ *   MODE: native, table, gauge, counts or heapbench
  *
  * Families (the streams are generated before anything is timed):
  *   churn   alloc_churn's stream (harness/micro/churn.h): free the block of
@@ -17,14 +18,20 @@
  *              their native loop calls the backend table's alloc/free
  *              without the al_heap wrapper, the nearest thing to a program
  *              built on them.
- *   table      the backend's own alloc/free through its table, without
- *              al_heap: for the peers, the library loaded as heapbench
- *              loads it (dlopen, RTLD_LOCAL) and called through the entry
- *              points it resolved.  native -> table is what dlopen and the
- *              table cost.
+ *   table      the call al_alloc/al_free make, without al_heap's books:
+ *              for malloc and the peers the library's own malloc/free
+ *              (al_backend.entry; the peers loaded as heapbench loads them,
+ *              dlopen RTLD_LOCAL) called through a pointer; for pool and
+ *              bump their table's alloc/free with its context.  native ->
+ *              table is what dlopen and the indirect call cost.
+ *   gauge      table + al_heap's live-bytes gauge (live_bytes += / -=).
+ *   counts     gauge + the counts and the peak (allocs, frees,
+ *              peak_live_bytes).
  *   heapbench  al_alloc/al_free on an al_heap, as every collector, trace
- *              replay and heapbench-micro benchmark calls them.  table ->
- *              heapbench is what the wrapper's accounting costs.
+ *              replay and heapbench-micro benchmark calls them: counts +
+ *              the checks (the watch, the limit, size 0, free of NULL).
+ *              table -> gauge -> counts -> heapbench is what each part of
+ *              the wrapper's books costs.
  *
  * Every mode runs the same loop (one function, the mode a constant the
  * compiler folds), the same untimed warm-up pass first, and the same
@@ -55,11 +62,15 @@
 #define PAIR_BYTES 16
 #define PAIR_WARM_OPS ((uint64_t)1 << 20)
 
-enum mode { MODE_LIBC, MODE_TABLE, MODE_HEAP };
+/* MODE_GAUGE and MODE_COUNTS take al_alloc/al_free apart: the heap's call
+ * plus the live-bytes gauge, then plus the counts and the peak; MODE_HEAP
+ * adds the checks (the watch, the limit, size 0, free of NULL). */
+enum mode { MODE_LIBC, MODE_TABLE, MODE_GAUGE, MODE_COUNTS, MODE_HEAP };
 
 typedef struct target {
     const al_backend *b;
     void *ctx;    /* MODE_TABLE */
+    al_entry lib; /* MODE_TABLE: b->entry's, as al_heap_open takes them */
     al_heap heap; /* MODE_HEAP */
 } target;
 
@@ -71,7 +82,21 @@ typedef struct live_set {
 static uint16_t first_size[HB_CHURN_LIVE];
 static hb_churn_op *stream;
 
-/* ---- the three ways to allocate; `m` is a constant at every call ---- */
+/* ---- the ways to allocate; `m` is a constant at every call ---- */
+
+/* The call al_alloc/al_free make to the backend, nothing else. */
+static inline __attribute__((always_inline)) void *heap_call_alloc(al_heap *h, size_t n)
+{
+    return h->lib.alloc ? h->lib.alloc(n < AL_ALIGN ? AL_ALIGN : n) : h->b->alloc(h->ctx, n);
+}
+
+static inline __attribute__((always_inline)) void heap_call_free(al_heap *h, void *p, size_t n)
+{
+    if (h->lib.free)
+        h->lib.free(p);
+    else
+        h->b->free(h->ctx, p, n);
+}
 
 static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target *t, size_t n)
 {
@@ -79,7 +104,22 @@ static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target 
     case MODE_LIBC:
         return malloc(n);
     case MODE_TABLE:
-        return t->b->alloc(t->ctx, n);
+        /* the call al_alloc makes, without its books */
+        return t->lib.alloc ? t->lib.alloc(n < AL_ALIGN ? AL_ALIGN : n) : t->b->alloc(t->ctx, n);
+    case MODE_GAUGE:
+    case MODE_COUNTS: {
+        al_heap *h = &t->heap;
+        void *p = heap_call_alloc(h, n);
+        if (p == NULL)
+            return NULL;
+        h->live_bytes += n;
+        if (m == MODE_COUNTS) {
+            h->allocs++;
+            if (h->live_bytes > h->peak_live_bytes)
+                h->peak_live_bytes = h->live_bytes;
+        }
+        return p;
+    }
     default:
         return al_alloc(&t->heap, n);
     }
@@ -93,7 +133,17 @@ static inline __attribute__((always_inline)) void op_free(enum mode m, target *t
         free(p);
         break;
     case MODE_TABLE:
-        t->b->free(t->ctx, p, n);
+        if (t->lib.free)
+            t->lib.free(p);
+        else
+            t->b->free(t->ctx, p, n);
+        break;
+    case MODE_GAUGE:
+    case MODE_COUNTS:
+        heap_call_free(&t->heap, p, n);
+        t->heap.live_bytes -= n;
+        if (m == MODE_COUNTS)
+            t->heap.frees++;
         break;
     default:
         al_free(&t->heap, p, n);
@@ -111,8 +161,13 @@ static inline void escape(void *p)
 static inline __attribute__((always_inline)) int churn_run(enum mode m, target *t, live_set *s,
                                                            uint64_t from, uint64_t n)
 {
+    /* A local copy: the compiler knows malloc and free leave globals alone
+     * and would keep `stream` in a register in the native loop only; an
+     * indirect call could change a global, so the other loops would load
+     * it again on every op.  The same code in every mode. */
+    const hb_churn_op *ops = stream;
     for (uint64_t k = from, end = from + n; k < end; k++) {
-        hb_churn_op op = stream[k & (HB_CHURN_OPS - 1)];
+        hb_churn_op op = ops[k & (HB_CHURN_OPS - 1)];
         op_free(m, t, s->p[op.slot], s->size[op.slot]);
         uint64_t *p = op_alloc(m, t, op.size);
         if (p == NULL)
@@ -147,6 +202,10 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
             return churn_run(MODE_LIBC, t, s, from, n);
         case MODE_TABLE:
             return churn_run(MODE_TABLE, t, s, from, n);
+        case MODE_GAUGE:
+            return churn_run(MODE_GAUGE, t, s, from, n);
+        case MODE_COUNTS:
+            return churn_run(MODE_COUNTS, t, s, from, n);
         default:
             return churn_run(MODE_HEAP, t, s, from, n);
         }
@@ -156,6 +215,10 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
         return pair_run(MODE_LIBC, t, from, n);
     case MODE_TABLE:
         return pair_run(MODE_TABLE, t, from, n);
+    case MODE_GAUGE:
+        return pair_run(MODE_GAUGE, t, from, n);
+    case MODE_COUNTS:
+        return pair_run(MODE_COUNTS, t, from, n);
     default:
         return pair_run(MODE_HEAP, t, from, n);
     }
@@ -166,9 +229,7 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
 static int fill(enum mode m, target *t, live_set *s)
 {
     for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
-        uint64_t *p = m == MODE_LIBC ? malloc(s->size[i])
-                      : m == MODE_TABLE ? t->b->alloc(t->ctx, s->size[i])
-                                        : al_alloc(&t->heap, s->size[i]);
+        uint64_t *p = op_alloc(m, t, s->size[i]);
         if (p == NULL)
             return -1;
         *p = i;
@@ -179,21 +240,15 @@ static int fill(enum mode m, target *t, live_set *s)
 
 static void empty(enum mode m, target *t, live_set *s)
 {
-    for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
-        if (m == MODE_LIBC)
-            free(s->p[i]);
-        else if (m == MODE_TABLE)
-            t->b->free(t->ctx, s->p[i], s->size[i]);
-        else
-            al_free(&t->heap, s->p[i], s->size[i]);
-    }
+    for (size_t i = 0; i < HB_CHURN_LIVE; i++)
+        op_free(m, t, s->p[i], s->size[i]);
 }
 
 /* bump only: every block dies in place until reset; the live set is made
  * again afterwards.  Untimed, on the same schedule in every mode. */
 static int reset_untimed(int churn, enum mode m, target *t, live_set *s)
 {
-    if (m == MODE_HEAP)
+    if (m >= MODE_GAUGE)
         al_heap_reset(&t->heap);
     else
         t->b->reset(t->ctx);
@@ -269,7 +324,7 @@ static int usage(const char *why)
     fprintf(stderr,
             "heapbench-native: %s\n"
             "usage: heapbench-native --family churn|pair16 --backend NAME "
-            "--mode native|table|heapbench [--ops N]\n",
+            "--mode native|table|gauge|counts|heapbench [--ops N]\n",
             why);
     return 2;
 }
@@ -290,6 +345,10 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
     const char *lib = preload_soname(t->b->name);
     if (strcmp(mode, "heapbench") == 0) {
         *m = MODE_HEAP;
+    } else if (strcmp(mode, "gauge") == 0) {
+        *m = MODE_GAUGE;
+    } else if (strcmp(mode, "counts") == 0) {
+        *m = MODE_COUNTS;
     } else if (strcmp(mode, "table") == 0 || (strcmp(mode, "native") == 0 && lib == NULL)) {
         *m = MODE_TABLE;
     } else if (strcmp(mode, "native") == 0) {
@@ -302,7 +361,8 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
         }
     } else {
         char msg[160];
-        snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table or heapbench",
+        snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table, gauge, counts "
+                                   "or heapbench",
                  mode);
         return usage(msg);
     }
@@ -316,11 +376,13 @@ static int open_target(enum mode m, target *t)
         fprintf(stderr, "heapbench-native: %s unavailable: %s\n", t->b->name, why);
         return 1;
     }
-    if (m == MODE_HEAP)
+    if (m >= MODE_GAUGE)
         return al_heap_open(&t->heap, t->b, NULL) == 0 ? 0 : 1;
     if (m == MODE_TABLE) {
         static const al_config defaults;
         t->ctx = t->b->create(&defaults);
+        if (t->ctx && t->b->entry)
+            t->b->entry(t->ctx, &t->lib);
         return t->ctx ? 0 : 1;
     }
     return 0;
@@ -328,7 +390,7 @@ static int open_target(enum mode m, target *t)
 
 static void close_target(enum mode m, target *t)
 {
-    if (m == MODE_HEAP)
+    if (m >= MODE_GAUGE)
         al_heap_close(&t->heap);
     else if (m == MODE_TABLE)
         t->b->destroy(t->ctx);

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""scripts/compare_tables.py -- the tables of scripts/compare.sh parts d and e,
+computed from the samples the parts wrote (DIR/native.csv, DIR/gcbench_native.csv).
+
+    compare_tables.py native DIR [--markdown]    part d: heapbench's cost per op
+    compare_tables.py gcbench DIR [--markdown]   part e: GCBench replay/native
+    compare_tables.py readme RUN                 both, markdown, from RUN/compare (the
+                                                 main job's), or nothing without it
+
+Text (the default) is what compare.sh prints; --markdown is the fragment
+scripts/update_readme.sh puts into README's figures section and
+tests/readme_figures.sh checks, so every number there comes from the files.
+Exit status: 0, 1 when a backend or collector has no figure, 2 bad usage.
+"""
+import csv
+import os
+import statistics
+import sys
+
+BACKENDS = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
+FAMILIES = ["churn", "pair16"]
+MODES = ["native", "table", "gauge", "counts", "heapbench"]
+COLLS = ["rc", "rc-cycle", "mark-sweep", "boehm"]
+
+
+def rows_of(path):
+    if not os.path.exists(path):
+        sys.exit(f"compare_tables.py: {path} is missing, expected the samples of "
+                 "scripts/compare.sh (--parts de)")
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_span(rows):
+    loads = [float(r["load1"]) for r in rows if r.get("load1")]
+    return (min(loads), max(loads)) if loads else None
+
+
+def span_text(span, sep):
+    """ "load average 5.2" or "load average 5.2-6.1", one decimal. """
+    lo, hi = f"{span[0]:.1f}", f"{span[1]:.1f}"
+    return f"load average {lo}" if lo == hi else f"load average {lo}{sep}{hi}"
+
+
+def native(d, md):
+    rows = rows_of(os.path.join(d, "native.csv"))
+    samples = {}
+    for r in rows:
+        samples.setdefault((r["family"], r["backend"], r["mode"]), []).append(
+            float(r["ns_per_op"]))
+    rounds = len({r["round"] for r in rows})
+    seed = rows[0]["seed"] if rows else "-"
+    span = load_span(rows)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    lo = {k: min(v) for k, v in samples.items()}
+    problems = 0
+    out = []
+    if md:
+        out.append(f"**heapbench's cost per op** (`scripts/compare.sh --parts d`, "
+                   f"`heapbench-native`): the same malloc/free stream timed natively (a plain C "
+                   f"loop, the peer under LD_PRELOAD; pool and bump through their table), as "
+                   f"heapbench calls the backend (table) and through `al_alloc`/`al_free` "
+                   f"(heapbench); median ns per op over {rounds} rounds, cells shuffled per "
+                   f"round (seed {seed})"
+                   + (f", {span_text(span, '–')}" if span else "") +
+                   ". diff = heapbench − native; /mi = the ratio to mimalloc in the same mode.")
+        out.append("")
+    for f in FAMILIES:
+        mn, mt, mh = (med.get((f, "mimalloc", m)) for m in ("native", "table", "heapbench"))
+        if md:
+            out.append(f"| {f} | native | table | heapbench | diff | /mi native | /mi table "
+                       f"| /mi heapbench | hb ratio vs native |")
+            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        else:
+            out.append("")
+            out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'gauge':>8} "
+                       f"{'counts':>8} {'heapbench':>9} {'diff':>7} {'<=2ns':>5} "
+                       f"{'/mi nat':>8} {'/mi tab':>8} {'/mi hb':>8} {'tab err':>8} "
+                       f"{'hb err':>8} {'<=5%':>5}")
+        for b in BACKENDS:
+            n, t, g, c, h = (med.get((f, b, m)) for m in MODES)
+            if n is None or h is None or not mn or not mh:
+                problems += 1
+                if md:
+                    out.append(f"| {b} | not measured | | | | | | | |")
+                else:
+                    out.append(f"{'':7} {b:9} NOT MEASURED (no native or heapbench sample)")
+                continue
+            rn, rh = n / mn, h / mh
+            rt = t / mt if t is not None and mt else float("nan")
+            eh, et = rh / rn - 1, rt / rn - 1
+            if md:
+                out.append(f"| {b} | {n:.2f} | {t:.2f} | {h:.2f} | {h - n:+.2f} | {rn:.3f} | "
+                           f"{rt:.3f} | {rh:.3f} | {eh:+.1%} |")
+            else:
+                fmt = lambda v: f"{v:8.2f}" if v is not None else f"{'-':>8}"
+                out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(g)} {fmt(c)} {h:9.2f} "
+                           f"{h - n:+7.2f} {'yes' if h - n <= 2 else 'no':>5} {rn:8.3f} "
+                           f"{rt:8.3f} {rh:8.3f} {et:+8.1%} {eh:+8.1%} "
+                           f"{'yes' if abs(eh) <= 0.05 else 'no':>5}")
+        if md:
+            out.append("")
+    if md:
+        books = []
+        for f in FAMILIES:
+            for b in BACKENDS:
+                t, g, c, h = (med.get((f, b, m)) for m in ("table", "gauge", "counts",
+                                                              "heapbench"))
+                if None not in (t, g, c, h):
+                    books.append((g - t, c - g, h - c, h - t))
+        if books:
+            q = lambda i: statistics.median(x[i] for x in books)
+            out.append(f"Where heapbench's cost goes (medians over the rows above): the "
+                       f"live-bytes gauge {q(0):+.2f} ns, the counts and the peak "
+                       f"{q(1):+.2f}, the checks (watch, limit, size 0, free of NULL) "
+                       f"{q(2):+.2f}; the books in all {q(3):+.2f} ns per op.")
+            out.append("")
+        return out, problems
+    out.append("")
+    out.append("the same cells, minimum over the rounds (the least disturbed sample):")
+    for f in FAMILIES:
+        out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'gauge':>8} {'counts':>8} "
+                   f"{'heapbench':>9} {'diff':>7} {'/mi nat':>8} {'/mi hb':>8} {'hb err':>8}")
+        mn, mh = lo.get((f, "mimalloc", "native")), lo.get((f, "mimalloc", "heapbench"))
+        for b in BACKENDS:
+            n, t, g, c, h = (lo.get((f, b, m)) for m in MODES)
+            if n is None or h is None or not mn or not mh:
+                continue
+            rn, rh = n / mn, h / mh
+            fmt = lambda v: f"{v:8.2f}" if v is not None else f"{'-':>8}"
+            out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(g)} {fmt(c)} {h:9.2f} "
+                       f"{h - n:+7.2f} {rn:8.3f} {rh:8.3f} {rh / rn - 1:+8.1%}")
+    out.append("")
+    out.append("spread (max-min)/median of the samples, worst five cells:")
+    spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
+    for sp, k in spread[-5:]:
+        out.append(f"  {'/'.join(k)}: {sp:.0%} over {len(samples[k])} samples")
+    head = [f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
+            f"(seed {seed})" + (f", {span_text(span, '-')}" if span else ""),
+            "  native    = plain malloc/free loop, the library under LD_PRELOAD "
+            "(pool, bump: their table, no al_heap)",
+            "  table     = the call al_alloc makes (peers: the library's malloc/free from "
+            "dlopen, called directly), no books",
+            "  gauge     = table + al_heap's live-bytes gauge; counts = gauge + allocs, frees, "
+            "peak",
+            "  heapbench = al_alloc/al_free (counts + the watch, the limit, size 0, NULL); "
+            "diff = heapbench - native",
+            "  /mi = ratio to mimalloc in the same mode; err = (/mi mode) / (/mi nat) - 1"]
+    return head + out, problems
+
+
+def gcbench(d, md):
+    rows = rows_of(os.path.join(d, "gcbench_native.csv"))
+    samples = {}
+    for r in rows:
+        samples.setdefault((r["collector"], r["mode"]), []).append(float(r["seconds"]))
+    rounds = len({r["round"] for r in rows})
+    seed = rows[0]["seed"] if rows else "-"
+    scale = rows[0]["scale"] if rows else "-"
+    span = load_span(rows)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    out, problems = [], 0
+    if md:
+        out.append(f"**GCBench natively and replayed** (`scripts/compare.sh --parts e`, "
+                   f"`heapbench-gcbench`): GCBench written in C against the collector table "
+                   f"(native), its op stream through the interpreter (replay) and "
+                   f"`heapbench run -w gcbench` (run) at scale {scale}, allocator pool (boehm: "
+                   f"its own); median seconds over {rounds} rounds, cells shuffled per round "
+                   f"(seed {seed})" + (f", {span_text(span, '–')}" if span else "") + ".")
+        out.append("")
+        out.append("| collector | native s | replay s | run s | replay/native | run/native |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+    else:
+        out.append(f"GCBench at scale {scale}: median seconds over {rounds} rounds, cells "
+                   f"shuffled per round (seed {seed})"
+                   + (f", {span_text(span, '-')}" if span else "") +
+                   "; allocator pool (boehm: its own)")
+        out.append("  native = C calling the collector table (new_obj, field_store, reg_write), "
+                   "no op stream")
+        out.append("  replay = the gcbench op stream through hb_replay, chunk by chunk "
+                   "(untimed generation)")
+        out.append("  run    = heapbench run -w gcbench, its wall_s")
+        out.append(f"{'collector':11} {'native':>8} {'replay':>8} {'run':>8} "
+                   f"{'replay/native':>13} {'<=1.5x':>6} {'run/native':>10}")
+    for c in COLLS:
+        n, rp, rn = (med.get((c, m)) for m in ("native", "replay", "run"))
+        if n is None or rp is None:
+            problems += 1
+            out.append(f"| {c} | not measured | | | | |" if md else f"{c:11} NOT MEASURED")
+            continue
+        if md:
+            rs = f"{rn:.3f}" if rn is not None else "-"
+            rr = f"{rn / n:.2f}" if rn is not None else "-"
+            out.append(f"| {c} | {n:.3f} | {rp:.3f} | {rs} | {rp / n:.2f} | {rr} |")
+        else:
+            rs = f"{rn:8.3f}" if rn is not None else f"{'-':>8}"
+            rr = f"{rn / n:10.2f}" if rn is not None else f"{'-':>10}"
+            out.append(f"{c:11} {n:8.3f} {rp:8.3f} {rs} {rp / n:13.2f} "
+                       f"{'yes' if rp / n <= 1.5 else 'no':>6} {rr}")
+    g, bn = med.get(("boehm", "libgc")), med.get(("boehm", "native"))
+    if g and bn:
+        line = (f"boehm on libgc directly (classic GCBench: GC_malloc of 24-byte nodes, C "
+                f"locals as roots): {g:.3f} s; native on the tables / this = {bn / g:.2f}x")
+        out += ["", "B" + line[1:] + "."] if md else [line]
+    if md:
+        out.append("")
+    return out, problems
+
+
+def took(d):
+    """The main job's time for parts d and e (DIR/time.csv), as a sentence."""
+    path = os.path.join(d, "time.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r.get("step") == "compare":
+                return [f"Parts d and e took {float(r['seconds']):.0f} s of the main job "
+                        f"(load average {r.get('load1') or '-'} at the end).", ""]
+    return []
+
+
+def readme(run):
+    """README's fragment for a main-job folder: both tables from RUN/compare,
+    or nothing when the run has no compare folder.  Always exit 0."""
+    d = os.path.join(run, "compare")
+    out = []
+    if os.path.exists(os.path.join(d, "native.csv")):
+        out += ["", "### heapbench's own cost, from this run", ""] + native(d, True)[0]
+    if os.path.exists(os.path.join(d, "gcbench_native.csv")):
+        out += gcbench(d, True)[0] + took(d)
+    while out and out[-1] == "":
+        out.pop()
+    if out:
+        print("\n".join(out))
+    return 0
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "readme":
+        return readme(argv[2])
+    if len(argv) < 3 or argv[1] not in ("native", "gcbench") or argv[3:] not in ([],
+                                                                                  ["--markdown"]):
+        print("usage: compare_tables.py native|gcbench DIR [--markdown] | readme RUN",
+              file=sys.stderr)
+        return 2
+    md = argv[3:] != []
+    lines, problems = (native if argv[1] == "native" else gcbench)(argv[2], md)
+    if md and argv[1] == "gcbench":
+        lines += took(argv[2])
+    print("\n".join(lines))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
