@@ -422,7 +422,7 @@ FIELDS = [
     "frag_jw1_mean", "frag_jw3_at_peak_footprint", "alloc_stat_peak_bytes",
     "alloc_stat_sampled_peak_bytes", "baseline_rss_bytes",
     "heap_factor", "min_heap_bytes",
-    "threads", "cross_thread_frees", "minor_collections", "major_collections", "minor_gc_s",
+    "threads", "cross_thread_frees", "gil_switches", "minor_collections", "major_collections", "minor_gc_s",
     "major_gc_s",
 ]
 STR_FIELDS = {"allocator", "collector", "workload", "status"}
@@ -552,7 +552,7 @@ def run_rep(ops, hdr, nbytes, rep_index, fill_views):
         peak_rss_bytes=rss, minor_faults=faults, header_bytes=GC_HEAD_BYTES,
         collections=len(log), full_collections=sum(1 for p in log if p[2] == 2),
         finalizers_run=finalized, noop_ops=noops, alloc_stat_exact=0, heap_factor=0, min_heap_bytes=0,
-        threads=1, cross_thread_frees=0,
+        threads=1, cross_thread_frees=0, gil_switches=0,
         minor_collections=sum(1 for p in log if p[2] != 2),
         major_collections=sum(1 for p in log if p[2] == 2),
         minor_gc_s=sum(p[1] - p[0] for p in log if p[2] != 2) / 1e9,

@@ -475,7 +475,7 @@ static void test_json_fixed_row(void **state)
         "\"frag_jw3_at_peak_footprint\":0.75,\"alloc_stat_peak_bytes\":16777216,"
         "\"alloc_stat_sampled_peak_bytes\":8388608,"
         "\"baseline_rss_bytes\":1048576,\"heap_factor\":0,\"min_heap_bytes\":0,"
-        "\"threads\":0,\"cross_thread_frees\":0,"
+        "\"threads\":0,\"cross_thread_frees\":0,\"gil_switches\":0,"
         "\"minor_collections\":0,\"major_collections\":0,\"minor_gc_s\":0,\"major_gc_s\":0}\n";
     assert_string_equal(s, want);
     free(s);

@@ -46,6 +46,11 @@ void hb_bench_time_unit(hb_bench *b, char unit)
     bench_of(b)->Unit(u);
 }
 
+void hb_bench_fixed_iterations(hb_bench *b, uint64_t n)
+{
+    bench_of(b)->Iterations(static_cast<benchmark::IterationCount>(n));
+}
+
 /*
  * Asks the library for exactly min(batch, iterations left) more, so the
  * reported iteration count is exact.  When none are left, a request of 1

@@ -57,6 +57,10 @@ typedef void (*hb_bench_fn)(hb_bench_state *st, void *ctx);
 hb_bench *hb_bench_register(const char *name, hb_bench_fn fn, void *ctx);
 /* Time per iteration printed in ns (default), us or ms: 'n', 'u', 'm'. */
 void hb_bench_time_unit(hb_bench *b, char unit);
+/* Runs b for exactly n iterations instead of until --benchmark_min_time:
+ * for a benchmark whose untimed set-up per iteration dwarfs the timed part
+ * (the library would repeat the set-up until the timed part adds up). */
+void hb_bench_fixed_iterations(hb_bench *b, uint64_t n);
 
 /* ---- inside a benchmark body ---- */
 
