@@ -52,18 +52,29 @@
 #define MS_DEFAULT_GROWTH 2.0
 #define MS_DEFAULT_MIN_HEAP ((uint64_t)4 << 20)
 #define MS_STACK_MAX_WORDS (SIZE_MAX / sizeof(uintptr_t) / 4)
+#define MS_LAZY_BATCH 64u /* table entries one lazy sweep step takes at least */
+#define MS_RATE_SHIFT 16  /* sweep_rate and sweep_owed are 48.16 fixed point */
 
 typedef struct ms_state {
     ms_core c;
     double growth;
     uint64_t min_heap;
-    uint64_t threshold; /* collect before bytes_live would pass this */
+    uint64_t threshold; /* collect before base + allocd would pass this */
+    uint64_t base;      /* bytes marked by the last collection (0 before one) */
+    uint64_t allocd;    /* bytes allocated since the last collection */
+    /* The pending sweep: [r, end) of each table still holds the last
+     * collection's colours (ms_core.h's ms_sweep). */
+    int sweeping;
+    ms_sweep sw_all, sw_fin;
+    uint64_t sweep_rate; /* table entries owed per byte allocated */
+    uint64_t sweep_owed; /* table entries owed, not yet swept */
 } ms_state;
 
 /* Tests only: the cap on the mark stack of collectors created from now on. */
 static size_t ms_stack_cap = MS_STACK_MAX_WORDS;
 
 void gc_mark_sweep_cap_stack(size_t max_entries);
+int gc_mark_sweep_sweeping(void *ctx);
 
 /*
  * Caps the mark stack, in words, of every mark-sweep collector created
@@ -76,14 +87,88 @@ void gc_mark_sweep_cap_stack(size_t max_entries)
     ms_stack_cap = max_entries < MS_STACK_MAX_WORDS ? max_entries : MS_STACK_MAX_WORDS;
 }
 
+/* Tests only: 1 while a collection's sweep is still pending. */
+int gc_mark_sweep_sweeping(void *ctx)
+{
+    return ((const ms_state *)ctx)->sweeping;
+}
+
+/* ===================================================================
+ * Lazy sweep
+ * =================================================================== */
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* Sweeps up to `budget` work (ms_core.h's units), the table of objects
+ * without finalizers first; clears `sweeping` when both are packed. */
+static void sweep_some(ms_state *g, size_t budget)
+{
+    ms_core *c = &g->c;
+    if (!g->sw_all.done) {
+        size_t w = ms_sweep_step(c, &c->all, &g->sw_all, budget);
+        budget = w < budget ? budget - w : 0;
+    }
+    if (g->sw_all.done && !g->sw_fin.done && budget > 0)
+        ms_sweep_step(c, &c->fin, &g->sw_fin, budget);
+    g->sweeping = !(g->sw_all.done && g->sw_fin.done);
+}
+
+static void finish_sweep(ms_state *g)
+{
+    while (g->sweeping)
+        sweep_some(g, SIZE_MAX);
+    g->sweep_owed = 0;
+}
+
+/* After a collection: the sweep is paid by allocation, at a rate that
+ * does all its work (ms_core.h's units: a fixed amount per entry, and
+ * 1/MS_WORK_FREE_DIV of each dead object's bytes) by the time half the
+ * headroom to the next collection is allocated, so the heap is swept
+ * before it fills again; what is left is finished by the next collection,
+ * in its pause. */
+static void begin_lazy_sweep(ms_state *g)
+{
+    ms_core *c = &g->c;
+    ms_sweep_begin(&g->sw_all, &c->all);
+    ms_sweep_begin(&g->sw_fin, &c->fin);
+    g->sweeping = 1;
+    g->sweep_owed = 0;
+    uint64_t entries = (uint64_t)c->all.len + c->fin.len;
+    uint64_t dead = c->st.bytes_live - g->base;
+    uint64_t work = sat_add(sat_mul(entries, MS_WORK_SWEEP), dead / MS_WORK_FREE_DIV);
+    uint64_t half = g->threshold > g->base ? (g->threshold - g->base) / 2 : 0;
+    g->sweep_rate = half == 0 ? UINT64_MAX : sat_mul(work, (uint64_t)1 << MS_RATE_SHIFT) / half + 1;
+}
+
+/* Called by every allocation of `bytes` while a sweep is pending: adds
+ * the work it pays for, and sweeps once a batch is owed.  Mutator time
+ * (no pause), as libgc's sweep of a block when a free list runs dry. */
+static void pay_sweep(ms_state *g, size_t bytes)
+{
+    g->sweep_owed = sat_add(g->sweep_owed, sat_mul(bytes, g->sweep_rate));
+    uint64_t work = g->sweep_owed >> MS_RATE_SHIFT;
+    if (work < MS_LAZY_BATCH * MS_WORK_SWEEP)
+        return;
+    g->sweep_owed -= work << MS_RATE_SHIFT;
+    sweep_some(g, work > SIZE_MAX ? SIZE_MAX : (size_t)work);
+}
+
 /* ===================================================================
  * Collection and trigger
  * =================================================================== */
 
-/* threshold = max(threshold, growth x bytes_live, min_heap), saturating. */
-static void set_threshold(ms_state *g)
+/* threshold = max(threshold, growth x live, min_heap), saturating. */
+static void set_threshold(ms_state *g, uint64_t live)
 {
-    double t = g->growth * (double)g->c.st.bytes_live;
+    double t = g->growth * (double)live;
     uint64_t th = t >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)t;
     if (th < g->min_heap)
         th = g->min_heap;
@@ -100,33 +185,35 @@ static void mark_phase(ms_core *c)
     ms_mark_overflow_rescan(c);
 }
 
-static void sweep_table(ms_core *c, hb_vec *t)
-{
-    ms_sweep s;
-    ms_sweep_begin(&s, t);
-    ms_sweep_step(c, t, &s, SIZE_MAX);
-}
-
-/* One full collection, reported as one pause. */
-static void full_collection(ms_state *g)
+/*
+ * One full collection, reported as one pause: the pending sweep finished,
+ * then mark, finalize and sweep.  lazy: the sweep is left to allocation
+ * (pay_sweep), and the harness is told the collection was not complete
+ * (garbage is still held until swept); otherwise it is swept here.
+ */
+static void full_collection(ms_state *g, int lazy)
 {
     ms_core *c = &g->c;
     uint64_t start = hb_now_ns();
+    finish_sweep(g);
     mark_phase(c);
     size_t at = 0;
     ms_finalize_step(c, &at, c->fin.len, SIZE_MAX);
-    sweep_table(c, &c->all);
-    sweep_table(c, &c->fin);
+    g->base = c->marked_bytes;
+    g->allocd = 0;
+    set_threshold(g, g->base);
+    begin_lazy_sweep(g);
+    if (!lazy)
+        finish_sweep(g);
     c->st.collections++;
     c->st.full_collections++;
     c->st.major_collections++; /* every collection is of the whole heap */
-    set_threshold(g);
     uint64_t end = hb_now_ns();
     c->st.major_ns += end - start;
     if (c->env.pause)
         c->env.pause(c->env.harness, start, end);
     if (c->env.collected)
-        c->env.collected(c->env.harness, 1);
+        c->env.collected(c->env.harness, !lazy);
 }
 
 /* ===================================================================
@@ -173,6 +260,7 @@ static void ms_destroy(void *ctx)
     ms_state *g = ctx;
     if (g == NULL)
         return;
+    finish_sweep(g); /* packs the tables; runs no finalizer */
     ms_core_fini(&g->c);
     hb_unmap(g, sizeof *g);
 }
@@ -197,7 +285,7 @@ static void *ms_create(const gc_env *env)
         ms_destroy(g);
         return NULL;
     }
-    set_threshold(g);
+    set_threshold(g, 0);
     return g;
 }
 
@@ -215,17 +303,24 @@ static hb_obj *ms_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, 
     ms_state *g = ctx;
     size_t bytes = hb_obj_body_bytes(nrefs, payload);
     int collected = 0;
-    if (g->c.st.bytes_live + bytes > g->threshold) {
-        full_collection(g); /* *dst still holds its old value: a root */
+    if (g->sweeping)
+        pay_sweep(g, bytes);
+    if (g->base + g->allocd + bytes > g->threshold) {
+        full_collection(g, 1); /* *dst still holds its old value: a root */
         collected = 1;
     }
     void *block = alloc_block(g, flags, bytes);
+    if (block == NULL && g->sweeping) {
+        finish_sweep(g); /* what the last collection found dead is freed first */
+        block = alloc_block(g, flags, bytes);
+    }
     if (block == NULL && !collected) {
-        full_collection(g); /* emergency: free what we can, retry once */
+        full_collection(g, 0); /* emergency: free what we can, retry once */
         block = alloc_block(g, flags, bytes);
     }
     if (block == NULL)
         return NULL;
+    g->allocd += bytes;
     hb_obj *o = ms_init_object(&g->c, block, bytes, kind, flags, nrefs, payload, 0);
     *dst = o;
     return o;
@@ -245,7 +340,7 @@ static void ms_field_store(void *ctx, hb_obj *o, uint32_t i, hb_obj *val)
 
 static void ms_collect(void *ctx)
 {
-    full_collection(ctx);
+    full_collection(ctx, 0);
 }
 
 static void ms_stats(void *ctx, gc_stats *out)
