@@ -3,24 +3,55 @@
  * mark-sweep collector: the tracing baseline the other strategies are
  * compared against.
  *
- * A collection is one pause: edges from the registers (env->roots[0 ..
+ * A collection is one pause: the previous collection's sweep, if any of it
+ * is left, is finished; edges from the registers (env->roots[0 ..
  * nroots)) go on the mark stack, the drain marks everything reachable
- * through the prefetch FIFO (collectors/ms_core.h), env->finalize is called
- * on every unmarked object of the finalizer table, then both object tables
- * are swept in order with prefetching, freeing every unmarked object to the
- * allocator and clearing the marks of the others.  Finalized objects are
- * freed in the same sweep: finalizers never resurrect here (collector.h).
- * The pause includes the finalizer calls and every al_free: all the
- * collector's work is inside the pause, none is deferred to allocation (as
- * Boehm's lazy sweep is, whose gc_s therefore leaves out its sweep).
+ * through the prefetch FIFO (collectors/ms_core.h), and env->finalize is
+ * called on every unmarked object of the finalizer table.  Finalized
+ * objects are freed by the same sweep as the rest: finalizers never
+ * resurrect here (collector.h).
+ *
+ * Lazy sweep.  A collection the trigger starts does not sweep in its
+ * pause: the allocations after it do, in batches (pay_sweep), each
+ * allocation paying for sweep work in proportion to its bytes, at a rate
+ * that ends the sweep once half the headroom to the next collection has
+ * been allocated.  A batch frees the unmarked objects of the next stretch
+ * of the object tables to the allocator and clears the survivors' marks,
+ * so the blocks it frees are reused, still in cache, by the allocations
+ * that follow, as in libgc, which sweeps a block when an allocation finds
+ * its free list empty.  collect() and the emergency collection below sweep
+ * at once, in their pause.
+ *   - Objects allocated while a sweep is pending are white and lie past
+ *     the end the sweep was given (ms_core.h's ms_sweep): the sweep keeps
+ *     them without testing their colour.
+ *   - Unswept garbage is still allocated: it counts in the heap's
+ *     footprint and against --heap-limit, and in gc_stats until swept.  A
+ *     triggered collection tells the harness it was not complete (the
+ *     oracle checks it for freed reachable objects, not for garbage left).
+ *
+ * What is timed, beside boehm's (collectors/boehm.c: a pause is libgc's
+ * GC_EVENT_START..GC_EVENT_END).  The same kind of quantity on both sides:
+ *   - in gc_s: marking, finalization, and whatever of the previous sweep is
+ *     still pending when a collection begins (libgc 8.2 finishes its
+ *     pending sweep, GC_reclaim_all, inside START..END when the collection
+ *     comes from GC_gcollect or GC_collect_or_expand; one GC_maybe_gc starts
+ *     drops the unswept blocks instead, GC_start_reclaim rebuilding their
+ *     free lists from the new marks, inside START..END too);
+ *   - not in gc_s, mutator time: the sweep batches run by allocation, as
+ *     libgc's GC_continue_reclaim inside GC_malloc, which no event brackets.
+ *   - libgc frees wholly empty blocks (and dead large objects) in its pause;
+ *     here every dead object is freed by a sweep batch, outside it.
  *
  * Objects have no collector header: the mark bits are in hb_obj.gcbits,
  * the object tables in mapped memory (ms_core.h says why).
  *
  * Heap-growth policy (the trigger).  new_obj collects before an allocation
- * that would take bytes_live above `threshold`; after each collection
+ * that would take the bytes marked by the last collection plus the bytes
+ * allocated since above `threshold` (what bytes_live was when the sweep was
+ * eager; garbage not yet swept does not count, so the sweep's pace does not
+ * move collections); after each collection
  *
- *     threshold = max(threshold, growth x live, min_heap_bytes)
+ *     threshold = max(threshold, growth x marked, min_heap_bytes)
  *
  * (growth 2.0, min_heap_bytes 4 MiB by default).  The threshold never
  * shrinks: like Boehm's heap, which only grows (GC_free_space_divisor
@@ -33,8 +64,11 @@
  * its root set (the process's static data and stack count in its divisor
  * rule, so a small live set still gets a heap of a few MiB).
  *
- * If the allocator refuses, one emergency collection runs (unless this call
- * has just collected) and the allocation is retried once.
+ * If the allocator refuses, the pending sweep is finished first (mutator
+ * time, as libgc sweeps before it collects for a refused allocation) and
+ * the allocation retried; if it is refused again, one emergency collection
+ * runs, sweeping at once (unless this call has just collected), and the
+ * allocation is retried once more.
  *
  * reg_write and field_store are plain stores: nothing runs concurrently
  * with the mutator, so no barrier is needed.
@@ -351,7 +385,7 @@ static void ms_stats(void *ctx, gc_stats *out)
 
 const gc_strategy gc_mark_sweep = {
     .name = "mark-sweep",
-    .description = "precise stop-the-world mark-sweep, prefetching mark, table sweep; "
+    .description = "precise stop-the-world mark-sweep, prefetching mark, lazy sweep paid by allocation; "
                    "heap grows by a factor (default 2), never shrinks",
     .header_bytes = 0,
     .unavailable = NULL,
