@@ -345,7 +345,28 @@ static void bg_release_slot(bg_ctx *c)
             bg_live[i] = NULL;
 }
 
-static void *bg_create(const gc_env *env)
+/* The mode this instance wants, set up in libgc (which has one mode per
+ * process); 0, or -1 with the message in env->err. */
+static int bg_set_mode(const al_gc_api *gc, const gc_env *env, int incremental)
+{
+    if (incremental && !gc->is_incremental_mode()) {
+        gc->enable_incremental();
+        if (!gc->is_incremental_mode())
+            return hb_fail(env->err, HB_ERR_USAGE,
+                           "boehm: libgc refused incremental mode (GC_enable_incremental left "
+                           "GC_is_incremental_mode 0): it needs a dirty-page tracker "
+                           "(mprotect and a SIGSEGV handler, or /proc/self/pagemap soft-dirty "
+                           "bits) that this process cannot use");
+    }
+    if (!incremental && gc->is_incremental_mode())
+        return hb_fail(env->err, HB_ERR_USAGE,
+                       "boehm: libgc's incremental mode was enabled earlier in this process "
+                       "(boehm-incremental or --incremental) and cannot be turned off: expected "
+                       "a fresh process (heapbench runs each repetition in its own)");
+    return 0;
+}
+
+static void *bg_create_mode(const gc_env *env, int incremental)
 {
     if (env == NULL)
         return NULL; /* nowhere to say why */
@@ -354,6 +375,8 @@ static void *bg_create(const gc_env *env)
         hb_fail(env->err, HB_ERR_USAGE, "boehm: libgc could not be loaded");
         return NULL;
     }
+    if (bg_set_mode(gc, env, incremental) != 0)
+        return NULL;
     bg_ctx *c = calloc(1, sizeof *c);
     if (c == NULL) {
         hb_fail(env->err, HB_ERR_NOMEM, "boehm: out of memory for the collector's state");
@@ -373,14 +396,22 @@ static void *bg_create(const gc_env *env)
         gc->set_on_collection_event(bg_on_event);
         bg_event_hooked = 1;
     }
-    if (env->cfg && env->cfg->incremental && !gc->is_incremental_mode())
-        gc->enable_incremental();
     if (env->heap && env->heap->limit_bytes)
         gc->set_max_heap_size((size_t)env->heap->limit_bytes);
     if (env->nroots)
         gc->add_roots(env->roots, env->roots + env->nroots);
     c->gc_no_start = gc->get_gc_no();
     return c;
+}
+
+static void *bg_create(const gc_env *env)
+{
+    return bg_create_mode(env, env && env->cfg && env->cfg->incremental);
+}
+
+static void *bg_create_incremental(const gc_env *env)
+{
+    return bg_create_mode(env, 1);
 }
 
 static void bg_destroy(void *ctx)
@@ -406,6 +437,27 @@ const gc_strategy gc_boehm = {
     .unavailable = bg_unavailable,
     .needs = {.allocator = "boehm"},
     .create = bg_create,
+    .destroy = bg_destroy,
+    .new_obj = bg_new_obj,
+    .reg_write = bg_reg_write,
+    .field_store = bg_field_store,
+    .safepoint = bg_safepoint,
+    .collect = bg_collect,
+    .stats = bg_stats,
+    .refcount = NULL,
+};
+
+/* The same collector with libgc's incremental mode (GC_enable_incremental):
+ * marking in small steps inside allocations, between world-stopped phases;
+ * the pauses are those phases (see Pauses above). */
+const gc_strategy gc_boehm_incremental = {
+    .name = "boehm-incremental",
+    .description = "libgc 8.2 in incremental mode (GC_enable_incremental: dirty-page "
+                   "tracking, marking in steps), own heap",
+    .header_bytes = 0,
+    .unavailable = bg_unavailable,
+    .needs = {.allocator = "boehm"},
+    .create = bg_create_incremental,
     .destroy = bg_destroy,
     .new_obj = bg_new_obj,
     .reg_write = bg_reg_write,

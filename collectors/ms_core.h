@@ -2,7 +2,8 @@
  * collectors/ms_core.h -- marking and sweeping shared by `mark-sweep` and
  * `incremental` (private to those two files, as rc_core.h is to rc).
  *
- *     mark_sweep.c   one stop-the-world pause: roots, drain, finalize, sweep
+ *     mark_sweep.c   one stop-the-world pause: roots, drain, finalize; then
+ *                    the sweep in batches paid by allocation
  *     incremental.c  the same pieces run in budgeted steps, with a barrier
  *         |
  *     ms_core: object tables, mark stack + prefetch FIFO, sweep cursors
@@ -51,9 +52,11 @@
  * pass blackens every object that was gray at its start, so it ends.
  *
  * Invariants:
- *   - Outside a collection (or cycle) no object has a mark bit set: the sweep
- *     clears them on the survivors.
- *   - st.objects_live == entries of both tables; st.bytes_live == their
+ *   - Outside a collection (or cycle) no object has a mark bit set but
+ *     those a pending sweep has not reached yet ([r, end) of an ms_sweep):
+ *     the sweep clears them on the survivors.
+ *   - st.objects_live == entries of both tables (less [w, r) of a pending
+ *     sweep: entries already freed or moved down); st.bytes_live == their
  *     hb_obj_bytes(o, 0).
  *   - The stack and FIFO are empty when a collection ends.
  *

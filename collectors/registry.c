@@ -5,8 +5,9 @@
  * The table lists every strategy the suite knows; the first is the default.
  * A strategy that cannot run on this machine stays listed and says why
  * through its unavailable(), so that `heapbench list` shows it.  Each
- * strategy file exports exactly one `const gc_strategy`; adding one is one
- * line in GC_REGISTRY below, which yields its declaration and its entry.
+ * strategy file exports one `const gc_strategy` (boehm.c two: libgc's
+ * stop-the-world and incremental modes); adding one is one line in
+ * GC_REGISTRY below, which yields its declaration and its entry.
  * The registry's entries are copies of those tables with the optional slots
  * filled in (fill_defaults), so no caller tests a slot for NULL.
  */
@@ -24,7 +25,8 @@
     X(gc_mark_sweep)   \
     X(gc_incremental)  \
     X(gc_gen_copy)     \
-    X(gc_boehm)
+    X(gc_boehm)        \
+    X(gc_boehm_incremental)
 
 #define GC_DECLARE(table) extern const gc_strategy table;
 #define GC_INDEX(table) GC_AT_##table,

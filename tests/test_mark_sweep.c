@@ -32,6 +32,7 @@
 
 /* The test seam of collectors/mark_sweep.c (not in a header: tests only). */
 void gc_mark_sweep_cap_stack(size_t max_entries);
+int gc_mark_sweep_sweeping(void *ctx);
 
 #define NREGS 8
 #define MIB ((size_t)1 << 20)
@@ -668,10 +669,12 @@ static void test_trigger_min_heap(void **state)
         assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     static const uint64_t want[] = {1024, 2047, 3070, 4093};
     assert_int_equal(f.npauses, 4);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 4; i++)
         assert_int_equal(f.at_pause[i], want[i]);
-        assert_int_equal(f.bytes_at_pause[i], 1024);
-    }
+    /* The garbage is swept during the allocations after each collection;
+     * a complete collection leaves the register's object alone. */
+    f.s->collect(f.ctx);
+    assert_int_equal(fx_stats(&f).bytes_live, 1024);
     fx_close(&f);
 }
 
@@ -694,8 +697,124 @@ static void test_trigger_never_shrinks(void **state)
      * before allocation 8193 (the 4096th of garbage), not at 2 x 1 KiB. */
     assert_int_equal(f.npauses, 4);
     assert_int_equal(f.at_pause[3], 8192);
-    assert_int_equal(f.bytes_at_pause[3], 1024); /* the register's object */
+    f.s->collect(f.ctx);
+    assert_int_equal(fx_stats(&f).bytes_live, 1024); /* the register's object */
     fx_close(&f);
+}
+
+/* ===================================================================
+ * Lazy sweep
+ * =================================================================== */
+
+/* A collection the trigger starts leaves its sweep to the allocations
+ * after it: objects allocated (and linked to survivors) while it is
+ * pending are kept, the garbage is freed before an eighth of the headroom to the
+ * next collection is allocated, and no mark is left once it is done. */
+static void test_lazy_sweep_keeps_new_objects(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, &test_malloc, 2.0, MIB);
+    fx_new(&f, 0, 0, 1, 0); /* regs[0]: the head of a chain, 24 bytes */
+    for (uint32_t i = 0; i < 1023; i++)
+        assert_non_null(fx_new(&f, 1, 0, 1, PAY1K)); /* garbage once replaced */
+    assert_int_equal(f.npauses, 0);
+    assert_non_null(fx_new(&f, 1, 0, 1, PAY1K)); /* the trigger: 1 MiB passed */
+    assert_int_equal(f.npauses, 1);
+    assert_true(gc_mark_sweep_sweeping(f.ctx));
+    gc_stats st = fx_stats(&f);
+    assert_int_equal(st.objects_collected, 0); /* nothing freed in the pause */
+    assert_int_equal(st.objects_live, 1025);   /* unswept garbage is still held */
+    /* New objects while the sweep is pending, chained from regs[0]. */
+    uint32_t chained = 0;
+    while (gc_mark_sweep_sweeping(f.ctx)) {
+        hb_obj *o = fx_new(&f, 2, 0, 1, PAY1K);
+        assert_non_null(o);
+        fill(o);
+        f.s->field_store(f.ctx, o, 0, f.regs[0]->refs[0]);
+        f.s->field_store(f.ctx, f.regs[0], 0, o);
+        chained++;
+        assert_true(chained < 160); /* about an eighth of the 1 MiB headroom */
+    }
+    assert_int_equal(f.npauses, 1);
+    st = fx_stats(&f);
+    assert_int_equal(st.objects_collected, 1022); /* regs[1]'s old value survived */
+    assert_int_equal(st.objects_live, 3 + chained);
+    uint32_t n = 0;
+    for (hb_obj *o = f.regs[0]->refs[0]; o != NULL; o = o->refs[0]) {
+        assert_true(intact(o));
+        assert_int_equal(o->gcbits, 0);
+        n++;
+    }
+    assert_int_equal(n, chained);
+    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.s->reg_write(f.ctx, &f.regs[2], NULL);
+    f.s->collect(f.ctx);
+    assert_false(gc_mark_sweep_sweeping(f.ctx));
+    st = fx_stats(&f);
+    assert_int_equal(st.objects_live, 1 + chained);
+    assert_int_equal(f.heap.live_bytes, block_bytes(1, 0) + (uint64_t)chained * 1024);
+    fx_close(&f);
+}
+
+/* The next collection finishes the pending sweep before it marks, inside
+ * its pause; collect() sweeps at once and leaves no garbage. */
+static void test_next_collection_finishes_sweep(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, &test_malloc, 2.0, MIB);
+    for (uint32_t i = 0; i < 1025; i++)
+        assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
+    assert_int_equal(f.npauses, 1);
+    assert_true(gc_mark_sweep_sweeping(f.ctx));
+    f.s->collect(f.ctx);
+    assert_int_equal(f.npauses, 2);
+    assert_false(gc_mark_sweep_sweeping(f.ctx));
+    gc_stats st = fx_stats(&f);
+    assert_int_equal(st.objects_collected, 1024);
+    assert_int_equal(st.objects_live, 1);
+    assert_int_equal(f.heap.live_bytes, 1024);
+    fx_close(&f);
+}
+
+/* Unswept garbage counts against the heap limit; a refused allocation
+ * first finishes the pending sweep (no second collection).  Limit and
+ * threshold both 32 KiB: the 33rd allocation triggers a collection, which
+ * leaves its 31 dead objects unswept, so the allocator refuses it; the
+ * sweep is finished and the retry succeeds. */
+static void test_limit_finishes_sweep_first(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, &test_malloc, 2.0, 32 * 1024);
+    f.heap.limit_bytes = 32 * 1024;
+    for (uint32_t i = 0; i < 32; i++)
+        assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
+    assert_int_equal(f.npauses, 0);
+    assert_int_equal(f.heap.failed, 0);
+    assert_non_null(fx_new(&f, 0, 0, 1, PAY1K)); /* collected, refused, swept, retried */
+    assert_int_equal(f.npauses, 1);
+    assert_int_equal(f.heap.failed, 1);
+    assert_false(gc_mark_sweep_sweeping(f.ctx));
+    gc_stats st = fx_stats(&f);
+    assert_int_equal(st.collections, 1);
+    assert_int_equal(st.objects_collected, 31);
+    assert_int_equal(st.objects_live, 2);
+    assert_true(f.heap.live_bytes <= f.heap.limit_bytes);
+    fx_close(&f);
+}
+
+/* destroy() with a sweep pending frees every object once. */
+static void test_destroy_while_sweeping(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, &test_malloc, 2.0, MIB);
+    for (uint32_t i = 0; i < 1100; i++)
+        assert_non_null(fx_new(&f, i % 2, i % 3 == 0 ? HB_F_FINALIZER : 0, 1, PAY1K));
+    assert_true(gc_mark_sweep_sweeping(f.ctx));
+    fx_close(&f); /* asserts every block was freed and none twice */
 }
 
 /* ===================================================================
@@ -1025,6 +1144,10 @@ int main(void)
         cmocka_unit_test(test_trigger_default_config),
         cmocka_unit_test(test_trigger_min_heap),
         cmocka_unit_test(test_trigger_never_shrinks),
+        cmocka_unit_test(test_lazy_sweep_keeps_new_objects),
+        cmocka_unit_test(test_next_collection_finishes_sweep),
+        cmocka_unit_test(test_limit_finishes_sweep_first),
+        cmocka_unit_test(test_destroy_while_sweeping),
         cmocka_unit_test(test_finalizers_once),
         cmocka_unit_test(test_destroy_runs_no_finalizer),
         cmocka_unit_test(test_emergency_collection_frees),
