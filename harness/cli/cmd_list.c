@@ -13,9 +13,9 @@
 static void list_item(const char *name, const char *desc, const char *why_not)
 {
     if (why_not)
-        printf("  %-14s %s (unavailable: %s)\n", name, desc, why_not);
+        printf("  %-17s %s (unavailable: %s)\n", name, desc, why_not);
     else
-        printf("  %-14s %s\n", name, desc);
+        printf("  %-17s %s\n", name, desc);
 }
 
 int hb_cmd_list(int argc, char **argv)
