@@ -20,7 +20,6 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,14 +57,14 @@ static inline wl_shape wl_shape_none(void)
     return s;
 }
 
-/* 0 when the scale is usable; otherwise says why on stderr and returns -1. */
+/* 0 when the scale is usable; otherwise says why in p->err and returns -1. */
 static inline int wl_check_scale(const char *name, const wl_params *p)
 {
     if (isfinite(p->scale) && p->scale > 0.0 && p->scale <= WL_SCALE_MAX)
         return 0;
-    fprintf(stderr, "workload %s: scale %g is out of range, expected a number in (0, %g]\n",
-            name, p->scale, WL_SCALE_MAX);
-    return -1;
+    return hb_fail(p->err, HB_ERR_USAGE,
+                   "workload %s: scale %g is out of range, expected a number in (0, %g]", name,
+                   p->scale, WL_SCALE_MAX);
 }
 
 /* per_scale units of work times scale, rounded, and never below one, so the
@@ -78,7 +77,7 @@ static inline uint64_t wl_scaled(double scale, double per_scale)
 
 /*
  * Seeds from the workload's name as well as the seed, so two workloads run
- * with one seed draw unrelated numbers.  Returns -1 (message on stderr) on a
+ * with one seed draw unrelated numbers.  Returns -1 (why in p->err) on a
  * bad scale or when the register model cannot be allocated.
  */
 static inline int wl_gen_open(wl_gen *g, const char *name, const wl_params *p,
@@ -94,10 +93,9 @@ static inline int wl_gen_open(wl_gen *g, const char *name, const wl_params *p,
     /* Scratch, not the C library's heap: the malloc backend and the peers
      * would count it, and the run takes scratch off the footprint. */
     g->reg = hb_scratch_map((size_t)nregs * sizeof *g->reg);
-    if (g->reg == NULL) {
-        fprintf(stderr, "workload %s: out of memory for %u registers\n", name, nregs);
-        return -1;
-    }
+    if (g->reg == NULL)
+        return hb_fail(p->err, HB_ERR_NOMEM, "workload %s: out of memory for %u registers", name,
+                       nregs);
     return 0;
 }
 

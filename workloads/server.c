@@ -272,7 +272,7 @@ static int sv_generate(const wl_params *p, hb_sink *out)
     st.slot_key = hb_scratch_map(CACHE_ENTRIES * sizeof *st.slot_key);
     st.slot_value = hb_scratch_map(CACHE_ENTRIES * sizeof *st.slot_value);
     if (st.slot_key == NULL || st.slot_value == NULL) {
-        fprintf(stderr, "workload server: out of memory for the cache model\n");
+        hb_fail(p->err, HB_ERR_NOMEM, "workload server: out of memory for the cache model");
         hb_scratch_unmap(st.slot_key, CACHE_ENTRIES * sizeof *st.slot_key);
         hb_scratch_unmap(st.slot_value, CACHE_ENTRIES * sizeof *st.slot_value);
         wl_gen_close(&st.g);

@@ -186,7 +186,7 @@ static int so_generate(const wl_params *p, hb_sink *out)
     st.intern = p->intern;
     st.table = hb_scratch_map(TABLE_SLOTS * sizeof *st.table);
     if (st.table == NULL) {
-        fprintf(stderr, "workload small-objects: out of memory for the table model\n");
+        hb_fail(p->err, HB_ERR_NOMEM, "workload small-objects: out of memory for the table model");
         wl_gen_close(&st.g);
         return -1;
     }
