@@ -11,6 +11,9 @@
  * to the register model (it depends on the object graph), so the caller,
  * whose own bookkeeping knows what it stored there, passes its shape.
  *
+ * The allocator workloads (larson, xmalloc, cache-scratch) have no register
+ * model: they share only the thread count and the opening below.
+ *
  * Everything here is static inline: each generator file includes it and
  * exports only its one wl_workload table.
  */
@@ -108,6 +111,23 @@ static inline void wl_gen_close(wl_gen *g)
 static inline int wl_gen_stopped(const wl_gen *g)
 {
     return hb_sink_stopped(g->out);
+}
+
+/* ---- allocator workloads (wl_workload.heap): no register model ---- */
+
+/* The OS threads the stream is written for: at least one. */
+static inline uint32_t wl_threads(const wl_params *p)
+{
+    return p->threads > 1 ? p->threads : 1;
+}
+
+/* Seeds rng from the seed alone (not the name: these streams' recorded
+ * results stay reproducible) and returns per_scale units of work times the
+ * scale, truncated. */
+static inline uint64_t wl_heap_open(hb_rng *rng, const wl_params *p, double per_scale)
+{
+    hb_rng_seed(rng, p->seed);
+    return (uint64_t)(p->scale * per_scale);
 }
 
 /* ---- the checked emitters ---- */
