@@ -627,18 +627,34 @@ static void test_random_on_every_allocator_under_oracle(void **state)
     assert_true(tried >= 3);
 }
 
+/* gcbench's stretch and long-lived trees and server's 48 MiB cache fill cost
+ * the same at any scale; under the oracle gcbench takes 3 times as long. */
+static int fixed_cost(const wl_workload *w)
+{
+    return strcmp(w->name, "gcbench") == 0 || strcmp(w->name, "server") == 0;
+}
+
+/* Every workload on every allocator, with the same assertions on every row.
+ * The oracle checks what the collector decides, which the allocator under it
+ * does not change: a fixed-cost workload runs under it on one allocator (a
+ * different one for each such workload), the others under it everywhere. */
 static void test_workloads_on_every_allocator_under_oracle(void **state)
 {
     (void)state;
+    size_t fixed = 0;
     for (size_t w = 0; w < wl_workload_count; w++) {
         if (wl_workloads[w]->heap) /* allocator workloads: no collector (test_threads) */
             continue;
+        int once = fixed_cost(wl_workloads[w]);
+        size_t k = 0;
         for (size_t i = 0; i < al_backend_count; i++) {
             if (!usable(al_backends[i]))
                 continue;
+            int oracle = !once || k++ == fixed;
             run_checked(al_backends[i], wl_workloads[w], 0.002, 11, 64 * KIB,
-                        (uint32_t)(1 + (w + i) % 3), 16);
+                        (uint32_t)(1 + (w + i) % 3), oracle ? 16 : 0);
         }
+        fixed += once;
     }
 }
 
