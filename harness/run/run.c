@@ -652,6 +652,10 @@ static void coll_leaks(rep *r, hb_row *row)
     gs->collect(r->vm.gc);
     run_oracle(r, 0);
     gs->stats(r->vm.gc, &gst);
+    if (gst.objects_stranded && r->err[0] == '\0')
+        snprintf(r->err, sizeof r->err, "collector %s: the release stack could not grow; %" PRIu64
+                 " objects were left unfreed until the end of the run", gs->name,
+                 gst.objects_stranded);
     if (hb_reachable(r->regs, r->nregs, gs->header_bytes, &objs, &bytes) != 0) {
         row->status = "error";
         return;
