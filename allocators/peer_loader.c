@@ -85,28 +85,29 @@ static int has_tls_tunable(const char *tunables)
     return tunables && strstr(tunables, "glibc.rtld.optional_static_tls=") != NULL;
 }
 
-int al_peer_reexec_for_tls(char **argv)
+int al_peer_reexec_for_tls(char **argv, hb_err *e)
 {
     const char *old = getenv("GLIBC_TUNABLES");
     if (has_tls_tunable(old) || getenv(REEXEC_MARKER) || getenv("HB_PEER_NO_REEXEC"))
         return 0;
     if (argv == NULL || argv[0] == NULL)
-        return -1;
+        return hb_fail(e, HB_ERR_USAGE, "re-executing for jemalloc's TLS needs argv");
     char buf[1024];
     int n = old && *old ? snprintf(buf, sizeof buf, "%s:%s", old, AL_PEER_TLS_TUNABLE)
                         : snprintf(buf, sizeof buf, "%s", AL_PEER_TLS_TUNABLE);
     if (n < 0 || (size_t)n >= sizeof buf)
-        return -1;
+        return hb_fail(e, HB_ERR_USAGE, "GLIBC_TUNABLES is too long to extend (%zu bytes, "
+                       "expected under %zu)", strlen(old), sizeof buf - sizeof AL_PEER_TLS_TUNABLE);
     if (setenv("GLIBC_TUNABLES", buf, 1) != 0 || setenv(REEXEC_MARKER, "1", 1) != 0)
-        return -1;
+        return hb_fail(e, HB_ERR_SYSTEM, "cannot set GLIBC_TUNABLES: %s", strerror(errno));
     fflush(NULL);
     execv("/proc/self/exe", argv);
     /* Still here: leave the environment as it was and carry on. */
-    fprintf(stderr, "heapbench: re-executing with GLIBC_TUNABLES=%s failed (%s); "
-                    "jemalloc will be unavailable\n", buf, strerror(errno));
+    int why = errno;
     if (old)
         setenv("GLIBC_TUNABLES", old, 1);
     else
         unsetenv("GLIBC_TUNABLES");
-    return -1;
+    return hb_fail(e, HB_ERR_SYSTEM, "re-executing with GLIBC_TUNABLES=%s failed (%s); "
+                   "jemalloc will be unavailable", buf, strerror(why));
 }

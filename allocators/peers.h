@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "allocators/allocator.h"
+#include "harness/core/err.h"
 
 /* The tunable that gives dlopen room for jemalloc's static TLS. */
 #define AL_PEER_TLS_TUNABLE "glibc.rtld.optional_static_tls=16384"
@@ -61,10 +62,11 @@ const char *al_peer_load(al_peer_lib *lib);
  * Call first thing in main().  When GLIBC_TUNABLES lacks the static TLS
  * tunable, re-executes /proc/self/exe with it added (once: a marker variable
  * stops loops) and does not return.  Returns 0 when nothing was needed or
- * HB_PEER_NO_REEXEC is set, -1 when the re-exec failed (the run goes on and
- * jemalloc reports itself unavailable).
+ * HB_PEER_NO_REEXEC is set, -1 when the re-exec failed, with why in e (may
+ * be NULL; the program goes on and jemalloc reports itself unavailable: the
+ * caller decides whether to say so).
  */
-int al_peer_reexec_for_tls(char **argv);
+int al_peer_reexec_for_tls(char **argv, hb_err *e);
 
 /* ---- libgc, shared by the boehm allocator and the boehm collector ---- */
 

@@ -136,6 +136,10 @@ typedef struct gc_stats {
      * not collections: their pauses are in neither time. */
     uint64_t minor_collections, major_collections;
     uint64_t minor_ns, major_ns;
+    /* rc, rc-cycle: objects whose release was put off to destroy() because
+     * the release stack could not grow (the OS refused a mapping); still
+     * counted live.  The run says so in its note; nothing here prints. */
+    uint64_t objects_stranded;
 } gc_stats;
 
 /*

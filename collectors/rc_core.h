@@ -211,7 +211,6 @@ typedef struct rc_core {
     uint32_t clock_objects; /* gc_config.rc_pause_min, or the default */
     uint64_t pause_ns;      /* gc_config.rc_pause_ns, or the default */
     uint64_t pause_bytes;   /* gc_config.rc_pause_bytes, or the default */
-    int warned;          /* the work-stack failure message was printed */
     uint64_t young;      /* rc-cycle: tracked allocations minus deallocations
                             since generation 0 was last collected (>= 0) */
     gc_stats st;
@@ -359,12 +358,8 @@ static inline void rc_finalize(rc_core *c, hb_obj *o)
  * destroy() frees it. */
 static inline void rc_defer(rc_core *c, hb_obj *o)
 {
-    if (rc_vec_push(&c->work, (uintptr_t)o) == 0)
-        return;
-    if (!c->warned)
-        fprintf(stderr, "heapbench: rc: the release stack could not grow past %zu entries; "
-                        "objects left unfreed until the end of the run\n", c->work.cap);
-    c->warned = 1;
+    if (rc_vec_push(&c->work, (uintptr_t)o) != 0)
+        c->st.objects_stranded++;
 }
 
 /* One cascade in progress: objects and bytes freed so far, and the time

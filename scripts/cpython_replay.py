@@ -73,6 +73,7 @@ MAX_REGISTERS = 1 << 26  # as harness/formats/trace.h: more is taken for a corru
 LEAF, CONTAINER, ARRAY = 0, 1, 2
 F_FINALIZER = 1
 
+# FNV-1a 64, bit-identical with harness/core/hash.h (HB_FNV_OFFSET, HB_FNV_PRIME).
 FNV_OFFSET, FNV_PRIME, MASK64 = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
 
 
@@ -80,28 +81,28 @@ class TraceError(Exception):
     """Bad input: the message names the value and what was expected."""
 
 
-def fnv1a64(data, h=FNV_OFFSET):
-    """FNV-1a 64 over data (pure Python: about 0.1 us a byte, never timed)."""
-    prime, mask = FNV_PRIME, MASK64
-    for byte in data:
-        h = ((h ^ byte) * prime) & mask
-    return h
-
-
-def fnv1a64_file(buf, end):
-    """The checksum of buf[0:end], via a C helper when a compiler is around."""
-    fast = _fast_fnv()
+def fnv1a64(data, end=None, pure=False):
+    """FNV-1a 64 of data[:end] (all of data when end is None), as
+    harness/core/hash.h's hb_fnv1a from HB_FNV_OFFSET: the one checksum of a
+    trace file.  Through a C helper when a compiler is around (the pure
+    Python loop costs about 0.1 us a byte), the loop itself when there is
+    none, when HB_REPLAY_PURE_FNV is set, or with pure=True (tests)."""
+    end = len(data) if end is None else end
+    fast = None if pure else _fast_fnv()
     if fast is not None:
-        return fast(buf, end)
-    return fnv1a64(memoryview(buf)[:end])
+        return fast(data, end)
+    h = FNV_OFFSET
+    for byte in memoryview(data)[:end]:
+        h = ((h ^ byte) * FNV_PRIME) & MASK64
+    return h
 
 
 _FAST = []
 
 
 def _fast_fnv():
-    """Compiles a 10-line C FNV-1a once into a temp dir (ctypes); None when
-    there is no cc.  The pure-Python loop gives the same value, slower."""
+    """fnv1a64's loop compiled once into a temp dir (ctypes), from the same
+    constants; None when there is no cc."""
     if _FAST:
         return _FAST[0]
     _FAST.append(None)
@@ -112,8 +113,8 @@ def _fast_fnv():
     import tempfile
     src = ("#include <stdint.h>\n#include <stddef.h>\n"
            "uint64_t hb_fnv(const unsigned char *p, size_t n) {\n"
-           "  uint64_t h = 0xcbf29ce484222325ull;\n"
-           "  for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 0x100000001b3ull; }\n"
+           f"  uint64_t h = {FNV_OFFSET:#x}ull;\n"
+           f"  for (size_t i = 0; i < n; i++) {{ h ^= p[i]; h *= {FNV_PRIME:#x}ull; }}\n"
            "  return h; }\n")
     try:
         d = tempfile.mkdtemp(prefix="hb_fnv")
@@ -167,7 +168,7 @@ def read_trace(path):
         raise TraceError(f"'{path}' is {len(data)} bytes, expected {want} for its op count {n}")
     end = HEADER.size + 16 * n
     (stored,) = struct.unpack_from("<Q", data, end)
-    got = fnv1a64_file(data, end)
+    got = fnv1a64(data, end)
     if got != stored:
         raise TraceError(f"'{path}': checksum {stored:#018x} in the file, but its bytes hash to "
                          f"{got:#018x} (FNV-1a 64): the file is corrupt or truncated")
@@ -715,7 +716,7 @@ def write_trace(path, ops, nregs, seed=0, scale=0.0, source=b"python", kind=KIND
                                  source[:16].ljust(16, b"\0")))
     for code, k, fl, a, b, c in ops:
         body += OP.pack(code, k, fl, 0, a, b, c)
-    h = fnv1a64_file(bytes(body), len(body))
+    h = fnv1a64(bytes(body))
     if corrupt:
         h ^= 1
     body += struct.pack("<Q", h)

@@ -681,7 +681,7 @@ static const struct CMUnitTest fixed[] = {
 int main(int argc, char **argv)
 {
     (void)argc;
-    al_peer_reexec_for_tls(argv); /* so that jemalloc can load; may not return */
+    al_peer_reexec_for_tls(argv, NULL); /* so that jemalloc can load; may not return */
     size_t nfixed = sizeof fixed / sizeof fixed[0];
     size_t ncontract = sizeof contracts / sizeof contracts[0];
     size_t n = nfixed + ncontract * al_backend_count;

@@ -29,6 +29,7 @@
 #include "harness/core/rng.h"
 #include "harness/run/run.h"
 #include "tests/test_heaps.h"
+#include "tests/test_gc_fx.h"
 #include "tests/test_payload.h"
 #include "tests/test_random_ops.h"
 #include "workloads/workload.h"
@@ -36,19 +37,14 @@
 /* The test seam of collectors/gen_copy.c (tests only, not in a header). */
 int gc_gen_copy_check(void *ctx, char *why, size_t cap);
 
-#define NREGS 8
+#define NREGS FX_REGS
 #define KIB ((size_t)1 << 10)
 #define NO_MAJOR ((size_t)1 << 40) /* a min_heap_bytes that never triggers */
 
 /* ---- the fixture ---- */
 
 typedef struct fx {
-    al_heap heap;
-    hb_obj *regs[NREGS];
-    gc_config cfg;
-    gc_env env;
-    const gc_strategy *s;
-    void *ctx;
+    gc_fx g;
     uint64_t npauses, nfull, nfinalized;
     int finalized_twice;
 } fx;
@@ -77,32 +73,22 @@ static void on_finalize(void *harness, hb_obj *o)
 static void fx_open(fx *f, size_t nursery, uint32_t age, size_t min_heap)
 {
     memset(f, 0, sizeof *f);
-    f->heap.b = &test_alloc;
-    f->heap.ctx = test_alloc.create(NULL);
-    assert_non_null(f->heap.ctx);
-    f->cfg.nursery_bytes = nursery;
-    f->cfg.promote_age = age;
-    f->cfg.min_heap_bytes = min_heap;
-    f->env = (gc_env){.heap = &f->heap, .roots = f->regs, .nroots = NREGS, .cfg = &f->cfg,
-                      .harness = f, .pause = on_pause, .finalize = on_finalize,
-                      .collected = on_collected};
-    f->s = gc_find("gen-copy");
-    assert_non_null(f->s);
-    f->ctx = f->s->create(&f->env);
-    assert_non_null(f->ctx);
+    gc_fx_heap(&f->g, &test_alloc);
+    f->g.cfg.nursery_bytes = nursery;
+    f->g.cfg.promote_age = age;
+    f->g.cfg.min_heap_bytes = min_heap;
+    gc_fx_start(&f->g, "gen-copy", f, on_pause, on_finalize, on_collected);
 }
 
 static gc_stats fx_stats(fx *f)
 {
-    gc_stats st;
-    f->s->stats(f->ctx, &st);
-    return st;
+    return gc_fx_stats(&f->g);
 }
 
 static void fx_valid(fx *f)
 {
     char why[256];
-    int bad = gc_gen_copy_check(f->ctx, why, sizeof why);
+    int bad = gc_gen_copy_check(f->g.ctx, why, sizeof why);
     if (bad)
         fail_msg("gen-copy validator: %d problems, first: %s", bad, why);
 }
@@ -117,17 +103,16 @@ static void fx_close(fx *f)
     assert_int_equal(st.full_collections, f->nfull);
     assert_int_equal(st.objects_live, st.objects_allocated - st.objects_freed);
     assert_false(f->finalized_twice);
-    f->s->destroy(f->ctx);
-    assert_int_equal(f->heap.live_bytes, 0);
-    assert_int_equal(((talloc *)f->heap.ctx)->live, 0);
-    assert_int_equal(((talloc *)f->heap.ctx)->bad_frees, 0);
-    test_alloc.destroy(f->heap.ctx);
+    f->g.s->destroy(f->g.ctx);
+    assert_int_equal(f->g.heap.live_bytes, 0);
+    assert_int_equal(((talloc *)f->g.heap.ctx)->live, 0);
+    assert_int_equal(((talloc *)f->g.heap.ctx)->bad_frees, 0);
+    test_alloc.destroy(f->g.heap.ctx);
 }
 
 static hb_obj *fx_new(fx *f, uint32_t reg, uint8_t flags, uint32_t nrefs, uint32_t payload)
 {
-    uint8_t kind = nrefs ? HB_CONTAINER : HB_LEAF;
-    return f->s->new_obj(f->ctx, &f->regs[reg], kind, flags, nrefs, payload);
+    return gc_fx_new(&f->g, reg, flags, nrefs, payload);
 }
 
 /* Allocates garbage into register `reg` until a minor collection ran. */
@@ -136,12 +121,12 @@ static void force_minor(fx *f, uint32_t reg)
     uint64_t before = fx_stats(f).minor_collections;
     while (fx_stats(f).minor_collections == before)
         assert_non_null(fx_new(f, reg, 0, 0, 48));
-    f->s->reg_write(f->ctx, &f->regs[reg], NULL);
+    f->g.s->reg_write(f->g.ctx, &f->g.regs[reg], NULL);
 }
 
 static int young(fx *f, hb_obj *o)
 {
-    return f->s->holds(f->ctx, o);
+    return f->g.s->holds(f->g.ctx, o);
 }
 
 /* ===================================================================
@@ -174,15 +159,15 @@ static void test_promote_on_first_survival(void **state)
     fill(a);
     hb_obj *b = fx_new(&f, 1, 0, 0, 24);
     fill(b);
-    f.s->field_store(f.ctx, a, 0, b);
-    f.s->field_store(f.ctx, a, 1, a);
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->field_store(f.g.ctx, a, 0, b);
+    f.g.s->field_store(f.g.ctx, a, 1, a);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     uint32_t sa = a->serial, sb = b->serial;
     assert_true(young(&f, a));
-    assert_int_equal(f.heap.live_bytes, 0); /* nothing old yet */
+    assert_int_equal(f.g.heap.live_bytes, 0); /* nothing old yet */
     force_minor(&f, 2);
     fx_valid(&f);
-    hb_obj *na = f.regs[0];
+    hb_obj *na = f.g.regs[0];
     assert_ptr_not_equal(na, a);
     assert_false(young(&f, na));
     assert_int_equal(na->serial, sa);
@@ -195,7 +180,7 @@ static void test_promote_on_first_survival(void **state)
     assert_int_equal(st.major_collections, 0);
     /* the two survivors, and the garbage regs[2] held when eden filled (a
      * register being overwritten is a root until the new object exists) */
-    assert_int_equal(((talloc *)f.heap.ctx)->live, 3);
+    assert_int_equal(((talloc *)f.g.heap.ctx)->live, 3);
     assert_true(st.objects_collected > 100);
     fx_close(&f);
 }
@@ -213,15 +198,15 @@ static void test_aging_semispace(void **state)
     for (int round = 1; round <= 3; round++) {
         force_minor(&f, 3);
         fx_valid(&f);
-        hb_obj *now = f.regs[0];
+        hb_obj *now = f.g.regs[0];
         assert_ptr_not_equal(now, prev); /* moved every time */
         assert_true(intact(now));
         if (round < 3) {
             assert_true(young(&f, now));
-            assert_int_equal(f.heap.live_bytes, 0);
+            assert_int_equal(f.g.heap.live_bytes, 0);
         } else {
             assert_false(young(&f, now));
-            assert_int_equal(f.heap.live_bytes, 8 + hb_obj_body_bytes(1, 16));
+            assert_int_equal(f.g.heap.live_bytes, 8 + hb_obj_body_bytes(1, 16));
         }
         prev = now;
     }
@@ -237,16 +222,16 @@ static void test_barrier_keeps_young_alive(void **state)
     fx_open(&f, 16 * KIB, 1, NO_MAJOR);
     fx_new(&f, 0, 0, 4, 0);
     force_minor(&f, 3); /* regs[0] is old now */
-    hb_obj *old = f.regs[0];
+    hb_obj *old = f.g.regs[0];
     assert_false(young(&f, old));
     for (uint32_t i = 0; i < 4; i++) {
         hb_obj *y = fx_new(&f, 1, 0, 0, 32);
         fill(y);
         assert_true(young(&f, y));
-        f.s->field_store(f.ctx, old, i, y);
+        f.g.s->field_store(f.g.ctx, old, i, y);
         fx_valid(&f);
     }
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     force_minor(&f, 3);
     fx_valid(&f);
     for (uint32_t i = 0; i < 4; i++) {
@@ -256,9 +241,9 @@ static void test_barrier_keeps_young_alive(void **state)
     }
     /* old, its four children, and one garbage object per force_minor (the
      * register being overwritten when eden filled) */
-    assert_int_equal(((talloc *)f.heap.ctx)->live, 7);
-    f.s->collect(f.ctx);
-    assert_int_equal(((talloc *)f.heap.ctx)->live, 5);
+    assert_int_equal(((talloc *)f.g.heap.ctx)->live, 7);
+    f.g.s->collect(f.g.ctx);
+    assert_int_equal(((talloc *)f.g.heap.ctx)->live, 5);
     fx_close(&f);
 }
 
@@ -272,14 +257,14 @@ static void test_remembered_across_collections(void **state)
     fx_new(&f, 0, 0, 1, 0); /* will be old after two minors */
     force_minor(&f, 3);
     force_minor(&f, 3);
-    hb_obj *old = f.regs[0];
+    hb_obj *old = f.g.regs[0];
     assert_false(young(&f, old));
     fx_new(&f, 1, 0, 1, 8); /* a young chain: regs[1] -> c */
     hb_obj *c = fx_new(&f, 2, 0, 0, 8);
     fill(c);
-    f.s->field_store(f.ctx, f.regs[1], 0, c);
-    f.s->field_store(f.ctx, old, 0, f.regs[1]);
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->field_store(f.g.ctx, f.g.regs[1], 0, c);
+    f.g.s->field_store(f.g.ctx, old, 0, f.g.regs[1]);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     force_minor(&f, 3); /* both age 1 now, in a survivor space */
     fx_valid(&f);
     hb_obj *x = old->refs[0];
@@ -290,16 +275,16 @@ static void test_remembered_across_collections(void **state)
      * promoted x must be remembered. */
     hb_obj *d = fx_new(&f, 1, 0, 0, 16);
     fill(d);
-    f.s->field_store(f.ctx, x, 0, d);
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->field_store(f.g.ctx, x, 0, d);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     force_minor(&f, 3);
     fx_valid(&f);
     x = old->refs[0];
     assert_false(young(&f, x));
     assert_true(young(&f, x->refs[0]));
     assert_true(intact(x->refs[0]));
-    assert_false(young(&f, f.regs[2])); /* c: age 2, promoted */
-    assert_true(intact(f.regs[2]));
+    assert_false(young(&f, f.g.regs[2])); /* c: age 2, promoted */
+    assert_true(intact(f.g.regs[2]));
     force_minor(&f, 3); /* d promoted: nothing young is left to point at */
     fx_valid(&f);
     assert_false(young(&f, x->refs[0]));
@@ -316,13 +301,13 @@ static void test_validator_catches_missing_barrier(void **state)
     fx_open(&f, 16 * KIB, 1, NO_MAJOR);
     fx_new(&f, 0, 0, 1, 0);
     force_minor(&f, 3);
-    hb_obj *old = f.regs[0];
+    hb_obj *old = f.g.regs[0];
     hb_obj *y = fx_new(&f, 1, 0, 0, 8);
     old->refs[0] = y; /* no barrier */
     char why[256];
-    assert_true(gc_gen_copy_check(f.ctx, why, sizeof why) > 0);
+    assert_true(gc_gen_copy_check(f.g.ctx, why, sizeof why) > 0);
     assert_non_null(strstr(why, "not remembered"));
-    f.s->field_store(f.ctx, old, 0, y); /* through the barrier: fine */
+    f.g.s->field_store(f.g.ctx, old, 0, y); /* through the barrier: fine */
     fx_valid(&f);
     fx_close(&f);
 }
@@ -340,20 +325,20 @@ static void test_large_and_finalizable_are_old(void **state)
     assert_false(young(&f, fin));
     hb_obj *child = fx_new(&f, 2, 0, 0, 100);
     fill(child);
-    f.s->field_store(f.ctx, fin, 0, child);
+    f.g.s->field_store(f.g.ctx, fin, 0, child);
     fx_valid(&f);
-    f.s->reg_write(f.ctx, &f.regs[2], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[2], NULL);
     force_minor(&f, 3);
     assert_int_equal(f.nfinalized, 0);
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
-    f.s->collect(f.ctx);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
+    f.g.s->collect(f.g.ctx);
     fx_valid(&f);
     assert_int_equal(f.nfinalized, 1);
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.finalizers_run, 1);
     assert_int_equal(st.objects_live, 1);
-    assert_ptr_equal(f.regs[0], big); /* old objects never move */
-    f.s->collect(f.ctx);
+    assert_ptr_equal(f.g.regs[0], big); /* old objects never move */
+    f.g.s->collect(f.g.ctx);
     assert_int_equal(f.nfinalized, 1);
     fx_close(&f);
 }
@@ -369,8 +354,8 @@ static void test_major_trigger(void **state)
         hb_obj *o = fx_new(&f, 1, 0, 1, 24);
         assert_non_null(o);
         if (i % 4 == 0) { /* a quarter lives on a list in regs[0] */
-            f.s->field_store(f.ctx, o, 0, f.regs[0]);
-            f.s->reg_write(f.ctx, &f.regs[0], o);
+            f.g.s->field_store(f.g.ctx, o, 0, f.g.regs[0]);
+            f.g.s->reg_write(f.g.ctx, &f.g.regs[0], o);
         }
         if (i % 997 == 0)
             fx_valid(&f);
@@ -379,11 +364,11 @@ static void test_major_trigger(void **state)
     assert_true(st.minor_collections > 20);
     assert_true(st.major_collections >= 2);
     assert_true(st.minor_ns > 0 && st.major_ns > 0);
-    f.s->collect(f.ctx);
+    f.g.s->collect(f.g.ctx);
     st = fx_stats(&f);
     assert_int_equal(st.objects_live, 5001); /* the list and regs[1]'s last object */
     uint32_t n = 0;
-    for (hb_obj *o = f.regs[0]; o; o = o->refs[0])
+    for (hb_obj *o = f.g.regs[0]; o; o = o->refs[0])
         n++;
     assert_int_equal(n, 5000);
     fx_close(&f);
@@ -397,30 +382,30 @@ static void test_heap_limit(void **state)
     (void)state;
     fx f;
     fx_open(&f, 16 * KIB, 1, 0);
-    f.s->destroy(f.ctx);
-    f.heap.limit_bytes = 256 * KIB;
-    f.ctx = f.s->create(&f.env); /* the nursery is sized under the limit */
-    assert_non_null(f.ctx);
+    f.g.s->destroy(f.g.ctx);
+    f.g.heap.limit_bytes = 256 * KIB;
+    f.g.ctx = f.g.s->create(&f.g.env); /* the nursery is sized under the limit */
+    assert_non_null(f.g.ctx);
     hb_obj *o = NULL;
     uint32_t made = 0;
     for (;;) {
-        hb_obj *before = f.regs[1];
+        hb_obj *before = f.g.regs[1];
         o = fx_new(&f, 1, 0, 1, 100);
         if (o == NULL) {
-            assert_ptr_equal(f.regs[1], before);
+            assert_ptr_equal(f.g.regs[1], before);
             break;
         }
-        f.s->field_store(f.ctx, o, 0, f.regs[0]);
-        f.s->reg_write(f.ctx, &f.regs[0], o);
+        f.g.s->field_store(f.g.ctx, o, 0, f.g.regs[0]);
+        f.g.s->reg_write(f.g.ctx, &f.g.regs[0], o);
         made++;
-        assert_true(f.heap.live_bytes + 16 * KIB <= f.heap.limit_bytes);
+        assert_true(f.g.heap.live_bytes + 16 * KIB <= f.g.heap.limit_bytes);
         if (made % 101 == 0)
             fx_valid(&f);
     }
     assert_true(made > 1000);
     fx_valid(&f);
-    f.s->reg_write(f.ctx, &f.regs[0], NULL); /* garbage now: it runs again */
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[0], NULL); /* garbage now: it runs again */
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     assert_non_null(fx_new(&f, 1, 0, 1, 100));
     fx_close(&f);
 }
@@ -475,9 +460,9 @@ static uint64_t compare_graph(fx *f, shadow *sh)
     uint64_t reached = 0;
     memset(sh->seen, 0, MAX_OBJ);
     for (uint32_t r = 0; r < NREGS; r++)
-        if (f->regs[r] && !sh->seen[f->regs[r]->serial]) {
-            sh->seen[f->regs[r]->serial] = 1;
-            stack[sp++] = f->regs[r];
+        if (f->g.regs[r] && !sh->seen[f->g.regs[r]->serial]) {
+            sh->seen[f->g.regs[r]->serial] = 1;
+            stack[sp++] = f->g.regs[r];
         }
     while (sp > 0) {
         hb_obj *o = stack[--sp];
@@ -530,27 +515,27 @@ static void random_stream(uint64_t seed, size_t nursery, uint32_t age, size_t mi
             for (uint32_t i = 0; i < 4; i++)
                 sh.edges[(size_t)o->serial * 4 + i] = -1;
         } else if (dice < 650) {
-            hb_obj *o = f.regs[a];
+            hb_obj *o = f.g.regs[a];
             uint32_t i = (uint32_t)hb_rng_below(&r, 4);
             if (o && i < o->nrefs) {
-                hb_obj *v = hb_rng_below(&r, 8) ? f.regs[b] : NULL;
-                f.s->field_store(f.ctx, o, i, v);
+                hb_obj *v = hb_rng_below(&r, 8) ? f.g.regs[b] : NULL;
+                f.g.s->field_store(f.g.ctx, o, i, v);
                 sh.edges[(size_t)o->serial * 4 + i] = v ? (int32_t)v->serial : -1;
             }
         } else if (dice < 820) {
-            hb_obj *o = f.regs[b];
+            hb_obj *o = f.g.regs[b];
             uint32_t i = (uint32_t)hb_rng_below(&r, 4);
             if (o && i < o->nrefs)
-                f.s->reg_write(f.ctx, &f.regs[a], o->refs[i]);
+                f.g.s->reg_write(f.g.ctx, &f.g.regs[a], o->refs[i]);
         } else if (dice < 900) {
-            f.s->reg_write(f.ctx, &f.regs[a], f.regs[b]);
+            f.g.s->reg_write(f.g.ctx, &f.g.regs[a], f.g.regs[b]);
         } else if (dice < 998) {
-            f.s->reg_write(f.ctx, &f.regs[a], NULL);
+            f.g.s->reg_write(f.g.ctx, &f.g.regs[a], NULL);
         } else {
-            f.s->collect(f.ctx);
+            f.g.s->collect(f.g.ctx);
             uint64_t reached = compare_graph(&f, &sh);
             assert_int_equal(fx_stats(&f).objects_live, reached); /* complete */
-            assert_int_equal(((talloc *)f.heap.ctx)->live, reached);
+            assert_int_equal(((talloc *)f.g.heap.ctx)->live, reached);
         }
         fx_valid(&f);
         if (step % 64 == 0)
@@ -642,18 +627,34 @@ static void test_random_on_every_allocator_under_oracle(void **state)
     assert_true(tried >= 3);
 }
 
+/* gcbench's stretch and long-lived trees and server's 48 MiB cache fill cost
+ * the same at any scale; under the oracle gcbench takes 3 times as long. */
+static int fixed_cost(const wl_workload *w)
+{
+    return strcmp(w->name, "gcbench") == 0 || strcmp(w->name, "server") == 0;
+}
+
+/* Every workload on every allocator, with the same assertions on every row.
+ * The oracle checks what the collector decides, which the allocator under it
+ * does not change: a fixed-cost workload runs under it on one allocator (a
+ * different one for each such workload), the others under it everywhere. */
 static void test_workloads_on_every_allocator_under_oracle(void **state)
 {
     (void)state;
+    size_t fixed = 0;
     for (size_t w = 0; w < wl_workload_count; w++) {
         if (wl_workloads[w]->heap) /* allocator workloads: no collector (test_threads) */
             continue;
+        int once = fixed_cost(wl_workloads[w]);
+        size_t k = 0;
         for (size_t i = 0; i < al_backend_count; i++) {
             if (!usable(al_backends[i]))
                 continue;
+            int oracle = !once || k++ == fixed;
             run_checked(al_backends[i], wl_workloads[w], 0.002, 11, 64 * KIB,
-                        (uint32_t)(1 + (w + i) % 3), 16);
+                        (uint32_t)(1 + (w + i) % 3), oracle ? 16 : 0);
         }
+        fixed += once;
     }
 }
 

@@ -25,6 +25,7 @@
 #include "harness/run/oracle.h"
 #include "harness/run/run.h"
 #include "tests/test_heaps.h"
+#include "tests/test_gc_fx.h"
 #include "tests/test_random_ops.h"
 
 /* The test seams of collectors/incremental.c (not in a header). */
@@ -155,12 +156,7 @@ static void test_workloads_under_oracle(void **state)
 /* ---- directly, over the listing allocator ---- */
 
 typedef struct fx {
-    al_heap heap;
-    hb_obj *regs[8];
-    gc_config cfg;
-    gc_env env;
-    const gc_strategy *s;
-    void *ctx;
+    gc_fx g;
     uint64_t pauses, completes;
 } fx;
 
@@ -179,34 +175,25 @@ static void fx_collected(void *h, int full)
 static void fx_open(fx *f, size_t min_heap)
 {
     memset(f, 0, sizeof *f);
-    f->heap.b = &test_alloc;
-    f->heap.ctx = test_alloc.create(NULL);
-    assert_non_null(f->heap.ctx);
-    f->cfg.min_heap_bytes = min_heap;
-    f->env = (gc_env){.heap = &f->heap, .roots = f->regs, .nroots = 8, .cfg = &f->cfg,
-                      .harness = f, .pause = fx_pause, .collected = fx_collected};
-    f->s = gc_find("incremental");
-    assert_non_null(f->s);
-    f->ctx = f->s->create(&f->env);
-    assert_non_null(f->ctx);
+    gc_fx_heap(&f->g, &test_alloc);
+    f->g.cfg.min_heap_bytes = min_heap;
+    gc_fx_start(&f->g, "incremental", f, fx_pause, NULL, fx_collected);
 }
 
 static void fx_close(fx *f)
 {
-    gc_stats st;
-    f->s->stats(f->ctx, &st);
+    gc_stats st = gc_fx_stats(&f->g);
     assert_int_equal(st.objects_live, st.objects_allocated - st.objects_freed);
-    f->s->destroy(f->ctx);
-    talloc *a = f->heap.ctx;
+    f->g.s->destroy(f->g.ctx);
+    talloc *a = f->g.heap.ctx;
     assert_int_equal(a->live, 0);
     assert_int_equal(a->bad_frees, 0);
-    test_alloc.destroy(f->heap.ctx);
+    test_alloc.destroy(f->g.heap.ctx);
 }
 
 static hb_obj *fx_new(fx *f, uint32_t reg, uint32_t nrefs, uint32_t payload)
 {
-    hb_obj *o = f->s->new_obj(f->ctx, &f->regs[reg], nrefs ? HB_CONTAINER : HB_LEAF, 0, nrefs,
-                              payload);
+    hb_obj *o = gc_fx_new(&f->g, reg, 0, nrefs, payload);
     assert_non_null(o);
     return o;
 }
@@ -229,16 +216,16 @@ static hb_obj *build_and_start(fx *f, stepcount *sc, hb_obj **deepest)
     *deepest = fx_new(f, 0, 2, 8);
     hb_obj *b = fx_new(f, 2, 0, 64);
     memset(hb_obj_payload(b), 0x5a, 64);
-    f->s->field_store(f->ctx, *deepest, 1, b);
-    f->s->reg_write(f->ctx, &f->regs[2], NULL);
+    f->g.s->field_store(f->g.ctx, *deepest, 1, b);
+    f->g.s->reg_write(f->g.ctx, &f->g.regs[2], NULL);
     for (int i = 0; i < 10000; i++) {
-        hb_obj *n = f->s->new_obj(f->ctx, &f->regs[3], HB_CONTAINER, 0, 2, 8);
-        f->s->field_store(f->ctx, n, 0, f->regs[0]);
-        f->s->reg_write(f->ctx, &f->regs[0], n);
+        hb_obj *n = f->g.s->new_obj(f->g.ctx, &f->g.regs[3], HB_CONTAINER, 0, 2, 8);
+        f->g.s->field_store(f->g.ctx, n, 0, f->g.regs[0]);
+        f->g.s->reg_write(f->g.ctx, &f->g.regs[0], n);
     }
-    f->s->reg_write(f->ctx, &f->regs[3], NULL);
+    f->g.s->reg_write(f->g.ctx, &f->g.regs[3], NULL);
     assert_int_equal(sc->steps, 0);
-    while (!(sc->steps >= 2 && gc_incremental_marking(f->ctx)))
+    while (!(sc->steps >= 2 && gc_incremental_marking(f->g.ctx)))
         fx_new(f, 1, 0, 1000);
     return b;
 }
@@ -254,16 +241,16 @@ static void test_deletion_barrier_keeps_moved_object(void **state)
     stepcount sc = {0};
     gc_incremental_step_hook(count_hook, &sc);
     hb_obj *deepest, *b = build_and_start(&f, &sc, &deepest);
-    assert_int_equal(gc_incremental_validate(f.ctx), 0);
+    assert_int_equal(gc_incremental_validate(f.g.ctx), 0);
     hb_obj *c = fx_new(&f, 4, 1, 0); /* allocated black */
-    f.s->field_store(f.ctx, c, 0, b);
-    f.s->field_store(f.ctx, deepest, 1, NULL); /* shades b */
-    f.s->reg_write(f.ctx, &f.regs[0], NULL);   /* the chain dies */
-    assert_int_equal(gc_incremental_validate(f.ctx), 0);
+    f.g.s->field_store(f.g.ctx, c, 0, b);
+    f.g.s->field_store(f.g.ctx, deepest, 1, NULL); /* shades b */
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[0], NULL);   /* the chain dies */
+    assert_int_equal(gc_incremental_validate(f.g.ctx), 0);
     uint64_t steps = sc.steps;
-    while (gc_incremental_marking(f.ctx) || sc.steps == steps) {
+    while (gc_incremental_marking(f.g.ctx) || sc.steps == steps) {
         fx_new(&f, 1, 0, 1000);
-        assert_int_equal(gc_incremental_validate(f.ctx), 0);
+        assert_int_equal(gc_incremental_validate(f.g.ctx), 0);
     }
     /* Marking 10,000 nodes (about 400 KB of work) took several bounded
      * steps, not one. */
@@ -275,7 +262,7 @@ static void test_deletion_barrier_keeps_moved_object(void **state)
     for (int i = 0; i < 64; i++)
         assert_int_equal(hb_obj_payload(b)[i], 0x5a); /* ASan: not freed */
     gc_stats st;
-    f.s->stats(f.ctx, &st);
+    f.g.s->stats(f.g.ctx, &st);
     assert_true(st.collections >= 2);
     assert_true(st.objects_collected >= 10000); /* the dead chain went */
     fx_close(&f);
@@ -296,9 +283,9 @@ static void test_validator_catches_missing_barrier(void **state)
     hb_obj *c = fx_new(&f, 4, 1, 0);
     c->refs[0] = b;       /* raw: no barrier */
     deepest->refs[1] = NULL;
-    assert_true(gc_incremental_validate(f.ctx) > 0);
+    assert_true(gc_incremental_validate(f.g.ctx) > 0);
     deepest->refs[1] = b; /* restore: reachable from gray again */
-    assert_int_equal(gc_incremental_validate(f.ctx), 0);
+    assert_int_equal(gc_incremental_validate(f.g.ctx), 0);
     fx_close(&f);
 }
 
@@ -311,23 +298,23 @@ static void test_collect_is_complete(void **state)
     fx_open(&f, 65536);
     for (int i = 0; i < 5000; i++) {
         hb_obj *o = fx_new(&f, (uint32_t)(i % 4), 2, 16);
-        f.s->field_store(f.ctx, o, 0, f.regs[(i + 1) % 4]);
+        f.g.s->field_store(f.g.ctx, o, 0, f.g.regs[(i + 1) % 4]);
     }
     gc_stats st;
-    f.s->stats(f.ctx, &st);
+    f.g.s->stats(f.g.ctx, &st);
     assert_true(st.collections > 0); /* cycles ran during allocation */
     uint64_t reach, bytes;
-    assert_int_equal(hb_reachable(f.regs, 8, 0, &reach, &bytes), 0);
+    assert_int_equal(hb_reachable(f.g.regs, 8, 0, &reach, &bytes), 0);
     uint64_t pauses = f.pauses;
-    f.s->collect(f.ctx);
+    f.g.s->collect(f.g.ctx);
     assert_int_equal(f.pauses, pauses + 1);
     assert_int_equal(f.completes, 1);
-    f.s->stats(f.ctx, &st);
+    f.g.s->stats(f.g.ctx, &st);
     assert_int_equal(st.full_collections, 1);
     assert_int_equal(st.objects_live, reach);
     assert_int_equal(st.bytes_live, bytes);
-    assert_int_equal(((talloc *)f.heap.ctx)->live, reach);
-    assert_int_equal(gc_incremental_validate(f.ctx), 0); /* no colour left */
+    assert_int_equal(((talloc *)f.g.heap.ctx)->live, reach);
+    assert_int_equal(gc_incremental_validate(f.g.ctx), 0); /* no colour left */
     fx_close(&f);
 }
 

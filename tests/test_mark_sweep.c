@@ -28,13 +28,14 @@
 #include "harness/core/object.h"
 #include "harness/core/rng.h"
 #include "tests/test_heaps.h"
+#include "tests/test_gc_fx.h"
 #include "tests/test_payload.h"
 
 /* The test seam of collectors/mark_sweep.c (not in a header: tests only). */
 void gc_mark_sweep_cap_stack(size_t max_entries);
 int gc_mark_sweep_sweeping(void *ctx);
 
-#define NREGS 8
+#define NREGS FX_REGS
 #define MIB ((size_t)1 << 20)
 #define NO_TRIGGER ((size_t)1 << 40) /* a min_heap_bytes that never triggers */
 #define MAX_RECORDS 64
@@ -95,12 +96,7 @@ static const al_backend test_malloc = {
 /* ---- the fixture: a heap, a register file, one collector ---- */
 
 typedef struct fx {
-    al_heap heap;
-    hb_obj *regs[NREGS];
-    gc_config cfg;
-    gc_env env;
-    const gc_strategy *s;
-    void *ctx;
+    gc_fx g;
     uint64_t npauses;
     uint64_t last_end;
     int pauses_ordered;          /* every pause had start <= end, after the last */
@@ -121,7 +117,7 @@ static void on_pause(void *harness, uint64_t start, uint64_t end)
     f->last_end = end;
     if (f->npauses < MAX_RECORDS) {
         gc_stats st;
-        f->s->stats(f->ctx, &st);
+        f->g.s->stats(f->g.ctx, &st);
         f->at_pause[f->npauses] = st.objects_allocated;
         f->bytes_at_pause[f->npauses] = st.bytes_live;
     }
@@ -146,25 +142,16 @@ static void on_finalize(void *harness, hb_obj *o)
 static void fx_open(fx *f, const al_backend *b, double growth, size_t min_heap)
 {
     memset(f, 0, sizeof *f);
-    f->heap.b = b;
-    f->heap.ctx = b->create(NULL);
-    assert_non_null(f->heap.ctx);
-    f->cfg.growth = growth;
-    f->cfg.min_heap_bytes = min_heap;
-    f->env = (gc_env){.heap = &f->heap, .roots = f->regs, .nroots = NREGS, .cfg = &f->cfg,
-                      .harness = f, .pause = on_pause, .finalize = on_finalize};
-    f->s = gc_find("mark-sweep");
-    assert_non_null(f->s);
+    gc_fx_heap(&f->g, b);
+    f->g.cfg.growth = growth;
+    f->g.cfg.min_heap_bytes = min_heap;
     f->pauses_ordered = 1;
-    f->ctx = f->s->create(&f->env);
-    assert_non_null(f->ctx);
+    gc_fx_start(&f->g, "mark-sweep", f, on_pause, on_finalize, NULL);
 }
 
 static gc_stats fx_stats(fx *f)
 {
-    gc_stats st;
-    f->s->stats(f->ctx, &st);
-    return st;
+    return gc_fx_stats(&f->g);
 }
 
 /* Checks what holds after every step, then frees everything. */
@@ -177,18 +164,17 @@ static void fx_close(fx *f)
     assert_true(f->pauses_ordered);
     assert_false(f->finalized_twice);
     uint64_t finals = f->nfinalized;
-    f->s->destroy(f->ctx);
+    f->g.s->destroy(f->g.ctx);
     assert_int_equal(f->nfinalized, finals); /* destroy runs no finalizer */
-    assert_int_equal(f->heap.live_bytes, 0);
-    assert_int_equal(f->heap.allocs, f->heap.frees);
-    f->heap.b->destroy(f->heap.ctx);
+    assert_int_equal(f->g.heap.live_bytes, 0);
+    assert_int_equal(f->g.heap.allocs, f->g.heap.frees);
+    f->g.heap.b->destroy(f->g.heap.ctx);
     free(f->finalized);
 }
 
 static hb_obj *fx_new(fx *f, uint32_t reg, uint8_t flags, uint32_t nrefs, uint32_t payload)
 {
-    uint8_t kind = nrefs ? HB_CONTAINER : HB_LEAF;
-    return f->s->new_obj(f->ctx, &f->regs[reg], kind, flags, nrefs, payload);
+    return gc_fx_new(&f->g, reg, flags, nrefs, payload);
 }
 
 static uint64_t block_bytes(uint32_t nrefs, uint32_t payload)
@@ -259,36 +245,36 @@ static void test_reachable_survive_intact(void **state)
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
     /* regs[0]: a root container with 16 slots, each a chain of 20 objects */
     fx_new(&f, 0, 0, 16, 40);
-    fill(f.regs[0]);
+    fill(f.g.regs[0]);
     uint64_t live = 1, bytes = block_bytes(16, 40);
     for (uint32_t i = 0; i < 16; i++) {
         for (uint32_t k = 0; k < 20; k++) {
             hb_obj *o = fx_new(&f, 1, 0, 1, 8 + k);
             fill(o);
-            f.s->field_store(f.ctx, o, 0, f.regs[0]->refs[i]);
-            f.s->field_store(f.ctx, f.regs[0], i, o);
+            f.g.s->field_store(f.g.ctx, o, 0, f.g.regs[0]->refs[i]);
+            f.g.s->field_store(f.g.ctx, f.g.regs[0], i, o);
             live++;
             bytes += block_bytes(1, 8 + k);
             hb_obj *junk = fx_new(&f, 2, 0, 0, 100); /* garbage once replaced */
             fill(junk);
         }
     }
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
-    f.s->reg_write(f.ctx, &f.regs[2], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[2], NULL);
     for (int round = 0; round < 3; round++) {
-        f.s->collect(f.ctx);
+        f.g.s->collect(f.g.ctx);
         gc_stats st = fx_stats(&f);
         assert_int_equal(st.objects_live, live);
         assert_int_equal(st.bytes_live, bytes);
         assert_int_equal(st.objects_collected, 320);
         assert_int_equal(st.collections, round + 1);
-        assert_int_equal(f.heap.live_bytes, bytes);
-        assert_int_equal(((tcount *)f.heap.ctx)->live_blocks, live);
+        assert_int_equal(f.g.heap.live_bytes, bytes);
+        assert_int_equal(((tcount *)f.g.heap.ctx)->live_blocks, live);
     }
-    assert_true(intact(f.regs[0]));
+    assert_true(intact(f.g.regs[0]));
     for (uint32_t i = 0; i < 16; i++) {
         uint32_t n = 0;
-        for (hb_obj *o = f.regs[0]->refs[i]; o != NULL; o = o->refs[0]) {
+        for (hb_obj *o = f.g.regs[0]->refs[i]; o != NULL; o = o->refs[0]) {
             assert_true(intact(o));
             assert_int_equal(o->payload, 8 + 19 - n);
             assert_int_equal(o->gcbits & 1, 0); /* no mark left between collections */
@@ -309,20 +295,20 @@ static void test_unreachable_cycles_freed(void **state)
     hb_obj *a = fx_new(&f, 0, 0, 2, 0);
     hb_obj *b = fx_new(&f, 1, HB_F_FINALIZER, 1, 0);
     hb_obj *c = fx_new(&f, 2, 0, 1, 0);
-    f.s->field_store(f.ctx, a, 0, b); /* a -> b -> c -> a, and a -> a */
-    f.s->field_store(f.ctx, b, 0, c);
-    f.s->field_store(f.ctx, c, 0, a);
-    f.s->field_store(f.ctx, a, 1, a);
+    f.g.s->field_store(f.g.ctx, a, 0, b); /* a -> b -> c -> a, and a -> a */
+    f.g.s->field_store(f.g.ctx, b, 0, c);
+    f.g.s->field_store(f.g.ctx, c, 0, a);
+    f.g.s->field_store(f.g.ctx, a, 1, a);
     fx_new(&f, 3, 0, 0, 64); /* a leaf that stays */
-    f.s->collect(f.ctx);
+    f.g.s->collect(f.g.ctx);
     assert_int_equal(fx_stats(&f).objects_live, 4);
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
-    f.s->reg_write(f.ctx, &f.regs[2], NULL);
-    f.s->collect(f.ctx); /* still reachable through regs[0] */
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[2], NULL);
+    f.g.s->collect(f.g.ctx); /* still reachable through regs[0] */
     assert_int_equal(fx_stats(&f).objects_live, 4);
     assert_int_equal(f.nfinalized, 0);
-    f.s->reg_write(f.ctx, &f.regs[0], NULL);
-    f.s->collect(f.ctx);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[0], NULL);
+    f.g.s->collect(f.g.ctx);
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.objects_live, 1);
     assert_int_equal(st.objects_collected, 3);
@@ -330,7 +316,7 @@ static void test_unreachable_cycles_freed(void **state)
     assert_int_equal(st.bytes_live, block_bytes(0, 64));
     assert_int_equal(st.finalizers_run, 1);
     assert_int_equal(f.nfinalized, 1);
-    assert_int_equal(((tcount *)f.heap.ctx)->live_blocks, 1);
+    assert_int_equal(((tcount *)f.g.heap.ctx)->live_blocks, 1);
     fx_close(&f);
 }
 
@@ -368,12 +354,12 @@ static void graph_build(fx *f, graph *g, uint64_t seed, uint32_t n, uint32_t k)
                 t = (int32_t)(hb_rng_below(&r, 5) == 0 ? hb_rng_below(&r, n)
                                                         : (i > 0 ? i - 1 - hb_rng_below(&r, i < 4 ? i : 4) : 0));
             g->edge[(size_t)i * k + j] = t;
-            f->s->field_store(f->ctx, g->obj[i], j, t < 0 ? NULL : g->obj[t]);
+            f->g.s->field_store(f->g.ctx, g->obj[i], j, t < 0 ? NULL : g->obj[t]);
         }
     }
     for (uint32_t i = 0; i < NREGS; i++) {
         g->root[i] = hb_rng_below(&r, 3) == 0 ? -1 : (int32_t)hb_rng_below(&r, n);
-        f->s->reg_write(f->ctx, &f->regs[i], g->root[i] < 0 ? NULL : g->obj[g->root[i]]);
+        f->g.s->reg_write(f->g.ctx, &f->g.regs[i], g->root[i] < 0 ? NULL : g->obj[g->root[i]]);
     }
 }
 
@@ -435,15 +421,15 @@ static void check_random_graph(size_t stack_cap, uint64_t seed, uint32_t n, uint
     assert_true(live > n / 4 && live < n - n / 20); /* neither trivial nor all live */
     assert_true(finals > 0);
 
-    f.s->collect(f.ctx);
+    f.g.s->collect(f.g.ctx);
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.objects_live, live);
     assert_int_equal(st.bytes_live, bytes);
     assert_int_equal(st.objects_collected, n - live);
     assert_int_equal(st.finalizers_run, finals);
     assert_int_equal(f.nfinalized, finals);
-    assert_int_equal(((tcount *)f.heap.ctx)->live_blocks, live);
-    assert_int_equal(f.heap.live_bytes, bytes);
+    assert_int_equal(((tcount *)f.g.heap.ctx)->live_blocks, live);
+    assert_int_equal(f.g.heap.live_bytes, bytes);
     for (size_t i = 0; i < f.nfinalized; i++) {
         assert_true(f.finalized[i] < n && want_final[f.finalized[i]]);
         want_final[f.finalized[i]] = 0; /* a second call for it would fail above */
@@ -459,7 +445,7 @@ static void check_random_graph(size_t stack_cap, uint64_t seed, uint32_t n, uint
             assert_ptr_equal(o->refs[j], t < 0 ? NULL : g.obj[t]);
         }
     }
-    f.s->collect(f.ctx); /* a second collection changes nothing */
+    f.g.s->collect(f.g.ctx); /* a second collection changes nothing */
     st = fx_stats(&f);
     assert_int_equal(st.objects_live, live);
     assert_int_equal(st.finalizers_run, finals);
@@ -497,16 +483,16 @@ static void check_wide(size_t cap)
     hb_obj *wide = fx_new(&f, 0, 0, n, 0);
     for (uint32_t i = 0; i < n; i++) {
         hb_obj *o = fx_new(&f, 1, 0, 2, 0);
-        f.s->field_store(f.ctx, wide, i, o);
+        f.g.s->field_store(f.g.ctx, wide, i, o);
         hb_obj *leaf = fx_new(&f, 2, 0, 0, 4);
         fill(leaf);
-        f.s->field_store(f.ctx, o, i & 1, leaf);
+        f.g.s->field_store(f.g.ctx, o, i & 1, leaf);
         fx_new(&f, 3, 0, 0, 4); /* garbage */
     }
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
-    f.s->reg_write(f.ctx, &f.regs[2], NULL);
-    f.s->reg_write(f.ctx, &f.regs[3], NULL);
-    f.s->collect(f.ctx);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[2], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[3], NULL);
+    f.g.s->collect(f.g.ctx);
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.objects_live, 1 + 2 * (uint64_t)n);
     assert_int_equal(st.objects_collected, n);
@@ -533,7 +519,7 @@ typedef struct collect_job {
 static void *collect_thread(void *arg)
 {
     collect_job *job = arg;
-    job->f->s->collect(job->f->ctx);
+    job->f->g.s->collect(job->f->g.ctx);
     return NULL;
 }
 
@@ -569,10 +555,10 @@ static void test_long_list_small_stack(void **state)
     for (uint32_t i = 0; i < n; i++) {
         hb_obj *o = fx_new(&f, 1, 0, 1, 0);
         assert_non_null(o);
-        f.s->field_store(f.ctx, o, 0, f.regs[0]);
-        f.s->reg_write(f.ctx, &f.regs[0], o);
+        f.g.s->field_store(f.g.ctx, o, 0, f.g.regs[0]);
+        f.g.s->reg_write(f.g.ctx, &f.g.regs[0], o);
     }
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     collect_on_small_stack(&f);
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.collections, 1);
@@ -581,15 +567,15 @@ static void test_long_list_small_stack(void **state)
     assert_int_equal(st.bytes_live, (uint64_t)n * block_bytes(1, 0));
 
     /* Cut the list in the middle: the older half goes. */
-    hb_obj *o = f.regs[0];
+    hb_obj *o = f.g.regs[0];
     for (uint32_t i = 0; i < n / 2 - 1; i++)
         o = o->refs[0];
-    f.s->field_store(f.ctx, o, 0, NULL);
+    f.g.s->field_store(f.g.ctx, o, 0, NULL);
     collect_on_small_stack(&f);
     st = fx_stats(&f);
     assert_int_equal(st.objects_live, n / 2);
     assert_int_equal(st.objects_collected, n / 2);
-    assert_int_equal(((arena *)f.heap.ctx)->live, n / 2);
+    assert_int_equal(((arena *)f.g.heap.ctx)->live, n / 2);
     fx_close(&f);
 }
 
@@ -606,8 +592,8 @@ static void run_live_chain(fx *f, uint32_t count)
     for (uint32_t i = 0; i < count; i++) {
         hb_obj *o = fx_new(f, 1, 0, 1, PAY1K);
         assert_non_null(o);
-        f->s->field_store(f->ctx, o, 0, f->regs[0]);
-        f->s->reg_write(f->ctx, &f->regs[0], o);
+        f->g.s->field_store(f->g.ctx, o, 0, f->g.regs[0]);
+        f->g.s->reg_write(f->g.ctx, &f->g.regs[0], o);
     }
     assert_int_equal(block_bytes(1, PAY1K), 1024);
 }
@@ -673,7 +659,7 @@ static void test_trigger_min_heap(void **state)
         assert_int_equal(f.at_pause[i], want[i]);
     /* The garbage is swept during the allocations after each collection;
      * a complete collection leaves the register's object alone. */
-    f.s->collect(f.ctx);
+    f.g.s->collect(f.g.ctx);
     assert_int_equal(fx_stats(&f).bytes_live, 1024);
     fx_close(&f);
 }
@@ -689,15 +675,15 @@ static void test_trigger_never_shrinks(void **state)
     run_live_chain(&f, 4097);
     static const uint64_t want[] = {1024, 2048, 4096};
     check_trigger_points(&f, want, 3);
-    f.s->reg_write(f.ctx, &f.regs[0], NULL);
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[0], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     for (uint32_t i = 0; i < 9000; i++)
         assert_non_null(fx_new(&f, 2, 0, 1, PAY1K));
     /* 4097 KiB of dead chain, then garbage up to 8 MiB: the collection comes
      * before allocation 8193 (the 4096th of garbage), not at 2 x 1 KiB. */
     assert_int_equal(f.npauses, 4);
     assert_int_equal(f.at_pause[3], 8192);
-    f.s->collect(f.ctx);
+    f.g.s->collect(f.g.ctx);
     assert_int_equal(fx_stats(&f).bytes_live, 1024); /* the register's object */
     fx_close(&f);
 }
@@ -721,18 +707,18 @@ static void test_lazy_sweep_keeps_new_objects(void **state)
     assert_int_equal(f.npauses, 0);
     assert_non_null(fx_new(&f, 1, 0, 1, PAY1K)); /* the trigger: 1 MiB passed */
     assert_int_equal(f.npauses, 1);
-    assert_true(gc_mark_sweep_sweeping(f.ctx));
+    assert_true(gc_mark_sweep_sweeping(f.g.ctx));
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.objects_collected, 0); /* nothing freed in the pause */
     assert_int_equal(st.objects_live, 1025);   /* unswept garbage is still held */
     /* New objects while the sweep is pending, chained from regs[0]. */
     uint32_t chained = 0;
-    while (gc_mark_sweep_sweeping(f.ctx)) {
+    while (gc_mark_sweep_sweeping(f.g.ctx)) {
         hb_obj *o = fx_new(&f, 2, 0, 1, PAY1K);
         assert_non_null(o);
         fill(o);
-        f.s->field_store(f.ctx, o, 0, f.regs[0]->refs[0]);
-        f.s->field_store(f.ctx, f.regs[0], 0, o);
+        f.g.s->field_store(f.g.ctx, o, 0, f.g.regs[0]->refs[0]);
+        f.g.s->field_store(f.g.ctx, f.g.regs[0], 0, o);
         chained++;
         assert_true(chained < 160); /* about an eighth of the 1 MiB headroom */
     }
@@ -741,19 +727,19 @@ static void test_lazy_sweep_keeps_new_objects(void **state)
     assert_int_equal(st.objects_collected, 1022); /* regs[1]'s old value survived */
     assert_int_equal(st.objects_live, 3 + chained);
     uint32_t n = 0;
-    for (hb_obj *o = f.regs[0]->refs[0]; o != NULL; o = o->refs[0]) {
+    for (hb_obj *o = f.g.regs[0]->refs[0]; o != NULL; o = o->refs[0]) {
         assert_true(intact(o));
         assert_int_equal(o->gcbits, 0);
         n++;
     }
     assert_int_equal(n, chained);
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
-    f.s->reg_write(f.ctx, &f.regs[2], NULL);
-    f.s->collect(f.ctx);
-    assert_false(gc_mark_sweep_sweeping(f.ctx));
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[2], NULL);
+    f.g.s->collect(f.g.ctx);
+    assert_false(gc_mark_sweep_sweeping(f.g.ctx));
     st = fx_stats(&f);
     assert_int_equal(st.objects_live, 1 + chained);
-    assert_int_equal(f.heap.live_bytes, block_bytes(1, 0) + (uint64_t)chained * 1024);
+    assert_int_equal(f.g.heap.live_bytes, block_bytes(1, 0) + (uint64_t)chained * 1024);
     fx_close(&f);
 }
 
@@ -767,14 +753,14 @@ static void test_next_collection_finishes_sweep(void **state)
     for (uint32_t i = 0; i < 1025; i++)
         assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     assert_int_equal(f.npauses, 1);
-    assert_true(gc_mark_sweep_sweeping(f.ctx));
-    f.s->collect(f.ctx);
+    assert_true(gc_mark_sweep_sweeping(f.g.ctx));
+    f.g.s->collect(f.g.ctx);
     assert_int_equal(f.npauses, 2);
-    assert_false(gc_mark_sweep_sweeping(f.ctx));
+    assert_false(gc_mark_sweep_sweeping(f.g.ctx));
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.objects_collected, 1024);
     assert_int_equal(st.objects_live, 1);
-    assert_int_equal(f.heap.live_bytes, 1024);
+    assert_int_equal(f.g.heap.live_bytes, 1024);
     fx_close(&f);
 }
 
@@ -788,20 +774,20 @@ static void test_limit_finishes_sweep_first(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 2.0, 32 * 1024);
-    f.heap.limit_bytes = 32 * 1024;
+    f.g.heap.limit_bytes = 32 * 1024;
     for (uint32_t i = 0; i < 32; i++)
         assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     assert_int_equal(f.npauses, 0);
-    assert_int_equal(f.heap.failed, 0);
+    assert_int_equal(f.g.heap.failed, 0);
     assert_non_null(fx_new(&f, 0, 0, 1, PAY1K)); /* collected, refused, swept, retried */
     assert_int_equal(f.npauses, 1);
-    assert_int_equal(f.heap.failed, 1);
-    assert_false(gc_mark_sweep_sweeping(f.ctx));
+    assert_int_equal(f.g.heap.failed, 1);
+    assert_false(gc_mark_sweep_sweeping(f.g.ctx));
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.collections, 1);
     assert_int_equal(st.objects_collected, 31);
     assert_int_equal(st.objects_live, 2);
-    assert_true(f.heap.live_bytes <= f.heap.limit_bytes);
+    assert_true(f.g.heap.live_bytes <= f.g.heap.limit_bytes);
     fx_close(&f);
 }
 
@@ -813,7 +799,7 @@ static void test_destroy_while_sweeping(void **state)
     fx_open(&f, &test_malloc, 2.0, MIB);
     for (uint32_t i = 0; i < 1100; i++)
         assert_non_null(fx_new(&f, i % 2, i % 3 == 0 ? HB_F_FINALIZER : 0, 1, PAY1K));
-    assert_true(gc_mark_sweep_sweeping(f.ctx));
+    assert_true(gc_mark_sweep_sweeping(f.g.ctx));
     fx_close(&f); /* asserts every block was freed and none twice */
 }
 
@@ -847,13 +833,13 @@ static void test_finalizers_once(void **state)
         fill(gone[i]);
         hb_obj *child = fx_new(&f, 2, 0, 0, 200);
         fill(child);
-        f.s->field_store(f.ctx, gone[i], 0, child);
+        f.g.s->field_store(f.g.ctx, gone[i], 0, child);
     }
-    f.s->field_store(f.ctx, gone[0], 1, gone[1]);
+    f.g.s->field_store(f.g.ctx, gone[0], 1, gone[1]);
     uint32_t kept_serial = kept->serial;
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
-    f.s->reg_write(f.ctx, &f.regs[2], NULL);
-    f.s->collect(f.ctx);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[2], NULL);
+    f.g.s->collect(f.g.ctx);
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.finalizers_run, 10);
     assert_int_equal(f.nfinalized, 10);
@@ -864,10 +850,10 @@ static void test_finalizers_once(void **state)
     assert_int_equal(kept->flags, HB_F_FINALIZER); /* not finalized, still intact */
     assert_true(intact(kept));
 
-    f.s->collect(f.ctx); /* nothing new */
+    f.g.s->collect(f.g.ctx); /* nothing new */
     assert_int_equal(fx_stats(&f).finalizers_run, 10);
-    f.s->reg_write(f.ctx, &f.regs[0], NULL);
-    f.s->collect(f.ctx);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[0], NULL);
+    f.g.s->collect(f.g.ctx);
     st = fx_stats(&f);
     assert_int_equal(st.finalizers_run, 11);
     assert_int_equal(f.finalized[10], kept_serial);
@@ -883,7 +869,7 @@ static void test_destroy_runs_no_finalizer(void **state)
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
     for (int i = 0; i < 100; i++)
         fx_new(&f, (uint32_t)(i % NREGS), HB_F_FINALIZER, 0, 8);
-    assert_int_equal(((tcount *)f.heap.ctx)->live_blocks, 100);
+    assert_int_equal(((tcount *)f.g.heap.ctx)->live_blocks, 100);
     fx_close(&f); /* checks nfinalized unchanged and every block freed */
     assert_int_equal(f.nfinalized, 0);
 }
@@ -900,17 +886,17 @@ static void test_emergency_collection_frees(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
-    f.heap.limit_bytes = 64 * 1024;
+    f.g.heap.limit_bytes = 64 * 1024;
     for (uint32_t i = 0; i < 200; i++)
         assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.collections, 3); /* at allocations 65, 128, 191 */
-    assert_int_equal(f.heap.failed, 3);
+    assert_int_equal(f.g.heap.failed, 3);
     assert_int_equal(f.at_pause[0], 64);
     assert_int_equal(f.at_pause[1], 127);
     assert_int_equal(f.at_pause[2], 190);
     assert_int_equal(st.objects_live, 200 - 3 * 63);
-    assert_true(f.heap.live_bytes <= f.heap.limit_bytes);
+    assert_true(f.g.heap.live_bytes <= f.g.heap.limit_bytes);
     fx_close(&f);
 }
 
@@ -921,28 +907,28 @@ static void test_emergency_collection_fails_cleanly(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
-    f.heap.limit_bytes = 64 * 1024;
+    f.g.heap.limit_bytes = 64 * 1024;
     run_live_chain(&f, 64);
-    hb_obj *before = f.regs[1];
+    hb_obj *before = f.g.regs[1];
     gc_stats st0 = fx_stats(&f);
     hb_obj *o = fx_new(&f, 1, 0, 1, PAY1K);
     assert_null(o);
-    assert_ptr_equal(f.regs[1], before);
+    assert_ptr_equal(f.g.regs[1], before);
     gc_stats st = fx_stats(&f);
     assert_int_equal(st.collections, st0.collections + 1);
     assert_int_equal(st.objects_live, 64);
     assert_int_equal(st.objects_allocated, st0.objects_allocated);
     assert_int_equal(st.bytes_live, 64 * 1024);
-    assert_int_equal(f.heap.failed, 2); /* the first try and the retry */
+    assert_int_equal(f.g.heap.failed, 2); /* the first try and the retry */
     /* A huge request fails the same way, without a crash. */
     assert_null(fx_new(&f, 2, 0, 0, UINT32_MAX));
-    assert_null(f.regs[2]);
+    assert_null(f.g.regs[2]);
 
-    f.s->reg_write(f.ctx, &f.regs[0], NULL); /* the chain becomes garbage */
-    f.s->reg_write(f.ctx, &f.regs[1], NULL);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[0], NULL); /* the chain becomes garbage */
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], NULL);
     o = fx_new(&f, 1, 0, 1, PAY1K);
     assert_non_null(o);
-    assert_ptr_equal(f.regs[1], o);
+    assert_ptr_equal(f.g.regs[1], o);
     assert_int_equal(fx_stats(&f).objects_live, 1);
     fx_close(&f);
 }
@@ -954,7 +940,7 @@ static void test_emergency_keeps_old_register_value(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
-    f.heap.limit_bytes = 16 * 1024;
+    f.g.heap.limit_bytes = 16 * 1024;
     hb_obj *old = fx_new(&f, 0, HB_F_FINALIZER, 0, PAY1K);
     fill(old);
     for (int i = 0; i < 15; i++)
@@ -965,7 +951,7 @@ static void test_emergency_keeps_old_register_value(void **state)
     assert_int_equal(st.collections, 1);
     assert_int_equal(st.finalizers_run, 0);
     assert_int_equal(st.objects_collected, 14);
-    f.s->collect(f.ctx); /* now `old` is unreachable */
+    f.g.s->collect(f.g.ctx); /* now `old` is unreachable */
     st = fx_stats(&f);
     assert_int_equal(st.finalizers_run, 1);
     assert_int_equal(st.objects_live, 2);
@@ -1111,14 +1097,14 @@ static void test_plain_stores(void **state)
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
     hb_obj *a = fx_new(&f, 0, 0, 3, 0);
-    assert_ptr_equal(f.regs[0], a);
+    assert_ptr_equal(f.g.regs[0], a);
     assert_null(a->refs[0]);
     assert_null(a->refs[2]);
     assert_int_equal(a->kind, HB_CONTAINER);
     assert_int_equal(a->nrefs, 3);
-    f.s->reg_write(f.ctx, &f.regs[1], a);
-    assert_ptr_equal(f.regs[1], a);
-    f.s->field_store(f.ctx, a, 2, a);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[1], a);
+    assert_ptr_equal(f.g.regs[1], a);
+    f.g.s->field_store(f.g.ctx, a, 2, a);
     assert_ptr_equal(a->refs[2], a);
     assert_int_equal(fx_stats(&f).objects_live, 1);
     assert_int_equal(fx_stats(&f).collections, 0);

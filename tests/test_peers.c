@@ -590,7 +590,7 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--reason") == 0)
         return print_reason(argv[2]);
-    al_peer_reexec_for_tls(argv);
+    al_peer_reexec_for_tls(argv, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contract_jemalloc),    cmocka_unit_test(test_footprint_jemalloc),
         cmocka_unit_test(test_missing_jemalloc),     cmocka_unit_test(test_contract_mimalloc),

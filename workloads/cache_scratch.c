@@ -28,21 +28,16 @@
  * object (harness/run/threads.c).  Deterministic from (scale, threads);
  * ends with every block freed.
  */
-#include "workloads/workload.h"
+#include "workloads/common.h"
 
 #define CS_BYTES 8u    /* the original's small object: many to a cache line */
 #define CS_REPS 500u   /* passes of writes over the block per iteration */
 #define CS_ITERS 1000u /* iterations per thread between hand-overs */
 #define CS_ITERS_PER_SCALE 200000.0 /* per thread */
 
-static uint32_t cs_threads(const wl_params *p)
-{
-    return p->threads > 1 ? p->threads : 1;
-}
-
 static uint32_t cs_registers(const wl_params *p)
 {
-    return 2 * cs_threads(p);
+    return 2 * wl_threads(p);
 }
 
 /* Thread 0 allocates every thread's block, back to back. */
@@ -66,7 +61,7 @@ static void cs_scratch(hb_sink *s, uint32_t n, uint32_t t, uint64_t iters)
 
 static int cs_generate(const wl_params *p, hb_sink *s)
 {
-    uint32_t n = cs_threads(p);
+    uint32_t n = wl_threads(p);
     uint64_t iters = (uint64_t)(p->scale * CS_ITERS_PER_SCALE);
     for (uint64_t done = 0; done < iters && !hb_sink_stopped(s); done += CS_ITERS) {
         uint64_t k = iters - done < CS_ITERS ? iters - done : CS_ITERS;

@@ -11,6 +11,9 @@
  * to the register model (it depends on the object graph), so the caller,
  * whose own bookkeeping knows what it stored there, passes its shape.
  *
+ * The allocator workloads (larson, xmalloc, cache-scratch) have no register
+ * model: they share only the thread count and the opening below.
+ *
  * Everything here is static inline: each generator file includes it and
  * exports only its one wl_workload table.
  */
@@ -20,7 +23,6 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,14 +60,14 @@ static inline wl_shape wl_shape_none(void)
     return s;
 }
 
-/* 0 when the scale is usable; otherwise says why on stderr and returns -1. */
+/* 0 when the scale is usable; otherwise says why in p->err and returns -1. */
 static inline int wl_check_scale(const char *name, const wl_params *p)
 {
     if (isfinite(p->scale) && p->scale > 0.0 && p->scale <= WL_SCALE_MAX)
         return 0;
-    fprintf(stderr, "workload %s: scale %g is out of range, expected a number in (0, %g]\n",
-            name, p->scale, WL_SCALE_MAX);
-    return -1;
+    return hb_fail(p->err, HB_ERR_USAGE,
+                   "workload %s: scale %g is out of range, expected a number in (0, %g]", name,
+                   p->scale, WL_SCALE_MAX);
 }
 
 /* per_scale units of work times scale, rounded, and never below one, so the
@@ -78,7 +80,7 @@ static inline uint64_t wl_scaled(double scale, double per_scale)
 
 /*
  * Seeds from the workload's name as well as the seed, so two workloads run
- * with one seed draw unrelated numbers.  Returns -1 (message on stderr) on a
+ * with one seed draw unrelated numbers.  Returns -1 (why in p->err) on a
  * bad scale or when the register model cannot be allocated.
  */
 static inline int wl_gen_open(wl_gen *g, const char *name, const wl_params *p,
@@ -94,10 +96,9 @@ static inline int wl_gen_open(wl_gen *g, const char *name, const wl_params *p,
     /* Scratch, not the C library's heap: the malloc backend and the peers
      * would count it, and the run takes scratch off the footprint. */
     g->reg = hb_scratch_map((size_t)nregs * sizeof *g->reg);
-    if (g->reg == NULL) {
-        fprintf(stderr, "workload %s: out of memory for %u registers\n", name, nregs);
-        return -1;
-    }
+    if (g->reg == NULL)
+        return hb_fail(p->err, HB_ERR_NOMEM, "workload %s: out of memory for %u registers", name,
+                       nregs);
     return 0;
 }
 
@@ -110,6 +111,23 @@ static inline void wl_gen_close(wl_gen *g)
 static inline int wl_gen_stopped(const wl_gen *g)
 {
     return hb_sink_stopped(g->out);
+}
+
+/* ---- allocator workloads (wl_workload.heap): no register model ---- */
+
+/* The OS threads the stream is written for: at least one. */
+static inline uint32_t wl_threads(const wl_params *p)
+{
+    return p->threads > 1 ? p->threads : 1;
+}
+
+/* Seeds rng from the seed alone (not the name: these streams' recorded
+ * results stay reproducible) and returns per_scale units of work times the
+ * scale, truncated. */
+static inline uint64_t wl_heap_open(hb_rng *rng, const wl_params *p, double per_scale)
+{
+    hb_rng_seed(rng, p->seed);
+    return (uint64_t)(p->scale * per_scale);
 }
 
 /* ---- the checked emitters ---- */

@@ -34,101 +34,66 @@ static uint32_t gb_registers(const wl_params *p)
     return GB_REGS;
 }
 
-static void gb_new_node(wl_gen *g, uint32_t r)
+/* The walk's primitives: each one op through the checked emitters. */
+struct gb_walker {
+    wl_gen g;
+};
+
+static void gbw_node(gb_walker *w, uint32_t r)
 {
-    wl_gen_new(g, r, HB_CONTAINER, 0, GB_NODE_NREFS, GB_NODE_PAYLOAD);
+    wl_gen_new(&w->g, r, HB_CONTAINER, 0, GB_NODE_NREFS, GB_NODE_PAYLOAD);
 }
 
-static wl_shape gb_node_shape(void)
+static void gbw_set(gb_walker *w, uint32_t node, uint32_t i, uint32_t child)
 {
-    return wl_shape_of(HB_CONTAINER, GB_NODE_NREFS, GB_NODE_PAYLOAD);
+    wl_gen_set(&w->g, node, i, child);
 }
 
-/* Top-down: gives the node in register `node` (at level k) two new
- * children, then populates each; depth counts the levels still to add. */
-static void gb_populate(wl_gen *g, uint32_t node, uint32_t k, uint32_t depth)
+static void gbw_get(gb_walker *w, uint32_t dst, uint32_t node, uint32_t i)
 {
-    if (depth == 0)
-        return;
-    uint32_t child = GB_R_PATH + k;
-    gb_new_node(g, child);
-    wl_gen_set(g, node, 0, child);
-    gb_new_node(g, child);
-    wl_gen_set(g, node, 1, child);
-    if (depth == 1)
-        return;
-    for (uint32_t i = 0; i < 2; i++) {
-        wl_gen_get(g, child, node, i, gb_node_shape());
-        gb_populate(g, child, k + 1, depth - 1);
-    }
+    wl_gen_get(&w->g, dst, node, i, wl_shape_of(HB_CONTAINER, GB_NODE_NREFS, GB_NODE_PAYLOAD));
 }
 
-static void gb_drop_path(wl_gen *g)
+static void gbw_drop(gb_walker *w, uint32_t r)
 {
-    for (uint32_t k = 0; k < GB_LEVELS; k++) {
-        if (g->reg[GB_R_PATH + k].live)
-            wl_gen_drop(g, GB_R_PATH + k);
-    }
+    wl_gen_drop(&w->g, r);
 }
 
-/* Bottom-up: a whole tree of this depth into dst, whose node is at level k. */
-static void gb_make(wl_gen *g, uint32_t dst, uint32_t k, uint32_t depth)
+static int gbw_live(gb_walker *w, uint32_t r)
 {
-    if (depth == 0) {
-        gb_new_node(g, dst);
-        return;
-    }
-    gb_make(g, GB_R_LEFT + k, k + 1, depth - 1);
-    gb_make(g, GB_R_RIGHT + k, k + 1, depth - 1);
-    gb_new_node(g, dst);
-    wl_gen_set(g, dst, 0, GB_R_LEFT + k);
-    wl_gen_set(g, dst, 1, GB_R_RIGHT + k);
-    wl_gen_drop(g, GB_R_LEFT + k);
-    wl_gen_drop(g, GB_R_RIGHT + k);
+    return w->g.reg[r].live;
 }
 
-static void gb_long_lived(wl_gen *g)
+static void gbw_array(gb_walker *w, uint32_t r)
 {
-    gb_new_node(g, GB_R_LONG_TREE);
-    gb_populate(g, GB_R_LONG_TREE, 0, GB_LONG_LIVED_DEPTH);
-    gb_drop_path(g);
-    wl_gen_new(g, GB_R_LONG_ARRAY, HB_ARRAY, 0, 0, GB_ARRAY_BYTES);
-    wl_gen_touch(g, GB_R_LONG_ARRAY, GB_ARRAY_WRITTEN);
+    wl_gen_new(&w->g, r, HB_ARRAY, 0, 0, GB_ARRAY_BYTES);
+    wl_gen_touch(&w->g, r, GB_ARRAY_WRITTEN);
 }
 
-/* NumIters(depth), scaled, trees each way, each dropped once built. */
-static void gb_construction(wl_gen *g, uint32_t depth, double scale)
+static void gbw_phase(gb_walker *w, uint32_t n)
 {
-    uint64_t n = gb_iters(scale, depth);
-    for (uint64_t i = 0; i < n && !wl_gen_stopped(g); i++) {
-        gb_new_node(g, GB_R_TREE);
-        gb_populate(g, GB_R_TREE, 0, depth);
-        wl_gen_drop(g, GB_R_TREE);
-        gb_drop_path(g);
-    }
-    for (uint64_t i = 0; i < n && !wl_gen_stopped(g); i++) {
-        gb_make(g, GB_R_TREE, 0, depth);
-        wl_gen_drop(g, GB_R_TREE);
-    }
+    wl_gen_phase(&w->g, n);
+}
+
+/* A stream has no failure inside a tree: a stopped sink drops what follows. */
+static int gbw_failed(gb_walker *w)
+{
+    (void)w;
+    return 0;
+}
+
+static int gbw_stopped(gb_walker *w)
+{
+    return wl_gen_stopped(&w->g);
 }
 
 static int gb_generate(const wl_params *p, hb_sink *out)
 {
-    wl_gen g;
-    if (wl_gen_open(&g, "gcbench", p, out, GB_REGS) != 0)
+    gb_walker w;
+    if (wl_gen_open(&w.g, "gcbench", p, out, GB_REGS) != 0)
         return -1;
-    uint32_t phase = 0;
-    wl_gen_phase(&g, phase++);
-    gb_make(&g, GB_R_TREE, 0, GB_STRETCH_DEPTH);
-    wl_gen_drop(&g, GB_R_TREE);
-    wl_gen_phase(&g, phase++);
-    gb_long_lived(&g);
-    for (uint32_t d = GB_MIN_DEPTH; d <= GB_MAX_DEPTH && !wl_gen_stopped(&g); d += GB_DEPTH_STEP) {
-        wl_gen_phase(&g, phase++);
-        gb_construction(&g, d, p->scale);
-    }
-    /* The long-lived tree and array stay in their registers: live at the end. */
-    wl_gen_close(&g);
+    gb_walk(&w, p->scale);
+    wl_gen_close(&w.g);
     return 0;
 }
 

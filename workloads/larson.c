@@ -18,7 +18,7 @@
  * Deterministic from (seed, scale, threads); ends with every block freed.
  */
 #include "harness/core/mem.h"
-#include "workloads/workload.h"
+#include "workloads/common.h"
 
 #include <string.h>
 
@@ -27,14 +27,9 @@
 #define LA_MAX_BYTES 1000u
 #define LA_STEPS_PER_SCALE 2500000.0 /* per thread: two ops each; 1.0: about 0.5 s a thread */
 
-static uint32_t la_threads(const wl_params *p)
-{
-    return p->threads > 1 ? p->threads : 1;
-}
-
 static uint32_t la_registers(const wl_params *p)
 {
-    return la_threads(p) * LA_SLOTS;
+    return wl_threads(p) * LA_SLOTS;
 }
 
 /* Thread t's slots: slot[t * LA_SLOTS + i] is the register of its i-th block. */
@@ -79,7 +74,7 @@ static void la_drain(hb_sink *s, const uint32_t *slot, uint32_t n)
 
 static int la_generate(const wl_params *p, hb_sink *s)
 {
-    uint32_t n = la_threads(p);
+    uint32_t n = wl_threads(p);
     size_t bytes = (size_t)n * LA_SLOTS * sizeof(uint32_t);
     uint32_t *slot = hb_map(bytes, 0);
     if (slot == NULL)
@@ -87,8 +82,7 @@ static int la_generate(const wl_params *p, hb_sink *s)
     for (uint32_t r = 0; r < n * LA_SLOTS; r++)
         slot[r] = r;
     hb_rng rng;
-    hb_rng_seed(&rng, p->seed);
-    uint64_t steps = (uint64_t)(p->scale * LA_STEPS_PER_SCALE);
+    uint64_t steps = wl_heap_open(&rng, p, LA_STEPS_PER_SCALE);
     la_fill(s, &rng, slot, n);
     for (uint64_t done = 0; done < steps && !hb_sink_stopped(s); done += LA_SLOTS) {
         uint64_t k = steps - done < LA_SLOTS ? steps - done : LA_SLOTS;

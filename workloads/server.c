@@ -297,7 +297,7 @@ static int sv_open(sv_state *st, const wl_params *p, uint32_t t, uint32_t n, hb_
     st->slot_key = hb_scratch_map(st->entries * sizeof *st->slot_key);
     st->slot_value = hb_scratch_map(st->entries * sizeof *st->slot_value);
     if (st->slot_key == NULL || st->slot_value == NULL) {
-        fprintf(stderr, "workload server: out of memory for the cache model\n");
+        hb_fail(p->err, HB_ERR_NOMEM, "workload server: out of memory for the cache model");
         hb_scratch_unmap(st->slot_key, st->entries * sizeof *st->slot_key);
         hb_scratch_unmap(st->slot_value, st->entries * sizeof *st->slot_value);
         wl_gen_close(&st->g);
@@ -342,7 +342,7 @@ static int sv_generate(const wl_params *p, hb_sink *out)
     uint32_t n = wl_mut_count(p), opened = 0;
     sv_state *st = hb_scratch_map((size_t)n * sizeof *st);
     if (st == NULL || wl_muts_open(&ms, p, out, SV_REGS) != 0) {
-        fprintf(stderr, "workload server: out of memory for %u mutators\n", n);
+        hb_fail(p->err, HB_ERR_NOMEM, "workload server: out of memory for %u mutators", n);
         hb_scratch_unmap(st, (size_t)n * sizeof *st);
         return -1;
     }

@@ -203,7 +203,7 @@ static int so_open(so_state *st, const wl_params *p, uint32_t t, uint32_t n, hb_
     st->slots = TABLE_SLOTS / n;
     st->table = hb_scratch_map(st->slots * sizeof *st->table);
     if (st->table == NULL) {
-        fprintf(stderr, "workload small-objects: out of memory for the table model\n");
+        hb_fail(p->err, HB_ERR_NOMEM, "workload small-objects: out of memory for the table model");
         wl_gen_close(&st->g);
         return -1;
     }
@@ -223,7 +223,7 @@ static int so_generate(const wl_params *p, hb_sink *out)
     uint32_t n = wl_mut_count(p), opened = 0;
     so_state *st = hb_scratch_map((size_t)n * sizeof *st);
     if (st == NULL || wl_muts_open(&ms, p, out, so_thread_registers(p)) != 0) {
-        fprintf(stderr, "workload small-objects: out of memory for %u mutators\n", n);
+        hb_fail(p->err, HB_ERR_NOMEM, "workload small-objects: out of memory for %u mutators", n);
         hb_scratch_unmap(st, (size_t)n * sizeof *st);
         return -1;
     }

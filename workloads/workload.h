@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "harness/core/err.h"
 #include "harness/core/ops.h"
 #include "harness/core/object.h"
 #include "harness/core/rng.h"
@@ -31,6 +32,10 @@ typedef struct wl_params {
     int intern;        /* small-objects: shared small ints (--intern) */
     int no_leaves;     /* large-arrays: no leaves in the arrays (--no-leaves) */
     uint32_t threads; /* OS threads (0, 1: one): a heap workload's, or a mutators workload's */
+    /* Where generate() says why it returned -1 (hb_fail: one line naming the
+     * bad value or what ran out); may be NULL.  Not a setting: never sent to
+     * a repetition's process, the caller points it at its own hb_err. */
+    hb_err *err;
 } wl_params;
 
 typedef struct wl_workload {
@@ -38,8 +43,9 @@ typedef struct wl_workload {
     const char *description; /* one line, for `heapbench list` */
     /* Registers the stream uses, at this scale. */
     uint32_t (*registers)(const wl_params *p);
-    /* Emits the whole stream; 0 on success, -1 if it could not (its own
-     * memory).  A stopped sink is not an error. */
+    /* Emits the whole stream; 0 on success, -1 if it could not (a bad
+     * scale, its own memory), with why in p->err.  Never prints.  A stopped
+     * sink is not an error. */
     int (*generate)(const wl_params *p, hb_sink *out);
     /* 1: emits allocator ops (MALLOC, FREE, each with its thread), replayed
      * on a heap without a collector on p->threads OS threads, as an

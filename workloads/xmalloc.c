@@ -13,7 +13,7 @@
  * freed: slack both ways for the threads to run without waiting.
  * Deterministic from (seed, scale, threads); ends with every block freed.
  */
-#include "workloads/workload.h"
+#include "workloads/common.h"
 
 #define XM_BATCH 256u
 #define XM_RING 8u
@@ -21,15 +21,10 @@
 #define XM_MAX_BYTES 512u
 #define XM_ROUNDS_PER_SCALE 20000.0 /* per pair: XM_BATCH blocks each; 1.0: about 0.3 s */
 
-static uint32_t xm_threads(const wl_params *p)
-{
-    return p->threads > 1 ? p->threads : 1;
-}
-
 /* Pairs, counting an odd last thread as a pair with itself. */
 static uint32_t xm_pairs(const wl_params *p)
 {
-    return (xm_threads(p) + 1) / 2;
+    return (wl_threads(p) + 1) / 2;
 }
 
 static uint32_t xm_registers(const wl_params *p)
@@ -67,12 +62,11 @@ static void xm_round(hb_sink *s, hb_rng *rng, uint32_t n, uint64_t k, uint64_t r
 static int xm_generate(const wl_params *p, hb_sink *s)
 {
     hb_rng rng;
-    hb_rng_seed(&rng, p->seed);
-    uint64_t rounds = (uint64_t)(p->scale * XM_ROUNDS_PER_SCALE);
+    uint64_t rounds = wl_heap_open(&rng, p, XM_ROUNDS_PER_SCALE);
     if (rounds == 0)
         rounds = 1;
     for (uint64_t k = 0; k <= rounds && !hb_sink_stopped(s); k++)
-        xm_round(s, &rng, xm_threads(p), k, rounds);
+        xm_round(s, &rng, wl_threads(p), k, rounds);
     return 0;
 }
 

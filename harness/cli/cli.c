@@ -10,6 +10,7 @@
 
 #include "harness/core/registry.h"
 #include "harness/formats/results.h"
+#include "harness/run/run.h"
 
 int hb_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -33,6 +34,15 @@ void hb_print_note(void *arg, const hb_row *row, const char *why)
     (void)arg;
     fprintf(stderr, "heapbench: %s/%s/%s rep %u: %s: %s\n", row->allocator, row->collector,
             row->workload, (unsigned)row->rep, row->status, why);
+}
+
+void hb_print_progress(const hb_progress *p)
+{
+    if (p->done)
+        fprintf(stderr, "\r\033[K");
+    else
+        fprintf(stderr, "\r%s/%s/%s rep %u: %.1f M ops, %.2f s replayed ", p->alloc, p->coll,
+                p->source, (unsigned)p->rep, (double)p->ops / 1e6, p->replayed_s);
 }
 
 int hb_resolve(const char *cmd, const hb_registry *r, const char *name, const void **out)

@@ -53,6 +53,11 @@ int hb_report_err(const char *cmd, const hb_err *e);
 struct hb_row;
 void hb_print_note(void *arg, const struct hb_row *row, const char *why);
 
+/* hb_run's progress as one line on stderr, rewritten in place and cleared
+ * at the repetition's end: main() installs it when stderr is a terminal. */
+struct hb_progress;
+void hb_print_progress(const struct hb_progress *p);
+
 /* A name looked up in a registry (al_registry, gc_registry, wl_registry,
  * harness/core/registry.h): 0 and *out set, or the usage message naming
  * the bad value and the valid choices (or why it cannot run here) and

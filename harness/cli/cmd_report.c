@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/cli/cells.h"
 #include "harness/cli/cli.h"
 #include "harness/cli/report.h"
 #include "harness/cli/lbo.h"
@@ -88,11 +89,6 @@ static int is_metric(size_t m)
 }
 
 /* A row's thread count; 0 (rows from before the column) is 1. */
-static uint32_t row_threads(const hb_row *r)
-{
-    return r->threads > 1 ? (uint32_t)r->threads : 1;
-}
-
 static double metric(const hb_row *r, size_t m)
 {
     const char *p = (const char *)r + hb_row_columns[m].off;
@@ -109,9 +105,7 @@ static size_t metric_at(size_t off)
 }
 
 typedef struct rp_cell {
-    const char *alloc, *coll, *work;
-    uint32_t threads;
-    double factor; /* heap_factor (matrix --heap-factors); 0: none */
+    hb_cell_key k; /* first: hb_cell_find */
     size_t n, n_ok;
     double *v[RP_NMETRICS]; /* ok rows' values per metric */
     hb_summary s[RP_NMETRICS];
@@ -146,19 +140,10 @@ static size_t intern(const char **list, size_t *n, size_t cap, const char *s)
     return *n - 1;
 }
 
-/* A row's heap factor (NaN in rows written before the column: none). */
-static double factor_of(const hb_row *r)
+static rp_cell *find_cell(rp_report *R, const hb_cell_key *k)
 {
-    return isnan(r->heap_factor) ? 0 : r->heap_factor;
-}
-static rp_cell *find_cell(rp_report *R, const char *a, const char *c, const char *w, uint32_t t,
-                          double hf)
-{
-    for (size_t i = 0; i < R->ncells; i++)
-        if (!strcmp(R->cells[i].alloc, a) && !strcmp(R->cells[i].coll, c) &&
-            !strcmp(R->cells[i].work, w) && R->cells[i].threads == t && R->cells[i].factor == hf)
-            return &R->cells[i];
-    return NULL;
+    size_t i = hb_cell_find(R->cells, R->ncells, sizeof *R->cells, k);
+    return i < R->ncells ? &R->cells[i] : NULL;
 }
 
 /* The combination label "alloc/coll", kept in the row arena's lifetime. */
@@ -179,15 +164,11 @@ static int group_rows(rp_report *R)
         return -1;
     for (long i = 0; i < R->nrows; i++) {
         const hb_row *r = &R->rows[i];
-        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r),
-                               factor_of(r));
+        hb_cell_key k = hb_cell_of(r);
+        rp_cell *c = find_cell(R, &k);
         if (c == NULL) {
             c = &R->cells[R->ncells++];
-            c->threads = row_threads(r);
-            c->factor = factor_of(r);
-            c->alloc = r->allocator;
-            c->coll = r->collector;
-            c->work = r->workload;
+            c->k = k;
             c->work_idx = intern(R->works, &R->nworks, 256, r->workload);
             const char *cn = combo_name(R, r);
             size_t before = R->ncombos;
@@ -205,8 +186,8 @@ static int group_rows(rp_report *R)
         const hb_row *r = &R->rows[i];
         if (hb_status_parse(r->status) != HB_STATUS_OK)
             continue;
-        rp_cell *c = find_cell(R, r->allocator, r->collector, r->workload, row_threads(r),
-                               factor_of(r));
+        hb_cell_key k = hb_cell_of(r);
+        rp_cell *c = find_cell(R, &k);
         for (size_t m = 0; m < RP_NMETRICS; m++)
             if (is_metric(m))
                 c->v[m][c->n_ok] = metric(r, m);
@@ -230,8 +211,11 @@ static void summarize_cell(rp_cell *c)
 
 static void compare_to_baseline(rp_report *R, rp_cell *c)
 {
-    const char *bc = R->base_coll ? R->base_coll : c->coll;
-    c->base = find_cell(R, R->base_alloc, bc, c->work, c->threads, c->factor);
+    const char *bc = R->base_coll ? R->base_coll : c->k.coll;
+    hb_cell_key k = c->k;
+    k.alloc = R->base_alloc;
+    k.coll = bc;
+    c->base = find_cell(R, &k);
     c->ratio = (hb_ratio){NAN, NAN, NAN, 0, NAN};
     if (c->base == c) {
         c->ratio = (hb_ratio){1, 1, 1, 1, NAN}; /* the same sample: exactly 1 */
@@ -264,14 +248,14 @@ static void fmt_ci(char *buf, size_t cap, const hb_summary *s, double scale)
 static void table_cell(FILE *out, const rp_cell *c)
 {
     char combo[64], ops[64], p99[64], pmax[64], fp[64], frag[48], ratio[64];
-    if (c->threads > 1 && c->factor)
-        snprintf(combo, sizeof combo, "%s/%s %ut x%g", c->alloc, c->coll, c->threads, c->factor);
-    else if (c->factor)
-        snprintf(combo, sizeof combo, "%s/%s x%g", c->alloc, c->coll, c->factor);
-    else if (c->threads > 1)
-        snprintf(combo, sizeof combo, "%s/%s %ut", c->alloc, c->coll, c->threads);
+    if (c->k.threads > 1 && c->k.factor)
+        snprintf(combo, sizeof combo, "%s/%s %ut x%g", c->k.alloc, c->k.coll, c->k.threads, c->k.factor);
+    else if (c->k.factor)
+        snprintf(combo, sizeof combo, "%s/%s x%g", c->k.alloc, c->k.coll, c->k.factor);
+    else if (c->k.threads > 1)
+        snprintf(combo, sizeof combo, "%s/%s %ut", c->k.alloc, c->k.coll, c->k.threads);
     else
-        snprintf(combo, sizeof combo, "%s/%s", c->alloc, c->coll);
+        snprintf(combo, sizeof combo, "%s/%s", c->k.alloc, c->k.coll);
     fmt_ci(ops, sizeof ops, &c->s[M(ops_per_s)], 1);
     fmt_ci(p99, sizeof p99, &c->s[M(pause_p99_us)], 1);
     fmt_ci(pmax, sizeof pmax, &c->s[M(pause_max_us)], 1);
@@ -294,29 +278,18 @@ static void table_cell(FILE *out, const rp_cell *c)
 static void median_levels(const rp_report *R, double *lo, double *hi)
 {
     *lo = 1, *hi = 0;
-    for (size_t i = 0; i < R->ncells; i++) {
-        const rp_cell *c = &R->cells[i];
-        if (c->n_ok == 0)
-            continue;
-        double l = c->s[M(ops_per_s)].median_ci.level;
-        *lo = l < *lo ? l : *lo;
-        *hi = l > *hi ? l : *hi;
-    }
+    for (size_t i = 0; i < R->ncells; i++)
+        if (R->cells[i].n_ok != 0)
+            hb_level_take(lo, hi, R->cells[i].s[M(ops_per_s)].median_ci.level);
     if (*hi < *lo)
         *lo = *hi = NAN;
 }
 
-/* "96.9%", or "93.8-96.9%" when cells reached different levels. */
 static void fmt_levels(char *buf, size_t cap, const rp_report *R)
 {
     double lo, hi;
     median_levels(R, &lo, &hi);
-    if (isnan(lo))
-        snprintf(buf, cap, "none");
-    else if (lo == hi)
-        snprintf(buf, cap, "%.1f%%", lo * 100);
-    else
-        snprintf(buf, cap, "%.1f-%.1f%%", lo * 100, hi * 100);
+    hb_fmt_levels(buf, cap, lo, hi);
 }
 
 static void write_table(FILE *out, const rp_report *R)
@@ -373,7 +346,7 @@ static void summary_header(FILE *f)
 static void lbo_columns(FILE *f, const rp_report *R, const rp_cell *c)
 {
     hb_summary t, sp;
-    hb_lbo_find(R->lbo, c->alloc, c->coll, c->work, c->threads, c->factor, &t, &sp);
+    hb_lbo_find(R->lbo, c->k.alloc, c->k.coll, c->k.work, c->k.threads, c->k.factor, &t, &sp);
     csv_num(f, t.median);
     csv_num(f, t.median_ci.lo);
     csv_num(f, t.median_ci.hi);
@@ -388,8 +361,8 @@ static void write_summary_csv(FILE *f, const rp_report *R)
     summary_header(f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%u,%zu,%zu", c->alloc, c->coll, c->work, c->alloc,
-                c->coll, c->work_idx, c->combo_idx, c->threads, c->n, c->n_ok);
+        fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%u,%zu,%zu", c->k.alloc, c->k.coll, c->k.work, c->k.alloc,
+                c->k.coll, c->work_idx, c->combo_idx, c->k.threads, c->n, c->n_ok);
         csv_num(f, c->n_ok ? c->s[M(ops_per_s)].median_ci.level : NAN);
         for (size_t m = 0; m < RP_NMETRICS; m++) {
             if (!is_metric(m))
@@ -403,7 +376,7 @@ static void write_summary_csv(FILE *f, const rp_report *R)
         csv_num(f, c->s[M(ops_per_s)].mean_ci.hi);
         csv_num(f, c->n_ok > 1 ? c->s[M(ops_per_s)].mean_ci.level : NAN);
         if (c->base)
-            fprintf(f, ",%s/%s", c->base->alloc, c->base->coll);
+            fprintf(f, ",%s/%s", c->base->k.alloc, c->base->k.coll);
         else
             fputs(",", f);
         csv_num(f, c->ratio.ratio);
@@ -435,13 +408,13 @@ static void write_mmu_csv(FILE *f, const rp_report *R)
     fputs(mmu_header, f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        if (c->n_ok == 0 || c->threads > 1) /* one thread's cells: mmu.csv has no threads column */
+        if (c->n_ok == 0 || c->k.threads > 1) /* one thread's cells: mmu.csv has no threads column */
             continue;
         for (size_t k = 0; k < hb_n_mmu_windows; k++) {
             const hb_summary *s = &c->s[metric_at(hb_mmu_windows[k].off)];
             if (isnan(s->median))
                 continue; /* rows written before the column existed */
-            fprintf(f, "%s,%s,%s,%s/%s,%g", c->alloc, c->coll, c->work, c->alloc, c->coll,
+            fprintf(f, "%s,%s,%s,%s/%s,%g", c->k.alloc, c->k.coll, c->k.work, c->k.alloc, c->k.coll,
                     hb_mmu_windows[k].ms);
             csv_num(f, s->median);
             csv_num(f, s->median_ci.lo);
@@ -450,7 +423,7 @@ static void write_mmu_csv(FILE *f, const rp_report *R)
         }
         double run_ms = c->s[M(wall_s)].median * 1e3;
         if (run_ms > 100) {
-            fprintf(f, "%s,%s,%s,%s/%s,%.6g", c->alloc, c->coll, c->work, c->alloc, c->coll,
+            fprintf(f, "%s,%s,%s,%s/%s,%.6g", c->k.alloc, c->k.coll, c->k.work, c->k.alloc, c->k.coll,
                     run_ms);
             csv_num(f, c->mutator_frac_median);
             fputs(",,\n", f);
@@ -464,10 +437,10 @@ static void write_pauses_csv(FILE *f, const rp_report *R)
     fputs(pauses_header, f);
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        for (size_t k = 0; k < hb_n_pause_quantiles && c->n_ok && c->threads == 1; k++) {
+        for (size_t k = 0; k < hb_n_pause_quantiles && c->n_ok && c->k.threads == 1; k++) {
             const hb_summary *s = &c->s[metric_at(hb_pause_quantiles[k].off)];
-            fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%zu,%s", c->alloc, c->coll, c->work, c->alloc,
-                    c->coll, c->work_idx, c->combo_idx, k, hb_pause_quantiles[k].label);
+            fprintf(f, "%s,%s,%s,%s/%s,%zu,%zu,%zu,%s", c->k.alloc, c->k.coll, c->k.work, c->k.alloc,
+                    c->k.coll, c->work_idx, c->combo_idx, k, hb_pause_quantiles[k].label);
             csv_num(f, s->median);
             csv_num(f, s->median_ci.lo);
             csv_num(f, s->median_ci.hi);
@@ -497,7 +470,7 @@ static size_t distinct(const rp_report *R, size_t off, const char **out, size_t 
  * else the first one seen. */
 static const char *figure_collector(const rp_report *R)
 {
-    return R->base_coll ? R->base_coll : R->ncells ? R->cells[0].coll : "";
+    return R->base_coll ? R->base_coll : R->ncells ? R->cells[0].k.coll : "";
 }
 
 /* Series files of the server workload, one per allocator (rep 1), under
@@ -546,8 +519,8 @@ static void gp_combo_places(FILE *f, const char *var, const rp_report *R, size_t
 static void write_summary_gp(FILE *f, const rp_report *R)
 {
     const char *allocs[256], *colls[256];
-    size_t na = distinct(R, offsetof(rp_cell, alloc), allocs, 256);
-    size_t nc = distinct(R, offsetof(rp_cell, coll), colls, 256);
+    size_t na = distinct(R, offsetof(rp_cell, k.alloc), allocs, 256);
+    size_t nc = distinct(R, offsetof(rp_cell, k.coll), colls, 256);
     fputs("# Written by heapbench report: the lists the plot scripts iterate over.\n", f);
     gp_list(f, "works", R->works, R->nworks);
     gp_list(f, "combos", R->combos, R->ncombos);
@@ -564,11 +537,11 @@ static void write_summary_gp(FILE *f, const rp_report *R)
     size_t nsp = 0; /* collectors with a speed-up to draw (a baseline cell to compare) */
     for (size_t i = 0; i < R->ncells; i++)
         if (R->cells[i].base && R->cells[i].base != &R->cells[i])
-            intern(sp, &nsp, 256, R->cells[i].coll);
+            intern(sp, &nsp, 256, R->cells[i].k.coll);
     gp_list(f, "sp_colls", sp, nsp);
     fprintf(f, "nsp_colls = %zu\n", nsp);
-    gp_combo_places(f, "combo_alloc", R, offsetof(rp_cell, alloc), allocs, &na);
-    gp_combo_places(f, "combo_coll", R, offsetof(rp_cell, coll), colls, &nc);
+    gp_combo_places(f, "combo_alloc", R, offsetof(rp_cell, k.alloc), allocs, &na);
+    gp_combo_places(f, "combo_coll", R, offsetof(rp_cell, k.coll), colls, &nc);
     gp_series(f, R, allocs, na);
 }
 
@@ -698,7 +671,7 @@ static void md_kind(FILE *f, const rp_report *R, const char *alloc, int kind, si
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
-        if (strcmp(c->alloc, alloc) || c->base == c || !c->base || isnan(c->ratio.ratio) ||
+        if (strcmp(c->k.alloc, alloc) || c->base == c || !c->base || isnan(c->ratio.ratio) ||
             speedup_kind(&c->ratio) != kind)
             continue;
         lo = c->ratio.ratio < lo ? c->ratio.ratio : lo;
@@ -716,14 +689,14 @@ static void md_kind(FILE *f, const rp_report *R, const char *alloc, int kind, si
         fputs(": ", f);
         for (size_t i = 0; i < R->ncells; i++) {
             const rp_cell *c = &R->cells[i];
-            if (strcmp(c->alloc, alloc) || c->base == c || !c->base || isnan(c->ratio.ratio) ||
+            if (strcmp(c->k.alloc, alloc) || c->base == c || !c->base || isnan(c->ratio.ratio) ||
                 speedup_kind(&c->ratio) != kind)
                 continue;
-            if (listed < RP_MAX_LISTED && c->threads > 1)
-                fprintf(f, "%s`%s`/`%s` on %u threads", listed ? ", " : "", c->work, c->coll,
-                        c->threads);
+            if (listed < RP_MAX_LISTED && c->k.threads > 1)
+                fprintf(f, "%s`%s`/`%s` on %u threads", listed ? ", " : "", c->k.work, c->k.coll,
+                        c->k.threads);
             else if (listed < RP_MAX_LISTED)
-                fprintf(f, "%s`%s`/`%s`", listed ? ", " : "", c->work, c->coll);
+                fprintf(f, "%s`%s`/`%s`", listed ? ", " : "", c->k.work, c->k.coll);
             listed++;
         }
         if (listed > RP_MAX_LISTED)
@@ -736,12 +709,12 @@ static void md_kind(FILE *f, const rp_report *R, const char *alloc, int kind, si
 static void md_speedups(FILE *f, const rp_report *R)
 {
     const char *allocs[256];
-    size_t na = distinct(R, offsetof(rp_cell, alloc), allocs, 256);
+    size_t na = distinct(R, offsetof(rp_cell, k.alloc), allocs, 256);
     for (size_t a = 0; a < na; a++) {
         size_t n[RP_NKIND] = {0}, total = 0;
         for (size_t i = 0; i < R->ncells; i++) {
             const rp_cell *c = &R->cells[i];
-            if (strcmp(c->alloc, allocs[a]) || c->base == c || !c->base || isnan(c->ratio.ratio))
+            if (strcmp(c->k.alloc, allocs[a]) || c->base == c || !c->base || isnan(c->ratio.ratio))
                 continue;
             n[speedup_kind(&c->ratio)]++;
             total++;
@@ -768,10 +741,10 @@ static void md_pauses(FILE *f, const rp_report *R, const char *work)
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
         const hb_summary *p = &c->s[M(pause_p99_us)];
-        if (strcmp(c->work, work) || strcmp(c->alloc, R->base_alloc) || c->threads != 1 ||
+        if (strcmp(c->k.work, work) || strcmp(c->k.alloc, R->base_alloc) || c->k.threads != 1 ||
             c->n_ok == 0)
             continue;
-        fprintf(f, "%s`%s` ", first ? "" : ", ", c->coll);
+        fprintf(f, "%s`%s` ", first ? "" : ", ", c->k.coll);
         if (c->s[M(pauses)].median == 0 || isnan(p->median)) {
             fputs("none", f);
         } else {
@@ -791,7 +764,8 @@ static void md_pauses(FILE *f, const rp_report *R, const char *work)
 static void md_footprints(FILE *f, const rp_report *R)
 {
     const char *coll = figure_collector(R);
-    const rp_cell *b = find_cell((rp_report *)R, R->base_alloc, coll, "server", 1, 0);
+    hb_cell_key k = {.alloc = R->base_alloc, .coll = coll, .work = "server", .threads = 1};
+    const rp_cell *b = find_cell((rp_report *)R, &k);
     if (b == NULL || b->n_ok == 0) {
         fputs("The run has no `server` cells of the baseline allocator.\n", f);
         return;
@@ -802,10 +776,10 @@ static void md_footprints(FILE *f, const rp_report *R)
     for (size_t i = 0; i < R->ncells; i++) {
         const rp_cell *c = &R->cells[i];
         double fr = c->s[M(frag_jw4_peaks)].median;
-        if (strcmp(c->work, "server") || strcmp(c->coll, coll) || c->threads != 1 || c->n_ok == 0 ||
+        if (strcmp(c->k.work, "server") || strcmp(c->k.coll, coll) || c->k.threads != 1 || c->n_ok == 0 ||
             isnan(fr))
             continue;
-        fprintf(f, "%s`%s` %+.1f%%", first ? "" : ", ", c->alloc, fr * 100);
+        fprintf(f, "%s`%s` %+.1f%%", first ? "" : ", ", c->k.alloc, fr * 100);
         first = 0;
     }
     fputs(".\n", f);

@@ -68,7 +68,11 @@ static int gen_write(const wl_workload *wk, const wl_params *wp, const char *out
         return HB_EXIT_USAGE;
     }
     hb_sink sink = {.buf = buf, .cap = sizeof buf / sizeof buf[0], .flush = gen_flush, .ctx = &g};
-    int rc = wk->generate(wp, &sink);
+    hb_err why;
+    hb_err_clear(&why);
+    wl_params p = *wp;
+    p.err = &why;
+    int rc = wk->generate(&p, &sink);
     hb_sink_flush(&sink);
     if (g.why || g.failed || rc != 0) {
         if (g.why)
@@ -76,6 +80,8 @@ static int gen_write(const wl_workload *wk, const wl_params *wp, const char *out
                     wk->name, g.bad_op, g.why);
         else if (g.failed)
             fprintf(stderr, "heapbench trace gen: cannot write %s: %s\n", out, strerror(g.failed));
+        else if (why.msg[0])
+            fprintf(stderr, "heapbench trace gen: %s\n", why.msg);
         else
             fprintf(stderr, "heapbench trace gen: workload %s could not generate its stream\n",
                     wk->name);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/cli/cells.h"
 #include "harness/cli/stats.h"
 #include "harness/formats/io.h"
 
@@ -38,9 +39,7 @@ enum { LBO_QUANTITIES(LBO_IDX_) LBO_NQ };
 #undef LBO_IDX_
 
 typedef struct lbo_cell {
-    const char *alloc, *coll, *work;
-    double factor;
-    uint64_t threads; /* 1 for rows of one thread (or before the column) */
+    hb_cell_key k; /* first: hb_cell_find */
     uint64_t min_heap;
     size_t n_ok;
     const hb_row **ok; /* its ok rows */
@@ -54,24 +53,11 @@ struct hb_lbo {
     size_t n;
 };
 
-static double factor_of(const hb_row *r)
-{
-    return isnan(r->heap_factor) ? 0 : r->heap_factor;
-}
-
-static uint64_t threads_of(const hb_row *r)
-{
-    return r->threads > 1 ? r->threads : 1;
-}
-
 static lbo_cell *find(lbo_cell *v, size_t n, const hb_row *r)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(v[i].alloc, r->allocator) && !strcmp(v[i].coll, r->collector) &&
-            !strcmp(v[i].work, r->workload) && v[i].factor == factor_of(r) &&
-            v[i].threads == threads_of(r))
-            return &v[i];
-    return NULL;
+    hb_cell_key k = hb_cell_of(r);
+    size_t i = hb_cell_find(v, n, sizeof *v, &k);
+    return i < n ? &v[i] : NULL;
 }
 
 /* The cells of the ok rows, first-seen order; returns how many (-1: no memory). */
@@ -81,9 +67,7 @@ static long group(const hb_row *rows, size_t n, lbo_cell *v, const hb_row **ok)
     for (size_t i = 0; i < n; i++) {
         if (hb_status_parse(rows[i].status) != HB_STATUS_OK || find(v, nc, &rows[i]))
             continue;
-        v[nc++] = (lbo_cell){.alloc = rows[i].allocator, .coll = rows[i].collector,
-                             .work = rows[i].workload, .factor = factor_of(&rows[i]), .threads = threads_of(&rows[i]),
-                             .min_heap = rows[i].min_heap_bytes};
+        v[nc++] = (lbo_cell){.k = hb_cell_of(&rows[i]), .min_heap = rows[i].min_heap_bytes};
     }
     for (size_t c = 0; c < nc; c++) { /* each cell's rows, contiguous in ok[] */
         v[c].ok = &ok[used];
@@ -118,7 +102,7 @@ static void baselines(const lbo_cell *v, size_t n, const char *work, double *t, 
     *t = INFINITY;
     *live = INFINITY;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i].work, work) != 0)
+        if (strcmp(v[i].k.work, work) != 0)
             continue;
         if (v[i].mutator_median > 0 && v[i].mutator_median < *t)
             *t = v[i].mutator_median;
@@ -160,8 +144,8 @@ static void write_csv(FILE *f, const lbo_cell *v, size_t n)
 #undef LBO_HDR_
     fputs(",ci_level\n", f);
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s,%s,%s,%s/%s,%.9g,%llu,%zu", v[i].alloc, v[i].coll, v[i].work, v[i].alloc,
-                v[i].coll, v[i].factor, (unsigned long long)v[i].min_heap, v[i].n_ok);
+        fprintf(f, "%s,%s,%s,%s/%s,%.9g,%llu,%zu", v[i].k.alloc, v[i].k.coll, v[i].k.work, v[i].k.alloc,
+                v[i].k.coll, v[i].k.factor, (unsigned long long)v[i].min_heap, v[i].n_ok);
         for (int q = 0; q < LBO_NQ; q++) {
             csv_num(f, v[i].s[q].median);
             csv_num(f, v[i].s[q].median_ci.lo);
@@ -175,28 +159,18 @@ static void write_csv(FILE *f, const lbo_cell *v, size_t n)
 void hb_lbo_levels(const hb_lbo *l, double *lo, double *hi)
 {
     *lo = 1, *hi = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        double x = l->v[i].s[LBO_lbo_time].median_ci.level;
-        if (l->v[i].n_ok == 0 || !isfinite(l->v[i].s[LBO_lbo_time].median))
-            continue;
-        *lo = x < *lo ? x : *lo;
-        *hi = x > *hi ? x : *hi;
-    }
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].n_ok != 0 && isfinite(l->v[i].s[LBO_lbo_time].median))
+            hb_level_take(lo, hi, l->v[i].s[LBO_lbo_time].median_ci.level);
     if (*hi < *lo)
         *lo = *hi = NAN;
 }
 
-/* "96.9%", or "93.8-96.9%" when cells reached different levels. */
 static void fmt_levels(char *buf, size_t cap, const hb_lbo *l)
 {
     double lo, hi;
     hb_lbo_levels(l, &lo, &hi);
-    if (isnan(lo))
-        snprintf(buf, cap, "none");
-    else if (lo == hi)
-        snprintf(buf, cap, "%.1f%%", 100 * lo);
-    else
-        snprintf(buf, cap, "%.1f-%.1f%%", 100 * lo, 100 * hi);
+    hb_fmt_levels(buf, cap, lo, hi);
 }
 
 static void fmt_pct(char *buf, size_t cap, const hb_summary *s)
@@ -219,15 +193,15 @@ static void write_table(FILE *out, const hb_lbo *l)
                  "distribution-free intervals of the median (coverage %s)\n", lv);
     const char *last = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (last == NULL || strcmp(last, v[i].work) != 0) {
-            fprintf(out, "\n%s\n  %-22s %6s %5s %-22s %-22s\n", v[i].work, "allocator/collector",
+        if (last == NULL || strcmp(last, v[i].k.work) != 0) {
+            fprintf(out, "\n%s\n  %-22s %6s %5s %-22s %-22s\n", v[i].k.work, "allocator/collector",
                     "heap x", "ok", "LBO time", "LBO space");
-            last = v[i].work;
+            last = v[i].k.work;
         }
         char combo[96], hf[16], t[48], sp[48];
-        snprintf(combo, sizeof combo, "%s/%s", v[i].alloc, v[i].coll);
-        if (v[i].factor)
-            snprintf(hf, sizeof hf, "%.3g", v[i].factor);
+        snprintf(combo, sizeof combo, "%s/%s", v[i].k.alloc, v[i].k.coll);
+        if (v[i].k.factor)
+            snprintf(hf, sizeof hf, "%.3g", v[i].k.factor);
         else
             snprintf(hf, sizeof hf, "-");
         fmt_pct(t, sizeof t, &v[i].s[LBO_lbo_time]);
@@ -243,7 +217,7 @@ static void sort_by_work(lbo_cell *v, size_t n)
     if (w == NULL)
         return;
     for (size_t i = 0; i < n; i++)
-        for (w[i] = 0; strcmp(v[w[i]].work, v[i].work) != 0; w[i]++)
+        for (w[i] = 0; strcmp(v[w[i]].k.work, v[i].k.work) != 0; w[i]++)
             ;
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && w[j - 1] > w[j]; j--) {
@@ -276,7 +250,7 @@ hb_lbo *hb_lbo_compute(const hb_row *rows, size_t n)
     }
     for (size_t i = 0; i < l->n; i++) {
         double bt, bl;
-        baselines(l->v, l->n, l->v[i].work, &bt, &bl);
+        baselines(l->v, l->n, l->v[i].k.work, &bt, &bl);
         summarize(&l->v[i], bt, bl);
     }
     sort_by_work(l->v, l->n);
@@ -295,14 +269,13 @@ void hb_lbo_free(hb_lbo *l)
 int hb_lbo_find(const hb_lbo *l, const char *alloc, const char *coll, const char *work,
                 uint64_t threads, double factor, hb_summary *time, hb_summary *space)
 {
-    for (size_t i = 0; l && i < l->n; i++) {
-        const lbo_cell *c = &l->v[i];
-        if (!strcmp(c->alloc, alloc) && !strcmp(c->coll, coll) && !strcmp(c->work, work) &&
-            c->factor == factor && c->threads == (threads > 1 ? threads : 1)) {
-            *time = c->s[LBO_lbo_time];
-            *space = c->s[LBO_lbo_space];
-            return 0;
-        }
+    hb_cell_key k = {.alloc = alloc, .coll = coll, .work = work,
+                     .threads = threads > 1 ? (uint32_t)threads : 1, .factor = factor};
+    size_t i = l ? hb_cell_find(l->v, l->n, sizeof *l->v, &k) : 0;
+    if (l && i < l->n) {
+        *time = l->v[i].s[LBO_lbo_time];
+        *space = l->v[i].s[LBO_lbo_space];
+        return 0;
     }
     hb_summary none = {.mean = NAN, .sd = NAN, .median = NAN,
                        .mean_ci = {NAN, NAN, NAN}, .median_ci = {NAN, NAN, NAN}};
@@ -356,7 +329,7 @@ static int on_front(const hb_lbo *l, const lbo_cell *a)
         return 0;
     for (size_t i = 0; i < l->n; i++) {
         const lbo_cell *b = &l->v[i];
-        if (b != a && !strcmp(b->work, a->work) && isfinite(b->s[LBO_lbo_time].median) &&
+        if (b != a && !strcmp(b->k.work, a->k.work) && isfinite(b->s[LBO_lbo_time].median) &&
             isfinite(b->s[LBO_lbo_space].median) && dominates(b, a))
             return 0;
     }
@@ -374,7 +347,7 @@ static void md_front(FILE *f, const hb_lbo *l, const char *work)
         for (size_t i = 0; i < l->n; i++) {
             const lbo_cell *c = &l->v[i];
             double sp = c->s[LBO_lbo_space].median;
-            if (!strcmp(c->work, work) && sp > last && on_front(l, c) &&
+            if (!strcmp(c->k.work, work) && sp > last && on_front(l, c) &&
                 (next == NULL || sp < next->s[LBO_lbo_space].median))
                 next = c;
         }
@@ -382,7 +355,7 @@ static void md_front(FILE *f, const hb_lbo *l, const char *work)
             break;
         last = next->s[LBO_lbo_space].median;
         fprintf(f, "%s`%s/%s` at %gx (time %+.0f%%, space %+.0f%%)", shown ? ", " : "",
-                next->alloc, next->coll, next->factor, 100 * next->s[LBO_lbo_time].median,
+                next->k.alloc, next->k.coll, next->k.factor, 100 * next->s[LBO_lbo_time].median,
                 100 * next->s[LBO_lbo_space].median);
         shown++;
     }
@@ -397,10 +370,10 @@ static void md_settings(FILE *f, const hb_lbo *l, const hb_row *rows, size_t n)
     size_t nf = 0, reps = SIZE_MAX;
     for (size_t i = 0; i < l->n; i++) {
         size_t k = 0;
-        while (k < nf && fs[k] != l->v[i].factor)
+        while (k < nf && fs[k] != l->v[i].k.factor)
             k++;
         if (k == nf && nf < 64)
-            fs[nf++] = l->v[i].factor;
+            fs[nf++] = l->v[i].k.factor;
         reps = l->v[i].n_ok < reps ? l->v[i].n_ok : reps;
     }
     for (size_t i = 1; i < nf; i++) /* ascending */
@@ -426,7 +399,7 @@ void hb_lbo_markdown(FILE *f, const char *dir, const char *url)
     hb_lbo *l = n > 0 ? hb_lbo_compute(rows, (size_t)n) : NULL;
     if (l && l->n) {
         char lv[48];
-        const char *w = l->v[0].work;
+        const char *w = l->v[0].k.work;
         fmt_levels(lv, sizeof lv, l);
         fprintf(f, "\n![time against heap size](%s/sweep_timespace_time_%s.png)\n\n", url, w);
         fprintf(f, "The time-space sweep (`%s/timespace`: ", dir);
@@ -442,9 +415,9 @@ void hb_lbo_markdown(FILE *f, const char *dir, const char *url)
                    "in both), by space overhead:", w);
         const char *last = NULL;
         for (size_t i = 0; i < l->n; i++) {
-            if (last && !strcmp(last, l->v[i].work))
+            if (last && !strcmp(last, l->v[i].k.work))
                 continue;
-            last = l->v[i].work;
+            last = l->v[i].k.work;
             fprintf(f, " `%s`: ", last);
             md_front(f, l, last);
             fputc('.', f);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "allocators/peers.h"
 #include "build_info.h"
@@ -39,7 +40,11 @@ int main(int argc, char **argv)
 {
     /* jemalloc needs more static TLS than glibc leaves for dlopen: restart
      * once with the tunable that provides it (see allocators/peers.h). */
-    al_peer_reexec_for_tls(argv);
+    hb_err tls;
+    if (al_peer_reexec_for_tls(argv, &tls) != 0)
+        fprintf(stderr, "heapbench: %s\n", tls.msg);
+    if (isatty(STDERR_FILENO))
+        hb_run_progress = hb_print_progress;
     if (argc == 4 && strcmp(argv[1], "__rep") == 0) /* an isolated repetition (run.c) */
         return hb_rep_child_main(atoi(argv[2]), atoi(argv[3]));
     hb_rep_exe = "/proc/self/exe";

@@ -43,7 +43,9 @@ extern const wl_workload wl_gcbench;
 
 /* ---- one collector over one heap ---- */
 
-typedef struct bench {
+/* The walker of workloads/gcbench.h's walk, for the native program. */
+typedef struct gb_walker bench;
+struct gb_walker {
     const gc_strategy *gs;
     void *gc;
     al_heap heap;
@@ -52,7 +54,7 @@ typedef struct bench {
     hb_obj *reg[GB_REGS];
     uint64_t objects;
     int oom;
-} bench;
+};
 
 static void no_pause(void *h, uint64_t s, uint64_t e)
 {
@@ -88,94 +90,56 @@ static void bench_close(bench *b)
 
 /* ---- native: GCBench as C calling the tables ---- */
 
-static void node_new(bench *b, uint32_t r)
+static void gbw_node(bench *b, uint32_t r)
 {
     if (b->gs->new_obj(b->gc, &b->reg[r], HB_CONTAINER, 0, GB_NODE_NREFS, GB_NODE_PAYLOAD) == NULL)
         b->oom = 1;
     b->objects++;
 }
 
-static void drop(bench *b, uint32_t r)
+static void gbw_set(bench *b, uint32_t node, uint32_t i, uint32_t child)
+{
+    b->gs->field_store(b->gc, b->reg[node], i, b->reg[child]);
+}
+
+static void gbw_get(bench *b, uint32_t dst, uint32_t node, uint32_t i)
+{
+    b->gs->reg_write(b->gc, &b->reg[dst], b->reg[node]->refs[i]);
+}
+
+static void gbw_drop(bench *b, uint32_t r)
 {
     b->gs->reg_write(b->gc, &b->reg[r], NULL);
 }
 
-/* Top-down: node (a register) gets two new children, then each is populated. */
-static void populate(bench *b, uint32_t node, uint32_t k, uint32_t depth)
+static int gbw_live(bench *b, uint32_t r)
 {
-    if (depth == 0 || b->oom)
-        return;
-    uint32_t child = GB_R_PATH + k;
-    node_new(b, child);
-    b->gs->field_store(b->gc, b->reg[node], 0, b->reg[child]);
-    node_new(b, child);
-    b->gs->field_store(b->gc, b->reg[node], 1, b->reg[child]);
-    if (depth == 1)
-        return;
-    for (uint32_t i = 0; i < 2; i++) {
-        b->gs->reg_write(b->gc, &b->reg[child], b->reg[node]->refs[i]);
-        populate(b, child, k + 1, depth - 1);
-    }
+    return b->reg[r] != NULL;
 }
 
-static void drop_path(bench *b)
+static void gbw_array(bench *b, uint32_t r)
 {
-    for (uint32_t k = 0; k < GB_LEVELS; k++)
-        if (b->reg[GB_R_PATH + k] != NULL)
-            drop(b, GB_R_PATH + k);
-}
-
-/* Bottom-up: a whole tree into register dst, whose node is at level k. */
-static void make(bench *b, uint32_t dst, uint32_t k, uint32_t depth)
-{
-    if (b->oom)
-        return;
-    if (depth == 0) {
-        node_new(b, dst);
-        return;
-    }
-    make(b, GB_R_LEFT + k, k + 1, depth - 1);
-    make(b, GB_R_RIGHT + k, k + 1, depth - 1);
-    node_new(b, dst);
-    if (b->oom)
-        return;
-    b->gs->field_store(b->gc, b->reg[dst], 0, b->reg[GB_R_LEFT + k]);
-    b->gs->field_store(b->gc, b->reg[dst], 1, b->reg[GB_R_RIGHT + k]);
-    drop(b, GB_R_LEFT + k);
-    drop(b, GB_R_RIGHT + k);
-}
-
-static void long_lived(bench *b)
-{
-    node_new(b, GB_R_LONG_TREE);
-    populate(b, GB_R_LONG_TREE, 0, GB_LONG_LIVED_DEPTH);
-    drop_path(b);
-    if (b->gs->new_obj(b->gc, &b->reg[GB_R_LONG_ARRAY], HB_ARRAY, 0, 0, GB_ARRAY_BYTES) == NULL) {
+    if (b->gs->new_obj(b->gc, &b->reg[r], HB_ARRAY, 0, 0, GB_ARRAY_BYTES) == NULL) {
         b->oom = 1;
         return;
     }
     b->objects++;
-    memset(hb_obj_payload(b->reg[GB_R_LONG_ARRAY]), 0, GB_ARRAY_WRITTEN);
+    memset(hb_obj_payload(b->reg[r]), 0, GB_ARRAY_WRITTEN);
 }
 
-static void native_gcbench(bench *b, double scale)
+static void gbw_phase(bench *b, uint32_t n)
 {
-    make(b, GB_R_TREE, 0, GB_STRETCH_DEPTH);
-    drop(b, GB_R_TREE);
-    long_lived(b);
-    for (uint32_t d = GB_MIN_DEPTH; d <= GB_MAX_DEPTH && !b->oom; d += GB_DEPTH_STEP) {
-        uint64_t n = gb_iters(scale, d);
-        for (uint64_t i = 0; i < n && !b->oom; i++) {
-            node_new(b, GB_R_TREE);
-            populate(b, GB_R_TREE, 0, d);
-            drop(b, GB_R_TREE);
-            drop_path(b);
-        }
-        for (uint64_t i = 0; i < n && !b->oom; i++) {
-            make(b, GB_R_TREE, 0, d);
-            drop(b, GB_R_TREE);
-        }
-    }
+    (void)b, (void)n; /* the native program has no phase markers */
+}
+
+static int gbw_failed(bench *b)
+{
+    return b->oom;
+}
+
+static int gbw_stopped(bench *b)
+{
+    return b->oom;
 }
 
 /* ---- replay: the op stream through hb_replay, chunk by chunk ---- */
@@ -213,8 +177,13 @@ static int replay_gcbench(bench *b, double scale, uint64_t *ns)
     }
     feed f = {.vm = {.gs = b->gs, .gc = b->gc, .regs = b->reg, .nregs = GB_REGS}};
     hb_sink sink = {.buf = buf, .cap = CHUNK_OPS, .ctx = &f, .flush = feed_chunk};
+    hb_err why;
+    hb_err_clear(&why);
+    p.err = &why;
     int gen = wl_gcbench.generate(&p, &sink);
     hb_sink_flush(&sink);
+    if (gen != 0 && why.msg[0])
+        fprintf(stderr, "heapbench-gcbench: %s\n", why.msg);
     b->objects = f.vm.objects;
     *ns = f.ns;
     if (f.why) {
@@ -321,7 +290,9 @@ static int run_libgc(double scale)
 
 int main(int argc, char **argv)
 {
-    al_peer_reexec_for_tls(argv);
+    hb_err tls;
+    if (al_peer_reexec_for_tls(argv, &tls) != 0)
+        fprintf(stderr, "heapbench-gcbench: %s\n", tls.msg);
     const char *coll = NULL, *mode = NULL, *alloc = NULL;
     double scale = 1.0;
     for (int i = 1; i < argc; i++) {
@@ -383,7 +354,7 @@ int main(int argc, char **argv)
     int rc = 0;
     if (native) {
         uint64_t t0 = hb_now_ns();
-        native_gcbench(&b, scale);
+        gb_walk(&b, scale);
         ns = hb_now_ns() - t0;
     } else {
         rc = replay_gcbench(&b, scale, &ns);

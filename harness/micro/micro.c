@@ -492,7 +492,9 @@ static void add_context(void)
 
 int main(int argc, char **argv)
 {
-    al_peer_reexec_for_tls(argv); /* room for jemalloc's TLS; may not return */
+    hb_err tls; /* room for jemalloc's TLS; may not return */
+    if (al_peer_reexec_for_tls(argv, &tls) != 0)
+        fprintf(stderr, "heapbench-micro: %s\n", tls.msg);
     if (hb_bench_init(&argc, argv) != 0) {
         fprintf(stderr, "heapbench-micro: bad command line (above), expected only "
                         "--benchmark_* flags with valid values (see --help)\n");

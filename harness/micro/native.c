@@ -418,7 +418,9 @@ static int measure(int churn, enum mode m, target *t, const char *family, const 
 
 int main(int argc, char **argv)
 {
-    al_peer_reexec_for_tls(argv); /* room for jemalloc's TLS; may not return */
+    hb_err tls; /* room for jemalloc's TLS; may not return */
+    if (al_peer_reexec_for_tls(argv, &tls) != 0)
+        fprintf(stderr, "heapbench-native: %s\n", tls.msg);
     const char *family = NULL, *backend = NULL, *mode = NULL;
     uint64_t ops = 0;
     for (int i = 1; i < argc; i++) {

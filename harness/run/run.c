@@ -34,8 +34,9 @@
  * find the leaks, close -- gathered in one table per drive (drives[]), so
  * the repetition's code runs either without asking which.
  *
- * Errors.  Nothing here prints but the progress line: setup errors go back
- * through hb_err, and a repetition that ends not ok is told to cfg->on_note.
+ * Errors.  Nothing here prints: setup errors go back through hb_err, a
+ * repetition that ends not ok is told to cfg->on_note, and how far one has
+ * got to hb_run_progress.
  */
 #include "harness/run/run.h"
 
@@ -513,15 +514,23 @@ static void on_phase(hb_vm *vm, uint32_t phase)
     r->excluded_ns += hb_now_ns() - t0;
 }
 
+hb_progress_fn hb_run_progress;
+
+static void tell_progress(const rep *r, int done)
+{
+    hb_progress p = {.alloc = r->plan->alloc->name, .coll = coll_name(r->plan),
+                     .source = r->plan->src.name, .rep = r->rep_index, .ops = rep_ops(r),
+                     .replayed_s = (double)r->timeline_ns / 1e9, .done = done};
+    hb_run_progress(&p);
+}
+
 static void show_progress(rep *r)
 {
     uint64_t now = hb_now_ns();
     if (now < r->progress_next_ns)
         return;
     r->progress_next_ns = now + 200000000u;
-    fprintf(stderr, "\r%s/%s/%s rep %u: %.1f M ops, %.2f s replayed ",
-            r->plan->alloc->name, coll_name(r->plan), r->plan->src.name,
-            r->rep_index, (double)rep_ops(r) / 1e6, (double)r->timeline_ns / 1e9);
+    tell_progress(r, 0);
 }
 
 /* The untimed work after a chunk: samples, the oracle, progress. */
@@ -644,12 +653,31 @@ static void coll_replay(rep *r, const hb_op *ops, size_t n)
     r->oom = r->vm.status == HB_VM_OOM;
 }
 
+/* The counts every drive reports, from its own replayer's fields. */
+static void put_counts(hb_row *row, uint64_t ops, uint64_t objects, uint64_t bytes,
+                       uint64_t noops)
+{
+    row->ops = ops;
+    row->objects = objects;
+    row->bytes_allocated = bytes;
+    row->noop_ops = noops;
+}
+
+static void put_leaks(hb_row *row, uint64_t objects, uint64_t bytes)
+{
+    row->leaked_objects = objects;
+    row->leaked_bytes = bytes;
+}
+
+static int no_open(rep *r)
+{
+    (void)r;
+    return 0;
+}
+
 static void coll_counts(const rep *r, hb_row *row)
 {
-    row->ops = r->vm.ops;
-    row->objects = r->vm.objects;
-    row->bytes_allocated = r->vm.bytes;
-    row->noop_ops = r->vm.noops;
+    put_counts(row, r->vm.ops, r->vm.objects, r->vm.bytes, r->vm.noops);
 }
 
 /* After the measured part: one full collection, then what is left that
@@ -663,12 +691,16 @@ static void coll_leaks(rep *r, hb_row *row)
     gs->collect(r->vm.gc);
     run_oracle(r, 0);
     gs->stats(r->vm.gc, &gst);
+    if (gst.objects_stranded && r->err[0] == '\0')
+        snprintf(r->err, sizeof r->err, "collector %s: the release stack could not grow; %" PRIu64
+                 " objects were left unfreed until the end of the run", gs->name,
+                 gst.objects_stranded);
     if (hb_reachable(r->regs, r->nregs, gs->header_bytes, &objs, &bytes) != 0) {
         row->status = "error";
         return;
     }
-    row->leaked_objects = gst.objects_live > objs ? gst.objects_live - objs : 0;
-    row->leaked_bytes = gst.bytes_live > bytes ? gst.bytes_live - bytes : 0;
+    put_leaks(row, gst.objects_live > objs ? gst.objects_live - objs : 0,
+              gst.bytes_live > bytes ? gst.bytes_live - bytes : 0);
     if (r->status)
         row->status = r->status;
 }
@@ -704,12 +736,6 @@ static int heap_map(rep *r)
     return 0;
 }
 
-static int heap_open(rep *r)
-{
-    (void)r;
-    return 0;
-}
-
 static size_t heap_check(rep *r, hb_sink *s)
 {
     return hb_source_check_heap_ops(&r->plan->src, s->buf, s->len, s->emitted - s->len, r->err,
@@ -724,17 +750,13 @@ static void heap_replay(rep *r, const hb_op *ops, size_t n)
 
 static void heap_counts(const rep *r, hb_row *row)
 {
-    row->ops = r->avm.ops;
-    row->objects = r->avm.allocs;
-    row->bytes_allocated = r->avm.bytes;
-    row->noop_ops = r->avm.noops;
+    put_counts(row, r->avm.ops, r->avm.allocs, r->avm.bytes, r->avm.noops);
 }
 
 /* Blocks the program never freed before it ended. */
 static void heap_leaks(rep *r, hb_row *row)
 {
-    row->leaked_objects = r->avm.live_blocks;
-    row->leaked_bytes = r->avm.live_bytes;
+    put_leaks(row, r->avm.live_blocks, r->avm.live_bytes);
 }
 
 static void heap_close(rep *r)
@@ -757,12 +779,6 @@ static int thr_map(rep *r)
         snprintf(r->err, sizeof r->err, "could not map the op buffer");
         return -1;
     }
-    return 0;
-}
-
-static int thr_open(rep *r)
-{
-    (void)r;
     return 0;
 }
 
@@ -811,18 +827,14 @@ static void thr_finish(rep *r)
 
 static void thr_counts(const rep *r, hb_row *row)
 {
-    row->ops = r->tvm.ops;
-    row->objects = r->tvm.allocs;
-    row->bytes_allocated = r->tvm.bytes;
-    row->noop_ops = r->tvm.noops;
+    put_counts(row, r->tvm.ops, r->tvm.allocs, r->tvm.bytes, r->tvm.noops);
     row->threads = r->plan->src.threads;
     row->cross_thread_frees = r->tvm.cross_thread_frees;
 }
 
 static void thr_leaks(rep *r, hb_row *row)
 {
-    row->leaked_objects = r->tvm.live_blocks;
-    row->leaked_bytes = r->tvm.live_bytes;
+    put_leaks(row, r->tvm.live_blocks, r->tvm.live_bytes);
 }
 
 static void thr_close(rep *r)
@@ -905,10 +917,7 @@ static void gil_counts(const rep *r, hb_row *row)
 {
     hb_vm sum;
     hb_gvm_sum(&r->gvm, &sum);
-    row->ops = sum.ops;
-    row->objects = sum.objects;
-    row->bytes_allocated = sum.bytes;
-    row->noop_ops = sum.noops;
+    put_counts(row, sum.ops, sum.objects, sum.bytes, sum.noops);
     row->gil_switches = r->gvm.switches;
 }
 
@@ -921,12 +930,12 @@ static void gil_close(rep *r)
 static const drive_ops gil_drive = {gil_map, gil_open, gil_check, gil_replay, gil_counts, coll_leaks,
                                     gil_close};
 
-static const drive_ops thread_drive = {thr_map, thr_open, thr_check, thr_gather, thr_counts, thr_leaks,
+static const drive_ops thread_drive = {thr_map, no_open, thr_check, thr_gather, thr_counts, thr_leaks,
                                        thr_close};
 
 static const drive_ops drives[] = {
     [HB_DRIVE_COLLECTOR] = {coll_map, coll_open, coll_check, coll_replay, coll_counts, coll_leaks, coll_close},
-    [HB_DRIVE_HEAP] = {heap_map, heap_open, heap_check, heap_replay, heap_counts, heap_leaks, heap_close},
+    [HB_DRIVE_HEAP] = {heap_map, no_open, heap_check, heap_replay, heap_counts, heap_leaks, heap_close},
 };
 
 /* ---- opening, the row, closing ---- */
@@ -1089,7 +1098,7 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
     r.measuring = 1;
     r.sample_every = cfg->series_every_ops ? cfg->series_every_ops : 1000000u;
     r.next_sample_ops = r.sample_every;
-    r.progress = cfg->progress && isatty(STDERR_FILENO);
+    r.progress = cfg->progress && hb_run_progress != NULL;
     r.nregs = p->src.registers;
     if (rep_open(&r) != 0) {
         snprintf(err, errcap, "%s", r.err);
@@ -1124,7 +1133,7 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
     if (r.err[0])
         snprintf(err, errcap, "%s", r.err);
     if (r.progress)
-        fprintf(stderr, "\r\033[K");
+        tell_progress(&r, 1);
     rep_close(&r);
     return 0;
 }

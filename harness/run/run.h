@@ -32,9 +32,24 @@ typedef int (*hb_row_fn)(void *arg, const hb_row *row);
  * what: an unknown name, a pairing refused, a bad trace), and 130 when
  * interrupted by SIGINT (the repetition in progress is dropped, rows already
  * passed to on_row stand).  A nonzero return from on_row stops the run (3).
- * Never prints (but for cfg->progress's line on a terminal).
+ * Never prints: with cfg->progress set, hb_run_progress hears how far a
+ * repetition has got.
  */
 int hb_run(const hb_run_config *cfg, hb_row_fn on_row, void *arg, hb_err *e);
+
+/* Where a repetition stands, at most five times a second and once at its
+ * end (done 1); the names are valid during the call. */
+typedef struct hb_progress {
+    const char *alloc, *coll, *source;
+    uint32_t rep;
+    uint64_t ops;
+    double replayed_s; /* timed replay so far */
+    int done;
+} hb_progress;
+typedef void (*hb_progress_fn)(const hb_progress *p);
+/* Set by the command layer (a line on a terminal); NULL: none.  Inherited
+ * by a forked repetition; an exec'd one sets it again in main(). */
+extern hb_progress_fn hb_run_progress;
 
 /* The program to exec for an isolated repetition ("/proc/self/exe" when
  * the binary dispatches `heapbench __rep IN OUT` to hb_rep_child_main);

@@ -75,9 +75,16 @@ int hb_source_feed(const hb_source *s, hb_sink *sink, char *err, size_t cap)
 {
     if (s->path)
         return feed_trace(s, sink, err, cap);
-    if (s->work->generate(&s->wp, sink) == 0)
+    hb_err why;
+    hb_err_clear(&why);
+    wl_params wp = s->wp;
+    wp.err = &why;
+    if (s->work->generate(&wp, sink) == 0)
         return 0;
-    snprintf(err, cap, "workload %s could not be generated", s->work->name);
+    if (why.msg[0])
+        snprintf(err, cap, "%s", why.msg);
+    else
+        snprintf(err, cap, "workload %s could not be generated", s->work->name);
     return -1;
 }
 
