@@ -50,6 +50,7 @@ import gc
 import json
 import os
 import platform
+import re
 import struct
 import sys
 import time
@@ -412,21 +413,24 @@ def replay(ops, regs, fill_views):
 
 # ---- figures -----------------------------------------------------------
 
-FIELDS = [
-    "allocator", "collector", "workload", "scale", "seed", "rep", "status", "ops", "objects",
-    "bytes_allocated", "wall_s", "mutator_s", "gc_s", "ops_per_s", "pauses", "pause_p50_us",
-    "pause_p90_us", "pause_p99_us", "pause_p999_us", "pause_max_us", "mmu_1ms", "mmu_10ms",
-    "mmu_100ms", "peak_live_bytes", "peak_footprint_bytes", "frag_jw2_at_peak_live", "frag_jw4_peaks",
-    "peak_rss_bytes", "minor_faults", "leaked_objects", "leaked_bytes", "header_bytes",
-    "collections", "full_collections", "finalizers_run", "noop_ops", "alloc_stat_exact",
-    "mmu_100us", "mmu_300us", "mmu_3ms", "mmu_30ms", "mmu_300ms", "mmu_1s",
-    "frag_jw1_mean", "frag_jw3_at_peak_footprint", "alloc_stat_peak_bytes",
-    "alloc_stat_sampled_peak_bytes", "baseline_rss_bytes",
-    "heap_factor", "min_heap_bytes",
-    "threads", "cross_thread_frees", "gil_switches", "minor_collections", "major_collections", "minor_gc_s",
-    "major_gc_s",
-]
-STR_FIELDS = {"allocator", "collector", "workload", "status"}
+def row_fields():
+    """rows.csv's columns, in order, and those that hold text: read from the
+    one field list, HB_ROW_FIELDS in harness/formats/results.h, so a column
+    added there is written here too (empty: not measured) without a second
+    list to keep in step."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
+                        "harness", "formats", "results.h")
+    with open(path) as f:
+        text = f.read()
+    start = text.index("#define HB_ROW_FIELDS(X)")
+    block = text[start:text.index("\n\n", start)]
+    cols = re.findall(r"X\((STR|F64|U64),\s*(\w+)\)", block)
+    if not cols:
+        sys.exit("cpython_replay.py: no columns found in %s (HB_ROW_FIELDS)" % path)
+    return [name for _, name in cols], {name for kind, name in cols if kind == "STR"}
+
+
+FIELDS, STR_FIELDS = row_fields()
 GC_HEAD_BYTES = 16  # PyGC_Head on a 64-bit build: CPython's per-object collector header
 
 
