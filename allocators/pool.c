@@ -14,8 +14,9 @@
  *        |  (never the C library) and unmapped when all its pools are empty
  *     the operating system
  *
- *     size > 512: the C library's malloc, behind a 16-byte link header so
- *     destroy() can free what is still live.
+ *     size > 512: the C library's malloc, behind a 16-byte header naming
+ *     the block's slot in the large table, so destroy() can free what is
+ *     still live and stats() can walk them.
  *
  * Size classes, 16-byte alignment (class i holds (i+1)*16 bytes):
  *
@@ -77,12 +78,15 @@
  * C libraries the suite compares pool with keep nothing for it either.
  * The figures are computed when stats() is called (the harness calls it
  * untimed, at its samples): block bytes by walking the carved pools (ref
- * times class size) and the large list (malloc_usable_size of each), so a
+ * times class size) and the large table (malloc_usable_size of each), so a
  * call costs time proportional to the pools carved and the large blocks
  * live.  The footprint comes from counts kept per arena mapped, not per
  * block: arenas_current * arena_bytes, and its peak arenas_highwater *
- * arena_bytes, exact at every moment.  The peak of block bytes is the
- * peak of the stats() readings, as the C libraries' backends report it.
+ * arena_bytes, exact at every moment (until a block goes to the C
+ * library: see pool_stats).  The peak of block bytes is the peak of the
+ * stats() readings, as the C libraries' backends report it.  The large
+ * table (8 bytes per live large block, from malloc) is the one book the
+ * large path keeps, and it is there for destroy(), not for a figure.
  *
  * Memcheck (allocators/vg.h; no code at all unless HB_VALGRIND).  The
  * context is a mempool and each small block a block of it, of the size
@@ -144,16 +148,21 @@ struct pool_arena {
     pool_arena *all_prev, *all_next; /* every mapped arena */
 };
 
-/* In front of every large block, so destroy() can free the live ones. */
+/* In front of every large block: its slot in the large table.  A table,
+ * not a list, so that stats() reads the blocks' sizes with the next ones
+ * prefetched (a list walk is one cache miss after another); a free moves
+ * the table's last block into the freed slot, touching one other header
+ * where unlinking from a list touches two. */
 typedef struct large_hdr {
-    struct large_hdr *prev, *next;
+    size_t slot;
+    size_t unused; /* keeps the block 16-aligned */
 } large_hdr;
 
 _Static_assert(sizeof(large_hdr) % AL_ALIGN == 0, "large blocks must stay aligned");
 
 /*
  * No byte counts are kept (see "Books off the clock"); what stats() reports
- * is computed from the pools, the large list and the arena counts.
+ * is computed from the pools, the large table and the arena counts.
  */
 typedef struct pool_ctx {
     pool_hdr *used[AL_POOL_NCLASSES]; /* first: the hot path reads it */
@@ -161,8 +170,8 @@ typedef struct pool_ctx {
     uintptr_t pool_mask;
     unsigned pool_shift;     /* log2(pool_bytes) */
     uintptr_t colour_mask;   /* colours - 1 (al_pool_colour_bytes) */
-    large_hdr *large;
-    int large_seen;          /* a large block was ever allocated */
+    large_hdr **large;       /* the live large blocks, large[h->slot] == h */
+    size_t nlarge, large_cap; /* large_cap > 0 <=> a large block was ever made */
     uint64_t glibc_base;     /* the C library's holdings when created */
     uint64_t stat_peak;      /* peak of the reported footprint over stats() calls */
     uint64_t stat_peak_blocks; /* peak of block bytes over stats() calls */
@@ -478,31 +487,40 @@ static void pool_emptied(pool_ctx *c, pool_hdr *p, int was_full)
 /* Large requests: the C library                                       */
 /* ------------------------------------------------------------------ */
 
+/* Doubles the large table (64 slots the first time); 0 or -1. */
+static int large_grow(pool_ctx *c)
+{
+    size_t cap = c->large_cap ? c->large_cap * 2 : 64;
+    if (cap > SIZE_MAX / sizeof *c->large)
+        return -1;
+    large_hdr **t = realloc(c->large, cap * sizeof *t);
+    if (t == NULL)
+        return -1;
+    c->large = t;
+    c->large_cap = cap;
+    return 0;
+}
+
 static void *large_alloc(pool_ctx *c, size_t size)
 {
     if (size > SIZE_MAX - sizeof(large_hdr))
         return NULL;
+    if (c->nlarge == c->large_cap && large_grow(c) != 0)
+        return NULL;
     large_hdr *h = malloc(sizeof *h + size);
     if (h == NULL)
         return NULL;
-    h->prev = NULL;
-    h->next = c->large;
-    if (c->large)
-        c->large->prev = h;
-    c->large = h;
-    c->large_seen = 1;
+    h->slot = c->nlarge;
+    c->large[c->nlarge++] = h;
     return h + 1;
 }
 
 static void large_free(pool_ctx *c, void *ptr)
 {
     large_hdr *h = (large_hdr *)ptr - 1;
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        c->large = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
+    large_hdr *last = c->large[--c->nlarge];
+    c->large[h->slot] = last;
+    last->slot = h->slot;
     free(h);
 }
 
@@ -665,11 +683,9 @@ static void pool_destroy(void *vctx)
         munmap((void *)a->base, c->arena_bytes);
         free(a);
     }
-    while (c->large != NULL) {
-        large_hdr *h = c->large;
-        c->large = h->next;
-        free(h);
-    }
+    for (size_t i = 0; i < c->nlarge; i++)
+        free(c->large[i]);
+    free(c->large);
     free(c->last_with);
     free(c);
 }
@@ -691,15 +707,22 @@ static uint64_t small_block_bytes(const pool_ctx *c)
     return n;
 }
 
+/* Blocks ahead whose chunk header is prefetched while one is read. */
+#define LARGE_PREFETCH 16
+
 /* The live large blocks: their count and what the C library holds for
- * them (malloc_usable_size of each chunk, its link header included). */
+ * them (malloc_usable_size of each chunk, its header included; glibc
+ * reads the size word just below the chunk, hence the prefetch there). */
 static void large_sum(const pool_ctx *c, uint64_t *bytes, uint64_t *count)
 {
-    *bytes = *count = 0;
-    for (const large_hdr *h = c->large; h != NULL; h = h->next) {
-        *bytes += malloc_usable_size((void *)h);
-        ++*count;
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->nlarge; i++) {
+        if (i + LARGE_PREFETCH < c->nlarge)
+            __builtin_prefetch((const char *)c->large[i + LARGE_PREFETCH] - sizeof(size_t));
+        n += malloc_usable_size(c->large[i]);
     }
+    *bytes = n;
+    *count = c->nlarge;
 }
 
 /*
@@ -724,7 +747,7 @@ static void pool_stats(void *vctx, al_backend_stats *out)
         c->stat_peak_blocks = blocks;
     uint64_t fp = c->arenas_current * c->arena_bytes;
     uint64_t peak = c->arenas_highwater * c->arena_bytes;
-    if (c->large_seen) {
+    if (c->large_cap > 0) {
         uint64_t g = glibc_held();
         fp += g > c->glibc_base ? g - c->glibc_base : 0;
         if (fp > c->stat_peak)
@@ -739,7 +762,7 @@ static void pool_stats(void *vctx, al_backend_stats *out)
         .peak_footprint_bytes = peak,
         .large_bytes = large_bytes,
         .large_count = large_count,
-        .footprint_exact = !c->large_seen,
+        .footprint_exact = c->large_cap == 0,
     };
 }
 
@@ -965,16 +988,14 @@ static const char *check_usable(const pool_ctx *c, uint64_t *n)
     return groups == seen ? NULL : "last_with names an arena that is not usable";
 }
 
-/* The large list: linked both ways (which also rules out a cycle: the
- * node it closes on would name another prev). */
+/* The large table: every live block's header names its own slot. */
 static const char *check_large(const pool_ctx *c)
 {
-    const large_hdr *prev = NULL;
-    for (const large_hdr *h = c->large; h != NULL; prev = h, h = h->next)
-        if (h->prev != prev)
-            return "large list not linked both ways";
-    if (c->large != NULL && !c->large_seen)
-        return "large blocks live but large_seen not set";
+    if (c->nlarge > c->large_cap)
+        return "more large blocks than the large table holds";
+    for (size_t i = 0; i < c->nlarge; i++)
+        if (c->large[i] == NULL || c->large[i]->slot != i)
+            return "a large block's header does not name its slot";
     return NULL;
 }
 
@@ -994,7 +1015,7 @@ const char *al_pool_check(void *ctx)
     }
     if (arenas != c->arenas_current || empty_arenas > 1)
         return "arena count wrong, or more than one entirely empty arena kept";
-    if ((why = check_large(c)) != NULL) /* before the breakdown walks the list */
+    if ((why = check_large(c)) != NULL) /* before the breakdown reads the table */
         return why;
     al_pool_breakdown bd;
     al_pool_get_breakdown(ctx, &bd);
