@@ -516,5 +516,5 @@ const al_backend al_bump = {
     .reset = bump_reset,
     .stats = bump_stats,
     .dump = bump_dump,
-    .threads = "a bump region per thread (no lock; frees counted by the freeing thread)",
+    .threads = "a bump region per thread (no lock; a free, of any thread's block, touches nothing)",
 };
