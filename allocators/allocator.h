@@ -32,6 +32,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "harness/core/err.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +47,10 @@ typedef struct al_config {
     uint64_t threads;   /* OS threads that will call the heap at once (0, 1: one);
                            a backend with a `threads` note makes itself safe
                            for them when it is above 1, and only then */
+    /* Where create() says why it returned NULL for a bad value (one line
+     * naming it and what was expected); may be NULL.  Not a setting: never
+     * sent to a repetition's process, the caller points it at its own. */
+    hb_err *err;
 } al_config;
 
 /*

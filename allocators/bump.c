@@ -179,10 +179,10 @@ static void *bump_create(const al_config *cfg)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t want = cfg && cfg->chunk_bytes ? cfg->chunk_bytes : BUMP_DEFAULT_CHUNK;
     if (!chunk_size_ok(want, page)) {
-        fprintf(stderr,
+        hb_fail(cfg ? cfg->err : NULL, HB_ERR_USAGE,
                 "bump: chunk_bytes %zu is not valid, expected a multiple of the page size "
-                "(%zu) between %zu and %zu\n",
-                want, page, page, BUMP_MAX_CHUNK);
+                "(%zu) between %zu and %zu",
+                want, page, page, (size_t)BUMP_MAX_CHUNK);
         return NULL;
     }
     bump_heap *h = calloc(1, sizeof *h);

@@ -579,26 +579,21 @@ static int is_pow2(size_t x)
     return x != 0 && (x & (x - 1)) == 0;
 }
 
-/* 0 if the settings are usable; otherwise says why on stderr, -1. */
-static int check_sizes(size_t arena, size_t pool, size_t page)
+/* 0 if the settings are usable; otherwise says why in err, -1. */
+static int check_sizes(size_t arena, size_t pool, size_t page, hb_err *err)
 {
-    if (!is_pow2(pool) || pool < MIN_POOL_BYTES) {
-        fprintf(stderr, "pool: pool_bytes %zu is not valid (expected a power of two >= %zu)\n",
-                pool, MIN_POOL_BYTES);
-        return -1;
-    }
-    if (!is_pow2(arena) || arena < pool || arena > MAX_ARENA_BYTES) {
-        fprintf(stderr,
-                "pool: arena_bytes %zu is not valid (expected a power of two from pool_bytes "
-                "%zu to %zu)\n",
-                arena, pool, MAX_ARENA_BYTES);
-        return -1;
-    }
-    if (arena % page != 0) {
-        fprintf(stderr, "pool: arena_bytes %zu is not a multiple of the page size %zu\n", arena,
-                page);
-        return -1;
-    }
+    if (!is_pow2(pool) || pool < MIN_POOL_BYTES)
+        return hb_fail(err, HB_ERR_USAGE,
+                       "pool: pool_bytes %zu is not valid (expected a power of two >= %zu)", pool,
+                       (size_t)MIN_POOL_BYTES);
+    if (!is_pow2(arena) || arena < pool || arena > MAX_ARENA_BYTES)
+        return hb_fail(err, HB_ERR_USAGE,
+                       "pool: arena_bytes %zu is not valid (expected a power of two from "
+                       "pool_bytes %zu to %zu)",
+                       arena, pool, (size_t)MAX_ARENA_BYTES);
+    if (arena % page != 0)
+        return hb_fail(err, HB_ERR_USAGE,
+                       "pool: arena_bytes %zu is not a multiple of the page size %zu", arena, page);
     return 0;
 }
 
@@ -616,7 +611,7 @@ static void *pool_create(const al_config *cfg)
     size_t pool = cfg && cfg->pool_bytes ? cfg->pool_bytes : DEFAULT_POOL_BYTES;
     long page = sysconf(_SC_PAGESIZE);
     size_t page_bytes = page > 0 ? (size_t)page : 4096;
-    if (check_sizes(arena, pool, page_bytes) != 0)
+    if (check_sizes(arena, pool, page_bytes, cfg ? cfg->err : NULL) != 0)
         return NULL;
     pool_ctx *c = calloc(1, sizeof *c);
     if (c == NULL)

@@ -705,14 +705,23 @@ static void test_bad_settings(void **state)
         {.arena_bytes = 0, .pool_bytes = 2 * MiB},    /* above the default arena */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        void *ctx = al_pool.create(&bad[i]);
+        hb_err e = {0};
+        al_config c = bad[i];
+        c.err = &e;
+        void *ctx = al_pool.create(&c);
         if (ctx != NULL) {
             al_pool.destroy(ctx);
             fail_msg("config %zu accepted", i);
         }
+        /* the message names the setting, and nothing was printed instead */
+        assert_int_equal(e.kind, HB_ERR_USAGE);
+        assert_non_null(strstr(e.msg, c.pool_bytes == 3000 || c.pool_bytes == 2 * KiB
+                                          ? "pool_bytes" : "arena_bytes"));
     }
     /* the defaults, spelled out or left zero, and a NULL config are fine */
-    static const al_config good[] = {{0, 0, 0, 0}, {MiB, 16 * KiB, 0, 0}, {4 * KiB, 4 * KiB, 0, 0}};
+    static const al_config good[] = {{.arena_bytes = 0},
+                                     {.arena_bytes = MiB, .pool_bytes = 16 * KiB},
+                                     {.arena_bytes = 4 * KiB, .pool_bytes = 4 * KiB}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         void *ctx = al_pool.create(&good[i]);
         assert_non_null(ctx);

@@ -970,8 +970,13 @@ static int rep_open(rep *r)
      * time, so its backend runs its one-thread path, as pymalloc runs under
      * CPython's GIL */
     acfg.threads = p->src.drive == HB_DRIVE_HEAP ? p->src.threads : 1;
+    hb_err e = {0};
+    acfg.err = &e;
     if (al_heap_open(&r->heap, p->alloc, &acfg) != 0) {
-        snprintf(r->err, sizeof r->err, "allocator %s could not be created", p->alloc->name);
+        if (e.kind != HB_ERR_NONE)
+            snprintf(r->err, sizeof r->err, "%.255s", e.msg);
+        else
+            snprintf(r->err, sizeof r->err, "allocator %s could not be created", p->alloc->name);
         return -1;
     }
     r->heap.limit_bytes = r->cfg->heap_limit_bytes;
