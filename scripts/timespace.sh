@@ -6,9 +6,9 @@
 # the minimums found under it too: results/README.md),
 # then the report (with the lower-bound overheads) and the figures
 # (figures/timespace_{time,gc,p99}_WORK.*, figures/lbo_WORK.*).  40 s on 2
-# cores at load 1.2-1.4 with 6 repetitions (measured, release build; 3
-# repetitions took 39 s at the same load: most of it is the minimum-heap
-# searches and the processes).  Rerunning resumes (minheap.csv, rows.csv).
+# cores at load 1.2-1.4 with 6 repetitions (measured under the bench lock,
+# release build, its wait excluded).  Rerunning resumes (minheap.csv,
+# rows.csv).
 #
 # Usage: scripts/timespace.sh [OUT]   (default OUT: results/timespace)
 # Environment: HB_BIN (default build/release/heapbench, built if missing),
