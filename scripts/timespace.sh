@@ -6,8 +6,8 @@
 # the minimums found under it too: results/README.md),
 # then the report (with the lower-bound overheads) and the figures
 # (figures/timespace_{time,gc,p99}_WORK.*, figures/lbo_WORK.*).  40 s on 2
-# cores at load 1.2-1.4 with 6 repetitions (measured under the bench lock,
-# release build, its wait excluded).  Rerunning resumes (minheap.csv,
+# cores at load 1.2-1.4 with 6 repetitions (measured: time flock of the lock
+# and the script, release build).  Rerunning resumes (minheap.csv,
 # rows.csv).
 #
 # Usage: scripts/timespace.sh [OUT]   (default OUT: results/timespace)
