@@ -66,6 +66,9 @@ static const al_peer_sym gc_syms[] = {
     {"GC_get_version", &gc_api.get_version, 0},
     {"GC_call_with_alloc_lock", &gc_api.call_with_alloc_lock, 0},
     {"GC_enumerate_reachable_objects_inner", &gc_api.enumerate_reachable_inner, 0},
+    {"GC_expand_hp", &gc_api.expand_hp, 1},
+    {"GC_set_free_space_divisor", &gc_api.set_free_space_divisor, 1},
+    {"GC_get_free_space_divisor", &gc_api.get_free_space_divisor, 1},
     {NULL, NULL, 0},
 };
 

@@ -112,6 +112,10 @@ typedef struct al_gc_api {
     unsigned (*get_version)(void);
     void *(*call_with_alloc_lock)(void *(*fn)(void *), void *cd);
     void (*enumerate_reachable_inner)(al_gc_reachable_fn fn, void *cd);
+    /* For the "full" trigger (collectors/boehm.c); optional (NULL). */
+    int (*expand_hp)(size_t bytes);
+    void (*set_free_space_divisor)(uintptr_t);
+    uintptr_t (*get_free_space_divisor)(void);
 } al_gc_api;
 
 /* libgc loaded and GC_init done, or NULL (then al_gc_unavailable says why). */

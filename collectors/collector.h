@@ -69,7 +69,43 @@ typedef struct gc_config {
                               before it is promoted (default 1) */
     size_t finalizer_work; /* every strategy: bytes each finalizer writes
                               (a costly __del__; default 0: none) */
+    /* What starts a tracing collection: NULL or "growth" (each strategy's
+     * own growth policy, the heap limit only a cap) or "full" (a fixed heap,
+     * as MMTk's and DaCapo's methodology: collect when the next allocation
+     * would pass the heap limit, and only then; each strategy's file says
+     * what it does under it).  "full" needs a heap limit.  rc ignores it. */
+    const char *trigger;
 } gc_config;
+
+/* 1 when cfg asks for the heap-full trigger. */
+static inline int gc_trigger_full(const gc_config *cfg)
+{
+    return cfg != NULL && cfg->trigger != NULL && strcmp(cfg->trigger, "full") == 0;
+}
+
+/* 0 when trigger (NULL: the default) is a known one and, for "full", a
+ * heap limit is set; else -1 with why in e (HB_ERR_USAGE). */
+static inline int gc_trigger_check(const char *trigger, uint64_t limit_bytes, hb_err *e)
+{
+    if (trigger != NULL && strcmp(trigger, "growth") != 0 && strcmp(trigger, "full") != 0)
+        return hb_fail(e, HB_ERR_USAGE, "bad value '%s' for --trigger, expected growth or full",
+                       trigger);
+    if (trigger != NULL && strcmp(trigger, "full") == 0 && limit_bytes == 0)
+        return hb_fail(e, HB_ERR_USAGE, "--trigger full without a heap limit: expected "
+                                        "--heap-limit SIZE (or matrix --heap-factors), the heap "
+                                        "that is collected when full");
+    return 0;
+}
+
+/* 1 when the heap limit (if any) lets `bytes` more be allocated: the test
+ * al_alloc makes, asked before the call (so a collection under the "full"
+ * trigger runs before an allocation is refused, not after). */
+static inline int gc_heap_fits(const al_heap *h, size_t bytes)
+{
+    if (bytes == 0)
+        bytes = 1;
+    return h->limit_bytes == 0 || bytes <= h->limit_bytes - h->live_bytes;
+}
 
 /* What the harness gives a strategy. */
 typedef struct gc_env {

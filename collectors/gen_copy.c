@@ -69,6 +69,14 @@
  * and 1 MiB).  An old allocation that would pass the threshold runs a
  * major one first; if the allocator refuses, one emergency major runs.
  *
+ * The "full" trigger (gc_config.trigger, --trigger full; it needs a heap
+ * limit).  The old generation has no growth threshold: a major collection
+ * runs only when the heap is full, that is when an old allocation would
+ * not fit (old + nursery + size > limit) or a minor collection lacks its
+ * copy reserve (old + nursery + young bytes > limit).  The nursery keeps
+ * its size (at most an eighth of the limit, below) and its minor
+ * collections when eden is full; its mapping counts in the heap.
+ *
  * Heap limit (al_heap.limit_bytes).  Held bytes = old blocks + the mapped
  * nursery (eden and survivor spaces), and a minor collection needs a copy
  * reserve: room to promote every young byte.  So an old allocation must
@@ -140,6 +148,7 @@ typedef struct gc_state {
     size_t fin_work; /* cfg->finalizer_work */
     double growth;
     uint64_t min_heap;
+    int full;           /* the "full" trigger (collector.h): no growth policy */
     uint64_t threshold; /* major collection once old_bytes passes this */
     uint32_t promote_age;
     size_t large;  /* bigger objects are allocated old */
@@ -473,6 +482,10 @@ static void unmark_space(space *s)
 /* threshold = max(growth x old_bytes, min_heap), saturating. */
 static void set_threshold(gc_state *g)
 {
+    if (g->full) {
+        g->threshold = UINT64_MAX; /* only the heap limit (fits) starts a major */
+        return;
+    }
     double t = g->growth * (double)g->old_bytes;
     uint64_t th = t >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)t;
     g->threshold = th > g->min_heap ? th : g->min_heap;
@@ -686,6 +699,7 @@ static int read_config(gc_state *g, const gc_config *cfg, size_t *nursery, hb_er
     *nursery = GC_DEFAULT_NURSERY;
     if (cfg == NULL)
         return 0;
+    g->full = gc_trigger_full(cfg);
     if (cfg->growth != 0.0) {
         if (!isfinite(cfg->growth) || cfg->growth < 1.0)
             return hb_fail(err, HB_ERR_USAGE,

@@ -55,6 +55,19 @@
  * The sweep is incremental too; objects allocated after the atomic phase
  * are white and lie past the bounds the sweep was given.
  *
+ * The "full" trigger (gc_config.trigger, --trigger full; it needs a heap
+ * limit).  The growth pause is replaced by the heap limit: a cycle begins
+ * once bytes_live + the allocation would pass limit - R, where R is the
+ * allocation the last cycle took from its start to its end at the step
+ * multiplier (its work units x 100 / IC_STEPMUL_PCT), plus an eighth, plus
+ * one largest step (IC_MAX_STEP_BYTES), and at most half the limit; before
+ * the first cycle R is half the limit.  So a cycle started at that point
+ * ends about when the heap is full, as Lua's pause would if it were set
+ * from the heap size.  An allocation that would still pass the limit
+ * (gc_heap_fits) finishes the cycle in progress at once, one pause; if
+ * there is still no room, one whole cycle runs (collect()'s), then the
+ * allocation is refused (oom).
+ *
  * collect(), and an allocation the allocator refuses, finish the cycle in
  * progress and run one whole cycle without the mutator: one pause, a
  * complete collection.
@@ -86,6 +99,9 @@ typedef struct ic_state {
     int marking; /* phase is ROOTS or MARK: the barrier is on */
     double pause;
     uint64_t min_heap;
+    int full;            /* the "full" trigger (collector.h) */
+    uint64_t cycle_work; /* work units of the cycle in progress */
+    uint64_t last_work;  /* of the last cycle that ended (0: none yet) */
     uint64_t threshold; /* a cycle begins once bytes_live passes this */
     uint64_t debt;      /* bytes allocated during the cycle, not yet paid */
     size_t root_at;     /* registers [0, root_at) are snapshotted */
@@ -130,8 +146,24 @@ static inline void shade(ic_state *g, hb_obj *o)
  * The cycle's steps
  * =================================================================== */
 
+/* Under "full": the limit less the allocation a cycle takes to finish
+ * (see the top). */
+static uint64_t full_threshold(const ic_state *g)
+{
+    uint64_t limit = g->c.env.heap->limit_bytes, half = limit / 2;
+    if (g->last_work == 0)
+        return limit - half;
+    uint64_t bytes = g->last_work * 100 / IC_STEPMUL_PCT;
+    uint64_t reserve = bytes + bytes / 8 + IC_MAX_STEP_BYTES;
+    return limit - (reserve < half ? reserve : half);
+}
+
 static void set_threshold(ic_state *g)
 {
+    if (g->full) {
+        g->threshold = full_threshold(g);
+        return;
+    }
     double t = g->pause * (double)g->c.marked_bytes;
     uint64_t th = t >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)t;
     g->threshold = th > g->min_heap ? th : g->min_heap;
@@ -143,6 +175,7 @@ static void start_cycle(ic_state *g)
     g->c.marked_bytes = 0;
     g->root_at = 0;
     g->debt = 0;
+    g->cycle_work = 0;
     g->phase = IC_ROOTS;
     g->marking = 1;
 }
@@ -218,8 +251,7 @@ static size_t step_sweep(ic_state *g, size_t budget)
     return work + 1;
 }
 
-/* One piece of the cycle's work, at most about `budget`; returns the work. */
-static size_t single_step(ic_state *g, size_t budget)
+static size_t phase_step(ic_state *g, size_t budget)
 {
     switch (g->phase) {
     case IC_ROOTS: return step_roots(g, budget);
@@ -230,6 +262,20 @@ static size_t single_step(ic_state *g, size_t budget)
     case IC_PAUSE: break;
     }
     return 0;
+}
+
+/* One piece of the cycle's work, at most about `budget`; returns the work.
+ * Under "full", the step that ends a cycle sets the next start from the
+ * cycle's work. */
+static size_t single_step(ic_state *g, size_t budget)
+{
+    size_t work = phase_step(g, budget);
+    g->cycle_work += work;
+    if (g->full && g->phase == IC_PAUSE) {
+        g->last_work = g->cycle_work;
+        set_threshold(g);
+    }
+    return work;
 }
 
 /* Tells the harness (and the test hook) that a pause ended. */
@@ -287,6 +333,7 @@ static int read_config(ic_state *g, const gc_config *cfg, hb_err *err)
     g->min_heap = IC_DEFAULT_MIN_HEAP;
     if (cfg == NULL)
         return 0;
+    g->full = gc_trigger_full(cfg);
     if (cfg->growth != 0.0) {
         if (!isfinite(cfg->growth) || cfg->growth < 1.0) {
             return hb_fail(err, HB_ERR_USAGE,
@@ -376,12 +423,29 @@ static void pace(ic_state *g, size_t bytes)
         paced_step(g); /* *dst still holds its old value: a root */
 }
 
+/* Under "full", the heap is full: the cycle in progress is finished at
+ * once (one pause); if that freed too little, or none was running, one
+ * whole cycle runs (a complete collection, one pause). */
+static void make_room_full(ic_state *g, size_t bytes)
+{
+    if (g->phase != IC_PAUSE) {
+        uint64_t start = hb_now_ns();
+        finish_cycle(g);
+        report(g, start, 0);
+        if (gc_heap_fits(g->c.env.heap, bytes))
+            return;
+    }
+    full_collection(g);
+}
+
 static hb_obj *ic_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, uint32_t nrefs,
                           uint32_t payload)
 {
     ic_state *g = ctx;
     size_t bytes = hb_obj_body_bytes(nrefs, payload);
     pace(g, bytes);
+    if (g->full && !gc_heap_fits(g->c.env.heap, bytes))
+        make_room_full(g, bytes);
     void *block = alloc_block(g, flags, bytes);
     if (block == NULL) {
         full_collection(g); /* emergency: free what we can, retry once */

@@ -68,6 +68,16 @@
  * its root set (the process's static data and stack count in its divisor
  * rule, so a small live set still gets a heap of a few MiB).
  *
+ * The "full" trigger (gc_config.trigger, --trigger full; it needs a heap
+ * limit).  No growth policy: new_obj collects when the allocation would
+ * pass the heap limit (the wrapper's live bytes, unswept garbage
+ * included, plus its size: gc_heap_fits), and at no other time; the
+ * collection sweeps in its pause (a lazy sweep would leave the heap full
+ * of garbage for the very allocation that could not fit); if there is
+ * still no room, new_obj returns NULL (oom).  So the heap is a fixed one
+ * of --heap-limit bytes, filled before each collection, as MMTk's and
+ * DaCapo's heap-size sweeps assume.
+ *
  * If the allocator refuses, the pending sweep is finished first (mutator
  * time, as libgc sweeps before it collects for a refused allocation) and
  * the allocation retried; if it is refused again, one emergency collection
@@ -100,6 +110,7 @@ typedef struct ms_state {
     ms_core c;
     double growth;
     uint64_t min_heap;
+    int full;           /* the "full" trigger (collector.h): no growth policy */
     uint64_t threshold; /* collect before base + allocd would pass this */
     uint64_t base;      /* bytes marked by the last collection (0 before one) */
     uint64_t allocd;    /* bytes allocated since the last collection */
@@ -220,6 +231,10 @@ static void pay_sweep(ms_state *g, size_t bytes)
 /* threshold = max(threshold, growth x live, min_heap), saturating. */
 static void set_threshold(ms_state *g, uint64_t live)
 {
+    if (g->full) {
+        g->threshold = UINT64_MAX; /* only the heap limit starts a collection */
+        return;
+    }
     double t = g->growth * (double)live;
     uint64_t th = t >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)t;
     if (th < g->min_heap)
@@ -279,6 +294,7 @@ static int read_config(ms_state *g, const gc_config *cfg, hb_err *err)
     g->min_heap = MS_DEFAULT_MIN_HEAP;
     if (cfg == NULL)
         return 0;
+    g->full = gc_trigger_full(cfg);
     if (cfg->growth != 0.0) {
         if (!isfinite(cfg->growth) || cfg->growth < 1.0) {
             return hb_fail(err, HB_ERR_USAGE,
@@ -355,7 +371,12 @@ static hb_obj *ms_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, 
     ms_state *g = ctx;
     size_t bytes = hb_obj_body_bytes(nrefs, payload);
     int collected = 0;
-    if (g->base + g->allocd + bytes > g->threshold) {
+    if (g->full) {
+        if (!gc_heap_fits(g->c.env.heap, bytes)) {
+            full_collection(g, 0); /* the heap is full: swept in the pause */
+            collected = 1;
+        }
+    } else if (g->base + g->allocd + bytes > g->threshold) {
         full_collection(g, 1); /* *dst still holds its old value: a root */
         collected = 1;
     }

@@ -25,6 +25,12 @@
  *          least a quarter of those that survived it).
  * The oldest eligible generation is collected, with all younger ones.
  * Thresholds: (2000, 10, 10) as CPython 3.13, (700, 10, 10) as 3.12.
+ * Under a heap limit an allocation the heap refuses runs a full collection
+ * (all generations) and is retried once.  Under the "full" trigger
+ * (gc_config.trigger, --trigger full) the generation thresholds stay as
+ * they are, and a full collection also runs before any allocation that
+ * would pass the limit (gc_heap_fits), so the heap is filled before the
+ * detector frees what counting could not; if that made no room, oom.
  *
  * Detection, on the merged list `young` of the generations collected:
  *   update_refs       copy each count into the object's prev word;
@@ -71,6 +77,7 @@ typedef struct rcc {
     uint64_t long_lived_total;   /* survivors of the last full collection */
     uint64_t long_lived_pending; /* promoted into the oldest since then */
     rc_gchead parked; /* containers untracked by the tuple rule (untrack_tuples) */
+    int full;         /* the "full" trigger (collector.h) */
 } rcc;
 
 /* ---- lists ---- */
@@ -446,6 +453,7 @@ static void *rcc_create(const gc_env *env)
         list_init(&s->gen[g].head);
     list_init(&s->parked);
     set_thresholds(s, env->cfg);
+    s->full = gc_trigger_full(env->cfg);
     return s;
 }
 
@@ -461,13 +469,18 @@ static hb_obj *rcc_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags,
     rcc *s = ctx;
     if (s->core.young > s->gen[0].threshold)
         collect_generations(s);
+    int collected = 0;
+    if (s->full && !gc_heap_fits(s->core.env.heap, s->core.hdr + hb_obj_body_bytes(nrefs, payload))) {
+        collect_gen(s, RCC_GENS - 1); /* the heap is full */
+        collected = 1;
+    }
     hb_obj *o = rc_core_alloc(&s->core, kind, flags, nrefs, payload);
-    if (o == NULL) {
+    if (o == NULL && !collected) {
         collect_gen(s, RCC_GENS - 1);
         o = rc_core_alloc(&s->core, kind, flags, nrefs, payload);
-        if (o == NULL)
-            return NULL;
     }
+    if (o == NULL)
+        return NULL;
     if (is_container(kind, nrefs, payload))
         track(s, o);
     rc_core_put(&s->core, dst, o);

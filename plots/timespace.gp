@@ -3,7 +3,8 @@
 # heap, log scale), one line per allocator/collector, per workload.  Reads
 # dir/timespace.csv (heapbench report); points are medians over
 # repetitions, bars their distribution-free intervals of the median (the
-# coverage they reached, ci_level, is printed under the title).  Colour is
+# coverage they reached, ci_level, is printed under the title, with the
+# trigger of meta.json: heap full or growth policy).  Colour is
 # the allocator (style.gp), dash and point shape the collector, and each
 # line is labelled with its collector at its right end.  Rows without a
 # heap factor (0) are left out.  Writes figures/timespace_{time,gc,p99}_WORK.*
@@ -27,6 +28,10 @@ fmin = reduce("heap_factor", "<"); fmax = reduce("heap_factor", ">")
 has_cov = col("ci_level") ne "$"
 cov_lo = has_cov ? reduce("ci_level", "<") : NaN; cov_hi = has_cov ? reduce("ci_level", ">") : NaN
 cov = !has_cov ? "unknown" : (cov_lo == cov_hi ? sprintf("%.1f%%", 100 * cov_lo) : sprintf("%.1f-%.1f%%", 100 * cov_lo, 100 * cov_hi))
+# What started the collections (meta.json's settings.trigger; unset: growth).
+trig = system(sprintf("grep -o '\"trigger\": *\"[a-z]*\"' '%s/meta.json' 2>/dev/null | sed 's/.*: *\"//; s/\"//'", dir))
+trig_text = trig eq "full" ? "collected when the heap is full (--trigger full)" : \
+            "collected by growth policy (--trigger growth)"
 combo_alloc_of(c) = strstrt(c, "/") > 0 ? c[1:strstrt(c, "/") - 1] : c
 combo_coll_of(c) = strstrt(c, "/") > 0 ? c[strstrt(c, "/") + 1:] : c
 tc_rgb(k) = alloc_color(combo_alloc_of(word(tcombos, k)))  # the allocator's colour, as everywhere
@@ -52,7 +57,7 @@ do for [m in "time gc p99"] {
         do for [ext in exts] {
             eval term(ext)
             set output out(sprintf("timespace_%s_%s", m, word(tworks, w)), ext)
-            set title sprintf("%s\n{/*0.8 medians; bars: intervals of the median (coverage %s)}", word(tworks, w), cov) \
+            set title sprintf("%s\n{/*0.8 %s}\n{/*0.8 medians; bars: intervals of the median (coverage %s)}", word(tworks, w), trig_text, cov) \
                 font ",8" offset 0,-0.6
             plot for [k=1:ntc] file using (mine(w, k, column("heap_factor"))):(mine(w, k, column(q . "_median"))) \
                      with linespoints lc rgb tc_rgb(k) dt tc_dt(k) pt tc_pt(k) ps 0.6 lw 0.8 \

@@ -2,14 +2,17 @@
 # A reduced time-space sweep: every collector (on pool; boehm on its own
 # heap) for two workloads, each cell at three multiples of its minimum heap
 # (matrix --heap-factors finds the minimums first, into OUT/minheap.csv),
+# every tracing collector collecting when that heap is full (--trigger full,
+# the minimums found under it too: results/README.md),
 # then the report (with the lower-bound overheads) and the figures
-# (figures/timespace_{time,gc,p99}_WORK.*, figures/lbo_WORK.*).  55 s on 2
-# cores, 81 s with the machine loaded (measured; the minimum-heap searches
-# are half of it).  Rerunning resumes (minheap.csv, rows.csv).
+# (figures/timespace_{time,gc,p99}_WORK.*, figures/lbo_WORK.*).  40 s on 2
+# cores at load 1.2-1.4 with 6 repetitions (measured: time flock of the lock
+# and the script, release build).  Rerunning resumes (minheap.csv,
+# rows.csv).
 #
 # Usage: scripts/timespace.sh [OUT]   (default OUT: results/timespace)
 # Environment: HB_BIN (default build/release/heapbench, built if missing),
-# HB_TS_SCALE (default 0.02), HB_TS_REPS (default 3),
+# HB_TS_SCALE (default 0.02), HB_TS_REPS (default 6: the interval of the median covers 96.9%; 3 covered 75%),
 # HB_TS_FACTORS (default 1.5,2,4), HB_TS_WORKLOADS (default gcbench,small-objects).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +26,8 @@ out=${1:-results/timespace}
 set +e
 # No -c: every registered collector that pairs with pool or boehm (gc_pairs).
 "$hb" matrix -a pool,boehm -w "${HB_TS_WORKLOADS:-gcbench,small-objects}" \
-     --scale "${HB_TS_SCALE:-0.02}" --reps "${HB_TS_REPS:-3}" --warmup 0 \
-     --heap-factors "${HB_TS_FACTORS:-1.5,2,4}" --out "$out"
+     --scale "${HB_TS_SCALE:-0.02}" --reps "${HB_TS_REPS:-6}" --warmup 0 \
+     --heap-factors "${HB_TS_FACTORS:-1.5,2,4}" --trigger full --out "$out"
 status=$?
 set -e
 # 1: some cell did not end ok (its rows say why); the report shows it.

@@ -375,12 +375,19 @@ static int parse_heap_factors(const char *v, mx_opts *o)
     return 0;
 }
 
-/* The factors set each cell's limit: a fixed one besides would be ignored. */
-static int check_heap_factors(const mx_opts *o)
+/* The factors set each cell's limit: a fixed one besides would be ignored.
+ * A heap-factor sweep collects when the heap is full (--trigger full)
+ * unless told otherwise: under growth the limit is only a cap. */
+static int check_heap_factors(mx_opts *o)
 {
     if (o->nfactors && o->set.heap_limit_bytes)
         return hb_usage_error("matrix", "both --heap-limit and --heap-factors given, expected "
                                         "one of them (the factors set each cell's limit)");
+    if (o->nfactors && o->set.gcfg.trigger == NULL)
+        o->set.gcfg.trigger = "full";
+    hb_err e; /* before any cell runs: each would say the same */
+    if (gc_trigger_check(o->set.gcfg.trigger, o->nfactors ? 1 : o->set.heap_limit_bytes, &e) != 0)
+        return hb_report_err("matrix", &e);
     return 0;
 }
 

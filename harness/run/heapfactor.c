@@ -165,6 +165,8 @@ static int probe(mh_search *s, uint64_t limit, uint64_t *peak)
     if (p == NULL) {
         hb_run_config c = *s->cfg;
         c.heap_limit_bytes = limit;
+        if (limit == 0)
+            c.gcfg.trigger = NULL; /* no heap to fill: the upper bound's run grows (see .h) */
         c.reps = 1;
         c.warmup = 0;
         c.isolate = 1;

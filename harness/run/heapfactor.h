@@ -17,6 +17,15 @@
  * limit that now fails becomes the failing one and the search goes on
  * above it; a failing limit that now passes becomes the passing one.
  *
+ * The trigger (gc_config.trigger, --trigger) is the caller's, passed to
+ * every probe with a limit: a minimum heap found under "growth" is not the
+ * minimum under "full" (a collector that collects only when the heap is
+ * full keeps other garbage at other moments), so a sweep finds its
+ * minimums under the trigger it runs at (matrix --heap-factors: "full"),
+ * and the trigger is part of the settings id, so the two minimums are two
+ * cells of minheap.csv.  The one probe without a limit (the upper bound)
+ * runs under "growth", since "full" needs a heap to fill.
+ *
  * Every probe (its limit and status) is appended to a probe log as it ends,
  * so an interrupted search resumes where it was: a probe already in the log
  * is read back, not run again (the k-th probe of a limit reads the k-th

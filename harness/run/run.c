@@ -149,6 +149,8 @@ static int plan_collector(const hb_run_config *cfg, run_plan *p, hb_err *e)
     if (g == NULL && hb_registry_resolve(&gc_registry, cfg->coll, &g, e) != 0)
         return -1;
     p->coll = g;
+    if (gc_trigger_check(cfg->gcfg.trigger, cfg->heap_limit_bytes, e) != 0)
+        return -1;
     char why[256];
     if (!gc_pairs(p->alloc, p->coll, why, sizeof why))
         return hb_fail(e, HB_ERR_USAGE, "%s", why);

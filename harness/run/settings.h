@@ -87,6 +87,8 @@
       "mark-sweep: never collect below this (default 1M)") \
     X(GC, SIZE, finalizer_work, "finalizer_work", "finalizer-work", SWEEP, NULL, 1, 1ull << 30, \
       "every collector: each finalizer writes SIZE bytes before the object is freed (a costly __del__)") \
+    X(GC, NAME, trigger, "trigger", "trigger", SWEEP, NULL, 0, 0, \
+      "what starts a tracing collection: growth (default: each collector's growth policy, the heap limit a cap) or full (only when the next allocation would pass --heap-limit; needs it)") \
     X(GC, ON, incremental, "incremental", "incremental", SWEEP, NULL, 0, 1, "boehm: incremental mode") \
     X(GC, SIZE, nursery_bytes, "nursery_bytes", "nursery", SWEEP, NULL, 16384, 17179869184.0, \
       "gen-copy: bytes of the nursery's eden (default 4M)") \
