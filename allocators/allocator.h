@@ -168,6 +168,24 @@ void al_heap_reset(al_heap *h);
 #define al_poison_(p, n) ((void)0)
 #endif
 
+/* The backend call al_alloc and al_free make, without the heap's books
+ * (size >= 1, p != NULL): the library's own entry when the backend has one,
+ * else its table.  The threaded replay calls these, keeping its books in
+ * atomics of its own, so every thread count times the same call. */
+static inline void *al_call_alloc(al_heap *h, size_t size)
+{
+    return h->lib.alloc ? h->lib.alloc(size < AL_ALIGN ? AL_ALIGN : size)
+                        : h->b->alloc(h->ctx, size);
+}
+
+static inline void al_call_free(al_heap *h, void *p, size_t size)
+{
+    if (h->lib.free)
+        h->lib.free(p);
+    else
+        h->b->free(h->ctx, p, size);
+}
+
 static inline void *al_alloc(al_heap *h, size_t size)
 {
     if (h->live_bytes > h->watch_bytes && h->on_high != NULL)
@@ -178,8 +196,7 @@ static inline void *al_alloc(al_heap *h, size_t size)
         h->failed++;
         return NULL;
     }
-    void *p = h->lib.alloc ? h->lib.alloc(size < AL_ALIGN ? AL_ALIGN : size)
-                           : h->b->alloc(h->ctx, size);
+    void *p = al_call_alloc(h, size);
     if (p == NULL) {
         h->failed++;
         return NULL;
@@ -200,10 +217,7 @@ static inline void al_free(al_heap *h, void *p, size_t size)
     if (size == 0)
         size = 1;
     al_poison_(p, size);
-    if (h->lib.free)
-        h->lib.free(p);
-    else
-        h->b->free(h->ctx, p, size);
+    al_call_free(h, p, size);
     h->frees++;
     h->live_bytes -= size;
 }

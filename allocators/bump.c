@@ -17,8 +17,8 @@
  * chunk's payload gets a chunk of its own ("big"), mapped to its size
  * rounded up to a page; the current chunk keeps being bumped.
  *
- * free() only counts: the bytes stay in block_bytes (they are "dead") until
- * reset().  reset() unmaps the big chunks and rewinds to the first standard
+ * free() does nothing: the bytes stay in block_bytes (they are "dead")
+ * until reset().  reset() unmaps the big chunks and rewinds to the first standard
  * chunk, KEEPING the other standard chunks mapped for reuse: a bump heap is
  * reset over and over (a nursery after each minor collection, a benchmark
  * between rounds), and unmapping would make every round pay mmap, munmap and
@@ -31,19 +31,24 @@
  * tails + the page rounding of big chunks, and available = the current
  * chunk's tail + the payload of the retained chunks after it.
  *
+ * Books off the clock.  An allocation that fits writes the bump pointer
+ * and nothing else; free writes nothing.  The counts kept change only
+ * where a chunk is mapped or left (footprint, waste, chunks, the big
+ * blocks), and block_bytes is computed from the identity when stats() is
+ * called.  Block bytes and the footprint only grow between resets (free
+ * gives nothing back), so each peak is the larger of the value now and
+ * the peak folded in at the last reset: exact, with no count per block.
+ *
  * Threads (cfg->threads > 1).  Each thread bumps its own region: its own
  * current chunk, chunk lists and counters, claimed the first time the
  * thread calls (a thread-local note of the heap and its region; the claim
  * takes a mutex, once per thread, and regions are never given back), so an
- * allocation takes no lock and no atomic.  A free of another thread's
- * block is still a no-op on the bytes; its books go to the freeing
- * thread's region (dead bytes), so every counter has one writer.  The
+ * allocation takes no lock and no atomic.  A free, of any thread's block,
+ * touches nothing, so every region has one writer, its thread.  The
  * heap's figures are the sums over the regions, read when no thread
- * allocates (stats, dump, reset: the harness calls them between phases);
- * block bytes and the footprint only grow between resets, so their peak is
- * the larger of the sum now and the peak folded in at the last reset:
- * exact, as at one thread.  One thread: one region, no thread-local
- * lookup, the path it always was.
+ * allocates (stats, dump, reset: the harness calls them between phases).
+ * One thread: one region, no thread-local lookup, the path it always
+ * was.
  *
  * Memcheck (allocators/vg.h; no code at all unless HB_VALGRIND).  The heap
  * is a mempool and each block a block of it, of the size requested; a
@@ -74,22 +79,22 @@ typedef struct bump_chunk {
 #define BUMP_HDR ((sizeof(bump_chunk) + AL_ALIGN - 1) & ~(size_t)(AL_ALIGN - 1))
 
 /*
- * One thread's bump pointer and its books.  Invariants: cur and end lie in
- * `current`, a chunk of the standard list (first -> ... -> current ->
- * retained ...); big chunks are on their own list; footprint == sum of the
- * bytes of every chunk of the region.  Summed over the regions, dead_bytes
- * <= block_bytes (a block is freed on any thread, carved on one).
+ * One thread's bump pointer and its books, none of them written by an
+ * allocation that fits.  Invariants: cur and end lie in `current`, a chunk
+ * of the standard list (first -> ... -> current -> retained ...); big
+ * chunks are on their own list; footprint == sum of the bytes of every
+ * chunk of the region.
  */
 typedef struct bump_region {
     char *cur, *end;
     bump_chunk *first, *current, *big;
     size_t chunk_bytes, page;
     const void *vg;                    /* the heap: memcheck's pool */
-    uint64_t block_bytes, peak_block_bytes, dead_bytes;
-    uint64_t footprint, peak_footprint;
+    uint64_t footprint;
     uint64_t waste;
     uint64_t large_bytes, large_count; /* blocks in big chunks, since reset */
     uint64_t chunks, big_chunks;       /* mapped now */
+    uint64_t behind;                   /* standard chunks before current */
     struct bump_region *next;          /* threads > 1: the heap's other regions */
 } bump_region;
 
@@ -97,7 +102,7 @@ typedef struct bump_heap {
     bump_region one;      /* the only region, or the first thread's */
     bump_region *others;  /* threads > 1: the regions claimed after it */
     uint64_t id;          /* names the heap in the threads' notes */
-    uint64_t peak_block_bytes, peak_footprint; /* folded in at resets (threads > 1) */
+    uint64_t peak_block_bytes, peak_footprint; /* folded in at resets */
     uint64_t resets;
     int claimed_one;      /* threads > 1: `one` has its thread */
     al_thread_lock claim; /* threads > 1: taken to claim a region */
@@ -125,8 +130,6 @@ static bump_chunk *map_chunk(bump_region *h, size_t bytes)
     c->bytes = bytes;
     al_vg_noaccess((char *)c + BUMP_HDR, bytes - BUMP_HDR); /* opened as bumped */
     h->footprint += bytes;
-    if (h->footprint > h->peak_footprint)
-        h->peak_footprint = h->footprint;
     return c;
 }
 
@@ -272,13 +275,6 @@ static inline bump_region *region_of(bump_heap *h)
 
 /* ---- allocation ---- */
 
-static void count_block(bump_region *h, size_t r)
-{
-    h->block_bytes += r;
-    if (h->block_bytes > h->peak_block_bytes)
-        h->peak_block_bytes = h->block_bytes;
-}
-
 /* A request larger than a chunk's payload: a chunk of its own. */
 static void *alloc_big(bump_region *h, size_t r)
 {
@@ -294,7 +290,6 @@ static void *alloc_big(bump_region *h, size_t r)
     h->waste += bytes - BUMP_HDR - r;
     h->large_bytes += r;
     h->large_count++;
-    count_block(h, r);
     return (char *)c + BUMP_HDR;
 }
 
@@ -314,10 +309,10 @@ static void *alloc_next_chunk(bump_region *h, size_t r)
         h->chunks++;
     }
     h->waste += (uint64_t)(h->end - h->cur);
+    h->behind += h->current != NULL;
     enter_chunk(h, next);
     char *p = h->cur;
     h->cur += r;
-    count_block(h, r);
     return p;
 }
 
@@ -329,7 +324,6 @@ static void *bump_carve(bump_region *h, size_t size)
     if (r <= (size_t)(h->end - h->cur)) {
         char *p = h->cur;
         h->cur += r;
-        count_block(h, r);
         return p;
     }
     if (r > h->chunk_bytes - BUMP_HDR)
@@ -346,23 +340,49 @@ static void *bump_alloc(void *ctx, size_t size)
     return p;
 }
 
-/* The bytes stay allocated until reset; only count them as dead (and, for
- * memcheck, make them inaccessible), in the freeing thread's books. */
+/* The bytes stay allocated until reset; for memcheck only, the block
+ * becomes inaccessible. */
 static void bump_free(void *ctx, void *p, size_t size)
 {
-    bump_region *r = region_of(ctx);
+    (void)ctx;
+    (void)p;
+    (void)size;
     al_vg_free(ctx, p);
-    if (r != NULL)
-        r->dead_bytes += round_align(size);
 }
 
 /* Every region of h as r, `one` first. */
 #define EACH_REGION(h, r) \
     for (bump_region *r = &(h)->one; r != NULL; r = (r == &(h)->one ? (h)->others : r->next))
 
+/* Bytes not yet handed out in r: its current tail and the payload of the
+ * standard chunks retained after it (every standard chunk is chunk_bytes,
+ * so no walk: stats() is cheap enough to call between timed batches). */
+static uint64_t region_available(const bump_region *r)
+{
+    uint64_t after = r->chunks - r->behind - (r->current != NULL);
+    return (uint64_t)(r->end - r->cur) + after * (r->chunk_bytes - BUMP_HDR);
+}
+
+/* The same, by walking the retained chunks: the dump's figure, so that the
+ * identity it prints checks the count against the chunks. */
+static uint64_t region_available_walked(const bump_region *r)
+{
+    uint64_t n = (uint64_t)(r->end - r->cur);
+    for (const bump_chunk *c = r->current ? r->current->next : NULL; c; c = c->next)
+        n += c->bytes - BUMP_HDR;
+    return n;
+}
+
+/* r's block bytes, live and dead, from the identity (the file's opening). */
+static uint64_t region_blocks(const bump_region *r)
+{
+    uint64_t headers = (r->chunks + r->big_chunks) * BUMP_HDR;
+    return r->footprint - headers - r->waste - region_available(r);
+}
+
 /* The regions' books summed; the peaks exact (see the file's opening). */
 typedef struct bump_totals {
-    uint64_t block_bytes, peak_block_bytes, dead_bytes, footprint, peak_footprint, waste;
+    uint64_t block_bytes, peak_block_bytes, footprint, peak_footprint, waste;
     uint64_t large_bytes, large_count, chunks, big_chunks, regions;
 } bump_totals;
 
@@ -370,8 +390,7 @@ static void sum_regions(bump_heap *h, bump_totals *t)
 {
     memset(t, 0, sizeof *t);
     EACH_REGION(h, r) {
-        t->block_bytes += r->block_bytes;
-        t->dead_bytes += r->dead_bytes;
+        t->block_bytes += region_blocks(r);
         t->footprint += r->footprint;
         t->waste += r->waste;
         t->large_bytes += r->large_bytes;
@@ -380,17 +399,8 @@ static void sum_regions(bump_heap *h, bump_totals *t)
         t->big_chunks += r->big_chunks;
         t->regions++;
     }
-    if (h->others == NULL) { /* one region: its own peaks, kept at every change */
-        t->peak_block_bytes = h->one.peak_block_bytes;
-        t->peak_footprint = h->one.peak_footprint;
-        return;
-    }
     t->peak_block_bytes = h->peak_block_bytes > t->block_bytes ? h->peak_block_bytes : t->block_bytes;
     t->peak_footprint = h->peak_footprint > t->footprint ? h->peak_footprint : t->footprint;
-    if (h->one.peak_block_bytes > t->peak_block_bytes) /* from before a second region */
-        t->peak_block_bytes = h->one.peak_block_bytes;
-    if (h->one.peak_footprint > t->peak_footprint)
-        t->peak_footprint = h->one.peak_footprint;
 }
 
 /* Memcheck: every block is forgotten, and the payload of the standard
@@ -415,7 +425,8 @@ static void region_reset(bump_region *r)
     r->big_chunks = 0;
     if (r->first)
         enter_chunk(r, r->first);
-    r->block_bytes = r->dead_bytes = r->waste = 0;
+    r->waste = 0;
+    r->behind = 0;
     r->large_bytes = r->large_count = 0;
 }
 
@@ -450,15 +461,11 @@ static void bump_stats(void *ctx, al_backend_stats *out)
     };
 }
 
-/* Bytes not yet handed out: the current tails and the retained chunks. */
-static uint64_t available_bytes(bump_heap *h)
+static uint64_t available_walked(bump_heap *h)
 {
     uint64_t n = 0;
-    EACH_REGION(h, r) {
-        n += (uint64_t)(r->end - r->cur);
-        for (const bump_chunk *c = r->current ? r->current->next : NULL; c; c = c->next)
-            n += c->bytes - BUMP_HDR;
-    }
+    EACH_REGION(h, r)
+        n += region_available_walked(r);
     return n;
 }
 
@@ -488,11 +495,9 @@ static void bump_dump(void *ctx, FILE *out)
     dump_line(out, "big chunks:", t.big_chunks);
     dump_line(out, "footprint (mapped bytes):", t.footprint);
     dump_line(out, "  block bytes:", t.block_bytes);
-    dump_line(out, "    of which live:", t.block_bytes - t.dead_bytes);
-    dump_line(out, "    of which dead:", t.dead_bytes);
     dump_line(out, "  chunk headers:", (t.chunks + t.big_chunks) * BUMP_HDR);
     dump_line(out, "  waste (tails, page slack):", t.waste);
-    dump_line(out, "  available:", available_bytes(h));
+    dump_line(out, "  available:", available_walked(h));
     dump_line(out, "large blocks:", t.large_count);
     dump_line(out, "large bytes:", t.large_bytes);
     dump_line(out, "peak block bytes:", t.peak_block_bytes);

@@ -430,7 +430,8 @@ static void bump_config_validated(void **state)
     al_bump.destroy(ctx);
 }
 
-/* footprint == headers + blocks + waste + available, and live + dead. */
+/* footprint == headers + blocks + waste + available: block bytes are
+ * computed from the counts, available by walking the chunks. */
 static void check_bump_identity(al_heap *h)
 {
     char *d = dump_text(h);
@@ -441,7 +442,6 @@ static void check_bump_identity(al_heap *h)
     if (fp != sum)
         fail_msg("bump breakdown adds up to %llu, not the footprint %llu:\n%s",
                  (unsigned long long)sum, (unsigned long long)fp, d);
-    assert_int_equal(dump_value(d, "of which live:") + dump_value(d, "of which dead:"), blocks);
     al_backend_stats s;
     h->b->stats(h->ctx, &s);
     assert_int_equal(s.footprint_bytes, fp);
@@ -484,11 +484,8 @@ static void bump_free_leaves_dead_bytes(void **state)
     al_backend_stats s;
     al_bump.stats(h.ctx, &s);
     assert_int_equal(s.block_bytes, 1120); /* dead bytes stay counted */
+    assert_int_equal(s.peak_block_bytes, 1120);
     assert_int_equal(h.live_bytes, 600);
-    char *d = dump_text(&h);
-    assert_int_equal(dump_value(d, "of which dead:"), 448);
-    assert_int_equal(dump_value(d, "of which live:"), 672);
-    free(d);
     /* A freed block is never handed out again before reset. */
     void *p = al_alloc(&h, 100);
     for (int i = 0; i < 10; i++)

@@ -630,6 +630,43 @@ static void test_large_counted_apart(void **state)
     close_heap(&h);
 }
 
+/* Large blocks freed in an order unlike their allocation's: the table
+ * stays consistent (each header names its slot) and stats() sums them. */
+static void test_large_table_frees_any_order(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    al_heap h = open_heap(0, 0);
+    void *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = al_alloc(&h, 600 + (size_t)i);
+        assert_non_null(p[i]);
+        memset(p[i], (int)i, 600 + (size_t)i);
+    }
+    uint64_t requested = 0;
+    for (int i = 0; i < N; i++)
+        requested += 600 + (uint64_t)i;
+    al_backend_stats s = bstats(&h);
+    assert_int_equal(s.large_count, N);
+    assert_true(s.large_bytes >= requested);
+    int left = N;
+    for (int step = 0; step < 3; step++) /* every third block, from 0, 1, 2 */
+        for (int i = step; i < N; i += 3) {
+            al_free(&h, p[i], 600 + (size_t)i);
+            left--;
+            if (i % 31 == 0) {
+                check(&h);
+                assert_int_equal(bstats(&h).large_count, (uint64_t)left);
+            }
+        }
+    s = bstats(&h);
+    assert_int_equal(s.large_count, 0);
+    assert_int_equal(s.block_bytes, 0);
+    assert_true(s.peak_block_bytes >= requested);
+    check(&h);
+    close_heap(&h);
+}
+
 static void test_settable_sizes(void **state)
 {
     (void)state;
@@ -866,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_random_default),
         cmocka_unit_test(test_random_small_arenas),
         cmocka_unit_test(test_large_counted_apart),
+        cmocka_unit_test(test_large_table_frees_any_order),
         cmocka_unit_test(test_settable_sizes),
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_refused_large_request),

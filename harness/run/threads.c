@@ -204,7 +204,7 @@ static void *take_block(worker *w, uint32_t bytes)
         w->failed++;
         return NULL;
     }
-    void *p = vm->heap->b->alloc(vm->heap->ctx, size);
+    void *p = al_call_alloc(vm->heap, size); /* al_alloc's call, books apart */
     if (p == NULL) {
         __atomic_sub_fetch(&vm->live_shared, size, __ATOMIC_RELAXED);
         w->failed++;
@@ -223,7 +223,7 @@ static void drop_block(worker *w, uint32_t r)
     size_t size = vm->sizes[r] ? vm->sizes[r] : 1;
     al_poison_(vm->blocks[r], size);
     tsan_block_freed(vm->blocks[r]);
-    vm->heap->b->free(vm->heap->ctx, vm->blocks[r], size);
+    al_call_free(vm->heap, vm->blocks[r], size);
     __atomic_sub_fetch(&vm->live_shared, size, __ATOMIC_RELAXED);
     w->frees++;
     w->cross += vm->owner[r] != w->id;
