@@ -46,6 +46,8 @@
  * loaded, 2 bad usage (or a native run without the library preloaded).
  */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,8 @@
 #include "allocators/peers.h"
 #include "harness/core/mem.h"
 #include "harness/micro/churn.h"
+#include "harness/run/threads.h"
+#include "workloads/workload.h"
 
 #define BATCH 16384u
 #define RESET_BYTES ((uint64_t)32 << 20)
@@ -73,6 +77,10 @@ typedef struct target {
     al_entry lib; /* MODE_TABLE: b->entry's, as al_heap_open takes them */
     al_heap heap; /* MODE_HEAP */
 } target;
+
+/* The backend's settings: threads for a threaded family (pool's lock,
+ * bump's regions per thread), else every backend's default. */
+static al_config run_cfg;
 
 typedef struct live_set {
     void *p[HB_CHURN_LIVE];
@@ -290,6 +298,262 @@ static int run_ops(int churn, enum mode m, target *t, live_set *s, uint64_t *pos
     return 0;
 }
 
+/* ---- threaded families: a heap workload's stream on N threads ---- */
+
+/*
+ * The stream of `heapbench run -w FAMILY --threads N --scale S` (larson,
+ * xmalloc, cache-scratch), split and marked by hb_tvm_prepare (untimed):
+ * the same per-thread ops and the same hand-over points.  Mode heapbench
+ * replays it with hb_tvm_run on an al_heap, as `heapbench run` does.  Modes
+ * native and table replay it with the loop below: each thread its own ops
+ * and its own array of blocks (on its own pages), a hand-over through the
+ * register's mailbox (a cache line each: its version, acquire/release, and
+ * the block), malloc/free called directly (native; the library under
+ * LD_PRELOAD) or the library's entry through a pointer (table), nothing
+ * counted.  That is what a C program written for this stream would do; the
+ * difference is what the harness adds: the table call, its counts, the
+ * owner of each block (for cross-thread frees) and the checks.  Time is the
+ * wall time of the threaded phase, all threads started together; the
+ * figure is ns per op of the total (ops of every thread), so one thread's
+ * figure compares with churn's and N threads' shows scaling.
+ */
+typedef struct nat_mail {
+    _Alignas(64) uint32_t version;
+    uint32_t size;
+    void *block;
+} nat_mail;
+
+typedef struct nat_slot {
+    void *block;
+    uint32_t size;
+} nat_slot;
+
+typedef struct nat_thread {
+    _Alignas(64) const hb_tvm *vm;
+    target *t;
+    nat_mail *mail;
+    nat_slot *slot;
+    size_t slot_bytes;
+    uint32_t id;
+    int *go, *stop;
+    int failed;
+    enum mode mode;
+    pthread_t tid;
+} nat_thread;
+
+typedef struct nat_gather {
+    hb_vec v;
+    hb_op buf[4096];
+} nat_gather;
+
+static int nat_flush(hb_sink *s)
+{
+    nat_gather *g = s->ctx;
+    if (hb_vec_reserve(&g->v, g->v.len + s->len) != 0)
+        return 1;
+    memcpy((hb_op *)g->v.v + g->v.len, s->buf, s->len * sizeof(hb_op));
+    g->v.len += s->len;
+    s->len = 0;
+    return 0;
+}
+
+static inline void nat_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static inline __attribute__((always_inline)) void *nat_new(enum mode m, target *t, uint32_t c)
+{
+    void *p = op_alloc(m, t, c ? c : 1);
+    if (p != NULL)
+        for (uint32_t off = 0; off < c; off += 4096) /* as the replay writes new blocks */
+            ((unsigned char *)p)[off] = (unsigned char)off;
+    return p;
+}
+
+static inline __attribute__((always_inline)) int nat_op(enum mode m, target *t, nat_slot *s,
+                                                        const hb_op *op)
+{
+    void *p;
+    switch (op->code) {
+    case HB_OP_MALLOC:
+        if (s->block == NULL) {
+            if ((s->block = nat_new(m, t, op->c)) == NULL)
+                return -1;
+            s->size = op->c;
+        }
+        return 0;
+    case HB_OP_FREE:
+        if (s->block != NULL)
+            op_free(m, t, s->block, s->size ? s->size : 1);
+        s->block = NULL;
+        return 0;
+    case HB_OP_REALLOC:
+        if ((p = nat_new(m, t, op->c)) == NULL)
+            return -1;
+        if (s->block != NULL) {
+            memcpy(p, s->block, s->size < op->c ? s->size : op->c);
+            op_free(m, t, s->block, s->size ? s->size : 1);
+        }
+        s->block = p;
+        s->size = op->c;
+        return 0;
+    case HB_OP_TOUCH:
+        if (s->block != NULL && s->size > 0) {
+            volatile unsigned char *q = s->block;
+            for (uint32_t i = 0, k = 0; i < op->c; i++) {
+                q[k] = (unsigned char)(q[k] + 1);
+                if (++k == s->size)
+                    k = 0;
+            }
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static inline __attribute__((always_inline)) void nat_stream(enum mode m, nat_thread *n)
+{
+    const hb_tvm *vm = n->vm;
+    const hb_op *op = vm->ops_by_thread + vm->start[n->id];
+    const hb_op *end = vm->ops_by_thread + vm->start[n->id + 1];
+    const uint32_t *hand = vm->hand + vm->hstart[n->id];
+    for (; op < end; op++) {
+        nat_slot *s = &n->slot[op->a];
+        nat_mail *mb = op->flags ? &n->mail[*hand++] : NULL;
+        if (op->flags & HB_TV_WAIT) {
+            for (unsigned k = 0; __atomic_load_n(&mb->version, __ATOMIC_ACQUIRE) != op->b; k++) {
+                if (__atomic_load_n(n->stop, __ATOMIC_RELAXED))
+                    return;
+                if (k < 128)
+                    nat_relax();
+                else
+                    sched_yield();
+            }
+            s->block = mb->block;
+            s->size = mb->size;
+        }
+        int bad = nat_op(m, n->t, s, op);
+        if (op->flags & HB_TV_PUBLISH) {
+            mb->block = s->block;
+            mb->size = s->size;
+            s->block = NULL;
+            __atomic_store_n(&mb->version, op->b + 1, __ATOMIC_RELEASE);
+        }
+        if (bad) {
+            n->failed = 1;
+            __atomic_store_n(n->stop, 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+}
+
+static void *nat_main(void *arg)
+{
+    nat_thread *n = arg;
+    while (!__atomic_load_n(n->go, __ATOMIC_ACQUIRE))
+        sched_yield();
+    if (n->mode == MODE_LIBC)
+        nat_stream(MODE_LIBC, n);
+    else
+        nat_stream(MODE_TABLE, n);
+    return NULL;
+}
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The loop's threads, each with its own block array; 0, or -1 (no memory,
+ * a thread not started, an allocation failed). */
+static int nat_run(enum mode m, target *t, const hb_tvm *vm, uint64_t *ns)
+{
+    uint32_t nt = vm->nthreads, started = 1;
+    size_t mail_bytes = (size_t)vm->nregs * sizeof(nat_mail);
+    size_t thr_bytes = (size_t)nt * sizeof(nat_thread);
+    nat_mail *mail = hb_map(mail_bytes, 0);
+    nat_thread *th = hb_map(thr_bytes, 0);
+    int go = 0, stop = 0, rc = 0;
+    if (mail == NULL || th == NULL)
+        return -1;
+    for (uint32_t i = 0; i < nt; i++) {
+        size_t nslots = vm->sbase[i + 1] - vm->sbase[i];
+        th[i] = (nat_thread){.vm = vm, .t = t, .mail = mail, .id = i, .go = &go, .stop = &stop,
+                             .mode = m, .slot_bytes = (nslots ? nslots : 1) * sizeof(nat_slot)};
+        th[i].slot = hb_map(th[i].slot_bytes, 0);
+        if (th[i].slot == NULL)
+            return -1;
+    }
+    for (; started < nt; started++)
+        if (pthread_create(&th[started].tid, NULL, nat_main, &th[started]) != 0)
+            break;
+    if (started < nt)
+        stop = 1, rc = -1;
+    uint64_t t0 = wall_ns();
+    __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+    if (!stop)
+        nat_main(&th[0]);
+    for (uint32_t i = 1; i < started; i++)
+        pthread_join(th[i].tid, NULL);
+    *ns = wall_ns() - t0;
+    for (uint32_t i = 0; i < nt; i++) {
+        rc |= th[i].failed ? -1 : 0;
+        for (size_t k = 0; k < th[i].slot_bytes / sizeof(nat_slot); k++)
+            if (th[i].slot[k].block)
+                op_free(m, t, th[i].slot[k].block, th[i].slot[k].size ? th[i].slot[k].size : 1);
+        hb_unmap(th[i].slot, th[i].slot_bytes);
+    }
+    for (uint32_t r = 0; r < vm->nregs; r++)
+        if (mail[r].block)
+            op_free(m, t, mail[r].block, mail[r].size ? mail[r].size : 1);
+    hb_unmap(mail, mail_bytes);
+    hb_unmap(th, thr_bytes);
+    return rc;
+}
+
+/* Generates the family's stream (untimed), prepares it, runs it once in
+ * mode m on a fresh backend; prints the line. */
+static int measure_threads(const wl_workload *w, enum mode m, target *t, const char *mode,
+                           uint32_t threads, double scale)
+{
+    static nat_gather g;
+    hb_err e = {0};
+    wl_params p = {.scale = scale, .seed = 1, .threads = threads, .err = &e};
+    hb_sink s = {.buf = g.buf, .cap = 4096, .flush = nat_flush, .ctx = &g};
+    if (hb_vec_init(&g.v, sizeof(hb_op), 1u << 16) != 0 || w->generate(&p, &s) != 0 ||
+        hb_sink_flush(&s) != 0 || s.stopped) {
+        fprintf(stderr, "heapbench-native: %s: could not generate the stream %s\n", w->name, e.msg);
+        return -1;
+    }
+    hb_tvm vm;
+    al_heap *h = &t->heap;
+    if (hb_tvm_prepare(&vm, h, g.v.v, g.v.len, w->registers(&p), threads, &e) != 0) {
+        fprintf(stderr, "heapbench-native: %s\n", e.msg);
+        return -1;
+    }
+    uint64_t ns = 0;
+    int rc = 0;
+    if (m == MODE_HEAP) {
+        ns = hb_tvm_run(&vm);
+        rc = vm.status == HB_VM_OK ? 0 : -1;
+        hb_tvm_release(&vm);
+    } else {
+        rc = nat_run(m, t, &vm, &ns);
+    }
+    if (rc == 0)
+        printf("%s %s %s %.3f %zu %u\n", w->name, t->b->name, mode, (double)ns / (double)g.v.len,
+               g.v.len, threads);
+    hb_tvm_free(&vm);
+    hb_vec_fini(&g.v);
+    return rc;
+}
+
 /* ---- set-up and checks ---- */
 
 /* The soname a native peer run must have under LD_PRELOAD. */
@@ -324,7 +588,9 @@ static int usage(const char *why)
     fprintf(stderr,
             "heapbench-native: %s\n"
             "usage: heapbench-native --family churn|pair16 --backend NAME "
-            "--mode native|table|gauge|counts|heapbench [--ops N]\n",
+            "--mode native|table|gauge|counts|heapbench [--ops N]\n"
+            "       heapbench-native --family larson|xmalloc|cache-scratch --backend NAME "
+            "--mode native|table|heapbench [--threads N] [--scale S]\n",
             why);
     return 2;
 }
@@ -377,10 +643,9 @@ static int open_target(enum mode m, target *t)
         return 1;
     }
     if (m >= MODE_GAUGE)
-        return al_heap_open(&t->heap, t->b, NULL) == 0 ? 0 : 1;
+        return al_heap_open(&t->heap, t->b, &run_cfg) == 0 ? 0 : 1;
     if (m == MODE_TABLE) {
-        static const al_config defaults;
-        t->ctx = t->b->create(&defaults);
+        t->ctx = t->b->create(&run_cfg);
         if (t->ctx && t->b->entry)
             t->b->entry(t->ctx, &t->lib);
         return t->ctx ? 0 : 1;
@@ -416,6 +681,32 @@ static int measure(int churn, enum mode m, target *t, const char *family, const 
     return 0;
 }
 
+/* A threaded family: its own backend settings and stream. */
+static int run_threaded(const wl_workload *w, enum mode m, target *t, const char *mode,
+                        uint32_t threads, double scale)
+{
+    if (m == MODE_GAUGE || m == MODE_COUNTS)
+        return usage("a threaded family takes --mode native, table or heapbench (the gauge and "
+                     "the counts are one thread's)");
+    if (threads > 1 && t->b->threads == NULL) {
+        fprintf(stderr, "heapbench-native: %s is not safe under threads\n", t->b->name);
+        return 2;
+    }
+    run_cfg.threads = threads;
+    if (open_target(m, t) != 0)
+        return 1;
+    int rc = measure_threads(w, m, t, mode, threads, scale);
+    if (rc != 0)
+        fprintf(stderr, "heapbench-native: %s %s %s: the run failed\n", w->name, t->b->name, mode);
+    /* The table modes leave the backend open: after threads that have
+     * exited, mimalloc 2.0's forced collect (its destroy) was seen to spin
+     * for minutes; the process ends here and nothing after it is timed. */
+    if (m == MODE_HEAP)
+        close_target(m, t);
+    fflush(stdout);
+    return rc != 0;
+}
+
 int main(int argc, char **argv)
 {
     hb_err tls; /* room for jemalloc's TLS; may not return */
@@ -423,6 +714,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "heapbench-native: %s\n", tls.msg);
     const char *family = NULL, *backend = NULL, *mode = NULL;
     uint64_t ops = 0;
+    uint32_t threads = 1;
+    double scale = 0.3;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             return usage("every option takes a value");
@@ -435,6 +728,16 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--ops") == 0) {
             if (parse_ops(argv[++i], &ops) != 0)
                 return usage("bad value for --ops, expected a whole number from 1 to 2^40");
+        } else if (strcmp(argv[i], "--threads") == 0) {
+            uint64_t v;
+            if (parse_ops(argv[++i], &v) != 0 || v > HB_MAX_THREADS)
+                return usage("bad value for --threads, expected a whole number from 1 to 255");
+            threads = (uint32_t)v;
+        } else if (strcmp(argv[i], "--scale") == 0) {
+            char *end;
+            scale = strtod(argv[++i], &end);
+            if (*argv[i] == '\0' || *end != '\0' || !(scale > 0) || scale > 10000)
+                return usage("bad value for --scale, expected a number > 0 and <= 10000");
         } else {
             char msg[160];
             snprintf(msg, sizeof msg, "unknown option '%s'", argv[i]);
@@ -444,8 +747,13 @@ int main(int argc, char **argv)
     if (!family || !backend || !mode)
         return usage("--family, --backend and --mode are required");
     int churn = strcmp(family, "churn") == 0;
-    if (!churn && strcmp(family, "pair16") != 0)
-        return usage("bad value for --family, expected churn or pair16");
+    const wl_workload *tw = NULL;
+    if (strcmp(family, "larson") == 0 || strcmp(family, "xmalloc") == 0 ||
+        strcmp(family, "cache-scratch") == 0)
+        tw = wl_find(family);
+    if (!churn && tw == NULL && strcmp(family, "pair16") != 0)
+        return usage("bad value for --family, expected churn, pair16, larson, xmalloc or "
+                     "cache-scratch");
     target t = {.b = al_find(backend)};
     if (t.b == NULL) {
         char names[256], msg[400];
@@ -459,6 +767,8 @@ int main(int argc, char **argv)
     int rc = pick_mode(mode, &t, &m);
     if (rc != 0)
         return rc;
+    if (tw != NULL)
+        return run_threaded(tw, m, &t, mode, threads, scale);
     /* The stream exists before the backend is opened and before any timing.
      * It is mapped, not malloc'd: under LD_PRELOAD malloc is the library
      * being measured, and the stream must sit in the same kind of memory in

@@ -9,6 +9,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -41,10 +43,38 @@ void __tsan_release(void *addr);
 #define tsan_block_taken(p) ((void)(p))
 #endif
 
-/* Spins on a register before yielding the CPU: a hand-over is normally a
+/* Spins on a mailbox before yielding the CPU: a hand-over is normally a
  * few hundred nanoseconds away, but with more threads than cores the
  * thread that must go first may not be running at all. */
 #define HB_SPINS_BEFORE_YIELD 128
+
+/* Mailboxes get a cache line each while they fit this, else half of one. */
+#define HB_MAIL_PAD_LIMIT (16u << 20)
+#define HB_LINE 64
+#define HB_PAGE 4096
+
+enum { TV_WAIT = HB_TV_WAIT, TV_PUBLISH = HB_TV_PUBLISH };
+
+/* A register in one thread's file. */
+typedef struct tslot {
+    void *block;
+    uint32_t size;
+    uint32_t owner; /* the thread that allocated the block */
+} tslot;
+
+/* A register's mailbox: the block on its way to another thread. */
+typedef struct tmail {
+    uint32_t version; /* hand-overs published so far (atomic) */
+    uint32_t size;
+    uint32_t owner;
+    uint32_t pad_;
+    void *block;
+} tmail;
+
+_Static_assert(sizeof(tmail) <= 32, "a mailbox fits half a cache line");
+
+/* The shared words, each on its own line (in 64-bit words). */
+enum { SH_LIVE = 0, SH_PEAK = HB_LINE / 8, SH_ABORT = 2 * HB_LINE / 8, SH_WORDS = 3 * HB_LINE / 8 };
 
 static void *map_zeroed(size_t bytes)
 {
@@ -53,6 +83,11 @@ static void *map_zeroed(size_t bytes)
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t round_up(size_t x, size_t to)
+{
+    return (x + to - 1) / to * to;
 }
 
 size_t hb_ops_check_threads(const hb_op *ops, size_t n, uint32_t nthreads)
@@ -67,36 +102,80 @@ size_t hb_ops_check_threads(const hb_op *ops, size_t n, uint32_t nthreads)
 /* Prepare (untimed)                                                    */
 /* ------------------------------------------------------------------ */
 
-static int map_streams(hb_tvm *vm, size_t n)
+/* Per-register scratch of prepare, unmapped at its end. */
+typedef struct scratch {
+    size_t *last;     /* position of the register's last op so far (SIZE_MAX: none) */
+    uint32_t *stamp;  /* its hand-overs so far */
+    uint32_t *held;   /* the bytes its block counts (0: empty), for the peak */
+    uint32_t *local;  /* its number in the thread named by tag */
+    uint16_t *tag;    /* thread + 1 that local belongs to (0: none) */
+    size_t bytes;
+} scratch;
+
+static int scratch_open(scratch *s, uint32_t nregs)
 {
-    vm->map_bytes = n * sizeof(hb_op) + ((size_t)vm->nthreads + 1) * sizeof(size_t);
-    char *m = map_zeroed(vm->map_bytes);
+    s->bytes = (size_t)nregs * (sizeof(size_t) + 3 * sizeof(uint32_t) + sizeof(uint16_t));
+    char *m = map_zeroed(s->bytes);
     if (m == NULL)
         return -1;
+    s->last = (size_t *)m;
+    s->stamp = (uint32_t *)(s->last + nregs);
+    s->held = s->stamp + nregs;
+    s->local = s->held + nregs;
+    s->tag = (uint16_t *)(s->local + nregs);
+    memset(s->last, 0xff, (size_t)nregs * sizeof(size_t));
+    return 0;
+}
+
+static int map_streams(hb_tvm *vm, size_t n)
+{
+    size_t idx = ((size_t)vm->nthreads + 1) * sizeof(size_t);
+    vm->streams_bytes = n * sizeof(hb_op) + 3 * idx;
+    char *m = map_zeroed(vm->streams_bytes);
+    if (m == NULL)
+        return -1;
+    vm->streams_map = m;
     vm->ops_by_thread = (hb_op *)m;
     vm->start = (size_t *)(m + n * sizeof(hb_op));
+    vm->hstart = vm->start + vm->nthreads + 1;
+    vm->sbase = vm->hstart + vm->nthreads + 1;
     return 0;
 }
 
-static int map_registers(hb_tvm *vm)
+/* The live bytes an op adds in the global order (REALLOC: the new block
+ * counts before the old one is dropped, as the replay moves it); the peak
+ * is the highest running sum. */
+static void peak_step(hb_tvm *vm, scratch *s, const hb_op *op, int64_t *live)
 {
-    size_t r = vm->nregs;
-    vm->regs_bytes = r * (sizeof(void *) + 2 * sizeof(uint32_t) + 1);
-    vm->regs_map = map_zeroed(vm->regs_bytes);
-    if (vm->regs_map == NULL)
-        return -1;
-    vm->blocks = (void **)vm->regs_map;
-    vm->sizes = (uint32_t *)(vm->regs_map + r * sizeof(void *));
-    vm->version = vm->sizes + r;
-    vm->owner = (uint8_t *)(vm->version + r);
-    return 0;
+    uint32_t r = op->a, size = op->c ? op->c : 1;
+    switch (op->code) {
+    case HB_OP_MALLOC:
+        if (s->held[r] == 0)
+            *live += size, s->held[r] = size;
+        break;
+    case HB_OP_FREE:
+        *live -= s->held[r], s->held[r] = 0;
+        break;
+    case HB_OP_REALLOC:
+        *live += size;
+        if ((uint64_t)*live > vm->stream_peak)
+            vm->stream_peak = (uint64_t)*live;
+        *live -= s->held[r], s->held[r] = size;
+        break;
+    default:
+        break;
+    }
+    if (*live > 0 && (uint64_t)*live > vm->stream_peak)
+        vm->stream_peak = (uint64_t)*live;
 }
 
-/* Each thread's ops, in global order, stamped with their register's
- * version; version[] is used as the stamp counter and left at zero. */
-static void split_and_stamp(hb_tvm *vm, const hb_op *ops, size_t n)
+/* Each thread's ops in global order; an op whose register last ran on
+ * another thread WAITs for that op, which PUBLISHes; b: the register's
+ * hand-overs before the op (a WAIT expects it, a PUBLISH stores b + 1). */
+static void split_and_mark(hb_tvm *vm, scratch *s, const hb_op *ops, size_t n)
 {
     size_t *at = vm->start;
+    int64_t live = 0;
     for (size_t i = 0; i < n; i++)
         at[ops[i].thread + 1]++;
     for (uint32_t t = 0; t < vm->nthreads; t++)
@@ -105,10 +184,74 @@ static void split_and_stamp(hb_tvm *vm, const hb_op *ops, size_t n)
     memcpy(fill, at, ((size_t)vm->nthreads + 1) * sizeof *fill);
     for (size_t i = 0; i < n; i++) {
         hb_op op = ops[i];
-        op.b = vm->version[op.a]++;
-        vm->ops_by_thread[fill[op.thread]++] = op;
+        uint32_t r = op.a;
+        op.flags = 0;
+        if (s->last[r] != SIZE_MAX) {
+            hb_op *prev = &vm->ops_by_thread[s->last[r]];
+            if (prev->thread != op.thread) {
+                prev->flags |= TV_PUBLISH;
+                s->stamp[r]++;
+                op.flags |= TV_WAIT;
+                vm->handovers++;
+            }
+        }
+        op.b = s->stamp[r];
+        s->last[r] = fill[op.thread]++;
+        vm->ops_by_thread[s->last[r]] = op;
+        peak_step(vm, s, &op, &live);
     }
-    memset(vm->version, 0, (size_t)vm->nregs * sizeof(uint32_t));
+}
+
+/* Each thread's hand-over records (the register of every marked op, in
+ * its order) and its registers renumbered 0.. in the order it meets them. */
+static int renumber(hb_tvm *vm, scratch *s)
+{
+    size_t nhand = 0;
+    for (size_t i = 0; i < vm->nops; i++)
+        nhand += vm->ops_by_thread[i].flags != 0;
+    vm->nhand = nhand;
+    vm->hand_bytes = nhand * sizeof(uint32_t);
+    vm->hand_map = map_zeroed(vm->hand_bytes);
+    if (vm->hand_map == NULL)
+        return -1;
+    vm->hand = (uint32_t *)vm->hand_map;
+    size_t k = 0, slots = 0;
+    for (uint32_t t = 0; t < vm->nthreads; t++) {
+        uint32_t nl = 0;
+        vm->hstart[t] = k;
+        vm->sbase[t] = slots;
+        for (size_t i = vm->start[t]; i < vm->start[t + 1]; i++) {
+            hb_op *op = &vm->ops_by_thread[i];
+            uint32_t r = op->a;
+            if (op->flags)
+                vm->hand[k++] = r;
+            if (s->tag[r] != t + 1)
+                s->tag[r] = (uint16_t)(t + 1), s->local[r] = nl++;
+            op->a = s->local[r];
+        }
+        /* each file on pages of its own: no line (nor the adjacent-line
+         * prefetch pair) shared with another thread's */
+        slots += round_up(nl ? nl : 1, HB_PAGE / sizeof(tslot));
+    }
+    vm->hstart[vm->nthreads] = k;
+    vm->sbase[vm->nthreads] = slots;
+    vm->nslots = slots;
+    return 0;
+}
+
+static int map_registers(hb_tvm *vm)
+{
+    vm->mail_stride = (size_t)vm->nregs * HB_LINE <= HB_MAIL_PAD_LIMIT ? HB_LINE : HB_LINE / 2;
+    size_t shared = round_up(SH_WORDS * sizeof(uint64_t), HB_PAGE);
+    size_t mail = round_up((size_t)vm->nregs * vm->mail_stride, HB_PAGE);
+    vm->regs_bytes = shared + mail + vm->nslots * sizeof(tslot);
+    vm->regs_map = map_zeroed(vm->regs_bytes);
+    if (vm->regs_map == NULL)
+        return -1;
+    vm->shared = (uint64_t *)vm->regs_map;
+    vm->mail = vm->regs_map + shared;
+    vm->slots = vm->mail + mail;
+    return 0;
 }
 
 int hb_tvm_prepare(hb_tvm *vm, al_heap *heap, const hb_op *ops, size_t n, uint32_t nregs,
@@ -125,11 +268,20 @@ int hb_tvm_prepare(hb_tvm *vm, al_heap *heap, const hb_op *ops, size_t n, uint32
     if (bad != n)
         return hb_fail(e, HB_ERR_INPUT, "op %zu runs on thread %u, expected a thread below %u",
                        bad, ops[bad].thread, vm->nthreads);
-    if (map_streams(vm, n) != 0 || map_registers(vm) != 0) {
+    scratch s;
+    if (scratch_open(&s, vm->nregs) != 0)
+        return hb_fail(e, HB_ERR_INPUT, "could not map prepare's table of %u registers",
+                       vm->nregs);
+    int ok = map_streams(vm, n) == 0;
+    if (ok)
+        split_and_mark(vm, &s, ops, n);
+    ok = ok && renumber(vm, &s) == 0 && map_registers(vm) == 0;
+    munmap(s.last, s.bytes);
+    vm->map_bytes = vm->streams_bytes + vm->hand_bytes;
+    if (!ok) {
         hb_tvm_free(vm);
         return hb_fail(e, HB_ERR_INPUT, "could not map %zu ops for %u threads", n, vm->nthreads);
     }
-    split_and_stamp(vm, ops, n);
     return 0;
 }
 
@@ -137,14 +289,22 @@ int hb_tvm_prepare(hb_tvm *vm, al_heap *heap, const hb_op *ops, size_t n, uint32
 /* One thread's replay (timed)                                          */
 /* ------------------------------------------------------------------ */
 
-/* What one thread counts, on its own cache lines. */
+/* One thread: what it reads per op, copied out of the shared vm, and what
+ * it counts, on cache lines of its own. */
 typedef struct worker {
-    hb_tvm *vm;
+    _Alignas(HB_LINE) al_heap *heap;
+    tslot *slot;               /* its register file */
+    const hb_op *op, *end;     /* its stream */
+    const uint32_t *hand;      /* its hand-over records */
+    char *mail;
+    size_t mail_stride;
+    uint64_t *shared;
+    uint64_t limit;            /* the heap limit: 0, no shared count */
     uint32_t id;
     pthread_t tid;
     int *go;
+    int64_t live;              /* bytes allocated minus freed here */
     uint64_t ops, noops, allocs, bytes, frees, cross, waits, failed;
-    char pad[64];
 } worker;
 
 static inline void cpu_relax(void)
@@ -154,16 +314,20 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Waits until register r reaches version v; -1 when another thread ran out
- * of memory (the op it waits for will never come). */
-static int wait_turn(worker *w, uint32_t r, uint32_t v)
+static inline tmail *mail_of(const worker *w, uint32_t r)
 {
-    hb_tvm *vm = w->vm;
-    if (__atomic_load_n(&vm->version[r], __ATOMIC_ACQUIRE) == v)
+    return (tmail *)(w->mail + (size_t)r * w->mail_stride);
+}
+
+/* Waits until the mailbox reaches version v; -1 when another thread ran
+ * out of memory (the op it waits for will never come). */
+static int wait_turn(worker *w, tmail *m, uint32_t v)
+{
+    if (__atomic_load_n(&m->version, __ATOMIC_ACQUIRE) == v)
         return 0;
     w->waits++;
-    for (unsigned spins = 0; __atomic_load_n(&vm->version[r], __ATOMIC_ACQUIRE) != v; spins++) {
-        if (__atomic_load_n(&vm->abort_shared, __ATOMIC_RELAXED))
+    for (unsigned spins = 0; __atomic_load_n(&m->version, __ATOMIC_ACQUIRE) != v; spins++) {
+        if (__atomic_load_n(&w->shared[SH_ABORT], __ATOMIC_RELAXED))
             return -1;
         if (spins < HB_SPINS_BEFORE_YIELD)
             cpu_relax();
@@ -173,18 +337,38 @@ static int wait_turn(worker *w, uint32_t r, uint32_t v)
     return 0;
 }
 
-/* The heap's live bytes, shared: refuses past the limit as al_alloc does. */
-static int live_grow(hb_tvm *vm, uint64_t bytes)
+/* The block arrives from the mailbox (after the acquire: no race); the
+ * mailbox is emptied, so that release finds each block in one place. */
+static void take_over(tslot *s, tmail *m)
 {
-    uint64_t now = __atomic_add_fetch(&vm->live_shared, bytes, __ATOMIC_RELAXED);
-    uint64_t limit = vm->heap->limit_bytes;
-    if (limit && now > limit) {
-        __atomic_sub_fetch(&vm->live_shared, bytes, __ATOMIC_RELAXED);
+    s->block = m->block;
+    s->size = m->size;
+    s->owner = m->owner;
+    m->block = NULL;
+}
+
+/* The block leaves for the next thread on the register: version v + 1. */
+static void publish(tslot *s, tmail *m, uint32_t v)
+{
+    m->block = s->block;
+    m->size = s->size;
+    m->owner = s->owner;
+    s->block = NULL;
+    __atomic_store_n(&m->version, v + 1, __ATOMIC_RELEASE);
+}
+
+/* The heap limit's shared count: refuses past the limit as al_alloc does. */
+static int limit_grow(worker *w, uint64_t bytes)
+{
+    uint64_t *live = &w->shared[SH_LIVE], *peak = &w->shared[SH_PEAK];
+    uint64_t now = __atomic_add_fetch(live, bytes, __ATOMIC_RELAXED);
+    if (now > w->limit) {
+        __atomic_sub_fetch(live, bytes, __ATOMIC_RELAXED);
         return -1;
     }
-    uint64_t peak = __atomic_load_n(&vm->peak_shared, __ATOMIC_RELAXED);
-    while (now > peak && !__atomic_compare_exchange_n(&vm->peak_shared, &peak, now, 1,
-                                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    uint64_t p = __atomic_load_n(peak, __ATOMIC_RELAXED);
+    while (now > p &&
+           !__atomic_compare_exchange_n(peak, &p, now, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
     return 0;
 }
@@ -198,56 +382,57 @@ static inline void touch_pages(unsigned char *p, uint32_t bytes)
 
 static void *take_block(worker *w, uint32_t bytes)
 {
-    hb_tvm *vm = w->vm;
     size_t size = bytes ? bytes : 1;
-    if (live_grow(vm, size) != 0) {
+    if (w->limit && limit_grow(w, size) != 0) {
         w->failed++;
         return NULL;
     }
-    void *p = al_call_alloc(vm->heap, size); /* al_alloc's call, books apart */
+    void *p = al_call_alloc(w->heap, size); /* al_alloc's call, books apart */
     if (p == NULL) {
-        __atomic_sub_fetch(&vm->live_shared, size, __ATOMIC_RELAXED);
+        if (w->limit)
+            __atomic_sub_fetch(&w->shared[SH_LIVE], size, __ATOMIC_RELAXED);
         w->failed++;
         return NULL;
     }
     tsan_block_taken(p);
     touch_pages(p, bytes);
+    w->live += (int64_t)size;
     w->allocs++;
     w->bytes += bytes;
     return p;
 }
 
-static void drop_block(worker *w, uint32_t r)
+static void drop_block(worker *w, tslot *s)
 {
-    hb_tvm *vm = w->vm;
-    size_t size = vm->sizes[r] ? vm->sizes[r] : 1;
-    al_poison_(vm->blocks[r], size);
-    tsan_block_freed(vm->blocks[r]);
-    al_call_free(vm->heap, vm->blocks[r], size);
-    __atomic_sub_fetch(&vm->live_shared, size, __ATOMIC_RELAXED);
+    size_t size = s->size ? s->size : 1;
+    al_poison_(s->block, size);
+    tsan_block_freed(s->block);
+    al_call_free(w->heap, s->block, size);
+    if (w->limit)
+        __atomic_sub_fetch(&w->shared[SH_LIVE], size, __ATOMIC_RELAXED);
+    w->live -= (int64_t)size;
     w->frees++;
-    w->cross += vm->owner[r] != w->id;
-    vm->blocks[r] = NULL;
+    w->cross += s->owner != w->id;
+    s->block = NULL;
 }
 
-static void hold_block(worker *w, uint32_t r, void *p, uint32_t bytes)
+static void hold_block(worker *w, tslot *s, void *p, uint32_t bytes)
 {
-    w->vm->blocks[r] = p;
-    w->vm->sizes[r] = bytes;
-    w->vm->owner[r] = (uint8_t)w->id;
+    s->block = p;
+    s->size = bytes;
+    s->owner = w->id;
 }
 
 /* REALLOC of a held block: always a move, as replay.c does it. */
-static int move_block(worker *w, uint32_t r, uint32_t bytes)
+static int move_block(worker *w, tslot *s, uint32_t bytes)
 {
-    hb_tvm *vm = w->vm;
-    uint32_t old = vm->sizes[r];
+    uint32_t old = s->size;
     void *p = take_block(w, bytes);
     if (p == NULL)
         return -1;
-    memcpy(p, vm->blocks[r], old < bytes ? old : bytes);
-    drop_block(w, r);
-    hold_block(w, r, p, bytes);
+    memcpy(p, s->block, old < bytes ? old : bytes);
+    drop_block(w, s);
+    hold_block(w, s, p, bytes);
     return 0;
 }
 
@@ -268,36 +453,35 @@ static void scratch_block(unsigned char *p, uint32_t size, uint32_t n)
 }
 
 /* The op on its register, whose turn it is.  -1: out of memory. */
-static int do_op(worker *w, const hb_op *op)
+static int do_op(worker *w, tslot *s, const hb_op *op)
 {
-    hb_tvm *vm = w->vm;
     void *p;
     switch (op->code) {
     case HB_OP_MALLOC:
-        if (vm->blocks[op->a] != NULL) {
+        if (s->block != NULL) {
             w->noops++;
             return 0;
         }
         if ((p = take_block(w, op->c)) == NULL)
             return -1;
-        hold_block(w, op->a, p, op->c);
+        hold_block(w, s, p, op->c);
         return 0;
     case HB_OP_FREE:
-        if (vm->blocks[op->a] != NULL)
-            drop_block(w, op->a);
+        if (s->block != NULL)
+            drop_block(w, s);
         else
             w->noops++;
         return 0;
     case HB_OP_REALLOC:
-        if (vm->blocks[op->a] != NULL)
-            return move_block(w, op->a, op->c);
+        if (s->block != NULL)
+            return move_block(w, s, op->c);
         if ((p = take_block(w, op->c)) == NULL)
             return -1;
-        hold_block(w, op->a, p, op->c);
+        hold_block(w, s, p, op->c);
         return 0;
     case HB_OP_TOUCH:
-        if (vm->blocks[op->a] != NULL)
-            scratch_block(vm->blocks[op->a], vm->sizes[op->a], op->c);
+        if (s->block != NULL)
+            scratch_block(s->block, s->size, op->c);
         else
             w->noops++;
         return 0;
@@ -309,17 +493,20 @@ static int do_op(worker *w, const hb_op *op)
 
 static void replay_stream(worker *w)
 {
-    hb_tvm *vm = w->vm;
-    const hb_op *op = vm->ops_by_thread + vm->start[w->id];
-    const hb_op *end = vm->ops_by_thread + vm->start[w->id + 1];
-    for (; op < end; op++) {
-        if (wait_turn(w, op->a, op->b) != 0)
-            return;
-        int bad = do_op(w, op);
-        __atomic_store_n(&vm->version[op->a], op->b + 1, __ATOMIC_RELEASE);
+    const uint32_t *hand = w->hand;
+    for (const hb_op *op = w->op; op < w->end; op++) {
+        tslot *s = &w->slot[op->a];
+        tmail *m = op->flags ? mail_of(w, *hand++) : NULL;
+        if (op->flags & TV_WAIT) {
+            if (wait_turn(w, m, op->b) != 0)
+                return;
+            take_over(s, m);
+        }
+        int bad = do_op(w, s, op);
+        if (op->flags & TV_PUBLISH)
+            publish(s, m, op->b);
         if (bad) {
-            __atomic_store_n(&vm->abort_shared, 1, __ATOMIC_RELAXED);
-            __atomic_store_n(&vm->status, HB_VM_OOM, __ATOMIC_RELAXED); /* read after the join */
+            __atomic_store_n(&w->shared[SH_ABORT], 1, __ATOMIC_RELAXED);
             return;
         }
         w->ops++;
@@ -339,8 +526,26 @@ static void *worker_main(void *arg)
 /* The threaded phase                                                   */
 /* ------------------------------------------------------------------ */
 
-static void sum_workers(hb_tvm *vm, const worker *ws)
+static void worker_init(hb_tvm *vm, worker *w, uint32_t t, int *go)
 {
+    memset(w, 0, sizeof *w);
+    w->heap = vm->heap;
+    w->slot = (tslot *)vm->slots + vm->sbase[t];
+    w->op = vm->ops_by_thread + vm->start[t];
+    w->end = vm->ops_by_thread + vm->start[t + 1];
+    w->hand = vm->hand + vm->hstart[t];
+    w->mail = vm->mail;
+    w->mail_stride = vm->mail_stride;
+    w->shared = vm->shared;
+    w->limit = vm->heap->limit_bytes;
+    w->id = t;
+    w->go = go;
+}
+
+static void sum_workers(hb_tvm *vm, const worker *ws, uint64_t live0)
+{
+    al_heap *h = vm->heap;
+    int64_t live = (int64_t)live0;
     for (uint32_t t = 0; t < vm->nthreads; t++) {
         const worker *w = &ws[t];
         vm->ops += w->ops;
@@ -350,68 +555,83 @@ static void sum_workers(hb_tvm *vm, const worker *ws)
         vm->frees += w->frees;
         vm->cross_thread_frees += w->cross;
         vm->waits += w->waits;
-        vm->heap->allocs += w->allocs;
-        vm->heap->frees += w->frees;
-        vm->heap->failed += w->failed;
+        h->allocs += w->allocs;
+        h->frees += w->frees;
+        h->failed += w->failed;
+        live += w->live;
     }
-    vm->live_blocks = vm->heap->allocs - vm->heap->frees;
-    vm->live_bytes = vm->live_shared;
-    vm->heap->live_bytes = vm->live_shared;
-    if (vm->peak_shared > vm->heap->peak_live_bytes)
-        vm->heap->peak_live_bytes = vm->peak_shared;
+    vm->live_blocks = h->allocs - h->frees;
+    vm->live_bytes = h->live_bytes = (uint64_t)live;
+    uint64_t peak = h->limit_bytes ? vm->shared[SH_PEAK] : live0 + vm->stream_peak;
+    if (peak > h->peak_live_bytes)
+        h->peak_live_bytes = peak;
 }
 
 uint64_t hb_tvm_run(hb_tvm *vm)
 {
-    worker ws[HB_MAX_THREADS];
+    worker *ws = map_zeroed((size_t)vm->nthreads * sizeof(worker));
     int go = 0;
     uint32_t started = 1;
     al_heap *h = vm->heap;
-    vm->live_shared = h->live_bytes;
-    vm->peak_shared = h->peak_live_bytes;
-    vm->abort_shared = 0;
-    memset(ws, 0, (size_t)vm->nthreads * sizeof ws[0]);
+    uint64_t live0 = h->live_bytes;
+    if (ws == NULL) {
+        vm->status = HB_VM_OOM;
+        return 0;
+    }
+    vm->shared[SH_LIVE] = vm->shared[SH_PEAK] = live0;
+    vm->shared[SH_ABORT] = 0;
     for (uint32_t t = 0; t < vm->nthreads; t++)
-        ws[t] = (worker){.vm = vm, .id = t, .go = &go};
+        worker_init(vm, &ws[t], t, &go);
     for (; started < vm->nthreads; started++)
         if (pthread_create(&ws[started].tid, NULL, worker_main, &ws[started]) != 0)
             break;
     /* Threads that could not start: their ops run here, after thread 0's
      * would deadlock, so none start and the caller sees status OOM. */
     if (started < vm->nthreads)
-        vm->abort_shared = 1;
+        vm->shared[SH_ABORT] = 1;
     uint64_t t0 = hb_now_ns();
     __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
-    if (!vm->abort_shared)
+    if (!vm->shared[SH_ABORT])
         replay_stream(&ws[0]);
     for (uint32_t t = 1; t < started; t++)
         pthread_join(ws[t].tid, NULL);
     uint64_t wall = hb_now_ns() - t0;
-    if (started < vm->nthreads)
+    if (vm->shared[SH_ABORT])
         vm->status = HB_VM_OOM;
-    sum_workers(vm, ws);
+    sum_workers(vm, ws, live0);
+    if (getenv("HB_TVM_DEBUG"))
+        fprintf(stderr, "tvm: %llu ns, waits %llu, handovers %llu\n", (unsigned long long)wall, (unsigned long long)vm->waits, (unsigned long long)vm->handovers);
+    munmap(ws, (size_t)vm->nthreads * sizeof(worker));
     return wall;
 }
 
 void hb_tvm_release(hb_tvm *vm)
 {
-    for (uint32_t r = 0; r < vm->nregs; r++) {
-        if (vm->blocks[r] != NULL)
-            al_free(vm->heap, vm->blocks[r], vm->sizes[r]);
-        vm->blocks[r] = NULL;
+    tslot *slots = vm->slots;
+    for (size_t i = 0; i < vm->nslots; i++) {
+        if (slots[i].block != NULL)
+            al_free(vm->heap, slots[i].block, slots[i].size);
+        slots[i] = (tslot){0};
     }
-    memset(vm->version, 0, (size_t)vm->nregs * sizeof(uint32_t));
-    memset(vm->owner, 0, vm->nregs);
+    /* blocks published but never taken: a run ended early */
+    for (uint32_t r = 0; r < vm->nregs; r++) {
+        tmail *m = (tmail *)(vm->mail + (size_t)r * vm->mail_stride);
+        if (m->block != NULL)
+            al_free(vm->heap, m->block, m->size);
+    }
+    memset(vm->mail, 0, (size_t)vm->nregs * vm->mail_stride);
 }
 
 void hb_tvm_free(hb_tvm *vm)
 {
-    if (vm->ops_by_thread)
-        munmap(vm->ops_by_thread, vm->map_bytes);
+    if (vm->streams_map)
+        munmap(vm->streams_map, vm->streams_bytes);
+    if (vm->hand_map)
+        munmap(vm->hand_map, vm->hand_bytes);
     if (vm->regs_map)
         munmap(vm->regs_map, vm->regs_bytes);
+    vm->streams_map = vm->hand_map = vm->regs_map = NULL;
     vm->ops_by_thread = NULL;
-    vm->regs_map = NULL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -3,39 +3,55 @@
  * threads, the order that matters kept; and collector workloads' mutators
  * on N OS threads in the GIL model (below: hb_gvm).
  *
- * The input is one stream of allocator ops (MALLOC, FREE, REALLOC) in a
- * global order, each op tagged with its thread (harness/core/ops.h): a
+ * The input is one stream of allocator ops (MALLOC, FREE, REALLOC, TOUCH)
+ * in a global order, each op tagged with its thread (harness/core/ops.h): a
  * generator's interleaving, or a recorded program's calls in the order the
  * recorder saw them.  Before timing, hb_tvm_prepare splits it into one
- * stream per thread and stamps each op with its register's version: the
- * number of ops on that register before it in the global order (kept in
- * the op's b, which allocator ops do not use).
- *
- * The timed phase (hb_tvm_run) starts every thread at once; each replays
- * its own ops, and before an op on register r it waits until r's version
- * reaches the op's stamp (an acquire load; spin, then sched_yield), does
- * the op, and stores stamp + 1 (a release store).  Why this is enough:
+ * stream per thread and marks the hand-overs: an op whose register's
+ * previous op (in the global order) ran on another thread WAITs for it; an
+ * op whose register's next op runs on another thread PUBLISHes.  Each
+ * thread has its own register file (its registers renumbered densely, on
+ * pages of its own), so between hand-overs it touches no line another
+ * thread writes -- as a native program's threads keep their blocks in
+ * their own arrays.  A hand-over goes through the register's mailbox (its
+ * own cache line while the mailboxes fit 16 MiB): the publisher moves the
+ * register's block, size and owner into it and stores its version (a
+ * release store; the version counts the register's hand-overs so far); the
+ * waiter spins (then sched_yields) on an acquire load until the version is
+ * the one prepare stamped on its op, and moves the block into its own
+ * register file.  Why this is enough:
  *   - only ops on the same register conflict (a block lives in one
- *     register), so keeping each register's order keeps every edge that
- *     matters: a block is freed only after its allocation happened, and a
+ *     register); ops on one thread run in its order, and every change of
+ *     thread on a register is a publish-wait pair, so each register's order
+ *     is kept: a block is freed only after its allocation happened, and a
  *     register is reused only after its block was freed, on any thread;
  *   - ops on different registers commute, so the threads are free to run
  *     them in any order and at full speed between hand-overs;
  *   - it cannot deadlock: the globally earliest op not yet done always has
  *     every earlier op on its register done, so its thread can go on;
  *   - it is deterministic: every FREE frees the block of the same MALLOC on
- *     the same thread, every replay (the figures may vary, the frees not).
+ *     the same thread, every replay (the figures may vary, the frees not);
+ *   - the version, not a full/empty flag, names the hand-over: with three
+ *     threads or more a later receiver must not take an earlier one's block.
  * The release/acquire pair on the version is also what makes the block
- * pointer and size of the register visible to the next thread (no data
- * race: clean under ThreadSanitizer).
+ * pointer and size visible to the next thread (no data race: clean under
+ * ThreadSanitizer).
  *
  * A cross-thread free is a FREE (or REALLOC's release of the old block) on
  * another thread than the one that allocated the block; they are counted.
  *
- * Accounting: each thread keeps its own counts, summed after the join; the
- * heap's live bytes, their peak and the heap limit are one shared relaxed
- * atomic (every backend pays it alike).  After hb_tvm_run the heap's
- * wrapper counters (al_heap) hold the totals, as if al_alloc had counted.
+ * Accounting: each thread keeps its own counts and its own signed sum of
+ * live bytes, on its own cache lines, summed after the join: nothing shared
+ * is written per op, as a native program writes nothing shared.  The peak
+ * of live bytes is not sampled from the threads: prepare computes it exactly
+ * and untimed from the global order (the sizes are in the ops) -- the peak
+ * of the interleaving the stream describes, the same on every run, which a
+ * one-thread replay of the stream would also find.  A heap limit, when set,
+ * needs one shared count to refuse past it: then (only then) every alloc
+ * and free adds to a shared relaxed atomic, and the peak is that count's.
+ * A run that ends early (out of memory, no limit) keeps the whole stream's
+ * peak.  After hb_tvm_run the heap's wrapper counters (al_heap) hold the
+ * totals, as if al_alloc had counted.
  */
 #ifndef HB_RUN_THREADS_H
 #define HB_RUN_THREADS_H
@@ -51,6 +67,19 @@
 
 #define HB_MAX_THREADS 255
 
+/*
+ * The prepared streams, as heapbench-native's threaded reference reads them
+ * (the same ops and hand-over points, replayed by a plain loop): thread t's
+ * ops are ops_by_thread[start[t] .. start[t+1]), each with a = its register
+ * in t's own file (sbase[t+1] - sbase[t] registers), b = the register's
+ * hand-overs before it, and flags: HB_TV_WAIT (wait until the mailbox's
+ * version is b, then take its block), HB_TV_PUBLISH (after the op, put the
+ * block in the mailbox and store version b + 1).  Every op with a flag has
+ * one hand-over record, hand[hstart[t] ..] in t's order: its mailbox (the
+ * register's number in the stream).
+ */
+enum { HB_TV_WAIT = 1, HB_TV_PUBLISH = 2 };
+
 typedef struct hb_tvm {
     al_heap *heap;
     uint32_t nregs, nthreads;
@@ -58,19 +87,24 @@ typedef struct hb_tvm {
     /* totals, after hb_tvm_run */
     uint64_t ops, noops, allocs, bytes, frees;
     uint64_t cross_thread_frees;
-    uint64_t waits;            /* ops that found their register not ready */
+    uint64_t waits;            /* hand-overs that found their register not ready */
+    uint64_t handovers;        /* ops that wait for another thread's op (prepare) */
     uint64_t live_blocks, live_bytes;
+    uint64_t stream_peak;      /* peak live bytes of the stream in global order (prepare) */
+    size_t map_bytes, regs_bytes; /* what prepare mapped: streams, registers */
     /* private */
     hb_op *ops_by_thread;      /* the streams, one after the other */
     size_t *start;             /* [nthreads + 1]: thread t's ops are [start[t], start[t+1]) */
-    size_t nops;
-    void **blocks;
-    uint32_t *sizes, *version;
-    uint8_t *owner;            /* the thread that allocated the register's block */
-    size_t map_bytes, regs_bytes;
-    char *regs_map;
-    uint64_t live_shared, peak_shared; /* atomics */
-    int abort_shared;                  /* atomic: a thread ran out of memory */
+    size_t *hstart;            /* [nthreads + 1]: thread t's hand-over records */
+    size_t *sbase;             /* [nthreads + 1]: thread t's slots, in slots from slots */
+    uint32_t *hand;            /* a hand-over op's register, in each thread's order */
+    size_t nops, nhand, nslots;
+    void *slots;               /* every thread's register file, each on its own pages */
+    char *mail;                /* [nregs] hand-over mailboxes, mail_stride bytes each */
+    size_t mail_stride;
+    uint64_t *shared;          /* the limit's live bytes, peak, abort: own cache lines */
+    char *streams_map, *hand_map, *regs_map;
+    size_t streams_bytes, hand_bytes;
 } hb_tvm;
 
 /*
