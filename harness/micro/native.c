@@ -433,8 +433,9 @@ static inline __attribute__((always_inline)) void nat_stream(enum mode m, nat_th
                 else
                     sched_yield();
             }
-            s->block = mb->block;
-            s->size = mb->size;
+            s->block = mb->block; /* the block is this thread's now: the mailbox */
+            s->size = mb->size;   /* no longer holds it (else the end frees it twice) */
+            mb->block = NULL;
         }
         int bad = nat_op(m, n->t, s, op);
         if (op->flags & HB_TV_PUBLISH) {
