@@ -115,25 +115,37 @@ typedef struct al_backend {
  *   peak_live_bytes  == max of live_bytes over the heap's life
  *   allocs - frees   == number of live blocks
  *   limit_bytes == 0, or live_bytes <= limit_bytes
+ *   live_bytes <= check_bytes <= min(peak_live_bytes, limit_bytes or
+ *                   UINT64_MAX, watch_bytes when on_high is set)
+ * The last one is what keeps al_alloc's timed path to one compare: an
+ * allocation that would take live_bytes past check_bytes -- past the peak,
+ * the limit or the watch -- goes to al_alloc_slow, which does the rest.  So
+ * limit_bytes and the watch are set through al_heap_set_limit and
+ * al_heap_set_watch, which restore it; a field written by hand is not seen
+ * until the next slow allocation.
  */
 typedef struct al_heap {
     const al_backend *b;
     void *ctx;
     al_entry lib; /* b->entry's, or NULLs (b->alloc/b->free with ctx) */
     uint64_t live_bytes;
-    uint64_t peak_live_bytes;
+    uint64_t check_bytes; /* see the invariants */
     uint64_t allocs;
     uint64_t frees;
+    int watch_due;        /* the watch was passed: on_high runs at the next call */
+    uint64_t peak_live_bytes;
     uint64_t failed;      /* allocations refused (no memory, or the limit) */
     uint64_t limit_bytes; /* 0: no limit */
-    /* The high-water watch: at the start of al_alloc and al_free, when
-     * live_bytes is above watch_bytes, on_high(watch_arg) is called, and it
-     * raises watch_bytes.  Checked at the start, not after the block is
-     * handed out, so that every block counted in live_bytes has been
-     * written by its owner when the hook looks at the process; checked in
-     * al_free too, so a crossing is seen before anything can fall back
-     * below it.  The same one compare for every backend; on_high NULL (the
-     * default, and a heap built by hand) turns it off. */
+    /* The high-water watch: once an allocation takes live_bytes above
+     * watch_bytes, on_high(watch_arg) is called at the start of the next
+     * al_alloc or al_free (al_heap_watch_fire), and it raises watch_bytes.
+     * At the next call, not at once, so that every block counted in
+     * live_bytes has been written by its owner when the hook looks at the
+     * process; at a free too, so that the crossing is seen before anything
+     * falls back below it.  On the timed path this costs every backend the
+     * same: nothing in al_alloc (the watch is inside check_bytes), one test
+     * of watch_due in al_free.  on_high NULL (the default, and a heap built
+     * by hand) turns it off. */
     uint64_t watch_bytes;
     void (*on_high)(void *watch_arg);
     void *watch_arg;
@@ -165,6 +177,18 @@ void al_heap_close(al_heap *h);
 void al_heap_stats(al_heap *h, al_stats *out);
 /* Frees every block at once; only for backends with reset. */
 void al_heap_reset(al_heap *h);
+/* The heap limit in bytes (0: none); an allocation that would take
+ * live_bytes past it is refused (NULL, failed counted). */
+void al_heap_set_limit(al_heap *h, uint64_t limit_bytes);
+/* The watch: on_high(arg) once live_bytes has passed watch_bytes (see
+ * al_heap); on_high NULL turns it off. */
+void al_heap_set_watch(al_heap *h, uint64_t watch_bytes, void (*on_high)(void *arg), void *arg);
+/* Restores check_bytes after live_bytes or the peak were written by hand
+ * (the threaded replay's books). */
+void al_heap_recheck(al_heap *h);
+/* al_alloc's path past check_bytes, and the watch's call (registry.c). */
+void *al_alloc_slow(al_heap *h, size_t size);
+void al_heap_watch_fire(al_heap *h);
 
 #if defined(HB_POISON)
 /* Debug builds: freed memory is overwritten so that a stale use shows. */
@@ -192,16 +216,14 @@ static inline void al_call_free(al_heap *h, void *p, size_t size)
         h->b->free(h->ctx, p, size);
 }
 
+/* The timed path: one compare (check_bytes folds in the peak, the limit
+ * and the watch), the call, two counts. */
 static inline void *al_alloc(al_heap *h, size_t size)
 {
-    if (h->live_bytes > h->watch_bytes && h->on_high != NULL)
-        h->on_high(h->watch_arg);
     if (size == 0)
         size = 1;
-    if (h->limit_bytes && size > h->limit_bytes - h->live_bytes) {
-        h->failed++;
-        return NULL;
-    }
+    if (size > h->check_bytes - h->live_bytes)
+        return al_alloc_slow(h, size);
     void *p = al_call_alloc(h, size);
     if (p == NULL) {
         h->failed++;
@@ -209,8 +231,6 @@ static inline void *al_alloc(al_heap *h, size_t size)
     }
     h->allocs++;
     h->live_bytes += size;
-    if (h->live_bytes > h->peak_live_bytes)
-        h->peak_live_bytes = h->live_bytes;
     return p;
 }
 
@@ -218,8 +238,8 @@ static inline void al_free(al_heap *h, void *p, size_t size)
 {
     if (p == NULL)
         return;
-    if (h->live_bytes > h->watch_bytes && h->on_high != NULL)
-        h->on_high(h->watch_arg);
+    if (h->watch_due)
+        al_heap_watch_fire(h);
     if (size == 0)
         size = 1;
     al_poison_(p, size);

@@ -113,9 +113,70 @@ int al_heap_open(al_heap *h, const al_backend *b, const al_config *cfg)
     h->ctx = ctx;
     if (b->entry != NULL)
         b->entry(ctx, &h->lib);
-    /* No hook: the watch's one compare never passes. */
-    h->watch_bytes = UINT64_MAX;
-    return 0;
+    h->watch_bytes = UINT64_MAX; /* no hook */
+    return 0; /* check_bytes 0: the first allocation takes the slow path */
+}
+
+/* check_bytes from the peak, the limit and the watch (al_heap's invariants).
+ * A watch already passed but not yet fired pins it at live_bytes, so the
+ * next allocation of any size comes here. */
+void al_heap_recheck(al_heap *h)
+{
+    uint64_t c = h->peak_live_bytes;
+    if (h->limit_bytes && h->limit_bytes < c)
+        c = h->limit_bytes;
+    if (h->on_high != NULL && h->watch_bytes < c)
+        c = h->watch_bytes;
+    h->check_bytes = c > h->live_bytes ? c : h->live_bytes;
+}
+
+void al_heap_set_limit(al_heap *h, uint64_t limit_bytes)
+{
+    h->limit_bytes = limit_bytes;
+    al_heap_recheck(h);
+}
+
+void al_heap_set_watch(al_heap *h, uint64_t watch_bytes, void (*on_high)(void *arg), void *arg)
+{
+    h->watch_bytes = watch_bytes;
+    h->on_high = on_high;
+    h->watch_arg = arg;
+    h->watch_due = 0;
+    al_heap_recheck(h);
+}
+
+void al_heap_watch_fire(al_heap *h)
+{
+    h->watch_due = 0;
+    if (h->on_high != NULL && h->live_bytes > h->watch_bytes)
+        h->on_high(h->watch_arg);
+    al_heap_recheck(h);
+}
+
+/* An allocation past check_bytes: the watch due from the last one, the
+ * limit, the call, the peak, and whether this one passed the watch. */
+void *al_alloc_slow(al_heap *h, size_t size)
+{
+    if (h->watch_due)
+        al_heap_watch_fire(h);
+    if (h->limit_bytes && size > h->limit_bytes - h->live_bytes) {
+        h->failed++;
+        al_heap_recheck(h);
+        return NULL;
+    }
+    void *p = al_call_alloc(h, size);
+    if (p == NULL) {
+        h->failed++;
+        return NULL;
+    }
+    h->allocs++;
+    h->live_bytes += size;
+    if (h->live_bytes > h->peak_live_bytes)
+        h->peak_live_bytes = h->live_bytes;
+    if (h->on_high != NULL && h->live_bytes > h->watch_bytes)
+        h->watch_due = 1;
+    al_heap_recheck(h);
+    return p;
 }
 
 /* Safe on a heap that failed to open or was already closed. */
@@ -151,4 +212,5 @@ void al_heap_reset(al_heap *h)
     h->b->reset(h->ctx);
     h->live_bytes = 0;
     h->frees = h->allocs;
+    al_heap_recheck(h);
 }

@@ -25,8 +25,9 @@
 #      on malloc/free, the library under LD_PRELOAD; pool and bump through
 #      their table), table (the call al_alloc/al_free make: for the peers
 #      and malloc the library's own malloc/free, dlopen'd, called directly),
-#      gauge (table + the live-bytes gauge), counts (gauge + allocs, frees,
-#      peak) and heapbench (al_alloc/al_free: counts + the checks).
+#      gauge (table + the live-bytes gauge), counts (gauge + allocs, frees)
+#      and heapbench (al_alloc/al_free: counts + the checks: one compare
+#      for the peak, the limit and the watch, size 0, NULL, the watch's flag).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
 #      ns per op.  Printed per op: each mode, difference heapbench - native

@@ -111,8 +111,9 @@ def native(d, md):
         if books:
             q = lambda i: statistics.median(x[i] for x in books)
             out.append(f"Where heapbench's cost goes (medians over the rows above): the "
-                       f"live-bytes gauge {q(0):+.2f} ns, the counts and the peak "
-                       f"{q(1):+.2f}, the checks (watch, limit, size 0, free of NULL) "
+                       f"live-bytes gauge {q(0):+.2f} ns, the counts "
+                       f"{q(1):+.2f}, the checks (one compare for the peak, limit and watch; "
+                       f"size 0; free of NULL; the watch's flag) "
                        f"{q(2):+.2f}; the books in all {q(3):+.2f} ns per op.")
             out.append("")
         return out, problems
@@ -141,9 +142,9 @@ def native(d, md):
             "(pool, bump: their table, no al_heap)",
             "  table     = the call al_alloc makes (peers: the library's malloc/free from "
             "dlopen, called directly), no books",
-            "  gauge     = table + al_heap's live-bytes gauge; counts = gauge + allocs, frees, "
-            "peak",
-            "  heapbench = al_alloc/al_free (counts + the watch, the limit, size 0, NULL); "
+            "  gauge     = table + al_heap's live-bytes gauge; counts = gauge + allocs, frees",
+            "  heapbench = al_alloc/al_free (counts + one compare for the peak, limit, watch; "
+            "size 0; NULL; the watch's flag); "
             "diff = heapbench - native",
             "  /mi = ratio to mimalloc in the same mode; err = (/mi mode) / (/mi nat) - 1"]
     return head + out, problems

@@ -360,7 +360,7 @@ static void contract_heap_limit(void **state)
     const al_backend *b = backend_of(state);
     al_heap h;
     open_heap(&h, b, NULL);
-    h.limit_bytes = 10000;
+    al_heap_set_limit(&h, 10000);
     void *v[101];
     size_t n = 0;
     while (n < 101 && (v[n] = al_alloc(&h, 100)) != NULL)
@@ -379,6 +379,96 @@ static void contract_heap_limit(void **state)
     for (size_t i = 0; i < n; i++)
         al_free(&h, v[i], 100);
     assert_int_equal(h.live_bytes, 0);
+    al_heap_close(&h);
+}
+
+/* The watch's hook: records the live bytes it saw and raises the watch by
+ * a random step, as run.c's does. */
+typedef struct watch_log {
+    al_heap *h;
+    hb_rng *r;
+    uint64_t calls, last_live;
+} watch_log;
+
+static void watch_hook(void *arg)
+{
+    watch_log *w = arg;
+    w->calls++;
+    w->last_live = w->h->live_bytes;
+    w->h->watch_bytes = w->h->live_bytes + hb_rng_range(w->r, 1, 64 << 10);
+}
+
+/* al_alloc's one compare keeps every book it skips: under random work, a
+ * limit changed on the way and a watch, after every call the peak is the
+ * running maximum, the limit holds, check_bytes lies between live bytes and
+ * min(peak, limit, watch), and the hook runs exactly once per crossing, at
+ * the call after the allocation that crossed, seeing that crossing. */
+static void contract_books_under_random_work(void **state)
+{
+    const al_backend *b = backend_of(state);
+    al_heap h;
+    open_heap(&h, b, NULL);
+    hb_rng r;
+    hb_rng_seed(&r, 7);
+    watch_log w = {.h = &h, .r = &r};
+    al_heap_set_watch(&h, 4096, watch_hook, &w);
+    enum { N = 256 };
+    void *v[N] = {0};
+    size_t sz[N] = {0};
+    uint64_t live = 0, peak = 0, limit = 0, due = 0, crossed_at = 0, refused = 0;
+    for (int op = 0; op < 20000; op++) {
+        if (op % 5000 == 2500) { /* a limit, set and lifted on the way */
+            limit = limit ? 0 : live + (256 << 10);
+            al_heap_set_limit(&h, limit);
+        }
+        size_t i = (size_t)hb_rng_below(&r, N);
+        uint64_t calls = w.calls;
+        if (v[i] != NULL) {
+            al_free(&h, v[i], sz[i]);
+            live -= sz[i];
+            v[i] = NULL;
+        } else {
+            sz[i] = (size_t)hb_rng_range(&r, 0, 24 << 10);
+            uint64_t want = sz[i] ? sz[i] : 1;
+            v[i] = al_alloc(&h, sz[i]);
+            if (limit && live + want > limit) {
+                assert_null(v[i]);
+                refused++;
+                sz[i] = 0;
+            } else {
+                assert_non_null(v[i]);
+                sz[i] = (size_t)want;
+                live += want;
+            }
+        }
+        if (due) { /* the call after a crossing ran the hook, on that crossing's bytes */
+            assert_int_equal(w.calls, calls + 1);
+            assert_int_equal(w.last_live, crossed_at);
+            due = 0;
+        } else {
+            assert_int_equal(w.calls, calls);
+        }
+        if (v[i] != NULL && sz[i] && live > h.watch_bytes && live - sz[i] <= h.watch_bytes)
+            due = 1, crossed_at = live;
+        else if (v[i] != NULL && sz[i] && live > h.watch_bytes)
+            due = 1, crossed_at = live; /* past a watch the hook left below live */
+        peak = live > peak ? live : peak;
+        assert_int_equal(h.live_bytes, live);
+        assert_int_equal(h.peak_live_bytes, peak);
+        assert_true(!limit || h.live_bytes <= limit);
+        assert_true(h.check_bytes >= h.live_bytes);
+        assert_true(h.check_bytes <= peak);
+        assert_true(!limit || h.check_bytes <= limit);
+        assert_true(due || h.check_bytes <= h.watch_bytes || h.watch_bytes < h.live_bytes);
+    }
+    assert_true(w.calls > 10);
+    assert_true(refused > 0);
+    assert_int_equal(h.failed, refused);
+    for (size_t i = 0; i < N; i++)
+        if (v[i] != NULL)
+            al_free(&h, v[i], sz[i]);
+    assert_int_equal(h.live_bytes, 0);
+    assert_int_equal(h.allocs, h.frees);
     al_heap_close(&h);
 }
 
@@ -658,6 +748,7 @@ static const contract contracts[] = {
     {"stats_identities", contract_stats_identities},
     {"null_on_failure", contract_null_on_failure},
     {"heap_limit", contract_heap_limit},
+    {"books_under_random_work", contract_books_under_random_work},
     {"version_and_reset", contract_version_and_reset},
 };
 

@@ -383,7 +383,7 @@ static void test_heap_limit(void **state)
     fx f;
     fx_open(&f, 16 * KIB, 1, 0);
     f.g.s->destroy(f.g.ctx);
-    f.g.heap.limit_bytes = 256 * KIB;
+    al_heap_set_limit(&f.g.heap, 256 * KIB);
     f.g.ctx = f.g.s->create(&f.g.env); /* the nursery is sized under the limit */
     assert_non_null(f.g.ctx);
     hb_obj *o = NULL;

@@ -774,7 +774,7 @@ static void test_limit_finishes_sweep_first(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 2.0, 32 * 1024);
-    f.g.heap.limit_bytes = 32 * 1024;
+    al_heap_set_limit(&f.g.heap, 32 * 1024);
     for (uint32_t i = 0; i < 32; i++)
         assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     assert_int_equal(f.npauses, 0);
@@ -886,7 +886,7 @@ static void test_emergency_collection_frees(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
-    f.g.heap.limit_bytes = 64 * 1024;
+    al_heap_set_limit(&f.g.heap, 64 * 1024);
     for (uint32_t i = 0; i < 200; i++)
         assert_non_null(fx_new(&f, 0, 0, 1, PAY1K));
     gc_stats st = fx_stats(&f);
@@ -907,7 +907,7 @@ static void test_emergency_collection_fails_cleanly(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
-    f.g.heap.limit_bytes = 64 * 1024;
+    al_heap_set_limit(&f.g.heap, 64 * 1024);
     run_live_chain(&f, 64);
     hb_obj *before = f.g.regs[1];
     gc_stats st0 = fx_stats(&f);
@@ -940,7 +940,7 @@ static void test_emergency_keeps_old_register_value(void **state)
     (void)state;
     fx f;
     fx_open(&f, &test_malloc, 0, NO_TRIGGER);
-    f.g.heap.limit_bytes = 16 * 1024;
+    al_heap_set_limit(&f.g.heap, 16 * 1024);
     hb_obj *old = fx_new(&f, 0, HB_F_FINALIZER, 0, PAY1K);
     fill(old);
     for (int i = 0; i < 15; i++)

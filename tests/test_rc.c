@@ -269,7 +269,7 @@ static void test_out_of_memory(void **state)
     th_open(&t, &test_alloc);
     th_new(&t, 0, HB_LEAF, 0, 0, 8);
     hb_obj *keep = t.regs[0];
-    t.heap.limit_bytes = t.heap.live_bytes + 8 + 16 + 8; /* one more 8-byte leaf */
+    al_heap_set_limit(&t.heap, t.heap.live_bytes + 8 + 16 + 8); /* one more 8-byte leaf */
     th_new(&t, 1, HB_LEAF, 0, 0, 8);
     gc_stats before = th_stats(&t);
     assert_null(t.gs->new_obj(t.gc, &t.regs[0], HB_LEAF, 0, 0, 8));

@@ -575,7 +575,7 @@ static void test_out_of_memory(void **state)
     (void)state;
     th t;
     th_open3(&t, &test_alloc, 100000, 0, 0, 0);
-    t.heap.limit_bytes = 100 * (24 + 16 + 8); /* 100 one-slot containers */
+    al_heap_set_limit(&t.heap, 100 * (24 + 16 + 8)); /* 100 one-slot containers */
     for (int i = 0; i < 1000; i++) {
         th_new(&t, 0, HB_CONTAINER, 0, 1, 0);
         th_set(&t, 0, 0, 0);

@@ -76,7 +76,7 @@ static void tr_open(tr *t, const char *coll, uint64_t limit)
     memset(t, 0, sizeof *t);
     al_config acfg = {0};
     assert_int_equal(al_heap_open(&t->heap, al_find("pool"), &acfg), 0);
-    t->heap.limit_bytes = limit;
+    al_heap_set_limit(&t->heap, limit);
     t->cfg.trigger = "full";
     if (strcmp(coll, "rc-cycle") == 0)
         for (int g = 0; g < 3; g++)

@@ -25,11 +25,12 @@
  *              bump their table's alloc/free with its context.  native ->
  *              table is what dlopen and the indirect call cost.
  *   gauge      table + al_heap's live-bytes gauge (live_bytes += / -=).
- *   counts     gauge + the counts and the peak (allocs, frees,
- *              peak_live_bytes).
+ *   counts     gauge + the counts (allocs, frees).
  *   heapbench  al_alloc/al_free on an al_heap, as every collector, trace
  *              replay and heapbench-micro benchmark calls them: counts +
- *              the checks (the watch, the limit, size 0, free of NULL).
+ *              the checks (al_alloc's one compare against check_bytes, in
+ *              which the peak, the limit and the watch are folded; size 0;
+ *              free of NULL; al_free's test of watch_due).
  *              table -> gauge -> counts -> heapbench is what each part of
  *              the wrapper's books costs.
  *
@@ -67,8 +68,9 @@
 #define PAIR_WARM_OPS ((uint64_t)1 << 20)
 
 /* MODE_GAUGE and MODE_COUNTS take al_alloc/al_free apart: the heap's call
- * plus the live-bytes gauge, then plus the counts and the peak; MODE_HEAP
- * adds the checks (the watch, the limit, size 0, free of NULL). */
+ * plus the live-bytes gauge, then plus the counts; MODE_HEAP adds the
+ * checks (the one compare that covers the peak, the limit and the watch;
+ * size 0; free of NULL; the watch's flag). */
 enum mode { MODE_LIBC, MODE_TABLE, MODE_GAUGE, MODE_COUNTS, MODE_HEAP };
 
 typedef struct target {
@@ -121,11 +123,8 @@ static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target 
         if (p == NULL)
             return NULL;
         h->live_bytes += n;
-        if (m == MODE_COUNTS) {
+        if (m == MODE_COUNTS)
             h->allocs++;
-            if (h->live_bytes > h->peak_live_bytes)
-                h->peak_live_bytes = h->live_bytes;
-        }
         return p;
     }
     default:

@@ -264,7 +264,7 @@ void hb_oracle_heap(hb_oracle *o, al_heap *shim)
     memset(shim, 0, sizeof *shim);
     shim->b = &oracle_shim;
     shim->ctx = o;
-    shim->limit_bytes = o->real->limit_bytes; /* so the collector sees the limit */
+    al_heap_set_limit(shim, o->real->limit_bytes); /* so the collector sees the limit */
 }
 
 void hb_oracle_free(hb_oracle *o)

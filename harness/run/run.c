@@ -956,9 +956,7 @@ static void take_baseline(rep *r)
 /* The heap's watch on: the first sample past HB_WATCH_MIN live bytes. */
 static void watch_heap(rep *r)
 {
-    r->heap.watch_bytes = HB_WATCH_MIN;
-    r->heap.watch_arg = r;
-    r->heap.on_high = on_high;
+    al_heap_set_watch(&r->heap, HB_WATCH_MIN, on_high, r);
 }
 
 static int rep_open(rep *r)
@@ -981,7 +979,7 @@ static int rep_open(rep *r)
             snprintf(r->err, sizeof r->err, "allocator %s could not be created", p->alloc->name);
         return -1;
     }
-    r->heap.limit_bytes = r->cfg->heap_limit_bytes;
+    al_heap_set_limit(&r->heap, r->cfg->heap_limit_bytes);
     watch_heap(r);
     return r->d->open(r);
 }
@@ -1132,7 +1130,7 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
         return 130;
     }
     sample(&r, "end");
-    r.heap.on_high = NULL; /* the final collection and the release are not sampled */
+    al_heap_set_watch(&r.heap, UINT64_MAX, NULL, NULL); /* the final collection and the release are not sampled */
     uint64_t faults = minor_faults() - faults0;
     uint64_t peak_rss = proc_status_bytes("VmHWM:");
     fill_row(&r, row, faults, peak_rss);

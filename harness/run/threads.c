@@ -565,6 +565,7 @@ static void sum_workers(hb_tvm *vm, const worker *ws, uint64_t live0)
     uint64_t peak = h->limit_bytes ? vm->shared[SH_PEAK] : live0 + vm->stream_peak;
     if (peak > h->peak_live_bytes)
         h->peak_live_bytes = peak;
+    al_heap_recheck(h);
 }
 
 uint64_t hb_tvm_run(hb_tvm *vm)
