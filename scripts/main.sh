@@ -5,7 +5,7 @@
 # fresh process, repetitions of different cells interleaved, none thrown
 # away), the allocator and collector microbenchmarks, then writes the report
 # and every figure into the results folder.  The matrix's time goes into
-# meta.json ("elapsed"), the microbenchmarks' into times.csv, for the README
+# meta.json ("elapsed"), the microbenchmarks' and the whole job's into times.csv, for the README
 # (scripts/update_readme.sh OUT).
 #
 # Usage: scripts/main.sh [OUT]       (default OUT: results/<date>-<commit>/)
@@ -14,6 +14,7 @@
 # Rerunning the same command resumes: completed cells are kept, the rest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+t_main=$(date +%s.%N)
 scripts/deps.sh
 
 cmake --preset release >/dev/null
@@ -76,4 +77,9 @@ fi
 if [[ ${HB_SWEEP:-1} != 0 ]]; then
   HB_BIN=$hb scripts/timespace.sh "$out/timespace"
 fi
+# The whole job's time (this invocation), for the README: times.csv's main line.
+t_end=$(date +%s.%N)
+if [[ -s $out/times.csv ]]; then grep -v '^main,' "$out/times.csv" > "$out/times.csv.tmp"; else echo step,seconds > "$out/times.csv.tmp"; fi
+awk -v a="$t_main" -v b="$t_end" 'BEGIN { printf "main,%.1f\n", b - a }' >> "$out/times.csv.tmp"
+mv "$out/times.csv.tmp" "$out/times.csv"
 echo "heapbench: the default suite is in $out (report.txt, rows.csv, figures/)"

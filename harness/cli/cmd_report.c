@@ -559,7 +559,8 @@ static void write_summary_gp(FILE *f, const rp_report *R)
  *     baseline allocator;
  *   - a pause is the median over repetitions of the cell's p99;
  *   - times come from meta.json's "elapsed" (matrix) and DIR/times.csv
- *     (what scripts/main.sh timed besides).
+ *     (what scripts/main.sh timed besides: micro, and main, the whole of
+ *     its last invocation from the package check to the last figure).
  * Figures are linked from RP_FIG_URL, where scripts/update_readme.sh
  * copies them.
  */
@@ -568,7 +569,7 @@ static void write_summary_gp(FILE *f, const rp_report *R)
 
 typedef struct rp_meta {
     char cpu[128];
-    double cores, scale, reps, matrix_s, micro_s;
+    double cores, scale, reps, matrix_s, micro_s, main_s;
 } rp_meta;
 
 static double json_num_at(const char *obj, size_t len, const char *key)
@@ -587,7 +588,8 @@ static const char *json_obj(const char *text, const char *key, size_t *len)
 static void read_meta(const char *dir, rp_meta *m)
 {
     char path[RP_PATH];
-    *m = (rp_meta){.cores = NAN, .scale = NAN, .reps = NAN, .matrix_s = NAN, .micro_s = NAN};
+    *m = (rp_meta){.cores = NAN, .scale = NAN, .reps = NAN, .matrix_s = NAN, .micro_s = NAN,
+                   .main_s = NAN};
     snprintf(m->cpu, sizeof m->cpu, "an unrecorded machine");
     snprintf(path, sizeof path, "%s/meta.json", dir);
     char *t = hb_read_file(path, NULL);
@@ -609,6 +611,8 @@ static void read_meta(const char *dir, rp_meta *m)
     while (f && fgets(line, sizeof line, f))
         if (sscanf(line, "micro,%lf", &v) == 1)
             m->micro_s = v;
+        else if (sscanf(line, "main,%lf", &v) == 1)
+            m->main_s = v;
     if (f)
         fclose(f);
 }
@@ -809,6 +813,11 @@ static void md_header(FILE *f, const rp_report *R, const rp_meta *m, const char 
     if (!isnan(m->micro_s)) {
         fputs(" and the microbenchmarks ", f);
         md_duration(f, m->micro_s);
+    }
+    if (!isnan(m->main_s)) {
+        fputs("; the main job (`scripts/main.sh`, its last invocation, from the package check and "
+              "the build to the last figure) took ", f);
+        md_duration(f, m->main_s);
     }
     fprintf(f, ".\n\nIntervals: whiskers on medians are distribution-free intervals of the "
                "median, [x(j), x(n-j+1)], whose coverage here is %s; speed-ups are ratios of "
