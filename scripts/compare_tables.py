@@ -65,6 +65,33 @@ def native(d, md):
                    + (f", {span_text(span, '–')}" if span else "") +
                    ". diff = heapbench − native; /mi = the ratio to mimalloc in the same mode.")
         out.append("")
+    def budget(f):
+        """The largest cost per op that, added to every backend alike, keeps
+        each one's ratio to mimalloc within 5% of its native ratio, and the
+        backend that sets it; None when no backend bounds it."""
+        m, best = med.get((f, "mimalloc", "native")), None
+        for b in BACKENDS:
+            n = med.get((f, b, "native"))
+            if not n or not m or b == "mimalloc":
+                continue
+            # (n+d)/(m+d) against n/m: rises towards 1 when n < m, falls when n > m
+            den = m - 1.05 * n if n < m else 0.95 * n - m
+            if den > 0:
+                d = 0.05 * n * m / den
+                if best is None or d < best[0]:
+                    best = (d, b)
+        return best
+
+    def budget_text(f):
+        bd = budget(f)
+        diffs = [med[(f, b, "heapbench")] - med[(f, b, "native")] for b in BACKENDS
+                 if (f, b, "heapbench") in med and (f, b, "native") in med]
+        if bd is None or not diffs:
+            return None
+        return (f"On {f}, every ratio to mimalloc stays within 5% of its native value only if "
+                f"heapbench adds at most {bd[0]:.2f} ns per op to every backend alike ({bd[1]} "
+                f"sets that bound); it adds {min(diffs):+.2f} to {max(diffs):+.2f}.")
+
     for f in FAMILIES:
         mn, mt, mh = (med.get((f, "mimalloc", m)) for m in ("native", "table", "heapbench"))
         if md:
@@ -98,8 +125,14 @@ def native(d, md):
                            f"{h - n:+7.2f} {'yes' if h - n <= 2 else 'no':>5} {rn:8.3f} "
                            f"{rt:8.3f} {rh:8.3f} {et:+8.1%} {eh:+8.1%} "
                            f"{'yes' if abs(eh) <= 0.05 else 'no':>5}")
+        bt = budget_text(f)
         if md:
             out.append("")
+            if bt:
+                out.append(bt)
+                out.append("")
+        elif bt:
+            out.append(f"{'':7} {bt}")
     if md:
         books = []
         for f in FAMILIES:
