@@ -59,6 +59,22 @@ void hb_scratch_unmap(void *p, size_t bytes)
     scratch_now -= page_round(bytes);
 }
 
+uint64_t hb_resident_bytes(const void *p, size_t bytes)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = page_round(bytes) / pg;
+    unsigned char vec[4096];
+    uint64_t resident = 0;
+    for (size_t at = 0; p != NULL && at < n;) {
+        size_t k = n - at < sizeof vec ? n - at : sizeof vec;
+        if (mincore((char *)(uintptr_t)p + at * pg, k * pg, vec) != 0)
+            return (uint64_t)page_round(bytes); /* cannot tell: all of it */
+        for (size_t i = 0; i < k; i++)
+            resident += (vec[i] & 1) ? pg : 0;
+        at += k;
+    }
+    return resident;
+}
+
 uint64_t hb_scratch_bytes(void)
 {
     return scratch_now;

@@ -33,6 +33,9 @@ void *hb_remap(void *p, size_t old_bytes, size_t new_bytes);
 void *hb_scratch_map(size_t bytes);
 void hb_scratch_unmap(void *p, size_t bytes);
 uint64_t hb_scratch_bytes(void);
+/* The resident bytes of the pages of [p, p + bytes) (p page-aligned, as
+ * hb_map's and hb_vec's are), by mincore; all of them if it cannot tell. */
+uint64_t hb_resident_bytes(const void *p, size_t bytes);
 uint64_t hb_scratch_peak(void);
 void hb_scratch_reset_peak(void);
 

@@ -867,7 +867,7 @@ uint64_t hb_gvm_queue_bytes(const hb_gvm *g)
 {
     uint64_t b = 0;
     for (uint32_t t = 0; g->map && t < g->nthreads; t++)
-        b += (uint64_t)g->q[t].cap * sizeof(hb_op);
+        b += hb_resident_bytes(g->q[t].v, g->q[t].cap * sizeof(hb_op));
     return b;
 }
 

@@ -215,7 +215,8 @@ int hb_gvm_ready(const hb_gvm *g);
 void hb_gvm_run(hb_gvm *g, int final);
 /* The mutators' counters summed into out (ops, noops, objects, bytes). */
 void hb_gvm_sum(const hb_gvm *g, hb_vm *out);
-/* Bytes the queues hold (the harness's, off the footprint). */
+/* Resident bytes of the queues' mappings (the harness's, off the footprint;
+ * the mapped capacity is up to twice what was ever written). */
 uint64_t hb_gvm_queue_bytes(const hb_gvm *g);
 /* Stops and joins the mutators, unmaps everything. */
 void hb_gvm_close(hb_gvm *g);
