@@ -216,6 +216,18 @@ static inline void al_call_free(al_heap *h, void *p, size_t size)
         h->b->free(h->ctx, p, size);
 }
 
+/* The books of one allocation the backend answered with p (NULL: refused). */
+static inline void *al_count_alloc_(al_heap *h, void *p, size_t size)
+{
+    if (p == NULL) {
+        h->failed++;
+        return NULL;
+    }
+    h->allocs++;
+    h->live_bytes += size;
+    return p;
+}
+
 /* The timed path: one compare (check_bytes folds in the peak, the limit
  * and the watch), the call, two counts. */
 static inline void *al_alloc(al_heap *h, size_t size)
@@ -224,14 +236,7 @@ static inline void *al_alloc(al_heap *h, size_t size)
         size = 1;
     if (size > h->check_bytes - h->live_bytes)
         return al_alloc_slow(h, size);
-    void *p = al_call_alloc(h, size);
-    if (p == NULL) {
-        h->failed++;
-        return NULL;
-    }
-    h->allocs++;
-    h->live_bytes += size;
-    return p;
+    return al_count_alloc_(h, al_call_alloc(h, size), size);
 }
 
 static inline void al_free(al_heap *h, void *p, size_t size)

@@ -164,13 +164,9 @@ void *al_alloc_slow(al_heap *h, size_t size)
         al_heap_recheck(h);
         return NULL;
     }
-    void *p = al_call_alloc(h, size);
-    if (p == NULL) {
-        h->failed++;
+    void *p = al_count_alloc_(h, al_call_alloc(h, size), size);
+    if (p == NULL)
         return NULL;
-    }
-    h->allocs++;
-    h->live_bytes += size;
     if (h->live_bytes > h->peak_live_bytes)
         h->peak_live_bytes = h->live_bytes;
     if (h->on_high != NULL && h->live_bytes > h->watch_bytes)
