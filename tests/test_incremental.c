@@ -8,7 +8,8 @@
  * the listing allocator of tests/test_heaps.h, for the deletion barrier
  * (an object moved from a white object into a black one during marking
  * survives; the same move without the barrier is caught by the validator),
- * for complete collections, and for the pacing (a cycle is many steps).
+ * for complete collections, for the pacing (a cycle is many steps), and
+ * for the sweep's move of the table's tail (paid by the step's budget).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 void gc_incremental_step_hook(void (*hook)(void *ctx, void *arg), void *arg);
 uint64_t gc_incremental_validate(void *ctx);
 int gc_incremental_marking(void *ctx);
+void gc_incremental_last_step(void *ctx, size_t *budget, size_t *moved);
 
 /* ---- the validator after every step ---- */
 
@@ -318,6 +320,68 @@ static void test_collect_is_complete(void **state)
     fx_close(&f);
 }
 
+/* ---- the sweep's move of the entries allocated since it began ---- */
+
+#define MOVE_WORK 8u /* collectors/incremental.c's IC_MOVE_WORK */
+
+typedef struct movecheck {
+    uint64_t steps, over, moving;
+    size_t most, most_budget; /* the step that moved most, and its budget */
+} movecheck;
+
+static void move_hook(void *ctx, void *arg)
+{
+    movecheck *m = arg;
+    size_t budget, moved;
+    gc_incremental_last_step(ctx, &budget, &moved);
+    m->steps++;
+    m->over += moved > budget / MOVE_WORK + 1;
+    m->moving += moved > 0;
+    if (moved > m->most) {
+        m->most = moved;
+        m->most_budget = budget;
+    }
+}
+
+/* Small objects allocated fast while a sweep runs leave it a long tail of
+ * table entries to move down behind the survivors (most of the table, as in
+ * gcbench): no step moves more of them than its budget pays at MOVE_WORK
+ * each, and the move is spread over several steps.  (At one unit a move, a
+ * step moved up to its whole budget, 49,200 entries: 40-100 us where the
+ * other steps took 7.) */
+static void test_sweep_move_paid_by_budget(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, 1u << 20);
+    movecheck m = {0};
+    gc_incremental_step_hook(move_hook, &m);
+    for (int i = 0; i < 20000; i++) { /* survivors: a chain from regs[0] */
+        hb_obj *n = fx_new(&f, 3, 1, 0);
+        f.g.s->field_store(f.g.ctx, n, 0, f.g.regs[0]);
+        f.g.s->reg_write(f.g.ctx, &f.g.regs[0], n);
+    }
+    for (int i = 0; gc_fx_stats(&f.g).collections < 3; i++) { /* garbage */
+        assert_true(i < 4000000);
+        fx_new(&f, 1, 0, 0);
+    }
+    gc_incremental_step_hook(NULL, NULL);
+    gc_stats st = gc_fx_stats(&f.g);
+    print_message("%llu cycles, %llu steps, %llu of them moving entries, most %zu (budget %zu)\n",
+                  (unsigned long long)st.collections, (unsigned long long)m.steps,
+                  (unsigned long long)m.moving, m.most, m.most_budget);
+    assert_true(st.collections >= 2);
+    assert_int_equal(m.over, 0);
+    assert_true(m.moving >= 2 * st.collections); /* each sweep's move took steps */
+    /* and some step's move was cut by its budget, not by the tail's end */
+    assert_true(m.most + 1 >= m.most_budget / MOVE_WORK);
+    size_t chain = 0;
+    for (hb_obj *o = f.g.regs[0]; o != NULL; o = o->refs[0])
+        chain++;
+    assert_int_equal(chain, 20000);
+    fx_close(&f);
+}
+
 static void test_registered(void **state)
 {
     (void)state;
@@ -341,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_deletion_barrier_keeps_moved_object),
         cmocka_unit_test(test_validator_catches_missing_barrier),
         cmocka_unit_test(test_collect_is_complete),
+        cmocka_unit_test(test_sweep_move_paid_by_budget),
         cmocka_unit_test(test_random_streams_every_allocator),
         cmocka_unit_test(test_workloads_under_oracle),
     };
