@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "tests/test_rows.h"
+#include "collectors/ms_core.h"
 #include "harness/core/rng.h"
 #include "harness/run/oracle.h"
 #include "harness/run/run.h"
@@ -372,14 +373,87 @@ static void test_sweep_move_paid_by_budget(void **state)
                   (unsigned long long)m.moving, m.most, m.most_budget);
     assert_true(st.collections >= 2);
     assert_int_equal(m.over, 0);
-    assert_true(m.moving >= 2 * st.collections); /* each sweep's move took steps */
-    /* and some step's move was cut by its budget, not by the tail's end */
-    assert_true(m.most + 1 >= m.most_budget / MOVE_WORK);
+    assert_true(m.moving >= 2 * st.collections); /* each sweep moved entries */
     size_t chain = 0;
     for (hb_obj *o = f.g.regs[0]; o != NULL; o = o->refs[0])
         chain++;
     assert_int_equal(chain, 20000);
     fx_close(&f);
+}
+
+/* ms_core's sweep alone, over a table of G dead objects, then S marked
+ * ones, with new (white) entries appended between steps: 100 a step over
+ * the dead ones, 1,000 over the marked ones, so that at the end both the
+ * hole below and the tail above are longer than a step can move.  Every
+ * step's work is at most its budget plus one object's unit, it moves at
+ * most budget / MOVE_WORK + 1 entries, and the table ends up holding the
+ * survivors and the new entries, each once, colourless. */
+#define SW_DEAD 30000u
+#define SW_LIVE 20000u
+#define SW_PAYLOAD 64u
+#define SW_EXPECT 0x4000u /* gcbits: the test expects it in the table */
+
+static void sweep_add(ms_core *c, uint16_t colour, uint16_t expect)
+{
+    size_t bytes = hb_obj_body_bytes(0, SW_PAYLOAD);
+    assert_int_equal(ms_table_room(c, 0), 0);
+    void *block = al_alloc(c->env.heap, bytes);
+    assert_non_null(block);
+    hb_obj *o = ms_init_object(c, block, bytes, HB_LEAF, 0, 0, SW_PAYLOAD, colour);
+    o->gcbits |= expect;
+}
+
+static void sweep_in_steps(int fill)
+{
+    al_heap heap = {.b = &test_alloc, .ctx = test_alloc.create(NULL)};
+    assert_non_null(heap.ctx);
+    gc_env env = {.heap = &heap};
+    ms_core c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(ms_core_init(&c, &env, 4096), 0);
+    for (unsigned i = 0; i < SW_DEAD; i++)
+        sweep_add(&c, 0, 0);
+    for (unsigned i = 0; i < SW_LIVE; i++)
+        sweep_add(&c, MS_COLOUR, SW_EXPECT);
+    ms_sweep s;
+    ms_sweep_begin(&s, &c.all);
+    s.move_work = MOVE_WORK;
+    s.fill = fill;
+    const size_t budget = 49152; /* a paced step's: 32 KiB x 1.5 */
+    const size_t unit = MS_WORK_SWEEP + hb_obj_body_bytes(0, SW_PAYLOAD) / MS_WORK_FREE_DIV;
+    size_t added = 0, most = 0, steps = 0;
+    while (!s.done) {
+        unsigned n = s.r < SW_DEAD ? 100 : 1000;
+        for (unsigned i = 0; i < n && steps < 200; i++, added++)
+            sweep_add(&c, 0, SW_EXPECT);
+        size_t moved = s.moved, work = ms_sweep_step(&c, &c.all, &s, budget);
+        moved = s.moved - moved;
+        assert_true(work <= budget + unit);
+        assert_true(moved <= budget / MOVE_WORK + 1);
+        most = moved > most ? moved : most;
+        assert_true(++steps < 1000);
+    }
+    print_message("fill %d: %zu steps, %zu added, most moved in a step %zu\n", fill, steps,
+                  added, most);
+    assert_true(most + 1 >= budget / MOVE_WORK); /* a move was cut by the budget */
+    assert_int_equal(c.all.len, SW_LIVE + added);
+    assert_int_equal(c.st.objects_live, SW_LIVE + added);
+    assert_int_equal(c.st.objects_collected, SW_DEAD);
+    for (size_t i = 0; i < c.all.len; i++) {
+        hb_obj *o = (hb_obj *)hb_vec_words(&c.all)[i];
+        assert_int_equal(o->gcbits, SW_EXPECT); /* expected, colourless, not seen twice */
+        o->gcbits = 0;
+    }
+    ms_core_fini(&c);
+    assert_int_equal(((talloc *)heap.ctx)->live, 0);
+    test_alloc.destroy(heap.ctx);
+}
+
+static void test_sweep_steps_bounded(void **state)
+{
+    (void)state;
+    sweep_in_steps(1); /* incremental's: a freed slot takes the newest entry */
+    sweep_in_steps(0); /* mark-sweep's: the new entries moved down in order */
 }
 
 static void test_registered(void **state)
@@ -406,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_validator_catches_missing_barrier),
         cmocka_unit_test(test_collect_is_complete),
         cmocka_unit_test(test_sweep_move_paid_by_budget),
+        cmocka_unit_test(test_sweep_steps_bounded),
         cmocka_unit_test(test_random_streams_every_allocator),
         cmocka_unit_test(test_workloads_under_oracle),
     };
