@@ -49,21 +49,21 @@
  *     units per byte (ms_core.h: marking counts the bytes of the objects
  *     marked, sweeping a fixed amount per object, and moving a table entry
  *     down behind the survivors IC_MOVE_WORK).  A step's time is thus
- *     bounded by its budget.  The table entries of the objects allocated
- *     during the sweep fill the slots of the objects it frees, newest
- *     first, as they come (ms_core.h's fill), and what is left at the end
- *     closes the hole at IC_MOVE_WORK an entry.  Why: they used to be all
- *     moved down at the end, at 1 unit an entry: 0.6-1.1 ns an entry on
- *     gcbench (pool, scale 1), cold in cache, against 0.15 ns a unit for
- *     the rest of the sweep and for marking, so the steps that only moved
- *     (49,200 entries each) took 40-100 us where the others of the same
- *     budget took 7; counting 8 alone bounded them but made the sweep
- *     longer (24 cycles instead of 30, peak footprint +1%); with the fill,
- *     29 cycles and the footprint as before.  A huge block is debt
- *     in full, paid by one bounded step at each following allocation
- *     until it is paid (capping it instead let large-arrays' heap grow to
- *     1.5 GiB: the cycle fell behind).  These are constants: gc_config has
- *     no fields for them.
+ *     bounded by its budget.  Why the move counts 8 and not 1: the entries
+ *     moved are those allocated since the sweep began, cold in cache; a
+ *     move measured 0.6-1.1 ns an entry on gcbench (pool, scale 1) against
+ *     0.15 ns a unit for the rest of the sweep and for marking, and at 1 a
+ *     unit the steps that only moved (49,200 entries each) took 40-100 us
+ *     where the others of the same budget took 7.  The price: a cycle is
+ *     longer (gcbench 24 cycles instead of 30, peak footprint +1%).
+ *     Filling each freed slot with the newest entry instead, so that
+ *     little is left to move, kept 29 cycles but left the table out of
+ *     allocation order, and the next sweep's frees in that order cost the
+ *     malloc backend 0.44 ns a unit against 0.31 (gc time +15%).  A huge
+ *     block is debt in full, paid by one bounded step at each following
+ *     allocation until it is paid (capping it instead let large-arrays'
+ *     heap grow to 1.5 GiB: the cycle fell behind).  These are constants:
+ *     gc_config has no fields for them.
  * The sweep is incremental too; objects allocated after the atomic phase
  * are white and lie past the bounds the sweep was given.
  *
@@ -236,7 +236,6 @@ static void atomic_phase(ic_state *g)
     ms_sweep_begin(&g->sweep_all, &g->c.all);
     g->sweep_fin.move_work = IC_MOVE_WORK;
     g->sweep_all.move_work = IC_MOVE_WORK;
-    g->sweep_fin.fill = g->sweep_all.fill = 1; /* see the top */
     g->phase = IC_FINALIZE;
 }
 

@@ -104,16 +104,14 @@ typedef struct ms_fifo {
 } ms_fifo;
 
 /* A sweep over one table.  Entries [0, w) are survivors already kept,
- * [w, r) stale (freed or moved), [r, end) still to test, [end, len) added
- * since the sweep began (kept as they are, moved down behind the
- * survivors).  move_work is the work one entry moved down counts, fill
- * whether a freed entry's slot takes the table's last entry at once
- * (ms_sweep_begin: 1 and 0, mark-sweep's; see ms_sweep_step). */
+ * [r, end) are still to test, [end, len) were added since the sweep began
+ * (kept as they are, moved down behind the survivors).  move_work is the
+ * work one entry moved down counts (ms_sweep_begin: 1; see
+ * ms_sweep_step). */
 typedef struct ms_sweep {
     size_t r, w, end;
     size_t move_work;
     size_t moved; /* entries moved down so far */
-    int fill;
     int done;
 } ms_sweep;
 
@@ -422,7 +420,7 @@ static inline size_t ms_finalize_step(ms_core *c, size_t *at, size_t end, size_t
 
 static inline void ms_sweep_begin(ms_sweep *s, const hb_vec *t)
 {
-    *s = (ms_sweep){.r = 0, .w = 0, .end = t->len, .move_work = 1, .moved = 0, .fill = 0, .done = 0};
+    *s = (ms_sweep){.r = 0, .w = 0, .end = t->len, .move_work = 1, .moved = 0, .done = 0};
 }
 
 /*
@@ -430,22 +428,13 @@ static inline void ms_sweep_begin(ms_sweep *s, const hb_vec *t)
  * unmarked objects, clears the colour of the others and packs them down;
  * then moves entries added since the sweep began down behind them, as many
  * as the budget left pays at s->move_work each (one memmove).  Sets
- * s->done when the table is packed again.  Returns the work done: at most
- * budget plus one object's (MS_WORK_SWEEP + its bytes / MS_WORK_FREE_DIV).
+ * s->done when the table is packed again.  Returns the work done.
  *
- * With s->fill, the slot of each object freed takes the table's last entry
- * if it was added since the sweep began (one unit: it was written by the
- * latest allocations, so it is in cache), and at the end the hole left,
- * [w, end), is closed with the last entries (as many as are fewer, the
- * hole's or the new ones), not by moving all the new ones down.  The order
- * of the table is then not the order of allocation.
- *
- * Why move_work is the strategy's: the entries moved at the end were
- * written by the allocations since the sweep began and are mostly out of
- * cache; moving one costs about what 4 to 8 units of the rest of the sweep
- * do (measured on gcbench, see incremental.c's IC_MOVE_WORK).  mark-sweep's
- * lazy sweep (mutator time, not a pause) keeps 1 and no fill, so its
- * batches and its table are as they were.
+ * Why move_work is the strategy's: the entries moved were written by the
+ * allocations since the sweep began and are mostly out of cache; moving
+ * one costs about what 4 to 8 units of the rest of the sweep do (measured
+ * on gcbench, see incremental.c's IC_MOVE_WORK).  mark-sweep's lazy sweep
+ * (mutator time, not a pause) keeps 1, so its batches are as they were.
  */
 static inline size_t ms_sweep_step(ms_core *c, hb_vec *t, ms_sweep *s, size_t budget)
 {
@@ -463,31 +452,9 @@ static inline size_t ms_sweep_step(ms_core *c, hb_vec *t, ms_sweep *s, size_t bu
             work += MS_WORK_SWEEP + ms_obj_bytes(o) / MS_WORK_FREE_DIV;
             ms_free_object(c, o);
             freed++;
-            if (s->fill && t->len > end) { /* the newest entry: in cache */
-                v[w++] = v[--t->len];
-                s->moved++;
-                work++;
-            }
         }
     }
-    if (s->fill && r >= end && work < budget) {
-        size_t unit = s->move_work, left = budget - work;
-        size_t k = end - w, most = left / unit + (left % unit != 0);
-        if (k > t->len - end)
-            k = t->len - end;
-        if (k > most)
-            k = most;
-        memcpy(v + w, v + t->len - k, k * sizeof *v);
-        w += k;
-        t->len -= k;
-        work += k * unit;
-        s->moved += k;
-        if (t->len == end)
-            t->len = w; /* the hole [w, end) is all that is left above */
-        if (w == end || t->len == w)
-            r = w = t->len;
-    }
-    if (!s->fill && r >= end && r < t->len && work < budget) {
+    if (r >= end && r < t->len && work < budget) {
         size_t unit = s->move_work, left = budget - work;
         size_t n = t->len - r, most = left / unit + (left % unit != 0);
         if (n > most)
