@@ -51,12 +51,13 @@
  *     down behind the survivors IC_MOVE_WORK).  A step's time is thus
  *     bounded by its budget.  Why the move counts 8 and not 1: the entries
  *     moved are those allocated since the sweep began, cold in cache; a
- *     move measured 0.6-1.1 ns an entry on gcbench (pool, scale 1) against
- *     0.15 ns a unit for the rest of the sweep and for marking, and at 1 a
- *     unit the steps that only moved (49,200 entries each) took 40-100 us
- *     where the others of the same budget took 7.  The price: a cycle is
- *     longer (gcbench 24 cycles instead of 30, peak footprint +1%).
- *     Filling each freed slot with the newest entry instead, so that
+ *     move measured 0.6-1.1 ns an entry on gcbench (pool, scale 1)
+ *     against 0.15-0.2 ns a unit for the rest of the sweep and for
+ *     marking, and at 1 a unit the steps that only moved (49,200 entries
+ *     each) took 40-100 us where the others of the same budget took 7.
+ *     The price: a cycle is longer (gcbench on pool: 24 cycles instead of
+ *     30, peak footprint 72.3 MiB against 71.6).  Filling each freed slot
+ *     with the newest entry instead, so that
  *     little is left to move, kept 29 cycles but left the table out of
  *     allocation order, and the next sweep's frees in that order cost the
  *     malloc backend 0.44 ns a unit against 0.31 (gc time +15%).  A huge
