@@ -8,7 +8,8 @@
  * the listing allocator of tests/test_heaps.h, for the deletion barrier
  * (an object moved from a white object into a black one during marking
  * survives; the same move without the barrier is caught by the validator),
- * for complete collections, and for the pacing (a cycle is many steps).
+ * for complete collections, for the pacing (a cycle is many steps), and
+ * for the sweep's move of the table's tail (paid by the step's budget).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "tests/test_rows.h"
+#include "collectors/ms_core.h"
 #include "harness/core/rng.h"
 #include "harness/run/oracle.h"
 #include "harness/run/run.h"
@@ -32,6 +34,7 @@
 void gc_incremental_step_hook(void (*hook)(void *ctx, void *arg), void *arg);
 uint64_t gc_incremental_validate(void *ctx);
 int gc_incremental_marking(void *ctx);
+void gc_incremental_last_step(void *ctx, size_t *budget, size_t *moved);
 
 /* ---- the validator after every step ---- */
 
@@ -318,6 +321,135 @@ static void test_collect_is_complete(void **state)
     fx_close(&f);
 }
 
+/* ---- the sweep's move of the entries allocated since it began ---- */
+
+#define MOVE_WORK 8u /* collectors/incremental.c's IC_MOVE_WORK */
+
+typedef struct movecheck {
+    uint64_t steps, over, moving;
+    size_t most, most_budget; /* the step that moved most, and its budget */
+} movecheck;
+
+static void move_hook(void *ctx, void *arg)
+{
+    movecheck *m = arg;
+    size_t budget, moved;
+    gc_incremental_last_step(ctx, &budget, &moved);
+    m->steps++;
+    m->over += moved > budget / MOVE_WORK + 1;
+    m->moving += moved > 0;
+    if (moved > m->most) {
+        m->most = moved;
+        m->most_budget = budget;
+    }
+}
+
+/* Small objects allocated fast while a sweep runs leave it a long tail of
+ * table entries to move down behind the survivors (most of the table, as in
+ * gcbench): no step moves more of them than its budget pays at MOVE_WORK
+ * each, and the move is spread over several steps.  (At one unit a move, a
+ * step moved up to its whole budget, 49,200 entries: 40-100 us where the
+ * other steps took 7.) */
+static void test_sweep_move_paid_by_budget(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, 1u << 20);
+    movecheck m = {0};
+    gc_incremental_step_hook(move_hook, &m);
+    for (int i = 0; i < 20000; i++) { /* survivors: a chain from regs[0] */
+        hb_obj *n = fx_new(&f, 3, 1, 0);
+        f.g.s->field_store(f.g.ctx, n, 0, f.g.regs[0]);
+        f.g.s->reg_write(f.g.ctx, &f.g.regs[0], n);
+    }
+    for (int i = 0; gc_fx_stats(&f.g).collections < 3; i++) { /* garbage */
+        assert_true(i < 4000000);
+        fx_new(&f, 1, 0, 0);
+    }
+    gc_incremental_step_hook(NULL, NULL);
+    gc_stats st = gc_fx_stats(&f.g);
+    print_message("%llu cycles, %llu steps, %llu of them moving entries, most %zu (budget %zu)\n",
+                  (unsigned long long)st.collections, (unsigned long long)m.steps,
+                  (unsigned long long)m.moving, m.most, m.most_budget);
+    assert_true(st.collections >= 2);
+    assert_int_equal(m.over, 0);
+    assert_true(m.moving >= 2 * st.collections); /* each sweep moved entries */
+    size_t chain = 0;
+    for (hb_obj *o = f.g.regs[0]; o != NULL; o = o->refs[0])
+        chain++;
+    assert_int_equal(chain, 20000);
+    fx_close(&f);
+}
+
+/* ms_core's sweep alone (incremental's unit for the move), over a table
+ * of 30,000 dead objects, then 20,000 marked ones, with new (white)
+ * entries appended between steps: 100 a step over the dead ones, 1,000
+ * over the marked ones, so that at the end there are more new entries to
+ * move down than a step can pay for.  Every step's work is at most its
+ * budget plus one object's unit, it moves at most budget / MOVE_WORK + 1
+ * entries, and the table ends up holding the survivors and the new
+ * entries, each once, colourless, in the order they were allocated. */
+#define SW_DEAD 30000u
+#define SW_LIVE 20000u
+#define SW_PAYLOAD 64u
+#define SW_EXPECT 0x4000u /* gcbits: the test expects it in the table */
+
+static void sweep_add(ms_core *c, uint16_t colour, uint16_t expect)
+{
+    size_t bytes = hb_obj_body_bytes(0, SW_PAYLOAD);
+    assert_int_equal(ms_table_room(c, 0), 0);
+    void *block = al_alloc(c->env.heap, bytes);
+    assert_non_null(block);
+    hb_obj *o = ms_init_object(c, block, bytes, HB_LEAF, 0, 0, SW_PAYLOAD, colour);
+    o->gcbits |= expect;
+}
+
+static void test_sweep_steps_bounded(void **state)
+{
+    (void)state;
+    al_heap heap = {.b = &test_alloc, .ctx = test_alloc.create(NULL)};
+    assert_non_null(heap.ctx);
+    gc_env env = {.heap = &heap};
+    ms_core c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(ms_core_init(&c, &env, 4096), 0);
+    for (unsigned i = 0; i < SW_DEAD; i++)
+        sweep_add(&c, 0, 0);
+    for (unsigned i = 0; i < SW_LIVE; i++)
+        sweep_add(&c, MS_COLOUR, SW_EXPECT);
+    ms_sweep s;
+    ms_sweep_begin(&s, &c.all);
+    s.move_work = MOVE_WORK;
+    const size_t budget = 49152; /* a paced step's: 32 KiB x 1.5 */
+    const size_t unit = MS_WORK_SWEEP + hb_obj_body_bytes(0, SW_PAYLOAD) / MS_WORK_FREE_DIV;
+    size_t added = 0, most = 0, steps = 0;
+    while (!s.done) {
+        unsigned n = s.r < SW_DEAD ? 100 : 1000;
+        for (unsigned i = 0; i < n && steps < 200; i++, added++)
+            sweep_add(&c, 0, SW_EXPECT);
+        size_t moved = s.moved, work = ms_sweep_step(&c, &c.all, &s, budget);
+        moved = s.moved - moved;
+        assert_true(work <= budget + unit);
+        assert_true(moved <= budget / MOVE_WORK + 1);
+        most = moved > most ? moved : most;
+        assert_true(++steps < 1000);
+    }
+    print_message("%zu steps, %zu added, most moved in a step %zu\n", steps, added, most);
+    assert_true(most + 1 >= budget / MOVE_WORK); /* a move was cut by the budget */
+    assert_int_equal(c.all.len, SW_LIVE + added);
+    assert_int_equal(c.st.objects_live, SW_LIVE + added);
+    assert_int_equal(c.st.objects_collected, SW_DEAD);
+    for (size_t i = 0; i < c.all.len; i++) {
+        hb_obj *o = (hb_obj *)hb_vec_words(&c.all)[i];
+        assert_int_equal(o->gcbits, SW_EXPECT); /* expected, colourless */
+        if (i > 0) /* serials grow with allocation: in order, none twice */
+            assert_true(o->serial > ((hb_obj *)hb_vec_words(&c.all)[i - 1])->serial);
+    }
+    ms_core_fini(&c);
+    assert_int_equal(((talloc *)heap.ctx)->live, 0);
+    test_alloc.destroy(heap.ctx);
+}
+
 static void test_registered(void **state)
 {
     (void)state;
@@ -341,6 +473,8 @@ int main(void)
         cmocka_unit_test(test_deletion_barrier_keeps_moved_object),
         cmocka_unit_test(test_validator_catches_missing_barrier),
         cmocka_unit_test(test_collect_is_complete),
+        cmocka_unit_test(test_sweep_move_paid_by_budget),
+        cmocka_unit_test(test_sweep_steps_bounded),
         cmocka_unit_test(test_random_streams_every_allocator),
         cmocka_unit_test(test_workloads_under_oracle),
     };
