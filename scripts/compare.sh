@@ -62,7 +62,12 @@
 #      2 threads natively and through heapbench (ns per op at 1 thread / at
 #      2: 2.0 is twice the throughput).  Samples in DIR/threads.csv, table
 #      in DIR/threads.txt (scripts/compare_tables.py threads).  Not in the
-#      default parts.
+#      default parts.  Both modes replay the same hand-over points, a
+#      mailbox per block: xmalloc's consumer takes every block from the
+#      producer's core, so its 2-thread figure is the hand-over's more than
+#      the allocator's; cache-scratch's is its byte-write loop's (each TOUCH
+#      is 4000 single-byte writes), which moves by up to a fifth with code
+#      layout alone.
 #   scripts/main.sh runs d and e (reduced) into OUT/compare, and
 #   scripts/update_readme.sh puts their tables into README.
 #   --parts picks the parts to run, letters from abcdef (default abcde).
