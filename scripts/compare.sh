@@ -2,8 +2,8 @@
 # scripts/compare.sh -- the anchor comparisons, side by side in one run.
 #
 #   scripts/compare.sh --out DIR [--build DIR] [--reps R] [--scale S] [--nodes N]
-#                      [--parts abcde] [--native-reps R] [--gcbench-reps R]
-#                      [--gcbench-scale S]
+#                      [--parts abcdef] [--native-reps R] [--gcbench-reps R]
+#                      [--gcbench-scale S] [--threads-reps R] [--threads-scale S]
 #
 #   a. alloc churn: heapbench-micro alloc_churn/{pool,malloc,jemalloc,mimalloc,
 #      tcmalloc}, R repetitions; figure = median CPU time per op (ns); ratio =
@@ -46,9 +46,31 @@
 #      median seconds; printed: replay/native per collector (target <=
 #      1.5x).  Samples in DIR/gcbench_native.csv, table in
 #      DIR/gcbench_native.txt (scripts/compare_tables.py).
+#   f. heapbench's cost per op on threads: the op streams of the threaded
+#      workloads larson, xmalloc and cache-scratch at 1 and 2 threads
+#      (--threads-scale, default 0.2), timed by heapbench-native for every
+#      thread-safe backend (malloc, jemalloc, mimalloc, tcmalloc, pool,
+#      bump) in three modes, each run its own process: native (the same
+#      per-thread ops on N pthreads calling malloc/free, the library under
+#      LD_PRELOAD; pool and bump through their table), table (the library's
+#      malloc/free through the pointer heapbench calls) and heapbench (the
+#      threaded replay, hb_tvm_run, on an al_heap); figure = ns per op of
+#      the wall time of the threaded phase over every thread's ops.
+#      --threads-reps rounds (default 5) shuffled with a recorded seed, as
+#      in d; printed: the medians per (family, backend, threads), diff
+#      heapbench - native, ratio heapbench/native, and the scaling from 1 to
+#      2 threads natively and through heapbench (ns per op at 1 thread / at
+#      2: 2.0 is twice the throughput).  Samples in DIR/threads.csv, table
+#      in DIR/threads.txt (scripts/compare_tables.py threads).  Not in the
+#      default parts.  Both modes replay the same hand-over points, a
+#      mailbox per block: xmalloc's consumer takes every block from the
+#      producer's core, so its 2-thread figure is the hand-over's more than
+#      the allocator's; cache-scratch's is its byte-write loop's (each TOUCH
+#      is 4000 single-byte writes), which moves by up to a fifth with code
+#      layout alone.
 #   scripts/main.sh runs d and e (reduced) into OUT/compare, and
 #   scripts/update_readme.sh puts their tables into README.
-#   --parts picks the parts to run (default abcde).
+#   --parts picks the parts to run, letters from abcdef (default abcde).
 # Prints a table (measured ratio, target, met) and writes DIR/compare.csv
 # with the same lines, plus every raw output (micro JSON, result rows, the
 # CPython sidecar) in DIR.  Timings on a shared machine are noisy: every
@@ -67,6 +89,8 @@ parts=abcde
 native_reps=7
 gcbench_reps=3
 gcbench_scale=0.2
+threads_reps=5
+threads_scale=0.2
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2; }
 bad() { echo "compare.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -76,21 +100,26 @@ while [ $# -gt 0 ]; do
     --reps) [ $# -ge 2 ] || bad "--reps needs a number"; reps=$2; shift 2 ;;
     --scale) [ $# -ge 2 ] || bad "--scale needs a number"; scale=$2; shift 2 ;;
     --nodes) [ $# -ge 2 ] || bad "--nodes needs a number"; nodes=$2; shift 2 ;;
-    --parts) [ $# -ge 2 ] || bad "--parts needs letters from abcd"; parts=$2; shift 2 ;;
+    --parts) [ $# -ge 2 ] || bad "--parts needs letters from abcdef"; parts=$2; shift 2 ;;
     --native-reps) [ $# -ge 2 ] || bad "--native-reps needs a number"; native_reps=$2; shift 2 ;;
     --gcbench-reps) [ $# -ge 2 ] || bad "--gcbench-reps needs a number"; gcbench_reps=$2; shift 2 ;;
     --gcbench-scale) [ $# -ge 2 ] || bad "--gcbench-scale needs a number"; gcbench_scale=$2; shift 2 ;;
+    --threads-reps) [ $# -ge 2 ] || bad "--threads-reps needs a number"; threads_reps=$2; shift 2 ;;
+    --threads-scale) [ $# -ge 2 ] || bad "--threads-scale needs a number"; threads_scale=$2; shift 2 ;;
     -h|--help) usage ;;
-    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts, --native-reps, --gcbench-reps or --gcbench-scale" ;;
+    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts, --native-reps, --gcbench-reps, --gcbench-scale, --threads-reps or --threads-scale" ;;
     esac
 done
 [ -n "$out" ] || bad "--out DIR is required (the results folder)"
 case $reps in ''|*[!0-9]*|0) bad "bad value '$reps' for --reps, expected a whole number >= 1" ;; esac
 case $native_reps in ''|*[!0-9]*|0) bad "bad value '$native_reps' for --native-reps, expected a whole number >= 1" ;; esac
 case $gcbench_reps in ''|*[!0-9]*|0) bad "bad value '$gcbench_reps' for --gcbench-reps, expected a whole number >= 1" ;; esac
-case $parts in ''|*[!abcde]*) bad "bad value '$parts' for --parts, expected letters from abcde (e.g. de)" ;; esac
+case $threads_reps in ''|*[!0-9]*|0) bad "bad value '$threads_reps' for --threads-reps, expected a whole number >= 1" ;; esac
+case $parts in ''|*[!abcdef]*) bad "bad value '$parts' for --parts, expected letters from abcdef (e.g. de)" ;; esac
 python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$gcbench_scale" 2>/dev/null ||
     bad "bad value '$gcbench_scale' for --gcbench-scale, expected a number > 0 and <= 10000"
+python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$threads_scale" 2>/dev/null ||
+    bad "bad value '$threads_scale' for --threads-scale, expected a number > 0 and <= 10000"
 has() { case $parts in *$1*) return 0 ;; esac; return 1; }
 case $nodes in ''|*[!0-9]*|0) bad "bad value '$nodes' for --nodes, expected a whole number >= 1" ;; esac
 python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$scale" 2>/dev/null ||
@@ -281,47 +310,74 @@ EOF
 cat "$out/compare.txt"
 echo "(rows: $res; raw outputs in $out)" >&2
 
-if has d; then
-    echo "== d. heapbench's cost per op: $native native, table, gauge, counts, heapbench; $native_reps rounds" >&2
-    python3 - "$native" "$native_reps" "$out" <<'EOF' || missing=1
+# Rounds of heapbench-native runs, each cell its own process, the cells in
+# an order shuffled per round with a recorded seed (parts d and f):
+#   native_rounds CSV ROUNDS SCALE CELL...
+# CELL is family:backend:mode, or family:backend:mode:threads for a threaded
+# family (then run at --threads and --scale SCALE, and CSV has the columns
+# threads and scale).  Native peer runs get the library under LD_PRELOAD.
+# Every sample (seed, load average, command) goes to CSV; status 1 when a
+# run failed or printed another cell's line.
+native_rounds() {
+    python3 - "$native" "$@" <<'EOF'
 import csv, os, random, subprocess, sys, time
 
-prog, rounds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+prog, path, rounds, scale = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+cells = [tuple(c.split(":")) for c in sys.argv[5:]]
+threaded = any(len(c) == 4 for c in cells)
 libdir = next((d for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib")
                if os.path.exists(os.path.join(d, "libmimalloc.so.2"))), "/usr/lib")
 preload = {"jemalloc": "libjemalloc.so.2", "mimalloc": "libmimalloc.so.2",
            "tcmalloc": "libtcmalloc_minimal.so.4"}
-backends = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
-cells = [(f, b, m) for f in ("churn", "pair16") for b in backends
-         for m in ("native", "table", "gauge", "counts", "heapbench")]
 seed = int(time.time())
 rng = random.Random(seed)
 failed = 0
-with open(os.path.join(out, "native.csv"), "w", newline="") as raw:
+with open(path, "w", newline="") as raw:
     w = csv.writer(raw, lineterminator="\n")
-    w.writerow(["round", "family", "backend", "mode", "ns_per_op", "ops", "seed", "load1",
-                "command"])
+    w.writerow(["round", "family", "backend", "mode"] + (["threads", "scale"] if threaded else [])
+               + ["ns_per_op", "ops", "seed", "load1", "command"])
     for r in range(rounds):
         order = cells[:]
         rng.shuffle(order)
-        for f, b, m in order:
+        for cell in order:
+            f, b, m = cell[:3]
+            t = cell[3] if len(cell) == 4 else None
             env = dict(os.environ)
             env.pop("LD_PRELOAD", None)
             pre = ""
             if m == "native" and b in preload:
                 env["LD_PRELOAD"] = pre = os.path.join(libdir, preload[b])
             cmd = [prog, "--family", f, "--backend", b, "--mode", m]
+            if t is not None:
+                cmd += ["--threads", t, "--scale", scale]
             shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
             p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-            if p.returncode != 0:
-                print(f"   failed: {shown}: {p.stderr.strip() or p.returncode}", file=sys.stderr)
+            fields = p.stdout.split()
+            if p.returncode != 0 or fields[:3] != [f, b, m] or (t is not None and
+                                                                fields[5:6] != [t]):
+                print(f"   failed: {shown}: {p.stderr.strip() or p.stdout.strip() or p.returncode}",
+                      file=sys.stderr)
                 failed = 1
                 continue
-            fields = p.stdout.split()
             load1 = open("/proc/loadavg").read().split()[0]
-            w.writerow([r, f, b, m, fields[3], fields[4], seed, load1, shown])
+            w.writerow([r, f, b, m] + ([t, scale] if threaded else [])
+                       + [fields[3], fields[4], seed, load1, shown])
 sys.exit(failed)
 EOF
+}
+
+if has d; then
+    echo "== d. heapbench's cost per op: $native native, table, gauge, counts, heapbench; $native_reps rounds" >&2
+    cells=
+    for f in churn pair16; do
+        for b in malloc jemalloc mimalloc tcmalloc pool bump; do
+            for m in native table gauge counts heapbench; do
+                cells="$cells $f:$b:$m"
+            done
+        done
+    done
+    # shellcheck disable=SC2086 # the cells are words
+    native_rounds "$out/native.csv" "$native_reps" - $cells || missing=1
     python3 "$here/scripts/compare_tables.py" native "$out" > "$out/native.txt" || missing=1
     cat "$out/native.txt"
     echo "(every sample with its command: $out/native.csv)" >&2
@@ -379,5 +435,21 @@ EOF
     python3 "$here/scripts/compare_tables.py" gcbench "$out" > "$out/gcbench_native.txt" || missing=1
     cat "$out/gcbench_native.txt"
     echo "(every sample with its command: $out/gcbench_native.csv)" >&2
+fi
+if has f; then
+    echo "== f. heapbench's cost per op on threads: $native native, table, heapbench at 1 and 2 threads, scale $threads_scale; $threads_reps rounds" >&2
+    cells=
+    for f in larson xmalloc cache-scratch; do
+        for b in malloc jemalloc mimalloc tcmalloc pool bump; do
+            for m in native table heapbench; do
+                cells="$cells $f:$b:$m:1 $f:$b:$m:2"
+            done
+        done
+    done
+    # shellcheck disable=SC2086 # the cells are words
+    native_rounds "$out/threads.csv" "$threads_reps" "$threads_scale" $cells || missing=1
+    python3 "$here/scripts/compare_tables.py" threads "$out" > "$out/threads.txt" || missing=1
+    cat "$out/threads.txt"
+    echo "(every sample with its command: $out/threads.csv)" >&2
 fi
 exit $missing

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""scripts/compare_tables.py -- the tables of scripts/compare.sh parts d and e,
-computed from the samples the parts wrote (DIR/native.csv, DIR/gcbench_native.csv).
+"""scripts/compare_tables.py -- the tables of scripts/compare.sh parts d, e and f,
+computed from the samples the parts wrote (DIR/native.csv, DIR/gcbench_native.csv,
+DIR/threads.csv).
 
     compare_tables.py native DIR [--markdown]    part d: heapbench's cost per op
     compare_tables.py gcbench DIR [--markdown]   part e: GCBench replay/native
+    compare_tables.py threads DIR [--markdown]   part f: the cost per op on 1 and 2 threads
     compare_tables.py readme RUN                 both, markdown, from RUN/compare (the
                                                  main job's), or nothing without it
 
@@ -21,12 +23,14 @@ BACKENDS = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
 FAMILIES = ["churn", "pair16"]
 MODES = ["native", "table", "gauge", "counts", "heapbench"]
 COLLS = ["rc", "rc-cycle", "mark-sweep", "boehm"]
+THREADED = ["larson", "xmalloc", "cache-scratch"]
+THREADS = ["1", "2"]
 
 
 def rows_of(path):
     if not os.path.exists(path):
         sys.exit(f"compare_tables.py: {path} is missing, expected the samples of "
-                 "scripts/compare.sh (--parts de)")
+                 "scripts/compare.sh (--parts def)")
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
 
@@ -241,6 +245,84 @@ def gcbench(d, md):
     return out, problems
 
 
+def threads(d, md):
+    """Part f: per (family, backend, threads) the median ns per op natively,
+    in table mode and through heapbench's threaded replay, diff and ratio
+    heapbench/native; on the 2-thread row, the scaling from 1 thread (ns per
+    op at 1 thread / at 2 threads) natively and through heapbench."""
+    rows = rows_of(os.path.join(d, "threads.csv"))
+    samples = {}
+    for r in rows:
+        samples.setdefault((r["family"], r["backend"], r["threads"], r["mode"]), []).append(
+            float(r["ns_per_op"]))
+    rounds = len({r["round"] for r in rows})
+    seed = rows[0]["seed"] if rows else "-"
+    scale = rows[0]["scale"] if rows else "-"
+    span = load_span(rows)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    out, problems = [], 0
+    if md:
+        out.append(f"**heapbench's cost per op on threads** (`scripts/compare.sh --parts f`, "
+                   f"`heapbench-native`): the op streams of larson, xmalloc and cache-scratch at "
+                   f"scale {scale} on 1 and 2 threads, run natively (the same per-thread ops on "
+                   f"pthreads calling malloc/free, the peer under LD_PRELOAD; pool and bump "
+                   f"through their table), through the table and through heapbench's threaded "
+                   f"replay; median ns per op (wall time of the threaded phase over every "
+                   f"thread's ops) over {rounds} rounds, cells shuffled per round (seed {seed})"
+                   + (f", {span_text(span, '–')}" if span else "") +
+                   ". scaling = ns per op at 1 thread / at 2 threads (2.00: twice the "
+                   "throughput).")
+        out.append("")
+        out.append("| family | backend | threads | native | table | heapbench | diff | hb/native "
+                   "| scaling native | scaling heapbench |")
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    else:
+        out.append(f"heapbench-native, threaded families at scale {scale}: median ns per op over "
+                   f"{rounds} rounds, cells shuffled per round (seed {seed})"
+                   + (f", {span_text(span, '-')}" if span else ""))
+        out.append("  native    = the per-thread ops on N pthreads calling malloc/free, the "
+                   "library under LD_PRELOAD (pool, bump: their table)")
+        out.append("  table     = the same loop calling the library's malloc/free through "
+                   "heapbench's pointer (dlopen)")
+        out.append("  heapbench = the threaded replay (hb_tvm_run) on an al_heap; diff = "
+                   "heapbench - native, hb/nat = heapbench / native")
+        out.append("  ns per op = wall time of the threaded phase / every thread's ops; "
+                   "scal = ns per op at 1 thread / at 2 (2.00: twice the throughput)")
+        out.append(f"{'family':13} {'backend':9} {'thr':>3} {'native':>8} {'table':>8} "
+                   f"{'heapbench':>9} {'diff':>8} {'hb/nat':>7} {'scal nat':>8} {'scal hb':>8}")
+    for f in THREADED:
+        for b in BACKENDS:
+            for t in THREADS:
+                n, tb, h = (med.get((f, b, t, m)) for m in ("native", "table", "heapbench"))
+                if n is None or h is None:
+                    problems += 1
+                    out.append(f"| {f} | {b} | {t} | not measured | | | | | | |" if md else
+                               f"{f:13} {b:9} {t:>3} NOT MEASURED (no native or heapbench "
+                               "sample)")
+                    continue
+                n1, h1 = med.get((f, b, "1", "native")), med.get((f, b, "1", "heapbench"))
+                sn = n1 / n if t != "1" and n1 else None
+                sh = h1 / h if t != "1" and h1 else None
+                if md:
+                    fm = lambda v, p=2: f"{v:.{p}f}" if v is not None else "-"
+                    out.append(f"| {f} | {b} | {t} | {n:.2f} | {fm(tb)} | {h:.2f} | {h - n:+.2f} "
+                               f"| {h / n:.3f} | {fm(sn)} | {fm(sh)} |")
+                else:
+                    fm = lambda v, w: f"{v:{w}.2f}" if v is not None else f"{'-':>{w}}"
+                    out.append(f"{f:13} {b:9} {t:>3} {n:8.2f} {fm(tb, 8)} {h:9.2f} "
+                               f"{h - n:+8.2f} {h / n:7.3f} {fm(sn, 8)} {fm(sh, 8)}")
+    if md:
+        out.append("")
+    elif samples:
+        out.append("")
+        out.append("spread (max-min)/median of the samples, worst five cells:")
+        spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
+        for sp, k in spread[-5:]:
+            out.append(f"  {k[0]}/{k[1]}/{k[2]}t/{k[3]}: {sp:.0%} over {len(samples[k])} "
+                       "samples")
+    return out, problems
+
+
 def took(d):
     """The main job's time for parts d and e (DIR/time.csv), as a sentence."""
     path = os.path.join(d, "time.csv")
@@ -273,13 +355,13 @@ def readme(run):
 def main(argv):
     if len(argv) == 3 and argv[1] == "readme":
         return readme(argv[2])
-    if len(argv) < 3 or argv[1] not in ("native", "gcbench") or argv[3:] not in ([],
-                                                                                  ["--markdown"]):
-        print("usage: compare_tables.py native|gcbench DIR [--markdown] | readme RUN",
+    tables = {"native": native, "gcbench": gcbench, "threads": threads}
+    if len(argv) < 3 or argv[1] not in tables or argv[3:] not in ([], ["--markdown"]):
+        print("usage: compare_tables.py native|gcbench|threads DIR [--markdown] | readme RUN",
               file=sys.stderr)
         return 2
     md = argv[3:] != []
-    lines, problems = (native if argv[1] == "native" else gcbench)(argv[2], md)
+    lines, problems = tables[argv[1]](argv[2], md)
     if md and argv[1] == "gcbench":
         lines += took(argv[2])
     print("\n".join(lines))

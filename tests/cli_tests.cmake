@@ -78,3 +78,14 @@ set_tests_properties(cli_threads_matrix PROPERTIES TIMEOUT 600
 add_test(NAME cli_threads_gil
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_threads_gil.sh $<TARGET_FILE:heapbench>)
 set_tests_properties(cli_threads_gil PROPERTIES TIMEOUT 600)
+
+# scripts/compare.sh part f at a tiny scale: a sample per cell, a table row with
+# numbers per (family, backend, threads).  compare.sh needs every program it
+# checks for; not under a sanitizer (native runs preload the peers).
+if(Python3_Interpreter_FOUND AND TARGET heapbench-micro AND TARGET heapbench-native AND
+   TARGET heapbench-gcbench AND NOT HB_SANITIZE AND NOT CMAKE_C_FLAGS MATCHES "sanitize")
+  add_test(NAME cli_compare_threads
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_compare_threads.sh ${CMAKE_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR})
+  set_tests_properties(cli_compare_threads PROPERTIES TIMEOUT 600)
+endif()

@@ -314,6 +314,87 @@ static void threads_refused_for_collectors_and_unsafe_backends(void **state)
     assert_int_equal(g.rows, 0);
 }
 
+/* ---- the peak of live bytes ---- */
+
+/* The peak of live bytes of a stream walked once in its global order, as a
+ * one-thread program would run it: a MALLOC on an empty register adds its
+ * size (0 counts as 1, the byte the replay allocates), a FREE of a held
+ * block takes its size off, a REALLOC is a FREE then a MALLOC.  *total:
+ * every byte allocated. */
+static uint64_t walked_peak(const hb_op *ops, size_t n, uint32_t nregs, uint64_t *total)
+{
+    uint32_t *held = hb_map(nregs * sizeof *held, 0); /* 0: the register is empty */
+    uint64_t live = 0, peak = 0;
+    *total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hb_op *op = &ops[i];
+        uint32_t size = op->c ? op->c : 1;
+        assert_true(op->a < nregs);
+        int frees = op->code == HB_OP_FREE || op->code == HB_OP_REALLOC;
+        int mallocs = op->code == HB_OP_MALLOC || op->code == HB_OP_REALLOC;
+        if (frees) {
+            live -= held[op->a];
+            held[op->a] = 0;
+        }
+        if (mallocs && held[op->a] == 0) {
+            held[op->a] = size;
+            live += size;
+            *total += size;
+        }
+        if (live > peak)
+            peak = live;
+    }
+    hb_unmap(held, nregs * sizeof *held);
+    return peak;
+}
+
+/* larson and xmalloc on 2 threads over pool: the heap's peak after the
+ * threaded replay, and the row's through hb_run, are the walk's peak. */
+static void the_peak_is_the_streams(void **state)
+{
+    (void)state;
+    const wl_workload *works[] = {&wl_larson, &wl_xmalloc};
+    for (size_t k = 0; k < 2; k++) {
+        const wl_workload *w = works[k];
+        gathered *g = hb_map(sizeof *g, 0);
+        gather(g, w, 0.02, 2);
+        wl_params p = {.scale = 0.02, .seed = 7, .threads = 2};
+        uint32_t nregs = w->registers(&p);
+        uint64_t total, want = walked_peak(g->v.v, g->v.len, nregs, &total);
+        /* the frees matter: the peak is neither nothing nor every byte */
+        assert_true(want > 0 && want < total);
+
+        al_config cfg = {.threads = 2};
+        al_heap h;
+        assert_int_equal(al_heap_open(&h, al_find("pool"), &cfg), 0);
+        hb_tvm vm;
+        hb_err e;
+        assert_int_equal(hb_tvm_prepare(&vm, &h, g->v.v, g->v.len, nregs, 2, &e), 0);
+        for (int round = 0; round < 2; round++) {
+            hb_tvm_run(&vm);
+            assert_int_equal(vm.status, HB_VM_OK);
+            assert_true(vm.cross_thread_frees > 0); /* two threads did hand over */
+            assert_int_equal(h.peak_live_bytes, want);
+            hb_tvm_release(&vm);
+        }
+        hb_tvm_free(&vm);
+        al_heap_close(&h);
+
+        hb_run_config c;
+        run_cfg(&c, "pool", w->name, 2);
+        c.wp.seed = 7;
+        got r = {0};
+        assert_int_equal(hb_run(&c, keep_row, &r, &e), 0);
+        assert_int_equal(r.rows, 1);
+        assert_string_equal(r.last.status, "ok");
+        assert_int_equal(r.last.threads, 2);
+        assert_int_equal(r.last.ops, g->v.len);
+        assert_int_equal(r.last.peak_live_bytes, want);
+        hb_vec_fini(&g->v);
+        hb_unmap(g, sizeof *g);
+    }
+}
+
 /* ---- the GIL model ---- */
 
 /* Thread t's stream: len[t] NEW/DROP pairs on its own register t. */
@@ -558,6 +639,7 @@ int main(void)
         cmocka_unit_test(a_thread_past_the_count_is_refused),
         cmocka_unit_test(run_rows_say_threads_and_cross_frees),
         cmocka_unit_test(threads_refused_for_collectors_and_unsafe_backends),
+        cmocka_unit_test(the_peak_is_the_streams),
         cmocka_unit_test(gil_every_thread_progresses),
         cmocka_unit_test(gil_refuses_a_thread_past_the_count),
         cmocka_unit_test(mutator_streams_use_their_own_registers),

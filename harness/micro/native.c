@@ -401,10 +401,14 @@ static inline __attribute__((always_inline)) int nat_op(enum mode m, target *t, 
         return 0;
     case HB_OP_TOUCH:
         if (s->block != NULL && s->size > 0) {
+            /* The size and the count in locals: the volatile byte stores
+             * may alias s and op, so read through them the loop would load
+             * both again on every byte (as the replay's does not). */
             volatile unsigned char *q = s->block;
-            for (uint32_t i = 0, k = 0; i < op->c; i++) {
+            uint32_t size = s->size, n = op->c;
+            for (uint32_t i = 0, k = 0; i < n; i++) {
                 q[k] = (unsigned char)(q[k] + 1);
-                if (++k == s->size)
+                if (++k == size)
                     k = 0;
             }
         }
