@@ -342,6 +342,7 @@ struct rep {
     uint64_t timeline_ns;  /* replay time so far */
     uint64_t chunk_start;  /* when the current chunk's replay began */
     uint64_t excluded_ns;  /* harness work inside the current chunk */
+    uint64_t watch_at, watch_ns; /* the last heap-watch sample: when, how long */
     uint64_t gc_ns;
     int measuring;         /* 0 during the final, untimed collection */
 
@@ -461,7 +462,10 @@ static void on_high(void *arg)
     sample(r, NULL);
     uint64_t live = r->heap.live_bytes, step = live >> HB_WATCH_SHIFT;
     r->heap.watch_bytes = live + (step > HB_WATCH_MIN ? step : HB_WATCH_MIN);
-    r->excluded_ns += hb_now_ns() - t0;
+    uint64_t t1 = hb_now_ns();
+    r->excluded_ns += t1 - t0;
+    r->watch_at = t0; /* a collector's free can land here mid-pause: on_pause takes it off */
+    r->watch_ns = t1 - t0;
 }
 
 static void on_pause(void *arg, uint64_t start, uint64_t end)
@@ -470,6 +474,8 @@ static void on_pause(void *arg, uint64_t start, uint64_t end)
     if (!r->measuring)
         return;
     uint64_t d = end > start ? end - start : 0;
+    if (r->watch_at >= start && r->watch_at < end) /* the sampler ran inside it */
+        d = d > r->watch_ns ? d - r->watch_ns : 0;
     hb_hist_add(&r->hist, d);
     r->gc_ns += d;
     uint64_t s = timeline_at(r, start);
