@@ -46,16 +46,24 @@ def span_text(span, sep):
     return f"load average {lo}" if lo == hi else f"load average {lo}{sep}{hi}"
 
 
-def native(d, md):
-    rows = rows_of(os.path.join(d, "native.csv"))
+def sampled(path, key, col):
+    """The samples of a part's CSV grouped by key(row): (rows, samples, medians,
+    rounds, seed, scale, load span)."""
+    rows = rows_of(path)
     samples = {}
     for r in rows:
-        samples.setdefault((r["family"], r["backend"], r["mode"]), []).append(
-            float(r["ns_per_op"]))
+        samples.setdefault(key(r), []).append(float(r[col]))
+    med = {k: statistics.median(v) for k, v in samples.items()}
     rounds = len({r["round"] for r in rows})
     seed = rows[0]["seed"] if rows else "-"
-    span = load_span(rows)
-    med = {k: statistics.median(v) for k, v in samples.items()}
+    scale = rows[0].get("scale", "-") if rows else "-"
+    return rows, samples, med, rounds, seed, scale, load_span(rows)
+
+
+def native(d, md):
+    rows, samples, med, rounds, seed, _, span = sampled(
+        os.path.join(d, "native.csv"), lambda r: (r["family"], r["backend"], r["mode"]),
+        "ns_per_op")
     lo = {k: min(v) for k, v in samples.items()}
     problems = 0
     out = []
@@ -188,15 +196,8 @@ def native(d, md):
 
 
 def gcbench(d, md):
-    rows = rows_of(os.path.join(d, "gcbench_native.csv"))
-    samples = {}
-    for r in rows:
-        samples.setdefault((r["collector"], r["mode"]), []).append(float(r["seconds"]))
-    rounds = len({r["round"] for r in rows})
-    seed = rows[0]["seed"] if rows else "-"
-    scale = rows[0]["scale"] if rows else "-"
-    span = load_span(rows)
-    med = {k: statistics.median(v) for k, v in samples.items()}
+    rows, samples, med, rounds, seed, scale, span = sampled(
+        os.path.join(d, "gcbench_native.csv"), lambda r: (r["collector"], r["mode"]), "seconds")
     out, problems = [], 0
     if md:
         out.append(f"**GCBench natively and replayed** (`scripts/compare.sh --parts e`, "
@@ -250,16 +251,9 @@ def threads(d, md):
     in table mode and through heapbench's threaded replay, diff and ratio
     heapbench/native; on the 2-thread row, the scaling from 1 thread (ns per
     op at 1 thread / at 2 threads) natively and through heapbench."""
-    rows = rows_of(os.path.join(d, "threads.csv"))
-    samples = {}
-    for r in rows:
-        samples.setdefault((r["family"], r["backend"], r["threads"], r["mode"]), []).append(
-            float(r["ns_per_op"]))
-    rounds = len({r["round"] for r in rows})
-    seed = rows[0]["seed"] if rows else "-"
-    scale = rows[0]["scale"] if rows else "-"
-    span = load_span(rows)
-    med = {k: statistics.median(v) for k, v in samples.items()}
+    rows, samples, med, rounds, seed, scale, span = sampled(
+        os.path.join(d, "threads.csv"),
+        lambda r: (r["family"], r["backend"], r["threads"], r["mode"]), "ns_per_op")
     out, problems = [], 0
     if md:
         out.append(f"**heapbench's cost per op on threads** (`scripts/compare.sh --parts f`, "
