@@ -5,8 +5,9 @@
 # repetitions, bars their distribution-free intervals of the median (the
 # coverage they reached, ci_level, is printed under the title, with the
 # trigger of meta.json: heap full or growth policy).  Colour is
-# the allocator (style.gp), dash and point shape the collector, and each
-# line is labelled with its collector at its right end.  Rows without a
+# the allocator (style.gp), dash and point shape the collector, named in
+# the key (labels at the lines' right ends overlapped wherever collectors
+# tie, which at equal heap is the common case).  Rows without a
 # heap factor (0) are left out.  Writes figures/timespace_{time,gc,p99}_WORK.*
 sdir = ARG0; i = strlen(sdir); while (i > 0 && sdir[i:i] ne "/") { i = i - 1 }
 load (i > 0 ? sdir[1:i] : "") . "style.gp"
@@ -40,11 +41,10 @@ tc_pt(k) = coll_pt(combo_coll_of(word(tcombos, k)))
 is_mine(w, k) = strcol("workload") eq word(tworks, w) && strcol("combo") eq word(tcombos, k) && \
                 column("heap_factor") > 0
 mine(w, k, v) = is_mine(w, k) ? v : NaN
-at_end(w, k, v) = is_mine(w, k) && column("heap_factor") == fmax ? v : NaN
 
 set xlabel "heap limit / minimum heap"
 set logscale x 2
-set xrange [fmin / 1.08 : fmax * 1.9]  # room on the right for the labels
+set xrange [fmin / 1.08 : fmax * 1.08]
 set xtics ("1" 1, "1.25" 1.25, "1.5" 1.5, "2" 2, "3" 3, "4" 4, "6" 6, "8" 8)
 set key outside top center horizontal samplen 2 font ",6" maxrows 3
 set datafile separator comma
@@ -64,10 +64,7 @@ do for [m in "time gc p99"] {
                      title word(tcombos, k), \
                  for [k=1:ntc] file using (mine(w, k, column("heap_factor"))):(mine(w, k, column(q . "_median"))): \
                      (mine(w, k, column(q . "_lo"))):(mine(w, k, column(q . "_hi"))) \
-                     with yerrorbars lc rgb tc_rgb(k) pt 0 lw 0.5 notitle, \
-                 for [k=1:ntc] file using (at_end(w, k, column("heap_factor"))):(at_end(w, k, column(q . "_median"))): \
-                     (combo_coll_of(word(tcombos, k))) \
-                     with labels left offset 0.6,0 font ",5" tc rgb tc_rgb(k) notitle
+                     with yerrorbars lc rgb tc_rgb(k) pt 0 lw 0.5 notitle
             set output
         }
     }
