@@ -150,7 +150,7 @@ if has b; then
     echo "== b. full collection of $nodes live containers: rc-cycle vs CPython" >&2
     trace=$out/tree-$nodes.hbt
     python3 "$replay" --write-test-trace "$nodes" "$trace"
-    if grep -q -- '--trace' <<<"$("$hb" run --help 2>/dev/null)"; then
+    if "$hb" run --help 2>/dev/null | grep -- '--trace' >/dev/null; then
         b_c_cmd="$hb run --trace $trace -a pool -c rc-cycle --threshold 4294967295,10,10 --reps $reps --format csv --no-progress"
         echo "   $b_c_cmd" >&2
         rm -f "$out/tree_rc_cycle.csv"
