@@ -96,9 +96,8 @@ void hb_setting_help(FILE *out)
             continue;
         char help[320], expected[160];
         hb_setting_expected(i, expected, sizeof expected);
-        if (d->type == HB_SET_ON || d->type == HB_SET_OFF)
-            snprintf(help, sizeof help, "%s", d->help);
-        else if (d->type == HB_SET_NAME) /* its help names the choices (trigger's) */
+        /* no value, or a name whose help lists the choices (trigger's) */
+        if (d->type == HB_SET_ON || d->type == HB_SET_OFF || d->type == HB_SET_NAME)
             snprintf(help, sizeof help, "%s", d->help);
         else if (d->def)
             snprintf(help, sizeof help, "%s: %s; default %s", d->help, expected, d->def);
