@@ -111,19 +111,22 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$out" ] || bad "--out DIR is required (the results folder)"
-case $reps in ''|*[!0-9]*|0) bad "bad value '$reps' for --reps, expected a whole number >= 1" ;; esac
-case $native_reps in ''|*[!0-9]*|0) bad "bad value '$native_reps' for --native-reps, expected a whole number >= 1" ;; esac
-case $gcbench_reps in ''|*[!0-9]*|0) bad "bad value '$gcbench_reps' for --gcbench-reps, expected a whole number >= 1" ;; esac
-case $threads_reps in ''|*[!0-9]*|0) bad "bad value '$threads_reps' for --threads-reps, expected a whole number >= 1" ;; esac
+# A whole number >= 1, and a number in (0, 10000], or exit 2 naming the option.
+count() { case $2 in ''|*[!0-9]*|0) bad "bad value '$2' for $1, expected a whole number >= 1" ;; esac; }
+amount() {
+    python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$2" 2>/dev/null ||
+        bad "bad value '$2' for $1, expected a number > 0 and <= 10000"
+}
+count --reps "$reps"
+count --native-reps "$native_reps"
+count --gcbench-reps "$gcbench_reps"
+count --threads-reps "$threads_reps"
 case $parts in ''|*[!abcdef]*) bad "bad value '$parts' for --parts, expected letters from abcdef (e.g. de)" ;; esac
-python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$gcbench_scale" 2>/dev/null ||
-    bad "bad value '$gcbench_scale' for --gcbench-scale, expected a number > 0 and <= 10000"
-python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$threads_scale" 2>/dev/null ||
-    bad "bad value '$threads_scale' for --threads-scale, expected a number > 0 and <= 10000"
+amount --gcbench-scale "$gcbench_scale"
+amount --threads-scale "$threads_scale"
 has() { case $parts in *$1*) return 0 ;; esac; return 1; }
-case $nodes in ''|*[!0-9]*|0) bad "bad value '$nodes' for --nodes, expected a whole number >= 1" ;; esac
-python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0 < s <= 1e4 else 1)" "$scale" 2>/dev/null ||
-    bad "bad value '$scale' for --scale, expected a number > 0 and <= 10000"
+count --nodes "$nodes"
+amount --scale "$scale"
 hb=$build/heapbench
 micro=$build/heapbench-micro
 native=$build/heapbench-native

@@ -60,6 +60,14 @@ def sampled(path, key, col):
     return rows, samples, med, rounds, seed, scale, load_span(rows)
 
 
+def spread_lines(samples, name):
+    """The five cells whose samples spread most, (max-min)/median; name(key)
+    spells a cell."""
+    spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
+    return ["spread (max-min)/median of the samples, worst five cells:"] + [
+        f"  {name(k)}: {sp:.0%} over {len(samples[k])} samples" for sp, k in spread[-5:]]
+
+
 def native(d, md):
     rows, samples, med, rounds, seed, _, span = sampled(
         os.path.join(d, "native.csv"), lambda r: (r["family"], r["backend"], r["mode"]),
@@ -177,10 +185,7 @@ def native(d, md):
             out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(g)} {fmt(c)} {h:9.2f} "
                        f"{h - n:+7.2f} {rn:8.3f} {rh:8.3f} {rh / rn - 1:+8.1%}")
     out.append("")
-    out.append("spread (max-min)/median of the samples, worst five cells:")
-    spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
-    for sp, k in spread[-5:]:
-        out.append(f"  {'/'.join(k)}: {sp:.0%} over {len(samples[k])} samples")
+    out += spread_lines(samples, "/".join)
     head = [f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
             f"(seed {seed})" + (f", {span_text(span, '-')}" if span else ""),
             "  native    = plain malloc/free loop, the library under LD_PRELOAD "
@@ -309,11 +314,7 @@ def threads(d, md):
         out.append("")
     elif samples:
         out.append("")
-        out.append("spread (max-min)/median of the samples, worst five cells:")
-        spread = sorted(((max(v) - min(v)) / statistics.median(v), k) for k, v in samples.items())
-        for sp, k in spread[-5:]:
-            out.append(f"  {k[0]}/{k[1]}/{k[2]}t/{k[3]}: {sp:.0%} over {len(samples[k])} "
-                       "samples")
+        out += spread_lines(samples, lambda k: f"{k[0]}/{k[1]}/{k[2]}t/{k[3]}")
     return out, problems
 
 
