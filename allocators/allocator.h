@@ -6,7 +6,7 @@
  *     collector / microbenchmark / trace replayer
  *          |  al_alloc(heap, size), al_free(heap, p, size)
  *     al_heap: the one wrapper that does the byte accounting every backend
- *          |  shares (bytes requested live, peaks, counts, the heap limit)
+ *          |  shares (bytes requested live, their peak, the limit, the watch)
  *     al_backend: one table per backend (pool, malloc, bump, ...), each in
  *          |  its own file, every function static but the table
  *     the operating system (mmap) or a C library
@@ -110,10 +110,12 @@ typedef struct al_backend {
 } al_backend;
 
 /*
- * The accounting wrapper.  Invariants:
- *   live_bytes       == sum of sizes allocated and not yet freed
+ * The accounting wrapper.  Its books are bytes only -- what a limit, a
+ * peak and a watch need; counting blocks and objects is the client's (the
+ * collectors, the replays), which counts them anyway.  Invariants:
+ *   live_bytes       == sum of sizes allocated and not yet freed (every
+ *                       size counts at least 1, so 0 means no live block)
  *   peak_live_bytes  == max of live_bytes over the heap's life
- *   allocs - frees   == number of live blocks
  *   limit_bytes == 0, or live_bytes <= limit_bytes
  *   live_bytes <= check_bytes <= min(peak_live_bytes, limit_bytes or
  *                   UINT64_MAX, watch_bytes when on_high is set)
@@ -122,7 +124,8 @@ typedef struct al_backend {
  * the limit or the watch -- goes to al_alloc_slow, which does the rest.  So
  * limit_bytes and the watch are set through al_heap_set_limit and
  * al_heap_set_watch, which restore it; a field written by hand is not seen
- * until the next slow allocation.
+ * until the next slow allocation.  While an al_cursor is out (below), the
+ * cursor holds live_bytes.
  */
 typedef struct al_heap {
     const al_backend *b;
@@ -130,8 +133,6 @@ typedef struct al_heap {
     al_entry lib; /* b->entry's, or NULLs (b->alloc/b->free with ctx) */
     uint64_t live_bytes;
     uint64_t check_bytes; /* see the invariants */
-    uint64_t allocs;
-    uint64_t frees;
     int watch_due;        /* the watch was passed: on_high runs at the next call */
     uint64_t peak_live_bytes;
     uint64_t failed;      /* allocations refused (no memory, or the limit) */
@@ -154,7 +155,7 @@ typedef struct al_heap {
 /* Everything about a heap at one moment: the wrapper's and the backend's. */
 typedef struct al_stats {
     uint64_t live_bytes, peak_live_bytes;
-    uint64_t allocs, frees, failed;
+    uint64_t failed;
     al_backend_stats b;
 } al_stats;
 
@@ -223,13 +224,13 @@ static inline void *al_count_alloc_(al_heap *h, void *p, size_t size)
         h->failed++;
         return NULL;
     }
-    h->allocs++;
     h->live_bytes += size;
     return p;
 }
 
-/* The timed path: one compare (check_bytes folds in the peak, the limit
- * and the watch), the call, two counts. */
+/* One allocation with the books in the heap, as the collectors make them:
+ * one compare (check_bytes folds in the peak, the limit and the watch),
+ * the call, one add.  A loop of many calls takes an al_cursor instead. */
 static inline void *al_alloc(al_heap *h, size_t size)
 {
     if (size == 0)
@@ -249,8 +250,70 @@ static inline void al_free(al_heap *h, void *p, size_t size)
         size = 1;
     al_poison_(p, size);
     al_call_free(h, p, size);
-    h->frees++;
     h->live_bytes -= size;
+}
+
+/*
+ * A loop's copy of a heap's books, for loops that allocate and free many
+ * blocks in a row (the allocator-trace replay, heapbench-micro): between
+ * al_cursor_take and al_cursor_put the room left under check_bytes is a
+ * local, so inlined into one function whose locals never escape it lives
+ * in a register, and an allocation costs a compare and a subtract where
+ * al_alloc loads and stores the heap's books around every call.  The same
+ * books, the same slow path: past the room, the cursor puts the books back,
+ * calls al_alloc_slow and takes them again, and so around the watch's hook
+ * at a free.  While it is out the heap's live_bytes is stale; nothing else
+ * may allocate from or free to that heap, or read its books, until the put.
+ */
+typedef struct al_cursor {
+    al_heap *h;
+    uint64_t room; /* h->check_bytes - live bytes */
+    int due;       /* h->watch_due */
+} al_cursor;
+
+static inline al_cursor al_cursor_take(al_heap *h)
+{
+    al_cursor c = {h, h->check_bytes - h->live_bytes, h->watch_due};
+    return c;
+}
+
+/* Writes the books back; the cursor may go on being used. */
+static inline void al_cursor_put(const al_cursor *c)
+{
+    c->h->live_bytes = c->h->check_bytes - c->room;
+}
+
+static inline void *al_cursor_alloc(al_cursor *c, size_t size)
+{
+    /* size 0 wraps past any room: the slow path raises it to 1 */
+    if (size - 1 >= c->room) {
+        al_cursor_put(c);
+        void *p = al_alloc_slow(c->h, size);
+        *c = al_cursor_take(c->h);
+        return p;
+    }
+    void *p = al_call_alloc(c->h, size);
+    if (p == NULL) {
+        c->h->failed++;
+        return NULL;
+    }
+    c->room -= size;
+    return p;
+}
+
+/* p != NULL: the loops that take a cursor know which blocks they hold. */
+static inline void al_cursor_free(al_cursor *c, void *p, size_t size)
+{
+    if (c->due) {
+        al_cursor_put(c);
+        al_heap_watch_fire(c->h);
+        *c = al_cursor_take(c->h);
+    }
+    if (size == 0)
+        size = 1;
+    al_poison_(p, size);
+    al_call_free(c->h, p, size);
+    c->room += size;
 }
 
 #endif

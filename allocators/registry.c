@@ -157,6 +157,8 @@ void al_heap_watch_fire(al_heap *h)
  * limit, the call, the peak, and whether this one passed the watch. */
 void *al_alloc_slow(al_heap *h, size_t size)
 {
+    if (size == 0) /* a cursor's size 0 comes here as it is */
+        size = 1;
     if (h->watch_due)
         al_heap_watch_fire(h);
     if (h->limit_bytes && size > h->limit_bytes - h->live_bytes) {
@@ -187,17 +189,13 @@ void al_heap_stats(al_heap *h, al_stats *out)
     memset(out, 0, sizeof *out);
     out->live_bytes = h->live_bytes;
     out->peak_live_bytes = h->peak_live_bytes;
-    out->allocs = h->allocs;
-    out->frees = h->frees;
     out->failed = h->failed;
     if (h->b != NULL && h->ctx != NULL)
         h->b->stats(h->ctx, &out->b);
 }
 
 /*
- * Every live block is freed at once, so the wrapper counts them as freed:
- * live_bytes drops to 0 and frees catches up with allocs (the invariant
- * allocs - frees == live blocks holds).  Peaks stay.  A backend without reset
+ * Every live block is freed at once, so live_bytes drops to 0.  Peaks stay.  A backend without reset
  * is left untouched: callers check b->reset first.
  */
 void al_heap_reset(al_heap *h)
@@ -206,6 +204,5 @@ void al_heap_reset(al_heap *h)
         return;
     h->b->reset(h->ctx);
     h->live_bytes = 0;
-    h->frees = h->allocs;
     al_heap_recheck(h);
 }

@@ -21,13 +21,15 @@
 #   d. heapbench's cost per op: the same malloc/free stream (alloc_churn's
 #      small-object churn, and a 16-byte alloc+free pair) timed by
 #      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
-#      bump in five modes, each run its own process: native (a plain C loop
+#      bump in four modes, each run its own process: native (a plain C loop
 #      on malloc/free, the library under LD_PRELOAD; pool and bump through
 #      their table), table (the call al_alloc/al_free make: for the peers
 #      and malloc the library's own malloc/free, dlopen'd, called directly),
-#      gauge (table + the live-bytes gauge), counts (gauge + allocs, frees)
-#      and heapbench (al_alloc/al_free: counts + the checks: one compare
-#      for the peak, the limit and the watch, size 0, NULL, the watch's flag).
+#      heap (al_alloc/al_free, the books in the al_heap, as the collectors
+#      call them: live bytes, one compare for the peak, the limit and the
+#      watch, size 0, NULL, the watch's flag) and heapbench (the same books
+#      in an al_cursor, in the loop's registers, as the trace replay and
+#      heapbench-micro call them).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
 #      ns per op.  Printed per op: each mode, difference heapbench - native
@@ -370,11 +372,11 @@ EOF
 }
 
 if has d; then
-    echo "== d. heapbench's cost per op: $native native, table, gauge, counts, heapbench; $native_reps rounds" >&2
+    echo "== d. heapbench's cost per op: $native native, table, heap, heapbench; $native_reps rounds" >&2
     cells=
     for f in churn pair16; do
         for b in malloc jemalloc mimalloc tcmalloc pool bump; do
-            for m in native table gauge counts heapbench; do
+            for m in native table heap heapbench; do
                 cells="$cells $f:$b:$m"
             done
         done

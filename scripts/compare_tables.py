@@ -21,7 +21,7 @@ import sys
 
 BACKENDS = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
 FAMILIES = ["churn", "pair16"]
-MODES = ["native", "table", "gauge", "counts", "heapbench"]
+MODES = ["native", "table", "heap", "heapbench"]
 COLLS = ["rc", "rc-cycle", "mark-sweep", "boehm"]
 THREADED = ["larson", "xmalloc", "cache-scratch"]
 THREADS = ["1", "2"]
@@ -79,8 +79,10 @@ def native(d, md):
         out.append(f"**heapbench's cost per op** (`scripts/compare.sh --parts d`, "
                    f"`heapbench-native`): the same malloc/free stream timed natively (a plain C "
                    f"loop, the peer under LD_PRELOAD; pool and bump through their table), as "
-                   f"heapbench calls the backend (table) and through `al_alloc`/`al_free` "
-                   f"(heapbench); median ns per op over {rounds} rounds, cells shuffled per "
+                   f"heapbench calls the backend (table), through `al_alloc`/`al_free` with "
+                   f"the books in the heap, as the collectors call them (heap), and through an "
+                   f"`al_cursor`, the books in the loop's registers, as the trace replay and "
+                   f"heapbench-micro call them (heapbench); median ns per op over {rounds} rounds, cells shuffled per "
                    f"round (seed {seed})"
                    + (f", {span_text(span, '–')}" if span else "") +
                    ". diff = heapbench − native; /mi = the ratio to mimalloc in the same mode.")
@@ -115,33 +117,33 @@ def native(d, md):
     for f in FAMILIES:
         mn, mt, mh = (med.get((f, "mimalloc", m)) for m in ("native", "table", "heapbench"))
         if md:
-            out.append(f"| {f} | native | table | heapbench | diff | /mi native | /mi table "
-                       f"| /mi heapbench | hb ratio vs native |")
-            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            out.append(f"| {f} | native | table | heap | heapbench | diff | /mi native "
+                       f"| /mi table | /mi heapbench | hb ratio vs native |")
+            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         else:
             out.append("")
-            out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'gauge':>8} "
-                       f"{'counts':>8} {'heapbench':>9} {'diff':>7} {'<=2ns':>5} "
+            out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heap':>8} "
+                       f"{'heapbench':>9} {'diff':>7} {'<=2ns':>5} "
                        f"{'/mi nat':>8} {'/mi tab':>8} {'/mi hb':>8} {'tab err':>8} "
                        f"{'hb err':>8} {'<=5%':>5}")
         for b in BACKENDS:
-            n, t, g, c, h = (med.get((f, b, m)) for m in MODES)
+            n, t, a, h = (med.get((f, b, m)) for m in MODES)
             if n is None or h is None or not mn or not mh:
                 problems += 1
                 if md:
-                    out.append(f"| {b} | not measured | | | | | | | |")
+                    out.append(f"| {b} | not measured | | | | | | | | |")
                 else:
                     out.append(f"{'':7} {b:9} NOT MEASURED (no native or heapbench sample)")
                 continue
             rn, rh = n / mn, h / mh
             rt = t / mt if t is not None and mt else float("nan")
             eh, et = rh / rn - 1, rt / rn - 1
+            fmt = lambda v, w=8: f"{v:{w}.2f}" if v is not None else f"{'-':>{w}}"
             if md:
-                out.append(f"| {b} | {n:.2f} | {t:.2f} | {h:.2f} | {h - n:+.2f} | {rn:.3f} | "
-                           f"{rt:.3f} | {rh:.3f} | {eh:+.1%} |")
+                out.append(f"| {b} | {n:.2f} | {fmt(t, 0)} | {fmt(a, 0)} | {h:.2f} | {h - n:+.2f} "
+                           f"| {rn:.3f} | {rt:.3f} | {rh:.3f} | {eh:+.1%} |")
             else:
-                fmt = lambda v: f"{v:8.2f}" if v is not None else f"{'-':>8}"
-                out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(g)} {fmt(c)} {h:9.2f} "
+                out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
                            f"{h - n:+7.2f} {'yes' if h - n <= 2 else 'no':>5} {rn:8.3f} "
                            f"{rt:8.3f} {rh:8.3f} {et:+8.1%} {eh:+8.1%} "
                            f"{'yes' if abs(eh) <= 0.05 else 'no':>5}")
@@ -157,32 +159,31 @@ def native(d, md):
         books = []
         for f in FAMILIES:
             for b in BACKENDS:
-                t, g, c, h = (med.get((f, b, m)) for m in ("table", "gauge", "counts",
-                                                              "heapbench"))
-                if None not in (t, g, c, h):
-                    books.append((g - t, c - g, h - c, h - t))
+                n, t, a, h = (med.get((f, b, m)) for m in MODES)
+                if None not in (n, t, a, h):
+                    books.append((t - n, h - t, a - t))
         if books:
             q = lambda i: statistics.median(x[i] for x in books)
-            out.append(f"Where heapbench's cost goes (medians over the rows above): the "
-                       f"live-bytes gauge {q(0):+.2f} ns, the counts "
-                       f"{q(1):+.2f}, the checks (one compare for the peak, limit and watch; "
-                       f"size 0; free of NULL; the watch's flag) "
-                       f"{q(2):+.2f}; the books in all {q(3):+.2f} ns per op.")
+            out.append(f"Where heapbench's cost goes (medians over the rows above): the table "
+                       f"call against the native loop {q(0):+.2f} ns per op; the books (live "
+                       f"bytes, and one compare for the peak, limit and watch; size 0; free of "
+                       f"NULL; the watch's flag) {q(1):+.2f} in a cursor, {q(2):+.2f} in the "
+                       f"heap.")
             out.append("")
         return out, problems
     out.append("")
     out.append("the same cells, minimum over the rounds (the least disturbed sample):")
     for f in FAMILIES:
-        out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'gauge':>8} {'counts':>8} "
+        out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heap':>8} "
                    f"{'heapbench':>9} {'diff':>7} {'/mi nat':>8} {'/mi hb':>8} {'hb err':>8}")
         mn, mh = lo.get((f, "mimalloc", "native")), lo.get((f, "mimalloc", "heapbench"))
         for b in BACKENDS:
-            n, t, g, c, h = (lo.get((f, b, m)) for m in MODES)
+            n, t, a, h = (lo.get((f, b, m)) for m in MODES)
             if n is None or h is None or not mn or not mh:
                 continue
             rn, rh = n / mn, h / mh
             fmt = lambda v: f"{v:8.2f}" if v is not None else f"{'-':>8}"
-            out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(g)} {fmt(c)} {h:9.2f} "
+            out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
                        f"{h - n:+7.2f} {rn:8.3f} {rh:8.3f} {rh / rn - 1:+8.1%}")
     out.append("")
     out += spread_lines(samples, "/".join)
@@ -192,10 +193,11 @@ def native(d, md):
             "(pool, bump: their table, no al_heap)",
             "  table     = the call al_alloc makes (peers: the library's malloc/free from "
             "dlopen, called directly), no books",
-            "  gauge     = table + al_heap's live-bytes gauge; counts = gauge + allocs, frees",
-            "  heapbench = al_alloc/al_free (counts + one compare for the peak, limit, watch; "
-            "size 0; NULL; the watch's flag); "
-            "diff = heapbench - native",
+            "  heap      = al_alloc/al_free, the books in the al_heap (the collectors' path): "
+            "table + live bytes + one compare for the peak, limit, watch; size 0; NULL; the "
+            "watch's flag",
+            "  heapbench = the same books in an al_cursor, in the loop's registers (the trace "
+            "replay's and heapbench-micro's path); diff = heapbench - native",
             "  /mi = ratio to mimalloc in the same mode; err = (/mi mode) / (/mi nat) - 1"]
     return head + out, problems
 

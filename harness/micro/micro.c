@@ -8,8 +8,8 @@
  * (collect_live, collect_garbage, store, replay/direct) are in
  * harness/micro/micro_gc.c.
  *
- *   alloc_pair/<allocator>/<bytes>  al_alloc of one size, a store of one
- *       word into the block, al_free; bytes in 16 .. 65536.
+ *   alloc_pair/<allocator>/<bytes>  an allocation of one size, a store of
+ *       one word into the block, its free; bytes in 16 .. 65536.
  *   alloc_churn/<allocator>         a live set of 10,000 objects; each op
  *       frees a random one and allocates a new size in its place.  Sizes:
  *       1/3 uniform 16-32 B, 1/3 uniform 33-64 B, 1/3 log-uniform 65-512 B
@@ -22,8 +22,9 @@
  * written); ns_per_op = thread CPU ns per op over the timed part; resets =
  * untimed heap resets (below).
  *
- * Fairness: every op goes through al_heap (al_alloc/al_free), so every
- * backend pays the same accounting; heaps are opened and filled before the
+ * Fairness: every op goes through al_heap's books, in an al_cursor for
+ * each timed batch (the books in registers, as the allocator-trace replay
+ * keeps them), so every backend pays the same accounting; heaps are opened and filled before the
  * timer starts and closed after it stops; the churn's random choices (slot
  * and size of each op, seed CHURN_SEED) are generated once, before any
  * benchmark, and every backend replays the same stream.  One op is one
@@ -200,15 +201,18 @@ static void bm_alloc_pair(hb_bench_state *st, void *arg)
     hb_bench_set_batch(st, batch_for(c->b, size));
     while (hb_bench_next_batch(st, &n)) {
         clock_go(&clk);
+        al_cursor cur = al_cursor_take(&h);
         for (uint64_t i = 0; i < n; i++) {
-            uint64_t *p = al_alloc(&h, size);
+            uint64_t *p = al_cursor_alloc(&cur, size);
             if (p == NULL) {
+                al_cursor_put(&cur);
                 hb_bench_error(st, "allocation failed");
                 goto out;
             }
             *p = i; /* the block is used, as an object header would be */
-            al_free(&h, p, size);
+            al_cursor_free(&cur, p, size);
         }
+        al_cursor_put(&cur);
         if (needs_reset(&h)) {
             reset_untimed(st, &clk, &h);
             resets++;
@@ -287,18 +291,25 @@ static void churn_empty(al_heap *h, churn_set *s)
 static int churn_batch(al_heap *h, churn_set *s, uint64_t *pos, uint64_t n)
 {
     uint64_t k = *pos;
+    const churn_op *ops = churn_ops; /* a local: see harness/micro/native.c */
+    al_cursor c = al_cursor_take(h);
+    int ok = 1;
     for (uint64_t end = k + n; k < end; k++) {
-        churn_op op = churn_ops[k & (CHURN_OPS - 1)];
-        al_free(h, s->p[op.slot], s->size[op.slot]);
-        uint64_t *p = al_alloc(h, op.size);
-        if (p == NULL)
-            return 0;
+        churn_op op = ops[k & (CHURN_OPS - 1)];
+        al_cursor_free(&c, s->p[op.slot], s->size[op.slot]);
+        uint64_t *p = al_cursor_alloc(&c, op.size);
+        if (p == NULL) {
+            s->p[op.slot] = NULL; /* freed: churn_empty must not free it again */
+            ok = 0;
+            break;
+        }
         *p = k;
         s->p[op.slot] = p;
         s->size[op.slot] = op.size;
     }
+    al_cursor_put(&c);
     *pos = k;
-    return 1;
+    return ok;
 }
 
 static void churn_run(hb_bench_state *st, al_heap *h, churn_set *s)

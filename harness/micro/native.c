@@ -3,7 +3,7 @@
  * natively and through heapbench's allocator table, one process per figure.
  *
  *   heapbench-native --family churn|pair16 --backend NAME --mode MODE [--ops N]
- *   MODE: native, table, gauge, counts or heapbench
+ *   MODE: native, table, heap or heapbench
  *
  * Families (the streams are generated before anything is timed):
  *   churn   alloc_churn's stream (harness/micro/churn.h): free the block of
@@ -24,15 +24,18 @@
  *              dlopen RTLD_LOCAL) called through a pointer; for pool and
  *              bump their table's alloc/free with its context.  native ->
  *              table is what dlopen and the indirect call cost.
- *   gauge      table + al_heap's live-bytes gauge (live_bytes += / -=).
- *   counts     gauge + the counts (allocs, frees).
- *   heapbench  al_alloc/al_free on an al_heap, as every collector, trace
- *              replay and heapbench-micro benchmark calls them: counts +
- *              the checks (al_alloc's one compare against check_bytes, in
- *              which the peak, the limit and the watch are folded; size 0;
- *              free of NULL; al_free's test of watch_due).
- *              table -> gauge -> counts -> heapbench is what each part of
- *              the wrapper's books costs.
+ *   heap       al_alloc/al_free, the books in the al_heap, as the
+ *              collectors call them: table + the live-bytes gauge (an add
+ *              and a subtract through the heap) + the checks (one compare
+ *              against check_bytes, in which the peak, the limit and the
+ *              watch are folded; size 0; free of NULL; the watch's flag).
+ *   heapbench  the same books and checks through an al_cursor, as the
+ *              allocator-trace replay and heapbench-micro's allocator
+ *              benchmarks call them: the books in the loop's registers.
+ *              The figure the criteria are read from: it is what a
+ *              replayed malloc/free stream pays.
+ *              table -> heap and table -> heapbench are what the books
+ *              cost each way.
  *
  * Every mode runs the same loop (one function, the mode a constant the
  * compiler folds), the same untimed warm-up pass first, and the same
@@ -67,17 +70,15 @@
 #define PAIR_BYTES 16
 #define PAIR_WARM_OPS ((uint64_t)1 << 20)
 
-/* MODE_GAUGE and MODE_COUNTS take al_alloc/al_free apart: the heap's call
- * plus the live-bytes gauge, then plus the counts; MODE_HEAP adds the
- * checks (the one compare that covers the peak, the limit and the watch;
- * size 0; free of NULL; the watch's flag). */
-enum mode { MODE_LIBC, MODE_TABLE, MODE_GAUGE, MODE_COUNTS, MODE_HEAP };
+/* MODE_HEAP: al_alloc/al_free; MODE_CURSOR: al_cursor_alloc/_free (a
+ * threaded family: hb_tvm_run); both open an al_heap. */
+enum mode { MODE_LIBC, MODE_TABLE, MODE_HEAP, MODE_CURSOR };
 
 typedef struct target {
     const al_backend *b;
     void *ctx;    /* MODE_TABLE */
     al_entry lib; /* MODE_TABLE: b->entry's, as al_heap_open takes them */
-    al_heap heap; /* MODE_HEAP */
+    al_heap heap; /* MODE_HEAP, MODE_CURSOR */
 } target;
 
 /* The backend's settings: threads for a threaded family (pool's lock,
@@ -94,48 +95,28 @@ static hb_churn_op *stream;
 
 /* ---- the ways to allocate; `m` is a constant at every call ---- */
 
-/* The call al_alloc/al_free make to the backend, nothing else. */
-static inline __attribute__((always_inline)) void *heap_call_alloc(al_heap *h, size_t n)
-{
-    return h->lib.alloc ? h->lib.alloc(n < AL_ALIGN ? AL_ALIGN : n) : h->b->alloc(h->ctx, n);
-}
-
-static inline __attribute__((always_inline)) void heap_call_free(al_heap *h, void *p, size_t n)
-{
-    if (h->lib.free)
-        h->lib.free(p);
-    else
-        h->b->free(h->ctx, p, n);
-}
-
-static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target *t, size_t n)
+static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target *t, al_cursor *c, size_t n)
 {
     switch (m) {
+    case MODE_CURSOR:
+        return al_cursor_alloc(c, n);
     case MODE_LIBC:
         return malloc(n);
     case MODE_TABLE:
         /* the call al_alloc makes, without its books */
         return t->lib.alloc ? t->lib.alloc(n < AL_ALIGN ? AL_ALIGN : n) : t->b->alloc(t->ctx, n);
-    case MODE_GAUGE:
-    case MODE_COUNTS: {
-        al_heap *h = &t->heap;
-        void *p = heap_call_alloc(h, n);
-        if (p == NULL)
-            return NULL;
-        h->live_bytes += n;
-        if (m == MODE_COUNTS)
-            h->allocs++;
-        return p;
-    }
     default:
         return al_alloc(&t->heap, n);
     }
 }
 
-static inline __attribute__((always_inline)) void op_free(enum mode m, target *t, void *p,
-                                                          size_t n)
+static inline __attribute__((always_inline)) void op_free(enum mode m, target *t, al_cursor *c,
+                                                          void *p, size_t n)
 {
     switch (m) {
+    case MODE_CURSOR:
+        al_cursor_free(c, p, n);
+        break;
     case MODE_LIBC:
         free(p);
         break;
@@ -144,13 +125,6 @@ static inline __attribute__((always_inline)) void op_free(enum mode m, target *t
             t->lib.free(p);
         else
             t->b->free(t->ctx, p, n);
-        break;
-    case MODE_GAUGE:
-    case MODE_COUNTS:
-        heap_call_free(&t->heap, p, n);
-        t->heap.live_bytes -= n;
-        if (m == MODE_COUNTS)
-            t->heap.frees++;
         break;
     default:
         al_free(&t->heap, p, n);
@@ -173,30 +147,46 @@ static inline __attribute__((always_inline)) int churn_run(enum mode m, target *
      * indirect call could change a global, so the other loops would load
      * it again on every op.  The same code in every mode. */
     const hb_churn_op *ops = stream;
+    al_cursor c = {0};
+    if (m == MODE_CURSOR)
+        c = al_cursor_take(&t->heap);
     for (uint64_t k = from, end = from + n; k < end; k++) {
         hb_churn_op op = ops[k & (HB_CHURN_OPS - 1)];
-        op_free(m, t, s->p[op.slot], s->size[op.slot]);
-        uint64_t *p = op_alloc(m, t, op.size);
-        if (p == NULL)
+        op_free(m, t, &c, s->p[op.slot], s->size[op.slot]);
+        uint64_t *p = op_alloc(m, t, &c, op.size);
+        if (p == NULL) {
+            if (m == MODE_CURSOR)
+                al_cursor_put(&c);
             return -1;
+        }
         *p = k; /* the block is used, as an object header would be */
         s->p[op.slot] = p;
         s->size[op.slot] = op.size;
     }
+    if (m == MODE_CURSOR)
+        al_cursor_put(&c);
     return 0;
 }
 
 static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t, uint64_t from,
                                                           uint64_t n)
 {
+    al_cursor c = {0};
+    if (m == MODE_CURSOR)
+        c = al_cursor_take(&t->heap);
     for (uint64_t k = from, end = from + n; k < end; k++) {
-        uint64_t *p = op_alloc(m, t, PAIR_BYTES);
-        if (p == NULL)
+        uint64_t *p = op_alloc(m, t, &c, PAIR_BYTES);
+        if (p == NULL) {
+            if (m == MODE_CURSOR)
+                al_cursor_put(&c);
             return -1;
+        }
         *p = k;
         escape(p);
-        op_free(m, t, p, PAIR_BYTES);
+        op_free(m, t, &c, p, PAIR_BYTES);
     }
+    if (m == MODE_CURSOR)
+        al_cursor_put(&c);
     return 0;
 }
 
@@ -209,12 +199,10 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
             return churn_run(MODE_LIBC, t, s, from, n);
         case MODE_TABLE:
             return churn_run(MODE_TABLE, t, s, from, n);
-        case MODE_GAUGE:
-            return churn_run(MODE_GAUGE, t, s, from, n);
-        case MODE_COUNTS:
-            return churn_run(MODE_COUNTS, t, s, from, n);
-        default:
+        case MODE_HEAP:
             return churn_run(MODE_HEAP, t, s, from, n);
+        default:
+            return churn_run(MODE_CURSOR, t, s, from, n);
         }
     }
     switch (m) {
@@ -222,12 +210,10 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
         return pair_run(MODE_LIBC, t, from, n);
     case MODE_TABLE:
         return pair_run(MODE_TABLE, t, from, n);
-    case MODE_GAUGE:
-        return pair_run(MODE_GAUGE, t, from, n);
-    case MODE_COUNTS:
-        return pair_run(MODE_COUNTS, t, from, n);
-    default:
+    case MODE_HEAP:
         return pair_run(MODE_HEAP, t, from, n);
+    default:
+        return pair_run(MODE_CURSOR, t, from, n);
     }
 }
 
@@ -236,7 +222,7 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
 static int fill(enum mode m, target *t, live_set *s)
 {
     for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
-        uint64_t *p = op_alloc(m, t, s->size[i]);
+        uint64_t *p = op_alloc(m == MODE_CURSOR ? MODE_HEAP : m, t, NULL, s->size[i]);
         if (p == NULL)
             return -1;
         *p = i;
@@ -248,14 +234,14 @@ static int fill(enum mode m, target *t, live_set *s)
 static void empty(enum mode m, target *t, live_set *s)
 {
     for (size_t i = 0; i < HB_CHURN_LIVE; i++)
-        op_free(m, t, s->p[i], s->size[i]);
+        op_free(m == MODE_CURSOR ? MODE_HEAP : m, t, NULL, s->p[i], s->size[i]);
 }
 
 /* bump only: every block dies in place until reset; the live set is made
  * again afterwards.  Untimed, on the same schedule in every mode. */
 static int reset_untimed(int churn, enum mode m, target *t, live_set *s)
 {
-    if (m >= MODE_GAUGE)
+    if (m >= MODE_HEAP)
         al_heap_reset(&t->heap);
     else
         t->b->reset(t->ctx);
@@ -365,7 +351,7 @@ static inline void nat_relax(void)
 
 static inline __attribute__((always_inline)) void *nat_new(enum mode m, target *t, uint32_t c)
 {
-    void *p = op_alloc(m, t, c ? c : 1);
+    void *p = op_alloc(m, t, NULL, c ? c : 1);
     if (p != NULL)
         for (uint32_t off = 0; off < c; off += 4096) /* as the replay writes new blocks */
             ((unsigned char *)p)[off] = (unsigned char)off;
@@ -386,7 +372,7 @@ static inline __attribute__((always_inline)) int nat_op(enum mode m, target *t, 
         return 0;
     case HB_OP_FREE:
         if (s->block != NULL)
-            op_free(m, t, s->block, s->size ? s->size : 1);
+            op_free(m, t, NULL, s->block, s->size ? s->size : 1);
         s->block = NULL;
         return 0;
     case HB_OP_REALLOC:
@@ -394,7 +380,7 @@ static inline __attribute__((always_inline)) int nat_op(enum mode m, target *t, 
             return -1;
         if (s->block != NULL) {
             memcpy(p, s->block, s->size < op->c ? s->size : op->c);
-            op_free(m, t, s->block, s->size ? s->size : 1);
+            op_free(m, t, NULL, s->block, s->size ? s->size : 1);
         }
         s->block = p;
         s->size = op->c;
@@ -510,12 +496,12 @@ static int nat_run(enum mode m, target *t, const hb_tvm *vm, uint64_t *ns)
         rc |= th[i].failed ? -1 : 0;
         for (size_t k = 0; k < th[i].slot_bytes / sizeof(nat_slot); k++)
             if (th[i].slot[k].block)
-                op_free(m, t, th[i].slot[k].block, th[i].slot[k].size ? th[i].slot[k].size : 1);
+                op_free(m, t, NULL, th[i].slot[k].block, th[i].slot[k].size ? th[i].slot[k].size : 1);
         hb_unmap(th[i].slot, th[i].slot_bytes);
     }
     for (uint32_t r = 0; r < vm->nregs; r++)
         if (mail[r].block)
-            op_free(m, t, mail[r].block, mail[r].size ? mail[r].size : 1);
+            op_free(m, t, NULL, mail[r].block, mail[r].size ? mail[r].size : 1);
     hb_unmap(mail, mail_bytes);
     hb_unmap(th, thr_bytes);
     return rc;
@@ -543,7 +529,7 @@ static int measure_threads(const wl_workload *w, enum mode m, target *t, const c
     }
     uint64_t ns = 0;
     int rc = 0;
-    if (m == MODE_HEAP) {
+    if (m == MODE_CURSOR) {
         ns = hb_tvm_run(&vm);
         rc = vm.status == HB_VM_OK ? 0 : -1;
         hb_tvm_release(&vm);
@@ -592,7 +578,7 @@ static int usage(const char *why)
     fprintf(stderr,
             "heapbench-native: %s\n"
             "usage: heapbench-native --family churn|pair16 --backend NAME "
-            "--mode native|table|gauge|counts|heapbench [--ops N]\n"
+            "--mode native|table|heap|heapbench [--ops N]\n"
             "       heapbench-native --family larson|xmalloc|cache-scratch --backend NAME "
             "--mode native|table|heapbench [--threads N] [--scale S]\n",
             why);
@@ -614,11 +600,9 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
 {
     const char *lib = preload_soname(t->b->name);
     if (strcmp(mode, "heapbench") == 0) {
+        *m = MODE_CURSOR;
+    } else if (strcmp(mode, "heap") == 0) {
         *m = MODE_HEAP;
-    } else if (strcmp(mode, "gauge") == 0) {
-        *m = MODE_GAUGE;
-    } else if (strcmp(mode, "counts") == 0) {
-        *m = MODE_COUNTS;
     } else if (strcmp(mode, "table") == 0 || (strcmp(mode, "native") == 0 && lib == NULL)) {
         *m = MODE_TABLE;
     } else if (strcmp(mode, "native") == 0) {
@@ -631,8 +615,8 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
         }
     } else {
         char msg[160];
-        snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table, gauge, counts "
-                                   "or heapbench",
+        snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table, heap or "
+                                   "heapbench",
                  mode);
         return usage(msg);
     }
@@ -646,7 +630,7 @@ static int open_target(enum mode m, target *t)
         fprintf(stderr, "heapbench-native: %s unavailable: %s\n", t->b->name, why);
         return 1;
     }
-    if (m >= MODE_GAUGE)
+    if (m >= MODE_HEAP)
         return al_heap_open(&t->heap, t->b, &run_cfg) == 0 ? 0 : 1;
     if (m == MODE_TABLE) {
         t->ctx = t->b->create(&run_cfg);
@@ -659,7 +643,7 @@ static int open_target(enum mode m, target *t)
 
 static void close_target(enum mode m, target *t)
 {
-    if (m >= MODE_GAUGE)
+    if (m >= MODE_HEAP)
         al_heap_close(&t->heap);
     else if (m == MODE_TABLE)
         t->b->destroy(t->ctx);
@@ -680,6 +664,11 @@ static int measure(int churn, enum mode m, target *t, const char *family, const 
         return -1;
     if (churn)
         empty(m, t, &s);
+    if (m >= MODE_HEAP && t->heap.live_bytes != 0) {
+        fprintf(stderr, "heapbench-native: %s %s %s: %llu live bytes counted after the last free\n",
+                family, t->b->name, mode, (unsigned long long)t->heap.live_bytes);
+        return -1;
+    }
     printf("%s %s %s %.3f %llu\n", family, t->b->name, mode, (double)ns / (double)ops,
            (unsigned long long)ops);
     return 0;
@@ -689,9 +678,9 @@ static int measure(int churn, enum mode m, target *t, const char *family, const 
 static int run_threaded(const wl_workload *w, enum mode m, target *t, const char *mode,
                         uint32_t threads, double scale)
 {
-    if (m == MODE_GAUGE || m == MODE_COUNTS)
-        return usage("a threaded family takes --mode native, table or heapbench (the gauge and "
-                     "the counts are one thread's)");
+    if (m == MODE_HEAP)
+        return usage("a threaded family takes --mode native, table or heapbench (heap is one "
+                     "thread's al_alloc)");
     if (threads > 1 && t->b->threads == NULL) {
         fprintf(stderr, "heapbench-native: %s is not safe under threads\n", t->b->name);
         return 2;
@@ -705,7 +694,7 @@ static int run_threaded(const wl_workload *w, enum mode m, target *t, const char
     /* The table modes leave the backend open: after threads that have
      * exited, mimalloc 2.0's forced collect (its destroy) was seen to spin
      * for minutes; the process ends here and nothing after it is timed. */
-    if (m == MODE_HEAP)
+    if (m == MODE_CURSOR)
         close_target(m, t);
     fflush(stdout);
     return rc != 0;

@@ -144,9 +144,10 @@ static inline void avm_hold(hb_avm *vm, uint32_t r, void *p, uint32_t bytes)
     vm->live_bytes += bytes;
 }
 
-static inline int avm_take(hb_avm *vm, uint32_t r, uint32_t bytes)
+/* The al_cursor c is hb_alloc_replay's: the heap's books in its registers. */
+static inline int avm_take(hb_avm *vm, al_cursor *c, uint32_t r, uint32_t bytes)
 {
-    void *p = al_alloc(vm->heap, bytes);
+    void *p = al_cursor_alloc(c, bytes);
     if (p == NULL)
         return -1;
     avm_touch(p, bytes);
@@ -154,26 +155,26 @@ static inline int avm_take(hb_avm *vm, uint32_t r, uint32_t bytes)
     return 0;
 }
 
-static inline void avm_drop(hb_avm *vm, uint32_t r)
+static inline void avm_drop(hb_avm *vm, al_cursor *c, uint32_t r)
 {
-    al_free(vm->heap, vm->blocks[r], vm->sizes[r]);
+    al_cursor_free(c, vm->blocks[r], vm->sizes[r]);
     vm->live_blocks--;
     vm->live_bytes -= vm->sizes[r];
     vm->blocks[r] = NULL;
 }
 
 /* REALLOC on a held block: move it. */
-static inline int avm_move(hb_avm *vm, uint32_t r, uint32_t bytes)
+static inline int avm_move(hb_avm *vm, al_cursor *c, uint32_t r, uint32_t bytes)
 {
     void *old = vm->blocks[r];
     uint32_t old_bytes = vm->sizes[r];
-    void *p = al_alloc(vm->heap, bytes);
+    void *p = al_cursor_alloc(c, bytes);
     if (p == NULL)
         return -1;
     memcpy(p, old, old_bytes < bytes ? old_bytes : bytes);
     if (bytes > old_bytes)
         avm_touch((unsigned char *)p + old_bytes, bytes - old_bytes);
-    avm_drop(vm, r);
+    avm_drop(vm, c, r);
     avm_hold(vm, r, p, bytes);
     return 0;
 }
@@ -182,6 +183,7 @@ size_t hb_alloc_replay(hb_avm *vm, const hb_op *ops, size_t n)
 {
     uint64_t noops = 0;
     size_t i;
+    al_cursor c = al_cursor_take(vm->heap);
     for (i = 0; i < n; i++) {
         const hb_op *op = &ops[i];
         int bad = 0;
@@ -190,16 +192,17 @@ size_t hb_alloc_replay(hb_avm *vm, const hb_op *ops, size_t n)
             if (vm->blocks[op->a] != NULL)
                 noops++;
             else
-                bad = avm_take(vm, op->a, op->c);
+                bad = avm_take(vm, &c, op->a, op->c);
             break;
         case HB_OP_FREE:
             if (vm->blocks[op->a] != NULL)
-                avm_drop(vm, op->a);
+                avm_drop(vm, &c, op->a);
             else
                 noops++;
             break;
         case HB_OP_REALLOC:
-            bad = vm->blocks[op->a] ? avm_move(vm, op->a, op->c) : avm_take(vm, op->a, op->c);
+            bad = vm->blocks[op->a] ? avm_move(vm, &c, op->a, op->c)
+                                    : avm_take(vm, &c, op->a, op->c);
             break;
         case HB_OP_TOUCH: /* as harness/run/threads.c: n byte writes, wrapping */
             if (vm->blocks[op->a] != NULL && vm->sizes[op->a] > 0)
@@ -217,6 +220,7 @@ size_t hb_alloc_replay(hb_avm *vm, const hb_op *ops, size_t n)
             break;
         }
     }
+    al_cursor_put(&c);
     vm->ops += i;
     vm->noops += noops;
     return i;
@@ -224,7 +228,9 @@ size_t hb_alloc_replay(hb_avm *vm, const hb_op *ops, size_t n)
 
 void hb_avm_release(hb_avm *vm)
 {
+    al_cursor c = al_cursor_take(vm->heap);
     for (uint32_t r = 0; r < vm->nregs && vm->live_blocks > 0; r++)
         if (vm->blocks[r] != NULL)
-            avm_drop(vm, r);
+            avm_drop(vm, &c, r);
+    al_cursor_put(&c);
 }

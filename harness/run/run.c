@@ -1073,7 +1073,7 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
         *hb_row_f64(row, hb_mmu_windows[k].off) = hb_mmu(&r->plog, r->timeline_ns, hb_mmu_windows[k].ns);
     row->peak_live_bytes = st.peak_live_bytes;
     fill_memory(r, row, &st, peak_rss);
-    if (st.allocs == 0 && row->objects > 0) {
+    if (st.peak_live_bytes == 0 && row->objects > 0) {
         /* The collector brought its own heap (boehm): no live bytes were
          * counted, so there is no fragmentation to report, only unknowns;
          * its footprint is measured like every other. */

@@ -555,12 +555,10 @@ static void sum_workers(hb_tvm *vm, const worker *ws, uint64_t live0)
         vm->frees += w->frees;
         vm->cross_thread_frees += w->cross;
         vm->waits += w->waits;
-        h->allocs += w->allocs;
-        h->frees += w->frees;
         h->failed += w->failed;
         live += w->live;
     }
-    vm->live_blocks = h->allocs - h->frees;
+    vm->live_blocks = vm->allocs - vm->frees;
     vm->live_bytes = h->live_bytes = (uint64_t)live;
     uint64_t peak = h->limit_bytes ? vm->shared[SH_PEAK] : live0 + vm->stream_peak;
     if (peak > h->peak_live_bytes)
