@@ -292,12 +292,14 @@ static inline void *al_cursor_alloc(al_cursor *c, size_t size)
         *c = al_cursor_take(c->h);
         return p;
     }
+    /* The books move before the call, so that size need not outlive it
+     * (no register kept, no spill around the call). */
+    c->room -= size;
     void *p = al_call_alloc(c->h, size);
     if (p == NULL) {
+        c->room += size;
         c->h->failed++;
-        return NULL;
     }
-    c->room -= size;
     return p;
 }
 
@@ -312,8 +314,8 @@ static inline void al_cursor_free(al_cursor *c, void *p, size_t size)
     if (size == 0)
         size = 1;
     al_poison_(p, size);
+    c->room += size; /* before the call, as in al_cursor_alloc */
     al_call_free(c->h, p, size);
-    c->room += size;
 }
 
 #endif

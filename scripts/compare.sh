@@ -32,7 +32,10 @@
 #      heapbench-micro call them).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
-#      ns per op.  Printed per op: each mode, difference heapbench - native
+#      ns per op; the difference and the ratios below are taken within each
+#      round and their median over the rounds printed (a slow spell of the
+#      machine moves a round's cells together).  Printed per op: each mode,
+#      difference heapbench - native
 #      (target <= 2 ns), and each backend's ratio to mimalloc natively, in
 #      table mode and through heapbench (target: within 5%).  Every sample
 #      (seed, load average, command) in DIR/native.csv; the table in

@@ -73,6 +73,24 @@ def native(d, md):
         os.path.join(d, "native.csv"), lambda r: (r["family"], r["backend"], r["mode"]),
         "ns_per_op")
     lo = {k: min(v) for k, v in samples.items()}
+    # Paired by round: every round runs each cell once, within seconds of
+    # the others, so a slow spell of this shared machine moves a round's
+    # cells together; a ratio or a difference is taken within each round and
+    # the median is over rounds.
+    per = {(r["round"], r["family"], r["backend"], r["mode"]): float(r["ns_per_op"])
+           for r in rows}
+    rounds_of = sorted({r["round"] for r in rows})
+
+    def paired(fn, *cells):
+        """Median over rounds of fn(values of the cells in that round); None
+        when no round has them all."""
+        got = []
+        for rd in rounds_of:
+            v = [per.get((rd,) + c) for c in cells]
+            if None not in v:
+                got.append(fn(*v))
+        return statistics.median(got) if got else None
+
     problems = 0
     out = []
     if md:
@@ -85,7 +103,9 @@ def native(d, md):
                    f"heapbench-micro call them (heapbench); median ns per op over {rounds} rounds, cells shuffled per "
                    f"round (seed {seed})"
                    + (f", {span_text(span, '–')}" if span else "") +
-                   ". diff = heapbench − native; /mi = the ratio to mimalloc in the same mode.")
+                   ". diff = heapbench − native and /mi = the ratio to mimalloc in the same "
+                   "mode, each taken within a round and its median over the rounds (a slow "
+                   "spell of the machine moves a round's cells together).")
         out.append("")
     def budget(f):
         """The largest cost per op that, added to every backend alike, keeps
@@ -104,15 +124,41 @@ def native(d, md):
                     best = (d, b)
         return best
 
+    diffs = {}  # (family, backend): the paired difference heapbench - native
+
+    def pairs_within(f, mode):
+        """(pairs of backends whose ratio in `mode` is within 5% of their native
+        ratio, pairs measured, the worst pair and its error), paired by round."""
+        ok, n, worst = 0, 0, None
+        for i, a in enumerate(BACKENDS):
+            for b in BACKENDS[i + 1:]:
+                e = paired(lambda x, y, xn, yn: (x / y) / (xn / yn) - 1, (f, a, mode),
+                           (f, b, mode), (f, a, "native"), (f, b, "native"))
+                if e is None:
+                    continue
+                n += 1
+                ok += abs(e) <= 0.05
+                if worst is None or abs(e) > abs(worst[1]):
+                    worst = (f"{a}/{b}", e)
+        return ok, n, worst
+
+    def pairs_text(f):
+        (ho, hn, hw), (to, tn, tw) = pairs_within(f, "heapbench"), pairs_within(f, "table")
+        if not hn or not tn:
+            return None
+        return (f"Of the {hn} pairs of backends, {ho} keep their native ratio within 5% through "
+                f"heapbench (worst {hw[0]}, {hw[1]:+.1%}); with no books at all (table: the "
+                f"loading and this machine alone) {to} of {tn} do (worst {tw[0]}, "
+                f"{tw[1]:+.1%}).")
+
     def budget_text(f):
         bd = budget(f)
-        diffs = [med[(f, b, "heapbench")] - med[(f, b, "native")] for b in BACKENDS
-                 if (f, b, "heapbench") in med and (f, b, "native") in med]
-        if bd is None or not diffs:
+        ds = [d for (ff, _), d in diffs.items() if ff == f and d == d]
+        if bd is None or not ds:
             return None
         return (f"On {f}, every ratio to mimalloc stays within 5% of its native value only if "
                 f"heapbench adds at most {bd[0]:.2f} ns per op to every backend alike ({bd[1]} "
-                f"sets that bound); it adds {min(diffs):+.2f} to {max(diffs):+.2f}.")
+                f"sets that bound); it adds {min(ds):+.2f} to {max(ds):+.2f}.")
 
     for f in FAMILIES:
         mn, mt, mh = (med.get((f, "mimalloc", m)) for m in ("native", "table", "heapbench"))
@@ -135,26 +181,41 @@ def native(d, md):
                 else:
                     out.append(f"{'':7} {b:9} NOT MEASURED (no native or heapbench sample)")
                 continue
-            rn, rh = n / mn, h / mh
-            rt = t / mt if t is not None and mt else float("nan")
-            eh, et = rh / rn - 1, rt / rn - 1
+            nan = float("nan")
+            ratio = lambda x, y: x / y
+            err = lambda x, y, xn, yn: (x / y) / (xn / yn) - 1
+            cell = lambda bk, m: (f, bk, m)
+            rn = paired(ratio, cell(b, "native"), cell("mimalloc", "native"))
+            rh = paired(ratio, cell(b, "heapbench"), cell("mimalloc", "heapbench"))
+            rt = paired(ratio, cell(b, "table"), cell("mimalloc", "table"))
+            eh = paired(err, cell(b, "heapbench"), cell("mimalloc", "heapbench"),
+                        cell(b, "native"), cell("mimalloc", "native"))
+            et = paired(err, cell(b, "table"), cell("mimalloc", "table"),
+                        cell(b, "native"), cell("mimalloc", "native"))
+            dh = paired(lambda x, y: x - y, cell(b, "heapbench"), cell(b, "native"))
+            rn, rh, rt, eh, et, dh = (nan if v is None else v for v in (rn, rh, rt, eh, et, dh))
+            diffs[(f, b)] = dh
             fmt = lambda v, w=8: f"{v:{w}.2f}" if v is not None else f"{'-':>{w}}"
             if md:
-                out.append(f"| {b} | {n:.2f} | {fmt(t, 0)} | {fmt(a, 0)} | {h:.2f} | {h - n:+.2f} "
+                out.append(f"| {b} | {n:.2f} | {fmt(t, 0)} | {fmt(a, 0)} | {h:.2f} | {dh:+.2f} "
                            f"| {rn:.3f} | {rt:.3f} | {rh:.3f} | {eh:+.1%} |")
             else:
                 out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
-                           f"{h - n:+7.2f} {'yes' if h - n <= 2 else 'no':>5} {rn:8.3f} "
+                           f"{dh:+7.2f} {'yes' if dh <= 2 else 'no':>5} {rn:8.3f} "
                            f"{rt:8.3f} {rh:8.3f} {et:+8.1%} {eh:+8.1%} "
                            f"{'yes' if abs(eh) <= 0.05 else 'no':>5}")
         bt = budget_text(f)
+        pt = pairs_text(f)
         if md:
             out.append("")
-            if bt:
-                out.append(bt)
-                out.append("")
-        elif bt:
-            out.append(f"{'':7} {bt}")
+            for x in (bt, pt):
+                if x:
+                    out.append(x)
+                    out.append("")
+        else:
+            for x in (bt, pt):
+                if x:
+                    out.append(f"{'':7} {x}")
     if md:
         books = []
         for f in FAMILIES:
@@ -198,7 +259,9 @@ def native(d, md):
             "watch's flag",
             "  heapbench = the same books in an al_cursor, in the loop's registers (the trace "
             "replay's and heapbench-micro's path); diff = heapbench - native",
-            "  /mi = ratio to mimalloc in the same mode; err = (/mi mode) / (/mi nat) - 1"]
+            "  /mi = ratio to mimalloc in the same mode; err = (/mi mode) / (/mi nat) - 1;",
+            "  diff, /mi and err are taken within each round (its cells run within seconds",
+            "  of each other) and their median over the rounds is printed"]
     return head + out, problems
 
 

@@ -89,3 +89,9 @@ if(Python3_Interpreter_FOUND AND TARGET heapbench-micro AND TARGET heapbench-nat
                    ${CMAKE_BINARY_DIR})
   set_tests_properties(cli_compare_threads PROPERTIES TIMEOUT 600)
 endif()
+
+# scripts/compare_tables.py part d: differences and ratios paired by round.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME compare_tables_paired
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/compare_tables_paired.sh ${CMAKE_SOURCE_DIR})
+endif()

@@ -755,7 +755,7 @@ int main(int argc, char **argv)
         return usage(msg);
     }
     if (ops == 0)
-        ops = churn ? 4 * (uint64_t)HB_CHURN_OPS : (uint64_t)4 << 20;
+        ops = churn ? 16 * (uint64_t)HB_CHURN_OPS : (uint64_t)8 << 20; /* 25-80 ms each */
     enum mode m;
     int rc = pick_mode(mode, &t, &m);
     if (rc != 0)

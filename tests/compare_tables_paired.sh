@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# scripts/compare_tables.py part d takes its differences and ratios within
+# each round and prints their medians over the rounds.  A made-up native.csv
+# of 3 rounds, the machine slowing down through them (every cell 1x, 2x, 3x:
+# a within-round ratio does not see it); malloc through heapbench is 0%,
+# +10% and +2% off its native ratio to mimalloc in the three rounds, so its
+# paired error is +2.0% and its paired difference 0.60 ns (0, 2.0, 0.6),
+# where medians taken per cell would all come from round 1 (+10%, 2.00 ns);
+# every other backend is exact.  Usage: tests/compare_tables_paired.sh SOURCE_DIR
+set -euo pipefail
+src=$1
+dir=$(mktemp -d /tmp/hb_cmp_paired.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+python3 - "$dir/native.csv" <<'PY'
+import csv, sys
+base = {"malloc": 10.0, "jemalloc": 5.0, "mimalloc": 4.0, "tcmalloc": 4.5, "pool": 6.0, "bump": 3.0}
+off = [0.0, 0.10, 0.02]  # malloc's heapbench error per round
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["round", "family", "backend", "mode", "ns_per_op", "ops", "seed", "load1", "command"])
+    for r in range(3):
+        slow = r + 1.0
+        for fam in ("churn", "pair16"):
+            for b, v in base.items():
+                for m in ("native", "table", "heap", "heapbench"):
+                    x = v * slow
+                    if m == "heapbench" and b == "malloc":
+                        x *= 1 + off[r]
+                    w.writerow([r, fam, b, m, f"{x:.6f}", 1000, 7, "0.1", "made up"])
+PY
+python3 "$src/scripts/compare_tables.py" native "$dir" > "$dir/out" || { cat "$dir/out"; fail "compare_tables.py native"; }
+row=$(grep -m1 -E '^ +malloc ' "$dir/out") || fail "no malloc row"
+set -- $row
+# backend native table heap heapbench diff <=2ns /mi-nat /mi-tab /mi-hb tab-err hb-err <=5%
+[ "$1" = malloc ] || fail "row: $row"
+[ "${12}" = "+2.0%" ] || fail "malloc's paired error is ${12}, expected +2.0% ($row)"
+[ "$6" = "+0.60" ] || fail "malloc's paired difference is $6, expected +0.60 ($row)"
+[ "${11}" = "+0.0%" ] || fail "malloc's table error is ${11}, expected +0.0% ($row)"
+grep -q "Of the 15 pairs of backends, 15 keep their native ratio within 5% through heapbench" "$dir/out" ||
+    fail "the pairs sentence: $(grep 'pairs of backends' "$dir/out")"
+echo ok
