@@ -19,7 +19,8 @@
 #      each, interleaved; figure = median wall_s; both max pauses shown.
 #      Target: mark-sweep <= 0.8x boehm.
 #   d. heapbench's cost per op: the same malloc/free stream (alloc_churn's
-#      small-object churn, and a 16-byte alloc+free pair) timed by
+#      small-object churn, and a 16-byte alloc+free pair beside one more live
+#      16-byte block, so that no page empties at every free) timed by
 #      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
 #      bump in four modes, each run its own process: native (a plain C loop
 #      on malloc/free, the library under LD_PRELOAD; pool and bump through

@@ -95,7 +95,10 @@ def native(d, md):
     out = []
     if md:
         out.append(f"**heapbench's cost per op** (`scripts/compare.sh --parts d`, "
-                   f"`heapbench-native`): the same malloc/free stream timed natively (a plain C "
+                   f"`heapbench-native`): the same malloc/free stream (churn: alloc_churn's, "
+                   f"over 10,000 live blocks; pair16: a 16-byte alloc+free beside one more live "
+                   f"16-byte block, so that no page empties at every free) timed natively (a "
+                   f"plain C "
                    f"loop, the peer under LD_PRELOAD; pool and bump through their table), as "
                    f"heapbench calls the backend (table), through `al_alloc`/`al_free` with "
                    f"the books in the heap, as the collectors call them (heap), and through an "
