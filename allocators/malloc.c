@@ -21,8 +21,10 @@
  * footprint means nothing there.
  */
 #include "allocators/allocator.h"
+#include "allocators/peers.h"
 
 #include <assert.h>
+#include <dlfcn.h>
 #include <gnu/libc-version.h>
 #include <malloc.h>
 #include <stdalign.h>
@@ -135,11 +137,36 @@ static void mal_dump(void *ctx, FILE *out)
     fprintf(out, "  footprint              %20zu  (arena + mmapped)\n", mi.arena + mi.hblkhd);
 }
 
+/* The C library's, or refused: under LD_PRELOAD of another allocator,
+ * malloc here is that allocator's, and its rows would carry the wrong name.
+ * Allowed stand-ins: valgrind's (its runs are about errors, not speed) and
+ * a sanitizer's, in its own library or linked into the program (see the
+ * top of the file). */
+static const char *mal_unavailable(void)
+{
+#if defined(HB_SANITIZE)
+    return NULL;
+#else
+    static char why[320];
+    const char *home = al_malloc_home();
+    Dl_info self;
+    if (strstr(home, "/libc.so") != NULL || strstr(home, "vgpreload") != NULL ||
+        strstr(home, "san.so") != NULL ||
+        (dladdr((void *)&why, &self) != 0 && self.dli_fname && strcmp(self.dli_fname, home) == 0))
+        return NULL;
+    snprintf(why, sizeof why,
+             "malloc in this process is %s's (LD_PRELOAD?), not the C library's: unset "
+             "LD_PRELOAD, or name that allocator's own backend",
+             home);
+    return why;
+#endif
+}
+
 const al_backend al_malloc = {
     .name = "malloc",
     .description = "the C library's malloc/free (footprint sampled from mallinfo2)",
     .version = mal_version,
-    .unavailable = NULL,
+    .unavailable = mal_unavailable,
     .create = mal_create,
     .destroy = mal_destroy,
     .alloc = mal_alloc,

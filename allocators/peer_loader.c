@@ -54,6 +54,48 @@ static int resolve_symbols(al_peer_lib *lib, const char *file)
     return 0;
 }
 
+const char *al_malloc_home(void)
+{
+    Dl_info info;
+    void *(*fn)(size_t) = malloc;
+    void *addr;
+    memcpy(&addr, &fn, sizeof addr);
+    if (dladdr(addr, &info) == 0 || info.dli_fname == NULL)
+        return "unknown";
+    return info.dli_fname;
+}
+
+/*
+ * Another build of the same library already in the global scope -- a
+ * preloaded libtcmalloc.so.4 beside our libtcmalloc_minimal.so.4 -- exports
+ * the same names, and this copy's calls to its own exported functions bind
+ * to that one (RTLD_LOCAL hides our symbols from others, not theirs from
+ * us): blocks cross between the two and the process aborts.  Seen by the
+ * library's first entry point that is not a C allocation function: the
+ * global one, if any, must be ours.  The same file preloaded is the same
+ * object, and fine.
+ */
+static int clashes(al_peer_lib *lib, const char *file)
+{
+    for (const al_peer_sym *s = lib->syms; s->name; s++) {
+        if (strcmp(s->name, "malloc") == 0 || strcmp(s->name, "free") == 0)
+            continue;
+        void *ours, *global = dlsym(RTLD_DEFAULT, s->name);
+        memcpy(&ours, s->dst, sizeof ours);
+        if (global == NULL || ours == NULL || global == ours)
+            return 0;
+        Dl_info info;
+        const char *where =
+            dladdr(global, &info) && info.dli_fname ? info.dli_fname : "another library";
+        snprintf(lib->reason, sizeof lib->reason,
+                 "%s cannot be used beside %s, loaded first (LD_PRELOAD?): both export %s, "
+                 "so its own calls would go to the other; unset LD_PRELOAD or preload %s itself",
+                 file, where, s->name, file);
+        return 1;
+    }
+    return 0;
+}
+
 const char *al_peer_load(al_peer_lib *lib)
 {
     if (lib->state != 0)
@@ -68,7 +110,7 @@ const char *al_peer_load(al_peer_lib *lib)
         lib->state = -1;
         return lib->reason;
     }
-    if (resolve_symbols(lib, file) != 0) {
+    if (resolve_symbols(lib, file) != 0 || clashes(lib, file)) {
         /* The handle stays open: closing a half-initialised allocator is
          * riskier than the few pages it holds. */
         lib->state = -1;

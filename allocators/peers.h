@@ -58,6 +58,10 @@ typedef struct al_peer_lib {
 /* Opens the library once; NULL when usable, else the reason. */
 const char *al_peer_load(al_peer_lib *lib);
 
+/* The file malloc binds to in this process ("/lib/.../libc.so.6", or a
+ * preloaded library's), "unknown" when dladdr cannot tell. */
+const char *al_malloc_home(void);
+
 /*
  * Call first thing in main().  When GLIBC_TUNABLES lacks the static TLS
  * tunable, re-executes /proc/self/exe with it added (once: a marker variable

@@ -95,3 +95,25 @@ if(Python3_Interpreter_FOUND)
   add_test(NAME compare_tables_paired
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/compare_tables_paired.sh ${CMAKE_SOURCE_DIR})
 endif()
+
+# Another allocator preloaded: the malloc backend refuses (its rows would be
+# that allocator's under malloc's name), and a peer refuses a different build
+# of itself loaded first (gperftools' full tcmalloc beside the minimal one the
+# backend opens: their calls would cross).  Not under a sanitizer (its
+# runtime must come first).
+if(NOT HB_SANITIZE AND NOT CMAKE_C_FLAGS MATCHES "sanitize")
+  set(HB_LIBDIR /usr/lib/x86_64-linux-gnu)
+  add_test(NAME cli_refuses_foreign_preload COMMAND sh -c "
+    hb=$<TARGET_FILE:heapbench>
+    if [ -e ${HB_LIBDIR}/libmimalloc.so.2 ]; then
+      LD_PRELOAD=${HB_LIBDIR}/libmimalloc.so.2 $hb run -w small-objects -a malloc -c rc --scale 0.01 --reps 1 >out.txt 2>err.txt
+      [ $? -eq 2 ] && grep -q 'libmimalloc.so.2.s (LD_PRELOAD?), not the C library' err.txt || { cat err.txt; exit 1; }
+      LD_PRELOAD=${HB_LIBDIR}/libmimalloc.so.2 $hb run -w small-objects -a mimalloc -c rc --scale 0.01 --reps 1 --format csv >out.txt 2>err.txt || { cat err.txt; exit 1; }
+      grep -q '^mimalloc,rc,small-objects,.*,ok,' out.txt || { cat out.txt; exit 1; }
+    fi
+    if [ -e ${HB_LIBDIR}/libtcmalloc.so.4 ] && [ -e ${HB_LIBDIR}/libtcmalloc_minimal.so.4 ]; then
+      LD_PRELOAD=${HB_LIBDIR}/libtcmalloc.so.4 $hb run -w small-objects -a tcmalloc -c rc --scale 0.01 --reps 1 >out.txt 2>err.txt
+      [ $? -eq 2 ] && grep -q 'cannot be used beside .*libtcmalloc.so.4' err.txt || { cat err.txt; exit 1; }
+    fi
+    $hb run -w small-objects -a malloc -c rc --scale 0.01 --reps 1 --format csv | grep -q '^malloc,rc,small-objects,.*,ok,'")
+endif()

@@ -586,18 +586,6 @@ static const char *preload_soname(const char *backend)
     return NULL;
 }
 
-/* Where malloc binds in this process, e.g. "/usr/lib/.../libc.so.6". */
-static const char *malloc_home(void)
-{
-    Dl_info info;
-    void *(*fn)(size_t) = malloc;
-    void *addr;
-    memcpy(&addr, &fn, sizeof addr);
-    if (dladdr(addr, &info) == 0 || info.dli_fname == NULL)
-        return "unknown";
-    return info.dli_fname;
-}
-
 static int usage(const char *why)
 {
     fprintf(stderr,
@@ -632,10 +620,10 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
         *m = MODE_TABLE;
     } else if (strcmp(mode, "native") == 0) {
         *m = MODE_LIBC;
-        if (strstr(malloc_home(), lib) == NULL) {
+        if (strstr(al_malloc_home(), lib) == NULL) {
             fprintf(stderr, "heapbench-native: --mode native --backend %s needs %s under "
                             "LD_PRELOAD; malloc binds to %s\n",
-                    t->b->name, lib, malloc_home());
+                    t->b->name, lib, al_malloc_home());
             return 2;
         }
     } else {
