@@ -329,6 +329,17 @@ static void malformed_traces_are_refused(void **state)
     reseal(b, n);
     expect_bad("thread.hbt", b, n, "byte 67: op 0 runs on thread 1, expected a thread below");
     memcpy(b, good, n);
+    { /* op 0 made a TOUCH of one write more than a file may ask for */
+        hb_op op;
+        memcpy(&op, b + 64, sizeof op);
+        op.code = HB_OP_TOUCH;
+        op.c = HB_TOUCH_MAX_WRITES + 1;
+        memcpy(b + 64, &op, sizeof op);
+    }
+    reseal(b, n);
+    expect_bad("touch.hbt", b, n,
+               "byte 64: op 0 is a TOUCH of 16777217 writes, expected at most 16777216");
+    memcpy(b, good, n);
     b[50] = '\n';
     expect_bad("source.hbt", b, n, "byte 50: source name has byte 0x0a");
     free(good);

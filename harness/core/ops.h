@@ -26,7 +26,8 @@
  *   TOUCH    r      -      n       n single-byte read-modify-writes into r's
  *                                  block, walking it from its start and
  *                                  wrapping at its end (a program's writes;
- *                                  cache-scratch's repeated passes)
+ *                                  cache-scratch's repeated passes); in a
+ *                                  trace file n <= HB_TOUCH_MAX_WRITES
  *
  * Threads.  An allocator op carries the number of the thread that runs it
  * (`thread`; 0 when the program had one).  A threaded stream is written in
@@ -55,6 +56,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The most writes one TOUCH of an allocator trace file may ask for (the
+ * generated streams stay far below: cache-scratch's is 4000), so that a
+ * file of a few bytes cannot keep a replay busy for minutes. */
+#define HB_TOUCH_MAX_WRITES (1u << 24)
 
 enum hb_opcode {
     HB_OP_NEW = 1,

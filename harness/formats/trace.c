@@ -165,6 +165,12 @@ size_t hb_trace_check_ops(const hb_trace_header *h, const hb_op *ops, size_t n, 
                      alloc_op ? "NEW..PHASE" : "MALLOC, FREE, REALLOC or TOUCH");
             return i;
         }
+        if (c == HB_OP_TOUCH && h->kind == HB_TRACE_ALLOC && ops[i].c > HB_TOUCH_MAX_WRITES) {
+            snprintf(err, errcap, "byte %" PRIu64 ": op %" PRIu64 " is a TOUCH of %" PRIu32
+                     " writes, expected at most %u in one op of an %s (split it)",
+                     at, first + i, ops[i].c, HB_TOUCH_MAX_WRITES, hb_trace_kind_name(h->kind));
+            return i;
+        }
         uint32_t nthreads = h->threads ? h->threads : 1;
         if (ops[i].thread >= nthreads) {
             snprintf(err, errcap, "byte %" PRIu64 ": op %" PRIu64 " runs on thread %u, expected "
