@@ -292,8 +292,7 @@ static inline void *al_cursor_alloc(al_cursor *c, size_t size)
         *c = al_cursor_take(c->h);
         return p;
     }
-    /* The books move before the call, so that size need not outlive it
-     * (no register kept, no spill around the call). */
+    /* The books move before the call: size need not outlive it. */
     c->room -= size;
     void *p = al_call_alloc(c->h, size);
     if (p == NULL) {
