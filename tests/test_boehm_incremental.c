@@ -70,7 +70,11 @@ static void gcbench_row_ok_with_pauses(void **state)
     assert_true(k.row.gc_s > 0);
     assert_true(k.row.pause_max_us > 0);
     assert_true(k.row.gc_s <= k.row.wall_s);
-    assert_int_equal(k.row.leaked_objects, 0);
+    /* libgc is conservative: a stale word on a stack can keep an object or
+     * two alive after the last collection (under ASan, 1 object of 40
+     * bytes in 3 of 40 runs); a leak of the workload's structures would be
+     * thousands. */
+    assert_true(k.row.leaked_objects <= 8);
     /* The child's incremental mode did not reach this process. */
     assert_false(al_gc_api_get()->is_incremental_mode());
     got b = run_gcbench("boehm");
