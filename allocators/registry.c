@@ -195,8 +195,8 @@ void al_heap_stats(al_heap *h, al_stats *out)
 }
 
 /*
- * Every live block is freed at once, so live_bytes drops to 0.  Peaks stay.  A backend without reset
- * is left untouched: callers check b->reset first.
+ * Every live block is freed at once, so live_bytes drops to 0.  Peaks stay.
+ * A backend without reset is left untouched: callers check b->reset first.
  */
 void al_heap_reset(al_heap *h)
 {

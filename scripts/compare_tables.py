@@ -91,6 +91,13 @@ def native(d, md):
                 got.append(fn(*v))
         return statistics.median(got) if got else None
 
+    def ratio(x, y):
+        return x / y
+
+    def err(x, y, xn, yn):
+        """How far the ratio x/y is from its native xn/yn."""
+        return (x / y) / (xn / yn) - 1
+
     problems = 0
     out = []
     if md:
@@ -98,13 +105,13 @@ def native(d, md):
                    f"`heapbench-native`): the same malloc/free stream (churn: alloc_churn's, "
                    f"over 10,000 live blocks; pair16: a 16-byte alloc+free beside one more live "
                    f"16-byte block, so that no page empties at every free) timed natively (a "
-                   f"plain C "
-                   f"loop, the peer under LD_PRELOAD; pool and bump through their table), as "
-                   f"heapbench calls the backend (table), through `al_alloc`/`al_free` with "
-                   f"the books in the heap, as the collectors call them (heap), and through an "
-                   f"`al_cursor`, the books in the loop's registers, as the trace replay and "
-                   f"heapbench-micro call them (heapbench); median ns per op over {rounds} rounds, cells shuffled per "
-                   f"round (seed {seed})"
+                   f"plain C loop, the peer under LD_PRELOAD; pool and bump through their "
+                   f"table), as heapbench calls the backend (table), through "
+                   f"`al_alloc`/`al_free` with the books in the heap, as the collectors call "
+                   f"them (heap), and through an `al_cursor`, the books in the loop's "
+                   f"registers, as the trace replay and heapbench-micro call them (heapbench); "
+                   f"median ns per op over {rounds} rounds, cells shuffled per round (seed "
+                   f"{seed})"
                    + (f", {span_text(span, '–')}" if span else "") +
                    ". diff = heapbench − native and /mi = the ratio to mimalloc in the same "
                    "mode, each taken within a round and its median over the rounds (a slow "
@@ -135,8 +142,8 @@ def native(d, md):
         ok, n, worst = 0, 0, None
         for i, a in enumerate(BACKENDS):
             for b in BACKENDS[i + 1:]:
-                e = paired(lambda x, y, xn, yn: (x / y) / (xn / yn) - 1, (f, a, mode),
-                           (f, b, mode), (f, a, "native"), (f, b, "native"))
+                e = paired(err, (f, a, mode), (f, b, mode), (f, a, "native"),
+                           (f, b, "native"))
                 if e is None:
                     continue
                 n += 1
@@ -164,7 +171,8 @@ def native(d, md):
                 f"sets that bound); it adds {min(ds):+.2f} to {max(ds):+.2f}.")
 
     for f in FAMILIES:
-        mn, mt, mh = (med.get((f, "mimalloc", m)) for m in ("native", "table", "heapbench"))
+        mn, mh = med.get((f, "mimalloc", "native")), med.get((f, "mimalloc", "heapbench"))
+        cell = lambda bk, m: (f, bk, m)
         if md:
             out.append(f"| {f} | native | table | heap | heapbench | diff | /mi native "
                        f"| /mi table | /mi heapbench | hb ratio vs native |")
@@ -184,10 +192,6 @@ def native(d, md):
                 else:
                     out.append(f"{'':7} {b:9} NOT MEASURED (no native or heapbench sample)")
                 continue
-            nan = float("nan")
-            ratio = lambda x, y: x / y
-            err = lambda x, y, xn, yn: (x / y) / (xn / yn) - 1
-            cell = lambda bk, m: (f, bk, m)
             rn = paired(ratio, cell(b, "native"), cell("mimalloc", "native"))
             rh = paired(ratio, cell(b, "heapbench"), cell("mimalloc", "heapbench"))
             rt = paired(ratio, cell(b, "table"), cell("mimalloc", "table"))
@@ -196,7 +200,8 @@ def native(d, md):
             et = paired(err, cell(b, "table"), cell("mimalloc", "table"),
                         cell(b, "native"), cell("mimalloc", "native"))
             dh = paired(lambda x, y: x - y, cell(b, "heapbench"), cell(b, "native"))
-            rn, rh, rt, eh, et, dh = (nan if v is None else v for v in (rn, rh, rt, eh, et, dh))
+            rn, rh, rt, eh, et, dh = (float("nan") if v is None else v
+                                      for v in (rn, rh, rt, eh, et, dh))
             diffs[(f, b)] = dh
             fmt = lambda v, w=8: f"{v:{w}.2f}" if v is not None else f"{'-':>{w}}"
             if md:

@@ -28,8 +28,8 @@
  *
  * Fairness: every op goes through al_heap's books, in an al_cursor for
  * each timed batch (the books in registers, as the allocator-trace replay
- * keeps them), so every backend pays the same accounting; heaps are opened and filled before the
- * timer starts and closed after it stops; the churn's random choices (slot
+ * keeps them), so every backend pays the same accounting; heaps are opened
+ * and filled before the timer starts and closed after it stops; the churn's random choices (slot
  * and size of each op, seed CHURN_SEED) are generated once, before any
  * benchmark, and every backend replays the same stream.  One op is one
  * Google Benchmark iteration, so time per iteration is time per op.

@@ -101,7 +101,8 @@ static hb_churn_op *stream;
 
 /* ---- the ways to allocate; `m` is a constant at every call ---- */
 
-static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target *t, al_cursor *c, size_t n)
+static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target *t, al_cursor *c,
+                                                           size_t n)
 {
     switch (m) {
     case MODE_CURSOR:
@@ -156,14 +157,14 @@ static inline __attribute__((always_inline)) int churn_run(enum mode m, target *
     al_cursor c = {0};
     if (m == MODE_CURSOR)
         c = al_cursor_take(&t->heap);
+    int rc = 0;
     for (uint64_t k = from, end = from + n; k < end; k++) {
         hb_churn_op op = ops[k & (HB_CHURN_OPS - 1)];
         op_free(m, t, &c, s->p[op.slot], s->size[op.slot]);
         uint64_t *p = op_alloc(m, t, &c, op.size);
         if (p == NULL) {
-            if (m == MODE_CURSOR)
-                al_cursor_put(&c);
-            return -1;
+            rc = -1;
+            break;
         }
         *p = k; /* the block is used, as an object header would be */
         s->p[op.slot] = p;
@@ -171,7 +172,7 @@ static inline __attribute__((always_inline)) int churn_run(enum mode m, target *
     }
     if (m == MODE_CURSOR)
         al_cursor_put(&c);
-    return 0;
+    return rc;
 }
 
 static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t, uint64_t from,
@@ -180,12 +181,12 @@ static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t
     al_cursor c = {0};
     if (m == MODE_CURSOR)
         c = al_cursor_take(&t->heap);
+    int rc = 0;
     for (uint64_t k = from, end = from + n; k < end; k++) {
         uint64_t *p = op_alloc(m, t, &c, PAIR_BYTES);
         if (p == NULL) {
-            if (m == MODE_CURSOR)
-                al_cursor_put(&c);
-            return -1;
+            rc = -1;
+            break;
         }
         *p = k;
         escape(p);
@@ -193,7 +194,7 @@ static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t
     }
     if (m == MODE_CURSOR)
         al_cursor_put(&c);
-    return 0;
+    return rc;
 }
 
 /* One batch of family f in mode m (a switch the compiler unfolds). */
@@ -225,10 +226,17 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
 
 /* ---- the live set, the resets, the clock ---- */
 
+/* The mode of the untimed set-up calls (the live set, the pin): a cursor
+ * lives only inside a timed loop, so its heap is called through al_alloc. */
+static enum mode setup_mode(enum mode m)
+{
+    return m == MODE_CURSOR ? MODE_HEAP : m;
+}
+
 static int fill(enum mode m, target *t, live_set *s)
 {
     for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
-        uint64_t *p = op_alloc(m == MODE_CURSOR ? MODE_HEAP : m, t, NULL, s->size[i]);
+        uint64_t *p = op_alloc(setup_mode(m), t, NULL, s->size[i]);
         if (p == NULL)
             return -1;
         *p = i;
@@ -240,7 +248,7 @@ static int fill(enum mode m, target *t, live_set *s)
 static void empty(enum mode m, target *t, live_set *s)
 {
     for (size_t i = 0; i < HB_CHURN_LIVE; i++)
-        op_free(m == MODE_CURSOR ? MODE_HEAP : m, t, NULL, s->p[i], s->size[i]);
+        op_free(setup_mode(m), t, NULL, s->p[i], s->size[i]);
 }
 
 /* pair16's one other live block of its size (see the top of the file). */
@@ -248,7 +256,7 @@ static void *pin;
 
 static int pin_take(enum mode m, target *t)
 {
-    uint64_t *p = op_alloc(m == MODE_CURSOR ? MODE_HEAP : m, t, NULL, PAIR_BYTES);
+    uint64_t *p = op_alloc(setup_mode(m), t, NULL, PAIR_BYTES);
     if (p == NULL)
         return -1;
     *p = 0;
@@ -258,7 +266,7 @@ static int pin_take(enum mode m, target *t)
 
 static void pin_drop(enum mode m, target *t)
 {
-    op_free(m == MODE_CURSOR ? MODE_HEAP : m, t, NULL, pin, PAIR_BYTES);
+    op_free(setup_mode(m), t, NULL, pin, PAIR_BYTES);
     pin = NULL;
 }
 
@@ -521,7 +529,8 @@ static int nat_run(enum mode m, target *t, const hb_tvm *vm, uint64_t *ns)
         rc |= th[i].failed ? -1 : 0;
         for (size_t k = 0; k < th[i].slot_bytes / sizeof(nat_slot); k++)
             if (th[i].slot[k].block)
-                op_free(m, t, NULL, th[i].slot[k].block, th[i].slot[k].size ? th[i].slot[k].size : 1);
+                op_free(m, t, NULL, th[i].slot[k].block,
+                        th[i].slot[k].size ? th[i].slot[k].size : 1);
         hb_unmap(th[i].slot, th[i].slot_bytes);
     }
     for (uint32_t r = 0; r < vm->nregs; r++)

@@ -1136,7 +1136,8 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
         return 130;
     }
     sample(&r, "end");
-    al_heap_set_watch(&r.heap, UINT64_MAX, NULL, NULL); /* the final collection and the release are not sampled */
+    /* the final collection and the release are not sampled */
+    al_heap_set_watch(&r.heap, UINT64_MAX, NULL, NULL);
     uint64_t faults = minor_faults() - faults0;
     uint64_t peak_rss = proc_status_bytes("VmHWM:");
     fill_row(&r, row, faults, peak_rss);
