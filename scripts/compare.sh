@@ -22,25 +22,29 @@
 #      small-object churn, and a 16-byte alloc+free pair beside one more live
 #      16-byte block, so that no page empties at every free) timed by
 #      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
-#      bump in four modes, each run its own process: native (a plain C loop
-#      on malloc/free, the library under LD_PRELOAD; pool and bump through
-#      their table), table (the call al_alloc/al_free make: for the peers
-#      and malloc the library's own malloc/free, dlopen'd, called directly),
-#      heap (al_alloc/al_free, the books in the al_heap, as the collectors
-#      call them: live bytes, one compare for the peak, the limit and the
-#      watch, size 0, NULL, the watch's flag) and heapbench (the same books
-#      in an al_cursor, in the loop's registers, as the trace replay and
-#      heapbench-micro call them).
+#      bump in four modes: native (a plain C loop on malloc/free, the library
+#      under LD_PRELOAD; pool and bump through their table), table (the call
+#      al_alloc/al_free make: for the peers and malloc the library's own
+#      malloc/free, dlopen'd -- under LD_PRELOAD the same copy -- called
+#      directly), heap (al_alloc/al_free, the books in the al_heap, as the
+#      collectors call them: live bytes, one compare for the peak, the limit
+#      and the watch, size 0, NULL, the watch's flag) and heapbench (the same
+#      books in an al_cursor, in the loop's registers, as the trace replay and
+#      heapbench-micro call them).  Each of table, heap and heapbench runs in
+#      one process beside a native loop of its own, the two interleaved batch
+#      by batch (16,384 ops, the first of the two alternating), each with its
+#      own live set: the machine's slow spells and the process's layout land
+#      on both alike, and heapbench's cost is the ratio within that process.
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
 #      ns per op; the difference and the ratios below are taken within each
-#      round and their median over the rounds printed (a slow spell of the
-#      machine moves a round's cells together).  Printed per op: each mode,
-#      difference heapbench - native
-#      (target <= 2 ns), and each backend's ratio to mimalloc natively, in
-#      table mode and through heapbench (target: within 5%).  Every sample
-#      (seed, load average, command) in DIR/native.csv; the table in
-#      DIR/native.txt, made by scripts/compare_tables.py.
+#      round (the difference and the error within each process) and their
+#      median over the rounds printed.  Printed per op: each mode,
+#      difference heapbench - native (target <= 2 ns), and each backend's
+#      ratio to mimalloc natively, in table mode and through heapbench
+#      (target: within 5%).  Every sample (seed, load average, command) in
+#      DIR/native.csv; the table in DIR/native.txt, made by
+#      scripts/compare_tables.py.
 #   e. GCBench written in C against the collector table (heapbench-gcbench
 #      --mode native: new_obj, field_store, reg_write called directly, the
 #      same objects, order and register file) beside its replay (--mode
@@ -322,11 +326,14 @@ echo "(rows: $res; raw outputs in $out)" >&2
 # Rounds of heapbench-native runs, each cell its own process, the cells in
 # an order shuffled per round with a recorded seed (parts d and f):
 #   native_rounds CSV ROUNDS SCALE CELL...
-# CELL is family:backend:mode, or family:backend:mode:threads for a threaded
+# CELL is family:backend:modes, or family:backend:modes:threads for a threaded
 # family (then run at --threads and --scale SCALE, and CSV has the columns
-# threads and scale).  Native peer runs get the library under LD_PRELOAD.
-# Every sample (seed, load average, command) goes to CSV; status 1 when a
-# run failed or printed another cell's line.
+# threads and scale).  modes is one mode or several joined by '+', which run
+# in the one process interleaved batch by batch (heapbench-native --mode
+# a,b); each prints its line, a row of CSV whose column lanes is the cell's
+# modes.  A cell with native gets the peer under LD_PRELOAD.  Every sample
+# (seed, load average, command) goes to CSV; status 1 when a run failed or
+# printed another cell's lines.
 native_rounds() {
     python3 - "$native" "$@" <<'EOF'
 import csv, os, random, subprocess, sys, time
@@ -343,45 +350,48 @@ rng = random.Random(seed)
 failed = 0
 with open(path, "w", newline="") as raw:
     w = csv.writer(raw, lineterminator="\n")
-    w.writerow(["round", "family", "backend", "mode"] + (["threads", "scale"] if threaded else [])
+    w.writerow(["round", "family", "backend", "mode", "lanes"]
+               + (["threads", "scale"] if threaded else [])
                + ["ns_per_op", "ops", "seed", "load1", "command"])
     for r in range(rounds):
         order = cells[:]
         rng.shuffle(order)
         for cell in order:
-            f, b, m = cell[:3]
+            f, b, lanes = cell[:3]
+            modes = lanes.split("+")
             t = cell[3] if len(cell) == 4 else None
             env = dict(os.environ)
             env.pop("LD_PRELOAD", None)
             pre = ""
-            if m == "native" and b in preload:
+            if "native" in modes and b in preload:
                 env["LD_PRELOAD"] = pre = os.path.join(libdir, preload[b])
-            cmd = [prog, "--family", f, "--backend", b, "--mode", m]
+            cmd = [prog, "--family", f, "--backend", b, "--mode", ",".join(modes)]
             if t is not None:
                 cmd += ["--threads", t, "--scale", scale]
             shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
             p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-            fields = p.stdout.split()
-            if p.returncode != 0 or fields[:3] != [f, b, m] or (t is not None and
-                                                                fields[5:6] != [t]):
+            got = [ln.split() for ln in p.stdout.splitlines()]
+            if p.returncode != 0 or [g[:3] for g in got] != [[f, b, m] for m in modes] or (
+                    t is not None and any(g[5:6] != [t] for g in got)):
                 print(f"   failed: {shown}: {p.stderr.strip() or p.stdout.strip() or p.returncode}",
                       file=sys.stderr)
                 failed = 1
                 continue
             load1 = open("/proc/loadavg").read().split()[0]
-            w.writerow([r, f, b, m] + ([t, scale] if threaded else [])
-                       + [fields[3], fields[4], seed, load1, shown])
+            for g in got:
+                w.writerow([r, f, b, g[2], lanes] + ([t, scale] if threaded else [])
+                           + [g[3], g[4], seed, load1, shown])
 sys.exit(failed)
 EOF
 }
 
 if has d; then
-    echo "== d. heapbench's cost per op: $native native, table, heap, heapbench; $native_reps rounds" >&2
+    echo "== d. heapbench's cost per op: $native native beside table, heap, heapbench; $native_reps rounds" >&2
     cells=
     for f in churn pair16; do
         for b in malloc jemalloc mimalloc tcmalloc pool bump; do
-            for m in native table heap heapbench; do
-                cells="$cells $f:$b:$m"
+            for m in table heap heapbench; do
+                cells="$cells $f:$b:native+$m"
             done
         done
     done

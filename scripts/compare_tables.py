@@ -76,10 +76,24 @@ def native(d, md):
     # Paired by round: every round runs each cell once, within seconds of
     # the others, so a slow spell of this shared machine moves a round's
     # cells together; a ratio or a difference is taken within each round and
-    # the median is over rounds.
-    per = {(r["round"], r["family"], r["backend"], r["mode"]): float(r["ns_per_op"])
-           for r in rows}
+    # the median is over rounds.  Where a mode ran beside a native loop of
+    # its own in one process (the column lanes, "native+heapbench"), its
+    # difference and its error are taken against that loop.
+    per = {(r["round"], r["family"], r["backend"], r["mode"], r.get("lanes") or r["mode"]):
+           float(r["ns_per_op"]) for r in rows}
     rounds_of = sorted({r["round"] for r in rows})
+    beside = bool(rows) and bool(rows[0].get("lanes")) and "+" in rows[0]["lanes"]
+
+    def lanes_of(m):
+        return f"native+{m}" if beside and m != "native" else m
+
+    def at(f, b, m):
+        """The cell of mode m."""
+        return (f, b, m, lanes_of(m))
+
+    def nat(f, b, m):
+        """The native cell mode m's difference and error are taken against."""
+        return (f, b, "native", lanes_of(m) if beside else "native")
 
     def paired(fn, *cells):
         """Median over rounds of fn(values of the cells in that round); None
@@ -109,13 +123,19 @@ def native(d, md):
                    f"table), as heapbench calls the backend (table), through "
                    f"`al_alloc`/`al_free` with the books in the heap, as the collectors call "
                    f"them (heap), and through an `al_cursor`, the books in the loop's "
-                   f"registers, as the trace replay and heapbench-micro call them (heapbench); "
-                   f"median ns per op over {rounds} rounds, cells shuffled per round (seed "
+                   f"registers, as the trace replay and heapbench-micro call them (heapbench)"
+                   + ("; each of table, heap and heapbench in one process beside a native loop "
+                      "of its own, the two interleaved batch by batch, each with its own live "
+                      "set (so churn's processes hold two live sets)" if beside else "")
+                   + f"; median ns per op over {rounds} rounds, cells shuffled per round (seed "
                    f"{seed})"
                    + (f", {span_text(span, '–')}" if span else "") +
                    ". diff = heapbench − native and /mi = the ratio to mimalloc in the same "
-                   "mode, each taken within a round and its median over the rounds (a slow "
-                   "spell of the machine moves a round's cells together).")
+                   "mode, each taken within a round"
+                   + (" (diff and the error against the native loop of the same process)"
+                      if beside else "")
+                   + " and its median over the rounds (a slow spell of the machine moves a "
+                   "round's cells together).")
         out.append("")
     def budget(f):
         """The largest cost per op that, added to every backend alike, keeps
@@ -142,8 +162,8 @@ def native(d, md):
         ok, n, worst = 0, 0, None
         for i, a in enumerate(BACKENDS):
             for b in BACKENDS[i + 1:]:
-                e = paired(err, (f, a, mode), (f, b, mode), (f, a, "native"),
-                           (f, b, "native"))
+                e = paired(err, at(f, a, mode), at(f, b, mode), nat(f, a, mode),
+                           nat(f, b, mode))
                 if e is None:
                     continue
                 n += 1
@@ -172,7 +192,6 @@ def native(d, md):
 
     for f in FAMILIES:
         mn, mh = med.get((f, "mimalloc", "native")), med.get((f, "mimalloc", "heapbench"))
-        cell = lambda bk, m: (f, bk, m)
         if md:
             out.append(f"| {f} | native | table | heap | heapbench | diff | /mi native "
                        f"| /mi table | /mi heapbench | hb ratio vs native |")
@@ -192,14 +211,14 @@ def native(d, md):
                 else:
                     out.append(f"{'':7} {b:9} NOT MEASURED (no native or heapbench sample)")
                 continue
-            rn = paired(ratio, cell(b, "native"), cell("mimalloc", "native"))
-            rh = paired(ratio, cell(b, "heapbench"), cell("mimalloc", "heapbench"))
-            rt = paired(ratio, cell(b, "table"), cell("mimalloc", "table"))
-            eh = paired(err, cell(b, "heapbench"), cell("mimalloc", "heapbench"),
-                        cell(b, "native"), cell("mimalloc", "native"))
-            et = paired(err, cell(b, "table"), cell("mimalloc", "table"),
-                        cell(b, "native"), cell("mimalloc", "native"))
-            dh = paired(lambda x, y: x - y, cell(b, "heapbench"), cell(b, "native"))
+            rn = paired(ratio, nat(f, b, "heapbench"), nat(f, "mimalloc", "heapbench"))
+            rh = paired(ratio, at(f, b, "heapbench"), at(f, "mimalloc", "heapbench"))
+            rt = paired(ratio, at(f, b, "table"), at(f, "mimalloc", "table"))
+            eh = paired(err, at(f, b, "heapbench"), at(f, "mimalloc", "heapbench"),
+                        nat(f, b, "heapbench"), nat(f, "mimalloc", "heapbench"))
+            et = paired(err, at(f, b, "table"), at(f, "mimalloc", "table"),
+                        nat(f, b, "table"), nat(f, "mimalloc", "table"))
+            dh = paired(lambda x, y: x - y, at(f, b, "heapbench"), nat(f, b, "heapbench"))
             rn, rh, rt, eh, et, dh = (float("nan") if v is None else v
                                       for v in (rn, rh, rt, eh, et, dh))
             diffs[(f, b)] = dh
@@ -228,9 +247,11 @@ def native(d, md):
         books = []
         for f in FAMILIES:
             for b in BACKENDS:
-                n, t, a, h = (med.get((f, b, m)) for m in MODES)
-                if None not in (n, t, a, h):
-                    books.append((t - n, h - t, a - t))
+                d = {m: paired(lambda x, y: x - y, at(f, b, m), nat(f, b, m))
+                     for m in ("table", "heap", "heapbench")}
+                if None not in d.values():
+                    books.append((d["table"], d["heapbench"] - d["table"],
+                                  d["heap"] - d["table"]))
         if books:
             q = lambda i: statistics.median(x[i] for x in books)
             out.append(f"Where heapbench's cost goes (medians over the rows above): the table "
@@ -271,6 +292,10 @@ def native(d, md):
             "  /mi = ratio to mimalloc in the same mode; err = (/mi mode) / (/mi nat) - 1;",
             "  diff, /mi and err are taken within each round (its cells run within seconds",
             "  of each other) and their median over the rounds is printed"]
+    if beside:
+        head.insert(1, "  every mode but native ran in one process beside a native loop of its own, "
+                       "interleaved batch by batch (two live sets in churn's); diff and err are "
+                       "taken against that loop, the native column is every native loop's median")
     return head + out, problems
 
 

@@ -52,14 +52,15 @@ fi
 # heapbench's own cost: scripts/compare.sh parts d (the same malloc/free
 # stream natively, as heapbench calls the backend, and through al_heap, for
 # every allocator) and e (GCBench in C on the collector table vs its replay),
-# reduced to fit: 15 rounds of d (its ratios are paired by round, so more
-# short rounds beat fewer long ones), 3 of e at scale 0.1, into OUT/compare
+# reduced to fit: 7 rounds of d (each mode's cost is taken against a native
+# loop in its own process and its ratios paired by round, so few rounds
+# settle it), 3 of e at scale 0.1, into OUT/compare
 # (its time in OUT/compare/time.csv).  update_readme.sh puts their tables
 # into the README.  HB_COMPARE=0 leaves it out.
 if [[ ${HB_COMPARE:-1} != 0 && ! -s $out/compare/gcbench_native.csv ]]; then
   t0=$(date +%s.%N)
   scripts/compare.sh --out "$out/compare" --build build/release --parts de \
-      --native-reps "${HB_COMPARE_REPS:-15}" --gcbench-reps 3 --gcbench-scale 0.1 \
+      --native-reps "${HB_COMPARE_REPS:-7}" --gcbench-reps 3 --gcbench-scale 0.1 \
       > "$out/compare.log" 2>&1 || echo "main.sh: compare.sh parts d, e did not measure everything (see $out/compare.log)" >&2
   awk -v a="$t0" -v b="$(date +%s.%N)" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
       'BEGIN { printf "step,seconds,load1\ncompare,%.1f,%s\n", b - a, l }' > "$out/compare/time.csv"

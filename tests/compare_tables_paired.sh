@@ -6,7 +6,10 @@
 # +10% and +2% off its native ratio to mimalloc in the three rounds, so its
 # paired error is +2.0% and its paired difference 0.60 ns (0, 2.0, 0.6),
 # where medians taken per cell would all come from round 1 (+10%, 2.00 ns);
-# every other backend is exact.  Usage: tests/compare_tables_paired.sh SOURCE_DIR
+# every other backend is exact.  Then the same with every mode in a process
+# beside a native loop of its own (the column lanes): each process runs at a
+# speed of its own, so only an error taken against the native loop of the
+# same process is exact.  Usage: tests/compare_tables_paired.sh SOURCE_DIR
 set -euo pipefail
 src=$1
 dir=$(mktemp -d /tmp/hb_cmp_paired.XXXXXX)
@@ -39,4 +42,38 @@ set -- $row
 [ "${11}" = "+0.0%" ] || fail "malloc's table error is ${11}, expected +0.0% ($row)"
 grep -q "Of the 15 pairs of backends, 15 keep their native ratio within 5% through heapbench" "$dir/out" ||
     fail "the pairs sentence: $(grep 'pairs of backends' "$dir/out")"
+
+# Beside: process p of round r runs both its lanes at speed k(p, r); the
+# native loops of the three processes of a backend disagree, so an error or
+# a difference against another process's loop is off by up to 40%.
+python3 - "$dir/native.csv" <<'PY'
+import csv, sys
+base = {"malloc": 10.0, "jemalloc": 5.0, "mimalloc": 4.0, "tcmalloc": 4.5, "pool": 6.0, "bump": 3.0}
+off = [0.0, 0.10, 0.02]
+speed = {"table": 1.0, "heap": 1.4, "heapbench": 1.2}
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["round", "family", "backend", "mode", "lanes", "ns_per_op", "ops", "seed", "load1",
+                "command"])
+    for r in range(3):
+        for fam in ("churn", "pair16"):
+            for i, (b, v) in enumerate(base.items()):
+                for m, k in speed.items():
+                    k = k * (1 + 0.03 * ((i + r) % 3))
+                    x = v * k * (1 + off[r] if m == "heapbench" and b == "malloc" else 1)
+                    for mode, val in (("native", v * k), (m, x)):
+                        w.writerow([r, fam, b, mode, f"native+{m}", f"{val:.6f}", 1000, 7, "0.1",
+                                    "made up"])
+PY
+python3 "$src/scripts/compare_tables.py" native "$dir" > "$dir/out" || { cat "$dir/out"; fail "compare_tables.py native, beside"; }
+grep -q "beside a native loop of its own" "$dir/out" || fail "beside: the header does not say so"
+row=$(grep -m1 -E '^ +malloc ' "$dir/out") || fail "beside: no malloc row"
+set -- $row
+[ "${12}" = "+2.0%" ] || fail "beside: malloc's error is ${12}, expected +2.0% ($row)"
+[ "${11}" = "+0.0%" ] || fail "beside: malloc's table error is ${11}, expected +0.0% ($row)"
+row=$(grep -m1 -E '^ +jemalloc ' "$dir/out") || fail "beside: no jemalloc row"
+set -- $row
+[ "$6" = "+0.00" ] || fail "beside: jemalloc's difference is $6, expected +0.00 ($row)"
+grep -q "Of the 15 pairs of backends, 15 keep their native ratio within 5% through heapbench" "$dir/out" ||
+    fail "beside: the pairs sentence: $(grep 'pairs of backends' "$dir/out")"
 echo ok

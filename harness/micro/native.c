@@ -226,6 +226,22 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
 
 /* ---- the live set, the resets, the clock ---- */
 
+/*
+ * One mode's run: its own backend instance (for the peers, the one library
+ * the process has), live set or pin, stream position and clock.  Several
+ * lanes run in one process when --mode lists several modes (see main).
+ */
+typedef struct lane {
+    enum mode m;
+    const char *name; /* the mode as given */
+    target t;
+    live_set s;
+    void *pin; /* pair16's one other live block of its size (see the top) */
+    uint64_t pos, since_reset, ns;
+} lane;
+
+#define MAX_LANES 4
+
 /* The mode of the untimed set-up calls (the live set, the pin): a cursor
  * lives only inside a timed loop, so its heap is called through al_alloc. */
 static enum mode setup_mode(enum mode m)
@@ -233,52 +249,49 @@ static enum mode setup_mode(enum mode m)
     return m == MODE_CURSOR ? MODE_HEAP : m;
 }
 
-static int fill(enum mode m, target *t, live_set *s)
+static int fill(lane *l)
 {
     for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
-        uint64_t *p = op_alloc(setup_mode(m), t, NULL, s->size[i]);
+        uint64_t *p = op_alloc(setup_mode(l->m), &l->t, NULL, l->s.size[i]);
         if (p == NULL)
             return -1;
         *p = i;
-        s->p[i] = p;
+        l->s.p[i] = p;
     }
     return 0;
 }
 
-static void empty(enum mode m, target *t, live_set *s)
+static void empty(lane *l)
 {
     for (size_t i = 0; i < HB_CHURN_LIVE; i++)
-        op_free(setup_mode(m), t, NULL, s->p[i], s->size[i]);
+        op_free(setup_mode(l->m), &l->t, NULL, l->s.p[i], l->s.size[i]);
 }
 
-/* pair16's one other live block of its size (see the top of the file). */
-static void *pin;
-
-static int pin_take(enum mode m, target *t)
+static int pin_take(lane *l)
 {
-    uint64_t *p = op_alloc(setup_mode(m), t, NULL, PAIR_BYTES);
+    uint64_t *p = op_alloc(setup_mode(l->m), &l->t, NULL, PAIR_BYTES);
     if (p == NULL)
         return -1;
     *p = 0;
-    pin = p;
+    l->pin = p;
     return 0;
 }
 
-static void pin_drop(enum mode m, target *t)
+static void pin_drop(lane *l)
 {
-    op_free(setup_mode(m), t, NULL, pin, PAIR_BYTES);
-    pin = NULL;
+    op_free(setup_mode(l->m), &l->t, NULL, l->pin, PAIR_BYTES);
+    l->pin = NULL;
 }
 
 /* bump only: every block dies in place until reset; the live set is made
  * again afterwards.  Untimed, on the same schedule in every mode. */
-static int reset_untimed(int churn, enum mode m, target *t, live_set *s)
+static int reset_untimed(int churn, lane *l)
 {
-    if (m >= MODE_HEAP)
-        al_heap_reset(&t->heap);
+    if (l->m >= MODE_HEAP)
+        al_heap_reset(&l->t.heap);
     else
-        t->b->reset(t->ctx);
-    return churn ? fill(m, t, s) : pin_take(m, t);
+        l->t.b->reset(l->t.ctx);
+    return churn ? fill(l) : pin_take(l);
 }
 
 static uint64_t thread_cpu_ns(void)
@@ -288,30 +301,41 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * Runs `ops` ops in batches from stream position *pos; adds the CPU time of
- * the batches to *ns when ns is not NULL (NULL: the warm-up).
- */
-static int run_ops(int churn, enum mode m, target *t, live_set *s, uint64_t *pos, uint64_t ops,
-                   uint64_t *ns, uint64_t *since_reset)
+/* One batch of n <= BATCH ops of lane l from its stream position, its CPU
+ * time added to l->ns when timed (else the warm-up), then bump's reset when
+ * due. */
+static int run_one_batch(int churn, lane *l, uint64_t n, int timed)
 {
-    uint64_t worst = churn ? 512 : PAIR_BYTES;
-    while (ops > 0) {
-        uint64_t n = ops < BATCH ? ops : BATCH;
-        uint64_t t0 = thread_cpu_ns();
-        if (run_batch(churn, m, t, s, *pos, n) != 0)
+    uint64_t t0 = thread_cpu_ns();
+    if (run_batch(churn, l->m, &l->t, &l->s, l->pos, n) != 0)
+        return -1;
+    uint64_t t1 = thread_cpu_ns();
+    if (timed)
+        l->ns += t1 - t0;
+    l->pos += n;
+    l->since_reset += n * (churn ? 512 : PAIR_BYTES); /* the worst case */
+    if (l->t.b->reset && l->since_reset > RESET_BYTES) {
+        if (reset_untimed(churn, l) != 0)
             return -1;
-        uint64_t t1 = thread_cpu_ns();
-        if (ns)
-            *ns += t1 - t0;
-        *pos += n;
-        ops -= n;
-        *since_reset += n * worst;
-        if (t->b->reset && *since_reset > RESET_BYTES) {
-            if (reset_untimed(churn, m, t, s) != 0)
+        l->since_reset = 0;
+    }
+    return 0;
+}
+
+/*
+ * `ops` ops of every lane, a batch of each in turn, the lane that goes
+ * first moving on by one every turn: each lane's batches are spread over
+ * the same stretch of time, so what the machine does meanwhile lands on
+ * every mode alike, and no lane always follows the same other one.
+ */
+static int run_lanes(int churn, lane *lanes, size_t nl, uint64_t ops, int timed)
+{
+    for (uint64_t done = 0, turn = 0; done < ops; turn++) {
+        uint64_t n = ops - done < BATCH ? ops - done : BATCH;
+        for (size_t k = 0; k < nl; k++)
+            if (run_one_batch(churn, &lanes[(turn + k) % nl], n, timed) != 0)
                 return -1;
-            *since_reset = 0;
-        }
+        done += n;
     }
     return 0;
 }
@@ -671,30 +695,34 @@ static void close_target(enum mode m, target *t)
         t->b->destroy(t->ctx);
 }
 
-/* Warm-up (untimed), then the timed ops; prints the line. */
-static int measure(int churn, enum mode m, target *t, const char *family, const char *mode,
-                   uint64_t ops)
+/* Every lane's live set or pin, the warm-up (untimed), the timed ops, the
+ * lanes interleaved batch by batch; prints a line per lane. */
+static int measure(int churn, lane *lanes, size_t nl, const char *family, uint64_t ops)
 {
-    static live_set s;
-    memcpy(s.size, first_size, sizeof s.size);
-    if (churn ? fill(m, t, &s) != 0 : pin_take(m, t) != 0)
-        return -1;
-    uint64_t pos = 0, since_reset = 0, ns = 0;
-    uint64_t warm = churn ? HB_CHURN_OPS : PAIR_WARM_OPS;
-    if (run_ops(churn, m, t, &s, &pos, warm, NULL, &since_reset) != 0 ||
-        run_ops(churn, m, t, &s, &pos, ops, &ns, &since_reset) != 0)
-        return -1;
-    if (churn)
-        empty(m, t, &s);
-    else
-        pin_drop(m, t);
-    if (m >= MODE_HEAP && t->heap.live_bytes != 0) {
-        fprintf(stderr, "heapbench-native: %s %s %s: %llu live bytes counted after the last free\n",
-                family, t->b->name, mode, (unsigned long long)t->heap.live_bytes);
-        return -1;
+    for (size_t i = 0; i < nl; i++) {
+        memcpy(lanes[i].s.size, first_size, sizeof lanes[i].s.size);
+        if (churn ? fill(&lanes[i]) != 0 : pin_take(&lanes[i]) != 0)
+            return -1;
     }
-    printf("%s %s %s %.3f %llu\n", family, t->b->name, mode, (double)ns / (double)ops,
-           (unsigned long long)ops);
+    uint64_t warm = churn ? HB_CHURN_OPS : PAIR_WARM_OPS;
+    if (run_lanes(churn, lanes, nl, warm, 0) != 0 || run_lanes(churn, lanes, nl, ops, 1) != 0)
+        return -1;
+    for (size_t i = 0; i < nl; i++) {
+        lane *l = &lanes[i];
+        if (churn)
+            empty(l);
+        else
+            pin_drop(l);
+        if (l->m >= MODE_HEAP && l->t.heap.live_bytes != 0) {
+            fprintf(stderr,
+                    "heapbench-native: %s %s %s: %llu live bytes counted after the last free\n",
+                    family, l->t.b->name, l->name, (unsigned long long)l->t.heap.live_bytes);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < nl; i++)
+        printf("%s %s %s %.3f %llu\n", family, lanes[i].t.b->name, lanes[i].name,
+               (double)lanes[i].ns / (double)ops, (unsigned long long)ops);
     return 0;
 }
 
@@ -780,12 +808,37 @@ int main(int argc, char **argv)
     }
     if (ops == 0)
         ops = churn ? 16 * (uint64_t)HB_CHURN_OPS : (uint64_t)8 << 20; /* 25-80 ms each */
-    enum mode m;
-    int rc = pick_mode(mode, &t, &m);
-    if (rc != 0)
-        return rc;
-    if (tw != NULL)
-        return run_threaded(tw, m, &t, mode, threads, scale);
+    /* --mode a,b,...: one lane per mode, run in this process interleaved */
+    static lane lanes[MAX_LANES];
+    static char modes[64];
+    size_t nl = 0;
+    if (strlen(mode) >= sizeof modes)
+        return usage("--mode: at most four modes, comma-separated");
+    strcpy(modes, mode);
+    for (char *save = NULL, *tok = strtok_r(modes, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (nl == MAX_LANES)
+            return usage("--mode: at most four modes, comma-separated");
+        for (size_t i = 0; i < nl; i++)
+            if (strcmp(lanes[i].name, tok) == 0) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "--mode names '%s' twice", tok);
+                return usage(msg);
+            }
+        lanes[nl].t = t;
+        lanes[nl].name = tok;
+        int rc = pick_mode(tok, &lanes[nl].t, &lanes[nl].m);
+        if (rc != 0)
+            return rc;
+        nl++;
+    }
+    if (nl == 0)
+        return usage("--mode names no mode");
+    if (tw != NULL) {
+        if (nl > 1)
+            return usage("a threaded family takes one --mode");
+        return run_threaded(tw, lanes[0].m, &lanes[0].t, lanes[0].name, threads, scale);
+    }
     /* The stream exists before the backend is opened and before any timing.
      * It is mapped, not malloc'd: under LD_PRELOAD malloc is the library
      * being measured, and the stream must sit in the same kind of memory in
@@ -795,14 +848,20 @@ int main(int argc, char **argv)
     if (stream == NULL)
         return 1;
     hb_churn_generate(first_size, stream);
-    if (open_target(m, &t) != 0) {
-        hb_unmap(stream, stream_bytes);
-        return 1;
+    size_t opened = 0;
+    int rc = 0;
+    for (; opened < nl && rc == 0; opened++)
+        rc = open_target(lanes[opened].m, &lanes[opened].t);
+    if (rc == 0) {
+        rc = measure(churn, lanes, nl, family, ops);
+        if (rc != 0)
+            fprintf(stderr, "heapbench-native: %s %s %s: allocation failed\n", family, backend,
+                    mode);
+    } else {
+        opened--; /* the one that failed is not open */
     }
-    rc = measure(churn, m, &t, family, mode, ops);
-    if (rc != 0)
-        fprintf(stderr, "heapbench-native: %s %s %s: allocation failed\n", family, backend, mode);
-    close_target(m, &t);
+    for (size_t i = 0; i < opened; i++)
+        close_target(lanes[i].m, &lanes[i].t);
     hb_unmap(stream, stream_bytes);
     return rc != 0;
 }
