@@ -260,10 +260,12 @@ static inline void al_free(al_heap *h, void *p, size_t size)
  * local, so inlined into one function whose locals never escape it lives
  * in a register, and an allocation costs a compare and a subtract where
  * al_alloc loads and stores the heap's books around every call.  The same
- * books, the same slow path: past the room, the cursor puts the books back,
- * calls al_alloc_slow and takes them again, and so around the watch's hook
- * at a free.  While it is out the heap's live_bytes is stale; nothing else
- * may allocate from or free to that heap, or read its books, until the put.
+ * books, the same slow path: past the room, or at a free with the watch
+ * due, the cursor calls out of line (al_cursor_alloc_slow, al_cursor_fire:
+ * the books passed and returned by value, so that the loop keeps them in
+ * registers and carries none of the slow path's code).  While a cursor is
+ * out the heap's live_bytes is stale; nothing else may allocate from or
+ * free to that heap, or read its books, until the put.
  */
 typedef struct al_cursor {
     al_heap *h;
@@ -283,37 +285,46 @@ static inline void al_cursor_put(const al_cursor *c)
     c->h->live_bytes = c->h->check_bytes - c->room;
 }
 
+/* What al_cursor_alloc_slow returns: the block (NULL: refused) and the room
+ * after it (registry.c). */
+typedef struct al_cursor_step {
+    void *p;
+    uint64_t room;
+} al_cursor_step;
+
+/* al_alloc_slow with the books of a cursor whose room is `room`. */
+__attribute__((cold)) al_cursor_step al_cursor_alloc_slow(al_heap *h, uint64_t room, size_t size);
+/* The watch's call with those books; returns the room after it. */
+__attribute__((cold)) uint64_t al_cursor_fire(al_heap *h, uint64_t room);
+
 static inline void *al_cursor_alloc(al_cursor *c, size_t size)
 {
     /* size 0 wraps past any room: the slow path raises it to 1 */
-    if (size - 1 >= c->room) {
-        al_cursor_put(c);
-        void *p = al_alloc_slow(c->h, size);
-        *c = al_cursor_take(c->h);
-        return p;
+    if (__builtin_expect(size - 1 >= c->room, 0)) {
+        al_cursor_step st = al_cursor_alloc_slow(c->h, c->room, size);
+        c->room = st.room;
+        c->due = c->h->watch_due;
+        return st.p;
     }
-    /* The books move before the call: size need not outlive it. */
-    c->room -= size;
     void *p = al_call_alloc(c->h, size);
-    if (p == NULL) {
-        c->room += size;
+    if (__builtin_expect(p != NULL, 1))
+        c->room -= size;
+    else
         c->h->failed++;
-    }
     return p;
 }
 
 /* p != NULL: the loops that take a cursor know which blocks they hold. */
 static inline void al_cursor_free(al_cursor *c, void *p, size_t size)
 {
-    if (c->due) {
-        al_cursor_put(c);
-        al_heap_watch_fire(c->h);
-        *c = al_cursor_take(c->h);
+    if (__builtin_expect(c->due, 0)) {
+        c->room = al_cursor_fire(c->h, c->room);
+        c->due = c->h->watch_due;
     }
     if (size == 0)
         size = 1;
     al_poison_(p, size);
-    c->room += size; /* before the call, as in al_cursor_alloc */
+    c->room += size;
     al_call_free(c->h, p, size);
 }
 

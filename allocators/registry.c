@@ -176,6 +176,21 @@ void *al_alloc_slow(al_heap *h, size_t size)
     return p;
 }
 
+al_cursor_step al_cursor_alloc_slow(al_heap *h, uint64_t room, size_t size)
+{
+    h->live_bytes = h->check_bytes - room;
+    al_cursor_step st = {al_alloc_slow(h, size), 0};
+    st.room = h->check_bytes - h->live_bytes;
+    return st;
+}
+
+uint64_t al_cursor_fire(al_heap *h, uint64_t room)
+{
+    h->live_bytes = h->check_bytes - room;
+    al_heap_watch_fire(h);
+    return h->check_bytes - h->live_bytes;
+}
+
 /* Safe on a heap that failed to open or was already closed. */
 void al_heap_close(al_heap *h)
 {

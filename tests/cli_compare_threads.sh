@@ -14,7 +14,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 csv=$dir/f/threads.csv txt=$dir/f/threads.txt
 [ -s "$txt" ] || fail "no threads.txt"
 cmp -s "$dir/out" "$txt" || fail "compare.sh did not print threads.txt"
-[ "$(head -1 "$csv")" = "round,family,backend,mode,threads,scale,ns_per_op,ops,seed,load1,command" ] ||
+[ "$(head -1 "$csv")" = "round,family,backend,mode,lanes,threads,scale,ns_per_op,ops,seed,load1,command" ] ||
     fail "threads.csv header: $(head -1 "$csv")"
 num='^[+-]?[0-9]+(\.[0-9]+)?$'
 for f in larson xmalloc cache-scratch; do
@@ -22,7 +22,7 @@ for f in larson xmalloc cache-scratch; do
         for t in 1 2; do
             for m in native table heapbench; do
                 n=$(awk -F, -v f=$f -v b=$b -v m=$m -v t=$t \
-                    '$2 == f && $3 == b && $4 == m && $5 == t && $6 == "0.002" && $7 > 0 && $8 > 0' \
+                    '$2 == f && $3 == b && $4 == m && $5 == m && $6 == t && $7 == "0.002" && $8 > 0 && $9 > 0' \
                     "$csv" | wc -l)
                 [ "$n" -eq 1 ] || fail "$f/$b/$m at $t threads: $n samples, expected 1"
             done

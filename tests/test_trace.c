@@ -216,10 +216,10 @@ static void alloc_replay_moves_contents(void **state)
 {
     (void)state;
     al_heap heap;
-    void *blocks[2] = {0};
-    uint32_t sizes[2] = {0};
     assert_int_equal(al_heap_open(&heap, al_find("pool"), &(al_config){0}), 0);
-    hb_avm vm = {.heap = &heap, .blocks = blocks, .sizes = sizes, .nregs = 2};
+    hb_avm vm;
+    assert_int_equal(hb_avm_init(&vm, &heap, 2), 0);
+    void **blocks = vm.blocks;
     hb_op m = {HB_OP_MALLOC, 0, 0, 0, 0, 0, 32};
     assert_int_equal(hb_alloc_replay(&vm, &m, 1), 1);
     memset(blocks[0], 0x3c, 32);
@@ -228,13 +228,193 @@ static void alloc_replay_moves_contents(void **state)
     unsigned char expect[32];
     memset(expect, 0x3c, sizeof expect);
     assert_memory_equal(blocks[0], expect, 32);
+    assert_int_equal(heap.peak_live_bytes, 5032); /* both blocks at once */
     assert_int_equal(vm.live_blocks, 1);
     assert_int_equal(vm.live_bytes, 5000);
     assert_int_equal(heap.live_bytes, 5000);
     hb_avm_release(&vm);
     assert_int_equal(heap.live_bytes, 0);
     assert_null(blocks[0]);
+    hb_avm_fini(&vm);
     al_heap_close(&heap);
+}
+
+/* ---- the planned books against the heap's own, op by op ---- */
+
+#define PB_REGS 48
+#define PB_OPS 60000
+#define PB_CHUNK 1000
+#define PB_CHUNK 1000
+#define PB_HIGHS 4096
+
+typedef struct pb_watch {
+    al_heap *h;
+    int limits; /* 1: every 8th call also sets the limit, lower than it was */
+    uint64_t seen[PB_HIGHS]; /* live bytes at each on_high */
+    size_t n;
+} pb_watch;
+
+/* The sample's moment recorded, the watch raised a little past live bytes
+ * (run.c's: by a step), so that it is passed often; with limits, now and
+ * then a limit set in mid-chunk. */
+static void pb_on_high(void *arg)
+{
+    pb_watch *w = arg;
+    uint64_t live = w->h->live_bytes;
+    if (w->n < PB_HIGHS)
+        w->seen[w->n++] = live;
+    w->h->watch_bytes = live + 64;
+    if (w->limits && w->n % 8 == 0)
+        al_heap_set_limit(w->h, live + 30000);
+}
+
+/* Ops of every kind, no-ops among them, sizes 0 to ~20 KB. */
+static void pb_ops(hb_op *ops, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        uint32_t x = (uint32_t)(seed >> 33), r = x % PB_REGS, k = (x >> 8) % 16;
+        uint32_t size = (x >> 12) % 8 == 0 ? (x >> 16) % 20000 : (x >> 16) % 300;
+        hb_op op = {HB_OP_MALLOC, 0, 0, 0, r, 0, size};
+        if (k < 6)
+            op.code = HB_OP_FREE, op.c = 0;
+        else if (k < 8)
+            op.code = HB_OP_REALLOC;
+        else if (k < 9)
+            op.code = HB_OP_TOUCH, op.c = size % 64;
+        ops[i] = op;
+    }
+}
+
+typedef struct pb_ref {
+    void *blocks[PB_REGS];
+    uint32_t sizes[PB_REGS];
+    uint64_t allocs, bytes, noops, live_blocks, live_bytes;
+} pb_ref;
+
+/* The reference: every op through al_alloc/al_free, counted as it goes;
+ * returns the ops done before an allocation failed. */
+static size_t pb_reference(al_heap *h, pb_ref *s, const hb_op *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const hb_op *op = &ops[i];
+        uint32_t r = op->a;
+        void *p;
+        switch (op->code) {
+        case HB_OP_MALLOC:
+            if (s->blocks[r]) {
+                s->noops++;
+                break;
+            }
+            if ((p = al_alloc(h, op->c)) == NULL)
+                return i;
+            s->blocks[r] = p, s->sizes[r] = op->c;
+            s->allocs++, s->bytes += op->c, s->live_blocks++, s->live_bytes += op->c;
+            break;
+        case HB_OP_FREE:
+            if (!s->blocks[r]) {
+                s->noops++;
+                break;
+            }
+            al_free(h, s->blocks[r], s->sizes[r]);
+            s->blocks[r] = NULL, s->live_blocks--, s->live_bytes -= s->sizes[r];
+            break;
+        case HB_OP_REALLOC:
+            if ((p = al_alloc(h, op->c)) == NULL)
+                return i;
+            if (s->blocks[r]) {
+                al_free(h, s->blocks[r], s->sizes[r]);
+                s->live_bytes -= s->sizes[r];
+            } else {
+                s->live_blocks++;
+            }
+            s->blocks[r] = p, s->sizes[r] = op->c;
+            s->allocs++, s->bytes += op->c, s->live_bytes += op->c;
+            break;
+        default: /* TOUCH */
+            s->noops += !(s->blocks[r] && s->sizes[r] > 0);
+            break;
+        }
+    }
+    return n;
+}
+
+/* squeeze: each chunk but the first, once planned, gets a limit 40 KB over
+ * live bytes, below what the plan's stops were worked out for. */
+static void pb_compare(uint64_t limit, uint64_t seed, int limits, int squeeze)
+{
+    static hb_op ops[PB_OPS];
+    static pb_watch wa, wb;
+    static pb_ref ref;
+    pb_ops(ops, PB_OPS, seed);
+    al_heap ha, hb;
+    assert_int_equal(al_heap_open(&ha, al_find("pool"), &(al_config){0}), 0);
+    assert_int_equal(al_heap_open(&hb, al_find("pool"), &(al_config){0}), 0);
+    memset(&wa, 0, sizeof wa);
+    memset(&wb, 0, sizeof wb);
+    memset(&ref, 0, sizeof ref);
+    wa.h = &ha, wb.h = &hb;
+    wa.limits = wb.limits = limits;
+    al_heap_set_watch(&ha, 4096, pb_on_high, &wa);
+    al_heap_set_watch(&hb, 4096, pb_on_high, &wb);
+    al_heap_set_limit(&ha, limit);
+    al_heap_set_limit(&hb, limit);
+    hb_avm vm;
+    assert_int_equal(hb_avm_init(&vm, &ha, PB_REGS), 0);
+    size_t done = 0, want = 0;
+    for (size_t at = 0; at < PB_OPS && vm.status == HB_VM_OK; at += PB_CHUNK) {
+        size_t n = PB_OPS - at < PB_CHUNK ? PB_OPS - at : PB_CHUNK;
+        hb_alloc_plan(&vm, ops + at, n);
+        if (squeeze && at > 0) {
+            al_heap_set_limit(&ha, ha.live_bytes + 40000);
+            al_heap_set_limit(&hb, hb.live_bytes + 40000);
+        }
+        done += hb_alloc_replay(&vm, ops + at, n);
+        size_t got = pb_reference(&hb, &ref, ops + at, n);
+        want += got;
+        if (got < n)
+            break;
+    }
+    assert_int_equal(done, want);
+    assert_int_equal(vm.status == HB_VM_OOM, want < PB_OPS);
+    assert_int_equal(want < PB_OPS, limit || limits || squeeze); /* each limit is met */
+    assert_true(wb.n > (want < PB_OPS ? 0u : 10u)); /* the watch fired often enough to tell */
+    assert_true(want > 1000); /* several chunks before any limit was met */
+    assert_int_equal(wa.n, wb.n);
+    assert_memory_equal(wa.seen, wb.seen, wa.n * sizeof wa.seen[0]);
+    assert_int_equal(ha.live_bytes, hb.live_bytes);
+    assert_int_equal(ha.peak_live_bytes, hb.peak_live_bytes);
+    assert_int_equal(ha.failed, hb.failed);
+    assert_int_equal(vm.allocs, ref.allocs);
+    assert_int_equal(vm.bytes, ref.bytes);
+    assert_int_equal(vm.noops, ref.noops);
+    assert_int_equal(vm.live_blocks, ref.live_blocks);
+    assert_int_equal(vm.live_bytes, ref.live_bytes);
+    for (uint32_t r = 0; r < PB_REGS; r++) {
+        assert_int_equal(vm.blocks[r] != NULL, ref.blocks[r] != NULL);
+        if (ref.blocks[r])
+            assert_int_equal(vm.sizes[r], ref.sizes[r]);
+    }
+    hb_avm_release(&vm);
+    assert_int_equal(ha.live_bytes, 0);
+    hb_avm_fini(&vm);
+    for (uint32_t r = 0; r < PB_REGS; r++)
+        if (ref.blocks[r])
+            al_free(&hb, ref.blocks[r], ref.sizes[r]);
+    al_heap_close(&ha);
+    al_heap_close(&hb);
+}
+
+/* The replay's books are planned off the clock; the peak, the watch's
+ * moments, the limit's refusal and the counts must be the heap's own. */
+static void planned_books_are_the_heaps(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++)
+        pb_compare(0, seed, 0, 0); /* no limit */
+    pb_compare(90000, 5, 0, 0);    /* a limit some allocation meets */
+    pb_compare(0, 6, 1, 0);        /* limits set by the watch's hook, in mid-chunk */
+    pb_compare(0, 7, 0, 1);        /* limits set between the plan and the replay */
 }
 
 static int keep_one_row(void *arg, const hb_row *row)
@@ -454,6 +634,7 @@ int main(void)
         cmocka_unit_test(alloc_trace_replays_with_accounting),
         cmocka_unit_test(alloc_trace_over_the_limit_is_oom),
         cmocka_unit_test(alloc_replay_moves_contents),
+        cmocka_unit_test(planned_books_are_the_heaps),
         cmocka_unit_test(malformed_traces_are_refused),
         cmocka_unit_test(version_1_traces_still_read),
         cmocka_unit_test(threaded_trace_replays_on_its_threads),

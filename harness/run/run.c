@@ -64,6 +64,7 @@
 #include "harness/run/threads.h"
 
 #define HB_CHUNK_OPS 4096
+_Static_assert(HB_CHUNK_OPS <= HB_AVM_PLAN_OPS, "a chunk is planned at once");
 #define HB_MAX_PAUSES (64u << 20) /* reserved, touched only as used */
 /* The heap is sampled for fragmentation every this many chunks (64 Ki ops),
  * between chunks (untimed), besides every collection's end and PHASE. */
@@ -335,7 +336,6 @@ struct rep {
     hb_obj **regs;
     uint32_t nregs;
     hb_op *buf;
-    size_t blocks_bytes; /* the allocator trace's register file, mapped */
     hb_hist hist;
     hb_pauselog plog;
 
@@ -724,30 +724,33 @@ static void coll_close(rep *r)
 
 /* ---- the heap drive: an allocator trace against the heap alone ---- */
 
-/* The block registers and op buffer, written before the baseline. */
+/* The block registers, their shadow, the plan and the op buffer, written
+ * before the baseline. */
 static int heap_map(rep *r)
 {
-    r->blocks_bytes = (size_t)r->nregs * (sizeof(void *) + sizeof(uint32_t));
-    char *m = map_zeroed(r->blocks_bytes);
     r->buf = map_zeroed(HB_CHUNK_OPS * sizeof(hb_op));
-    if (m == NULL || r->buf == NULL) {
+    if (hb_avm_init(&r->avm, &r->heap, r->nregs) != 0 || r->buf == NULL) {
         snprintf(r->err, sizeof r->err, "could not map the register file or op buffer");
-        if (m)
-            munmap(m, r->blocks_bytes);
+        hb_avm_fini(&r->avm);
         return -1;
     }
-    memset(m, 0, r->blocks_bytes);
     memset(r->buf, 0, HB_CHUNK_OPS * sizeof(hb_op));
-    r->avm = (hb_avm){.heap = &r->heap, .blocks = (void **)m,
-                      .sizes = (uint32_t *)(m + (size_t)r->nregs * sizeof(void *)),
-                      .nregs = r->nregs};
     return 0;
 }
 
-static size_t heap_check(rep *r, hb_sink *s)
+static size_t heap_check_ops(rep *r, hb_sink *s)
 {
     return hb_source_check_heap_ops(&r->plan->src, s->buf, s->len, s->emitted - s->len, r->err,
                                     sizeof r->err);
+}
+
+/* The chunk checked, then its books planned: both untimed. */
+static size_t heap_check(rep *r, hb_sink *s)
+{
+    size_t ok = heap_check_ops(r, s);
+    if (ok == s->len)
+        hb_alloc_plan(&r->avm, s->buf, s->len);
+    return ok;
 }
 
 static void heap_replay(rep *r, const hb_op *ops, size_t n)
@@ -771,8 +774,7 @@ static void heap_close(rep *r)
 {
     if (r->avm.blocks) {
         hb_avm_release(&r->avm);
-        munmap(r->avm.blocks, r->blocks_bytes);
-        r->avm.blocks = NULL;
+        hb_avm_fini(&r->avm);
     }
 }
 
@@ -792,7 +794,7 @@ static int thr_map(rep *r)
 
 static size_t thr_check(rep *r, hb_sink *s)
 {
-    size_t ok = heap_check(r, s);
+    size_t ok = heap_check_ops(r, s);
     if (ok != s->len)
         return ok;
     if (hb_vec_reserve(&r->tops, r->tops.len + s->len) != 0) {
