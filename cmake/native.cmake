@@ -20,13 +20,23 @@ add_test(NAME native_every_backend_and_mode COMMAND sh -c "
   set -e
   for f in churn pair16; do
     for b in malloc jemalloc mimalloc tcmalloc pool bump; do
-      for m in table heap heapbench; do
+      for m in table heap cursor heapbench; do
         line=$($<TARGET_FILE:heapbench-native> --family $f --backend $b --mode $m --ops 20000)
         set -- $line
         [ \"$1 $2 $3 $5\" = \"$f $b $m 20000\" ] || { echo \"bad line: $line\"; exit 1; }
       done
     done
   done")
+# Several modes in one process: a line each, in the order given, every one
+# the same op count; a mode named twice is a usage error.
+add_test(NAME native_lanes_in_one_process COMMAND sh -c "
+  set -e
+  out=$($<TARGET_FILE:heapbench-native> --family churn --backend pool --mode heapbench,table,cursor --ops 40000)
+  [ \"$(echo \"$out\" | cut -d' ' -f1-3,5 | tr '\\n' ' ')\" = 'churn pool heapbench 40000 churn pool table 40000 churn pool cursor 40000 ' ] ||
+    { echo \"bad lines: $out\"; exit 1; }
+  set +e
+  $<TARGET_FILE:heapbench-native> --family pair16 --backend pool --mode table,table 2>err.txt
+  [ $? -eq 2 ] && grep -q \"names 'table' twice\" err.txt")
 add_test(NAME native_refuses_without_preload COMMAND sh -c "
   $<TARGET_FILE:heapbench-native> --family pair16 --backend jemalloc --mode native 2>err.txt
   [ $? -eq 2 ] && grep -q 'needs libjemalloc.so under LD_PRELOAD' err.txt")
@@ -34,7 +44,8 @@ add_test(NAME native_refuses_without_preload COMMAND sh -c "
 if(NOT HB_SANITIZE)
   add_test(NAME native_preloaded COMMAND sh -c "
     [ -e ${HB_NATIVE_LIBDIR}/libmimalloc.so.2 ] || { echo 'libmimalloc.so.2 missing'; exit 0; }
-    LD_PRELOAD=${HB_NATIVE_LIBDIR}/libmimalloc.so.2 $<TARGET_FILE:heapbench-native> --family churn --backend mimalloc --mode native --ops 20000 | grep -q '^churn mimalloc native '")
+    out=$(LD_PRELOAD=${HB_NATIVE_LIBDIR}/libmimalloc.so.2 $<TARGET_FILE:heapbench-native> --family churn --backend mimalloc --mode native,heapbench --ops 20000)
+    echo \"$out\" | grep -q '^churn mimalloc native ' && echo \"$out\" | grep -q '^churn mimalloc heapbench '")
 endif()
 add_test(NAME gcbench_native_builds_what_the_replay_builds COMMAND sh -c "
   set -e

@@ -1,9 +1,10 @@
 /*
  * harness/micro/native.c -- `heapbench-native`: one malloc/free stream, timed
- * natively and through heapbench's allocator table, one process per figure.
+ * natively and through heapbench's allocator table.
  *
- *   heapbench-native --family churn|pair16 --backend NAME --mode MODE [--ops N]
- *   MODE: native, table, heap or heapbench
+ *   heapbench-native --family churn|pair16 --backend NAME --mode MODE[,MODE...]
+ *                    [--ops N]
+ *   MODE: native, table, heap, cursor or heapbench
  *
  * Families (the streams are generated before anything is timed):
  *   churn   alloc_churn's stream (harness/micro/churn.h): free the block of
@@ -27,30 +28,44 @@
  *   table      the call al_alloc/al_free make, without al_heap's books:
  *              for malloc and the peers the library's own malloc/free
  *              (al_backend.entry; the peers loaded as heapbench loads them,
- *              dlopen RTLD_LOCAL) called through a pointer; for pool and
- *              bump their table's alloc/free with its context.  native ->
- *              table is what dlopen and the indirect call cost.
+ *              dlopen RTLD_LOCAL -- under LD_PRELOAD, the preloaded copy)
+ *              called through a pointer; for pool and bump their table's
+ *              alloc/free with its context.  native -> table is what
+ *              dlopen and the indirect call cost.
  *   heap       al_alloc/al_free, the books in the al_heap, as the
  *              collectors call them: table + the live-bytes gauge (an add
  *              and a subtract through the heap) + the checks (one compare
  *              against check_bytes, in which the peak, the limit and the
  *              watch are folded; size 0; free of NULL; the watch's flag).
- *   heapbench  the same books and checks through an al_cursor, as the
- *              allocator-trace replay and heapbench-micro's allocator
- *              benchmarks call them: the books in the loop's registers.
- *              The figure the criteria are read from: it is what a
- *              replayed malloc/free stream pays.
- *              table -> heap and table -> heapbench are what the books
- *              cost each way.
+ *   cursor     the same books and checks through an al_cursor, in the
+ *              loop's registers, as heapbench-micro's allocator benchmarks
+ *              call them.
+ *   heapbench  the allocator-trace replay's path (harness/run/replay.c):
+ *              al_call_alloc/al_call_free on the al_heap, nothing else on
+ *              the clock; the books of each batch worked out from the
+ *              stream before it is timed and written into the heap after
+ *              it, as hb_alloc_plan does (a batch that would pass the
+ *              heap's limit or watch would go through the cursor; this
+ *              program sets neither).  The figure the criteria are read
+ *              from.  It leaves out what the replay's interpreter adds
+ *              whatever the backend: the op's decoding and the register
+ *              file.
+ *              table -> heap and table -> cursor are what the books cost
+ *              when kept on the clock.
+ *
+ * --mode a,b runs the modes in this one process, interleaved batch by
+ * batch (16,384 ops; the lane that goes first moves on by one every turn),
+ * each with its own backend instance (for the peers, the one library the
+ * process has), live set or pin, and stream position: a slow spell of the
+ * machine, and the process's layout and heap, land on every mode alike.
+ * scripts/compare.sh runs each mode beside a native loop of its own.
  *
  * Every mode runs the same loop (one function, the mode a constant the
  * compiler folds), the same untimed warm-up pass first, and the same
  * schedule of untimed resets for bump (every RESET_BYTES of worst-case
  * allocation; bump never reuses memory).  Time is this thread's CPU time
- * over the timed batches only.  Prints one line:
+ * over the timed batches only.  Prints one line per mode:
  *   family backend mode ns_per_op ops
- * scripts/compare.sh runs every (family, backend, mode) in its own process,
- * repetitions interleaved, and prints the medians side by side.
  *
  * Exit status: 0, 1 when an allocation failed or the library could not be
  * loaded, 2 bad usage (or a native run without the library preloaded).
@@ -76,15 +91,16 @@
 #define PAIR_BYTES 16
 #define PAIR_WARM_OPS ((uint64_t)1 << 20)
 
-/* MODE_HEAP: al_alloc/al_free; MODE_CURSOR: al_cursor_alloc/_free (a
- * threaded family: hb_tvm_run); both open an al_heap. */
-enum mode { MODE_LIBC, MODE_TABLE, MODE_HEAP, MODE_CURSOR };
+/* MODE_HEAP: al_alloc/al_free; MODE_CURSOR: al_cursor_alloc/_free;
+ * MODE_PLANNED: al_call_alloc/_free, the books planned per batch (a
+ * threaded family: hb_tvm_run); all three open an al_heap. */
+enum mode { MODE_LIBC, MODE_TABLE, MODE_HEAP, MODE_CURSOR, MODE_PLANNED };
 
 typedef struct target {
     const al_backend *b;
     void *ctx;    /* MODE_TABLE */
     al_entry lib; /* MODE_TABLE: b->entry's, as al_heap_open takes them */
-    al_heap heap; /* MODE_HEAP, MODE_CURSOR */
+    al_heap heap; /* MODE_HEAP, MODE_CURSOR, MODE_PLANNED */
 } target;
 
 /* The backend's settings: threads for a threaded family (pool's lock,
@@ -107,6 +123,8 @@ static inline __attribute__((always_inline)) void *op_alloc(enum mode m, target 
     switch (m) {
     case MODE_CURSOR:
         return al_cursor_alloc(c, n);
+    case MODE_PLANNED: /* n >= 1 in every family */
+        return al_call_alloc(&t->heap, n);
     case MODE_LIBC:
         return malloc(n);
     case MODE_TABLE:
@@ -123,6 +141,9 @@ static inline __attribute__((always_inline)) void op_free(enum mode m, target *t
     switch (m) {
     case MODE_CURSOR:
         al_cursor_free(c, p, n);
+        break;
+    case MODE_PLANNED:
+        al_call_free(&t->heap, p, n);
         break;
     case MODE_LIBC:
         free(p);
@@ -208,6 +229,8 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
             return churn_run(MODE_TABLE, t, s, from, n);
         case MODE_HEAP:
             return churn_run(MODE_HEAP, t, s, from, n);
+        case MODE_PLANNED:
+            return churn_run(MODE_PLANNED, t, s, from, n);
         default:
             return churn_run(MODE_CURSOR, t, s, from, n);
         }
@@ -219,6 +242,8 @@ static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t fr
         return pair_run(MODE_TABLE, t, from, n);
     case MODE_HEAP:
         return pair_run(MODE_HEAP, t, from, n);
+    case MODE_PLANNED:
+        return pair_run(MODE_PLANNED, t, from, n);
     default:
         return pair_run(MODE_CURSOR, t, from, n);
     }
@@ -243,10 +268,55 @@ typedef struct lane {
 #define MAX_LANES 4
 
 /* The mode of the untimed set-up calls (the live set, the pin): a cursor
- * lives only inside a timed loop, so its heap is called through al_alloc. */
+ * lives only inside a timed loop, and the planned books only over a batch,
+ * so their heap is called through al_alloc. */
 static enum mode setup_mode(enum mode m)
 {
-    return m == MODE_CURSOR ? MODE_HEAP : m;
+    return m == MODE_CURSOR || m == MODE_PLANNED ? MODE_HEAP : m;
+}
+
+/*
+ * MODE_PLANNED's books, as the allocator-trace replay keeps them
+ * (hb_alloc_plan): worked out from the stream before the batch is timed --
+ * live bytes after it, the most at any moment of it -- and written into
+ * the heap after it.  A batch that would take live bytes past the heap's
+ * limit or watch runs through the cursor instead, as the replay's stops do
+ * (this program sets neither, so none does).
+ */
+typedef struct planned {
+    uint64_t live, peak, high; /* high: the most during the batch */
+} planned;
+
+static uint16_t plan_size[HB_CHURN_LIVE];
+
+static planned plan_batch(int churn, const lane *l, uint64_t n)
+{
+    const al_heap *h = &l->t.heap;
+    planned pl = {h->live_bytes, h->peak_live_bytes, h->live_bytes};
+    if (!churn) { /* one 16-byte block taken and given back per op */
+        pl.high = pl.live + (n > 0 ? PAIR_BYTES : 0);
+        if (pl.high > pl.peak)
+            pl.peak = pl.high;
+        return pl;
+    }
+    memcpy(plan_size, l->s.size, sizeof plan_size);
+    for (uint64_t k = l->pos, end = l->pos + n; k < end; k++) {
+        hb_churn_op op = stream[k & (HB_CHURN_OPS - 1)];
+        pl.live = pl.live - plan_size[op.slot] + op.size; /* the free, then the allocation */
+        plan_size[op.slot] = op.size;
+        if (pl.live > pl.high)
+            pl.high = pl.live;
+    }
+    if (pl.high > pl.peak)
+        pl.peak = pl.high;
+    return pl;
+}
+
+/* The threshold hb_alloc_plan's stops are taken against. */
+static uint64_t plan_threshold(const al_heap *h)
+{
+    uint64_t lim = h->limit_bytes ? h->limit_bytes : UINT64_MAX;
+    return h->on_high != NULL && h->watch_bytes < lim ? h->watch_bytes : lim;
 }
 
 static int fill(lane *l)
@@ -306,10 +376,22 @@ static uint64_t thread_cpu_ns(void)
  * due. */
 static int run_one_batch(int churn, lane *l, uint64_t n, int timed)
 {
+    enum mode m = l->m;
+    planned pl = {0};
+    if (m == MODE_PLANNED) {
+        pl = plan_batch(churn, l, n);
+        if (pl.high > plan_threshold(&l->t.heap))
+            m = MODE_CURSOR;
+    }
     uint64_t t0 = thread_cpu_ns();
-    if (run_batch(churn, l->m, &l->t, &l->s, l->pos, n) != 0)
+    if (run_batch(churn, m, &l->t, &l->s, l->pos, n) != 0)
         return -1;
     uint64_t t1 = thread_cpu_ns();
+    if (m == MODE_PLANNED) {
+        l->t.heap.live_bytes = pl.live;
+        l->t.heap.peak_live_bytes = pl.peak;
+        al_heap_recheck(&l->t.heap);
+    }
     if (timed)
         l->ns += t1 - t0;
     l->pos += n;
@@ -587,7 +669,7 @@ static int measure_threads(const wl_workload *w, enum mode m, target *t, const c
     }
     uint64_t ns = 0;
     int rc = 0;
-    if (m == MODE_CURSOR) {
+    if (m == MODE_PLANNED) {
         ns = hb_tvm_run(&vm);
         rc = vm.status == HB_VM_OK ? 0 : -1;
         hb_tvm_release(&vm);
@@ -624,7 +706,8 @@ static int usage(const char *why)
     fprintf(stderr,
             "heapbench-native: %s\n"
             "usage: heapbench-native --family churn|pair16 --backend NAME "
-            "--mode native|table|heap|heapbench [--ops N]\n"
+            "--mode MODE[,MODE...] [--ops N]\n"
+            "       MODE: native, table, heap, cursor or heapbench\n"
             "       heapbench-native --family larson|xmalloc|cache-scratch --backend NAME "
             "--mode native|table|heapbench [--threads N] [--scale S]\n",
             why);
@@ -646,6 +729,8 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
 {
     const char *lib = preload_soname(t->b->name);
     if (strcmp(mode, "heapbench") == 0) {
+        *m = MODE_PLANNED;
+    } else if (strcmp(mode, "cursor") == 0) {
         *m = MODE_CURSOR;
     } else if (strcmp(mode, "heap") == 0) {
         *m = MODE_HEAP;
@@ -661,8 +746,8 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
         }
     } else {
         char msg[160];
-        snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table, heap or "
-                                   "heapbench",
+        snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table, heap, "
+                                   "cursor or heapbench",
                  mode);
         return usage(msg);
     }
@@ -730,9 +815,9 @@ static int measure(int churn, lane *lanes, size_t nl, const char *family, uint64
 static int run_threaded(const wl_workload *w, enum mode m, target *t, const char *mode,
                         uint32_t threads, double scale)
 {
-    if (m == MODE_HEAP)
-        return usage("a threaded family takes --mode native, table or heapbench (heap is one "
-                     "thread's al_alloc)");
+    if (m == MODE_HEAP || m == MODE_CURSOR)
+        return usage("a threaded family takes --mode native, table or heapbench (heap and "
+                     "cursor are one thread's)");
     if (threads > 1 && t->b->threads == NULL) {
         fprintf(stderr, "heapbench-native: %s is not safe under threads\n", t->b->name);
         return 2;
@@ -746,7 +831,7 @@ static int run_threaded(const wl_workload *w, enum mode m, target *t, const char
     /* The table modes leave the backend open: after threads that have
      * exited, mimalloc 2.0's forced collect (its destroy) was seen to spin
      * for minutes; the process ends here and nothing after it is timed. */
-    if (m == MODE_CURSOR)
+    if (m == MODE_PLANNED)
         close_target(m, t);
     fflush(stdout);
     return rc != 0;
