@@ -28,9 +28,10 @@
 #      malloc/free, dlopen'd -- under LD_PRELOAD the same copy -- called
 #      directly), heap (al_alloc/al_free, the books in the al_heap, as the
 #      collectors call them: live bytes, one compare for the peak, the limit
-#      and the watch, size 0, NULL, the watch's flag) and heapbench (the same
-#      books in an al_cursor, in the loop's registers, as the trace replay and
-#      heapbench-micro call them).  Each of table, heap and heapbench runs in
+#      and the watch, size 0, NULL, the watch's flag) and heapbench (as the
+#      allocator-trace replay calls it: the table call on the al_heap, the
+#      books planned from the stream before each batch is timed and written
+#      into the heap after it, as hb_alloc_plan does).  Each of table, heap and heapbench runs in
 #      one process beside a native loop of its own, the two interleaved batch
 #      by batch (16,384 ops, the first of the two alternating), each with its
 #      own live set: the machine's slow spells and the process's layout land

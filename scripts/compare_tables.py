@@ -122,8 +122,9 @@ def native(d, md):
                    f"plain C loop, the peer under LD_PRELOAD; pool and bump through their "
                    f"table), as heapbench calls the backend (table), through "
                    f"`al_alloc`/`al_free` with the books in the heap, as the collectors call "
-                   f"them (heap), and through an `al_cursor`, the books in the loop's "
-                   f"registers, as the trace replay and heapbench-micro call them (heapbench)"
+                   f"them (heap), and as the allocator-trace replay calls it (heapbench: the "
+                   f"table call on the `al_heap`, its books planned from the stream before each "
+                   f"batch is timed and written after it)"
                    + ("; each of table, heap and heapbench in one process beside a native loop "
                       "of its own, the two interleaved batch by batch, each with its own live "
                       "set (so churn's processes hold two live sets)" if beside else "")
@@ -255,10 +256,11 @@ def native(d, md):
         if books:
             q = lambda i: statistics.median(x[i] for x in books)
             out.append(f"Where heapbench's cost goes (medians over the rows above): the table "
-                       f"call against the native loop {q(0):+.2f} ns per op; the books (live "
-                       f"bytes, and one compare for the peak, limit and watch; size 0; the "
-                       f"watch's flag; al_free also tests for NULL) {q(1):+.2f} in a cursor, "
-                       f"{q(2):+.2f} in the heap.")
+                       f"call against the native loop {q(0):+.2f} ns per op; the replay's books, "
+                       f"planned off the clock, {q(1):+.2f} (heapbench against table); the same "
+                       f"books kept on the clock in the heap, as the collectors keep them (live "
+                       f"bytes, one compare for the peak, limit and watch; size 0; the watch's "
+                       f"flag; the test for NULL) {q(2):+.2f}.")
             out.append("")
         return out, problems
     out.append("")
@@ -286,9 +288,9 @@ def native(d, md):
             "  heap      = al_alloc/al_free, the books in the al_heap (the collectors' path): "
             "table + live bytes + one compare for the peak, limit, watch; size 0; free of NULL; "
             "the watch's flag",
-            "  heapbench = the same books in an al_cursor, in the loop's registers, no test for "
-            "a free of NULL (the trace replay's and heapbench-micro's path); diff = heapbench - "
-            "native",
+            "  heapbench = the allocator-trace replay's path: the table call on the al_heap, the "
+            "books planned from the stream before each batch is timed, written after it; "
+            "diff = heapbench - native",
             "  /mi = ratio to mimalloc in the same mode; err = (/mi mode) / (/mi nat) - 1;",
             "  diff, /mi and err are taken within each round (its cells run within seconds",
             "  of each other) and their median over the rounds is printed"]
