@@ -199,6 +199,14 @@ void al_heap_watch_fire(al_heap *h);
 #define al_poison_(p, n) ((void)0)
 #endif
 
+/* Past this many live bytes an allocation meets the limit or the watch
+ * (the peak aside): what the planned books of a replay stop at. */
+static inline uint64_t al_heap_threshold(const al_heap *h)
+{
+    uint64_t lim = h->limit_bytes ? h->limit_bytes : UINT64_MAX;
+    return h->on_high != NULL && h->watch_bytes < lim ? h->watch_bytes : lim;
+}
+
 /* The backend call al_alloc and al_free make, without the heap's books
  * (size >= 1, p != NULL): the library's own entry when the backend has one,
  * else its table.  The threaded replay calls these, keeping its books in

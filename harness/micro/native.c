@@ -312,12 +312,7 @@ static planned plan_batch(int churn, const lane *l, uint64_t n)
     return pl;
 }
 
-/* The threshold hb_alloc_plan's stops are taken against. */
-static uint64_t plan_threshold(const al_heap *h)
-{
-    uint64_t lim = h->limit_bytes ? h->limit_bytes : UINT64_MAX;
-    return h->on_high != NULL && h->watch_bytes < lim ? h->watch_bytes : lim;
-}
+
 
 static int fill(lane *l)
 {
@@ -380,7 +375,7 @@ static int run_one_batch(int churn, lane *l, uint64_t n, int timed)
     planned pl = {0};
     if (m == MODE_PLANNED) {
         pl = plan_batch(churn, l, n);
-        if (pl.high > plan_threshold(&l->t.heap))
+        if (pl.high > al_heap_threshold(&l->t.heap))
             m = MODE_CURSOR;
     }
     uint64_t t0 = thread_cpu_ns();

@@ -163,19 +163,12 @@ static inline uint64_t booked(uint32_t n)
     return n ? n : 1;
 }
 
-/* Past this an allocation may meet the limit or the watch. */
-static uint64_t avm_threshold(const al_heap *h)
-{
-    uint64_t lim = h->limit_bytes ? h->limit_bytes : UINT64_MAX;
-    return h->on_high != NULL && h->watch_bytes < lim ? h->watch_bytes : lim;
-}
-
 void hb_alloc_plan(hb_avm *vm, const hb_op *ops, size_t n)
 {
     hb_avm_plan *pl = vm->plan;
     const al_heap *h = vm->heap;
     uint32_t *sh = vm->shadow;
-    uint64_t thr = avm_threshold(h);
+    uint64_t thr = al_heap_threshold(h);
     uint64_t live = h->live_bytes, peak = h->peak_live_bytes;
     uint64_t allocs = 0, bytes = 0, noops = 0;
     int64_t blocks = 0, req = 0;
@@ -242,6 +235,25 @@ static inline void avm_touch(unsigned char *p, uint32_t bytes)
     memset(p, 0, bytes);
 }
 
+/* One allocation or free, through the cursor (cur) or straight to the
+ * backend (cur NULL, no books). */
+static inline __attribute__((always_inline)) void *avm_alloc(hb_avm *vm, al_cursor *cur,
+                                                             uint32_t n)
+{
+    return cur ? al_cursor_alloc(cur, n) : al_call_alloc(vm->heap, booked(n));
+}
+
+static inline __attribute__((always_inline)) void avm_free(hb_avm *vm, al_cursor *cur, void *p,
+                                                           uint32_t n)
+{
+    if (cur) {
+        al_cursor_free(cur, p, n);
+    } else {
+        al_poison_(p, booked(n));
+        al_call_free(vm->heap, p, booked(n));
+    }
+}
+
 /*
  * One op on the register file.  cur NULL: the backend called directly
  * (al_call_alloc/al_call_free), no books; else through the cursor, the
@@ -258,7 +270,7 @@ static inline __attribute__((always_inline)) int avm_op(hb_avm *vm, al_cursor *c
     case HB_OP_MALLOC:
         if (*blk != NULL)
             return 0;
-        p = cur ? al_cursor_alloc(cur, op->c) : al_call_alloc(vm->heap, booked(op->c));
+        p = avm_alloc(vm, cur, op->c);
         if (p == NULL)
             return -1;
         avm_touch(p, op->c);
@@ -268,16 +280,11 @@ static inline __attribute__((always_inline)) int avm_op(hb_avm *vm, al_cursor *c
     case HB_OP_FREE:
         if (*blk == NULL)
             return 0;
-        if (cur) {
-            al_cursor_free(cur, *blk, *sz);
-        } else {
-            al_poison_(*blk, booked(*sz));
-            al_call_free(vm->heap, *blk, booked(*sz));
-        }
+        avm_free(vm, cur, *blk, *sz);
         *blk = NULL;
         return 0;
     case HB_OP_REALLOC: /* always a move: a new block, the bytes copied, the old freed */
-        p = cur ? al_cursor_alloc(cur, op->c) : al_call_alloc(vm->heap, booked(op->c));
+        p = avm_alloc(vm, cur, op->c);
         if (p == NULL)
             return -1;
         if (*blk != NULL) {
@@ -285,12 +292,7 @@ static inline __attribute__((always_inline)) int avm_op(hb_avm *vm, al_cursor *c
             memcpy(p, *blk, old < op->c ? old : op->c);
             if (op->c > old)
                 avm_touch((unsigned char *)p + old, op->c - old);
-            if (cur) {
-                al_cursor_free(cur, *blk, old);
-            } else {
-                al_poison_(*blk, booked(old));
-                al_call_free(vm->heap, *blk, booked(old));
-            }
+            avm_free(vm, cur, *blk, old);
         } else {
             avm_touch(p, op->c);
         }
@@ -371,7 +373,7 @@ static size_t avm_replay_plan(hb_avm *vm, const hb_op *ops)
     while (k < n) {
         /* the watch was passed: it fires at the heap's next call; or the
          * threshold fell below the plan's, whose stops no longer hold */
-        if (h->watch_due || avm_threshold(h) < pl->thr) {
+        if (h->watch_due || al_heap_threshold(h) < pl->thr) {
             if (avm_checked(vm, ops, k) != 0) {
                 bad = k;
                 break;
