@@ -379,6 +379,42 @@ static void test_mmu_many_pauses(void **state)
     hb_pauselog_free(&l);
 }
 
+/* ---- the harness's work inside pauses ---- */
+
+static void test_excl_every_piece_inside(void **state)
+{
+    (void)state;
+    static hb_excl x;
+    hb_excl_clear(&x);
+    hb_excl_add(&x, 5, 1);   /* before the pause: the mutator's time */
+    hb_excl_add(&x, 10, 2);  /* at its start: inside */
+    hb_excl_add(&x, 12, 4);
+    hb_excl_add(&x, 19, 8);  /* the last before its end */
+    assert_int_equal(hb_excl_take(&x, 10, 20), 2 + 4 + 8);
+    assert_int_equal(hb_excl_take(&x, 0, 100), 0); /* taken: empty */
+    hb_excl_add(&x, 30, 3);
+    assert_int_equal(hb_excl_take(&x, 31, 40), 0); /* before this pause */
+    hb_excl_add(&x, 50, 16);
+    assert_int_equal(hb_excl_take(&x, 45, 50), 0); /* at its end: after */
+}
+
+static void test_excl_keeps_the_last_max(void **state)
+{
+    (void)state;
+    static hb_excl x;
+    hb_excl_clear(&x);
+    for (uint64_t i = 0; i < HB_EXCL_MAX + 10; i++)
+        hb_excl_add(&x, 100 + i, i);
+    /* The first 10 are gone; of the rest, those from 100 + 500 on. */
+    uint64_t want = 0;
+    for (uint64_t i = 500; i < HB_EXCL_MAX + 10; i++)
+        want += i;
+    assert_int_equal(hb_excl_take(&x, 600, UINT64_MAX), want);
+    for (uint64_t i = 0; i < HB_EXCL_MAX + 10; i++)
+        hb_excl_add(&x, 100 + i, 1);
+    assert_int_equal(hb_excl_take(&x, 0, UINT64_MAX), HB_EXCL_MAX);
+}
+
 /* ---- fragmentation ---- */
 
 static void test_frag(void **state)
@@ -410,6 +446,8 @@ int main(void)
         cmocka_unit_test(test_mmu_overflowed_log_is_nan),
         cmocka_unit_test(test_mmu_matches_brute_force),
         cmocka_unit_test(test_mmu_many_pauses),
+        cmocka_unit_test(test_excl_every_piece_inside),
+        cmocka_unit_test(test_excl_keeps_the_last_max),
         cmocka_unit_test(test_frag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

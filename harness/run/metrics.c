@@ -216,6 +216,37 @@ void hb_pauselog_clear(hb_pauselog *l)
 }
 
 /* ------------------------------------------------------------------------
+ * The harness's work inside pauses
+ * ------------------------------------------------------------------------ */
+
+void hb_excl_clear(hb_excl *x)
+{
+    x->n = 0;
+}
+
+void hb_excl_add(hb_excl *x, uint64_t at_ns, uint64_t ns)
+{
+    size_t i = (size_t)(x->n % HB_EXCL_MAX);
+    x->at[i] = at_ns;
+    x->ns[i] = ns;
+    x->n++;
+}
+
+uint64_t hb_excl_take(hb_excl *x, uint64_t start_ns, uint64_t end_ns)
+{
+    uint64_t sum = 0, kept = x->n < HB_EXCL_MAX ? x->n : HB_EXCL_MAX;
+    for (uint64_t k = 0; k < kept; k++) { /* newest first: stop at the first before start */
+        size_t i = (size_t)((x->n - 1 - k) % HB_EXCL_MAX);
+        if (x->at[i] < start_ns)
+            break;
+        if (x->at[i] < end_ns)
+            sum += x->ns[i];
+    }
+    x->n = 0;
+    return sum;
+}
+
+/* ------------------------------------------------------------------------
  * Minimum mutator utilisation
  * ------------------------------------------------------------------------ */
 

@@ -1,6 +1,6 @@
 /*
  * harness/run/metrics.h -- pause histogram, pause log, minimum mutator
- * utilisation, fragmentation.
+ * utilisation, the harness's work inside pauses, fragmentation.
  *
  * All of it lives in memory mapped directly from the OS (never the C
  * library's malloc), so the malloc backend's footprint counts only what the
@@ -68,6 +68,30 @@ void hb_pauselog_clear(hb_pauselog *l);
  * log overflowed (a pause went unlogged), rather than an overstatement.
  */
 double hb_mmu(const hb_pauselog *l, uint64_t run_ns, uint64_t window_ns);
+
+/*
+ * The harness's own work inside pauses.  The heap's watch samples the heap
+ * and the process (untimed) each time live bytes pass its mark, and a
+ * collector that allocates while it collects (gen-copy's promotion, a
+ * finalizer's allocation) can pass the mark any number of times inside one
+ * pause.  The log holds each such piece of work as (when it began, how long)
+ * since the last pause, in time order; hb_excl_take, called as a pause ends,
+ * gives the sum of those that began inside it and empties the log.  It
+ * keeps the last HB_EXCL_MAX pieces: the watch rises by at least 1/64 of live
+ * bytes a time, so a pause would need its live bytes to grow
+ * e^(HB_EXCL_MAX/64)-fold (e^16) inside it to overflow.
+ */
+#define HB_EXCL_MAX 1024
+
+typedef struct hb_excl {
+    uint64_t at[HB_EXCL_MAX], ns[HB_EXCL_MAX];
+    uint64_t n; /* pieces since the last take; the last HB_EXCL_MAX are kept */
+} hb_excl;
+
+void hb_excl_clear(hb_excl *x);
+void hb_excl_add(hb_excl *x, uint64_t at_ns, uint64_t ns);
+/* The ns of the pieces that began in [start_ns, end_ns); the log emptied. */
+uint64_t hb_excl_take(hb_excl *x, uint64_t start_ns, uint64_t end_ns);
 
 /* Fragmentation, Johnstone and Wilson: footprint / live - 1; 0 if live == 0. */
 double hb_frag(uint64_t footprint, uint64_t live);

@@ -342,7 +342,7 @@ struct rep {
     uint64_t timeline_ns;  /* replay time so far */
     uint64_t chunk_start;  /* when the current chunk's replay began */
     uint64_t excluded_ns;  /* harness work inside the current chunk */
-    uint64_t watch_at, watch_ns; /* the last heap-watch sample: when, how long */
+    hb_excl watch_log;     /* heap-watch samples since the last pause (on_pause) */
     uint64_t gc_ns;
     int measuring;         /* 0 during the final, untimed collection */
 
@@ -464,8 +464,7 @@ static void on_high(void *arg)
     r->heap.watch_bytes = live + (step > HB_WATCH_MIN ? step : HB_WATCH_MIN);
     uint64_t t1 = hb_now_ns();
     r->excluded_ns += t1 - t0;
-    r->watch_at = t0; /* a collector's free can land here mid-pause: on_pause takes it off */
-    r->watch_ns = t1 - t0;
+    hb_excl_add(&r->watch_log, t0, t1 - t0); /* mid-pause, if a collector allocated: on_pause */
 }
 
 static void on_pause(void *arg, uint64_t start, uint64_t end)
@@ -474,11 +473,14 @@ static void on_pause(void *arg, uint64_t start, uint64_t end)
     if (!r->measuring)
         return;
     uint64_t d = end > start ? end - start : 0;
-    if (r->watch_at >= start && r->watch_at < end) /* the sampler ran inside it */
-        d = d > r->watch_ns ? d - r->watch_ns : 0;
+    uint64_t in = hb_excl_take(&r->watch_log, start, end); /* every sample inside it */
+    d = d > in ? d - in : 0;
     hb_hist_add(&r->hist, d);
     r->gc_ns += d;
-    uint64_t s = timeline_at(r, start);
+    /* Its start on the timeline: inside a chunk, the samples inside it are
+     * in excluded_ns already, so count back from its end. */
+    uint64_t e = timeline_at(r, end);
+    uint64_t s = !r->in_chunk ? timeline_at(r, start) : e > d ? e - d : 0;
     hb_pauselog_add(&r->plog, s, s + d);
 }
 
@@ -964,6 +966,7 @@ static void take_baseline(rep *r)
 /* The heap's watch on: the first sample past HB_WATCH_MIN live bytes. */
 static void watch_heap(rep *r)
 {
+    hb_excl_clear(&r->watch_log);
     al_heap_set_watch(&r->heap, HB_WATCH_MIN, on_high, r);
 }
 
