@@ -69,6 +69,8 @@ static const al_peer_sym gc_syms[] = {
     {"GC_expand_hp", &gc_api.expand_hp, 1},
     {"GC_set_free_space_divisor", &gc_api.set_free_space_divisor, 1},
     {"GC_get_free_space_divisor", &gc_api.get_free_space_divisor, 1},
+    {"GC_set_markers_count", &gc_api.set_markers_count, 1},
+    {"GC_get_parallel", &gc_api.get_parallel, 1},
     {NULL, NULL, 0},
 };
 
@@ -91,6 +93,11 @@ const al_gc_api *al_gc_api_get(void)
     if (al_peer_load(&gc_lib) != NULL)
         return NULL;
     if (!gc_ready) {
+        /* One marker, the mutator's own thread, as every other collector
+         * here collects: a libgc built with parallel marking would otherwise
+         * mark on every core (GC_MARKERS cannot undo this). */
+        if (gc_api.set_markers_count)
+            gc_api.set_markers_count(1);
         gc_api.init();
         gc_api.set_finalize_on_demand(1);
         gc_ready = 1;
@@ -101,11 +108,13 @@ const al_gc_api *al_gc_api_get(void)
 /* GC_get_version() packs major << 16 | minor << 8 | micro. */
 const char *al_gc_version(void)
 {
-    static char buf[32];
+    static char buf[64];
     if (al_peer_load(&gc_lib) != NULL)
         return "unavailable";
     unsigned v = gc_api.get_version();
-    snprintf(buf, sizeof buf, "%u.%u.%u", v >> 16, (v >> 8) & 0xff, v & 0xff);
+    int par = gc_ready && gc_api.get_parallel ? gc_api.get_parallel() : 0;
+    snprintf(buf, sizeof buf, "%u.%u.%u%s", v >> 16, (v >> 8) & 0xff, v & 0xff,
+             par > 0 ? " (parallel marking)" : "");
     return buf;
 }
 

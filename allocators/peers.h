@@ -120,6 +120,8 @@ typedef struct al_gc_api {
     int (*expand_hp)(size_t bytes);
     void (*set_free_space_divisor)(uintptr_t);
     uintptr_t (*get_free_space_divisor)(void);
+    void (*set_markers_count)(unsigned); /* optional: marker threads, set before GC_init */
+    int (*get_parallel)(void);           /* optional: marker threads other than the caller */
 } al_gc_api;
 
 /* libgc loaded and GC_init done, or NULL (then al_gc_unavailable says why). */
