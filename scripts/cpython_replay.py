@@ -499,6 +499,14 @@ def minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+def cpu_usage():
+    """(CPU seconds, user and system, and involuntary context switches) of
+    the process so far, as heapbench reads them beside its timed spans."""
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_nivcsw
+
+
 # ---- one repetition ----------------------------------------------------
 
 def workload_name(hdr):
@@ -524,11 +532,13 @@ def run_rep(ops, hdr, nbytes, rep_index, fill_views):
     FINALIZED[0] = 0
     peak_rss_reset()
     faults0 = minor_faults()
+    use0 = cpu_usage()
     gc.callbacks.append(on_gc)
     t0 = now()
     noops = replay(ops, regs, fill_views)
     t1 = now()
     gc.callbacks.remove(on_gc)
+    use1 = cpu_usage()
     faults = minor_faults() - faults0
     rss = peak_rss_bytes()
     finalized = FINALIZED[0]
@@ -562,6 +572,7 @@ def run_rep(ops, hdr, nbytes, rep_index, fill_views):
         major_collections=sum(1 for p in log if p[2] == 2),
         minor_gc_s=sum(p[1] - p[0] for p in log if p[2] != 2) / 1e9,
         major_gc_s=sum(p[1] - p[0] for p in log if p[2] == 2) / 1e9,
+        cpu_s=use1[0] - use0[0], involuntary_switches=use1[1] - use0[1],
     )
     # After the measured part, as heapbench does: one full collection; what
     # CPython then cannot free (gc.garbage) is leaked.

@@ -16,10 +16,10 @@
 #
 # Left out of the comparison, as their values change from run to run of one
 # binary (scripts/same_rows.sh B B shows it):
-#   - times and what is derived from them (wall_s ... major_gc_s, the pause
+#   - times and what is derived from them (wall_s ... major_gc_s, cpu_s, the pause
 #     quantiles, the MMU windows, and `pauses`, which counts cascades over a
 #     time threshold), and what is read from the OS (resident set sizes,
-#     minor faults, the footprints and fragmentation ratios made from them);
+#     minor faults, involuntary context switches, the footprints and fragmentation ratios made from them);
 #   - alloc_stat_peak_bytes and alloc_stat_sampled_peak_bytes where
 #     alloc_stat_exact is 0: read from a library's statistics when sampled;
 #   - on two or more threads, peak_live_bytes: it depends on the interleaving;
@@ -87,7 +87,7 @@ import csv
 import re
 import sys
 
-MEASURED = re.compile(r"^(wall_s|mutator_s|gc_s|ops_per_s|minor_gc_s|major_gc_s|pauses|pause_.*|"
+MEASURED = re.compile(r"^(wall_s|mutator_s|gc_s|ops_per_s|minor_gc_s|major_gc_s|cpu_s|involuntary_switches|pauses|pause_.*|"
                       r"mmu_.*|peak_rss_bytes|baseline_rss_bytes|minor_faults|"
                       r"peak_footprint_bytes|frag_.*)$")
 with open(sys.argv[1]) as f:

@@ -54,6 +54,13 @@ static void add_rows(hb_row *rows, size_t *n, const char *alloc, const double *w
         r->peak_live_bytes = 1 << 20;
         r->peak_footprint_bytes = 1 << 21;
         r->frag_jw4_peaks = 1;
+        /* CPU over wall: malloc 0.97, pool 0.98 (rep 3: 0.5), bump 0.99,
+         * tcmalloc none (cpu_s 0: left out); rep x 10 preemptions. */
+        double on = strcmp(alloc, "malloc") == 0 ? 0.97
+                    : strcmp(alloc, "pool") == 0 ? (i == 2 ? 0.5 : 0.98)
+                    : strcmp(alloc, "bump") == 0 ? 0.99 : 0;
+        r->cpu_s = wall[i] * on;
+        r->involuntary_switches = 10 * (i + 1);
     }
 }
 
@@ -198,12 +205,31 @@ static void test_markdown_sentences(void **state)
     free(b);
 }
 
+/* The machine's paragraph: 17 rows with cpu_s (sorted ratios 0.5, 0.97 x6,
+ * 0.98 x5, 0.99 x5: the 9th is 0.98); preemptions per second 10 (i + 1) /
+ * wall, whose 9th smallest is 40 / 2.1 = 19.05 and largest pool rep 6's 60. */
+static void test_machine_paragraph(void **state)
+{
+    (void)state;
+    char out[128];
+    snprintf(out, sizeof out, "%s/report.txt", root);
+    assert_int_equal(run_report("--out", out, NULL), 0);
+    char *t = read_all(out);
+    assert_non_null(strstr(t, "over the timed replays of the 17 repetitions that run one thread "
+                              "at a time, CPU time over wall time (cpu_s / wall_s; below 1, the "
+                              "process waited off a CPU) was a median 0.980 (least 0.500, "
+                              "pool/rc/w rep 3), and the process was preempted a median 19 "
+                              "times per second of replay (most 60, pool/rc/w rep 6)."));
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_medians_and_coverage),
         cmocka_unit_test(test_speedup_is_ratio_of_mean_times),
         cmocka_unit_test(test_markdown_sentences),
+        cmocka_unit_test(test_machine_paragraph),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

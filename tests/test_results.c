@@ -182,7 +182,8 @@ static void test_csv_header(void **state)
     assert_non_null(strstr(h, "allocator,collector,workload,scale,seed,rep,status,ops,"));
     size_t len = strlen(h), commas = 0;
     assert_true(len > 1 && h[len - 1] == '\n');
-    assert_string_equal(h + len - strlen(",major_gc_s\n"), ",major_gc_s\n");
+    assert_string_equal(h + len - strlen(",major_gc_s,cpu_s,involuntary_switches\n"),
+                        ",major_gc_s,cpu_s,involuntary_switches\n");
     for (const char *p = h; *p; p++)
         commas += *p == ',';
     assert_int_equal(commas, sizeof(hb_row) / 8 - 1); /* every member is 8 bytes */
@@ -476,7 +477,8 @@ static void test_json_fixed_row(void **state)
         "\"alloc_stat_sampled_peak_bytes\":8388608,"
         "\"baseline_rss_bytes\":1048576,\"heap_factor\":0,\"min_heap_bytes\":0,"
         "\"threads\":0,\"cross_thread_frees\":0,\"gil_switches\":0,"
-        "\"minor_collections\":0,\"major_collections\":0,\"minor_gc_s\":0,\"major_gc_s\":0}\n";
+        "\"minor_collections\":0,\"major_collections\":0,\"minor_gc_s\":0,\"major_gc_s\":0,"
+        "\"cpu_s\":0,\"involuntary_switches\":0}\n";
     assert_string_equal(s, want);
     free(s);
 }

@@ -287,6 +287,38 @@ static void run_rows_say_threads_and_cross_frees(void **state)
     }
 }
 
+/* cpu_s is the CPU time of the timed spans: nonzero, and at most what the
+ * threads could use in wall_s (getrusage's microseconds and its own calls
+ * allowed for), so never the untimed generation of the ops. */
+static void cpu_time_is_the_timed_spans(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *alloc, *coll, *work;
+        uint32_t threads;
+        double scale;
+    } cells[] = {
+        {"pool", "rc", "gcbench", 1, 0.2},
+        {"malloc", "mark-sweep", "small-objects", 1, 0.2},
+        {"pool", NULL, "larson", 2, 0.1},
+    };
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        hb_run_config c;
+        run_cfg(&c, cells[i].alloc, cells[i].work, cells[i].threads);
+        c.coll = cells[i].coll;
+        c.wp.scale = cells[i].scale;
+        got g = {0};
+        hb_err e;
+        assert_int_equal(hb_run(&c, keep_row, &g, &e), 0);
+        assert_string_equal(g.last.status, "ok");
+        double cap = (double)cells[i].threads * g.last.wall_s * 1.05 + 0.002;
+        if (!(g.last.cpu_s > 0 && g.last.cpu_s <= cap))
+            fail_msg("%s/%s/%s: cpu_s %.6f, wall_s %.6f; expected 0 < cpu_s <= %.6f",
+                     cells[i].alloc, cells[i].coll ? cells[i].coll : "none", cells[i].work,
+                     g.last.cpu_s, g.last.wall_s, cap);
+    }
+}
+
 static void threads_refused_for_collectors_and_unsafe_backends(void **state)
 {
     (void)state;
@@ -637,6 +669,7 @@ int main(void)
         cmocka_unit_test(a_free_waits_for_its_allocation),
         cmocka_unit_test(a_thread_past_the_count_is_refused),
         cmocka_unit_test(run_rows_say_threads_and_cross_frees),
+        cmocka_unit_test(cpu_time_is_the_timed_spans),
         cmocka_unit_test(threads_refused_for_collectors_and_unsafe_backends),
         cmocka_unit_test(the_peak_is_the_streams),
         cmocka_unit_test(gil_every_thread_progresses),

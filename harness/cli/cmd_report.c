@@ -292,6 +292,44 @@ static void fmt_levels(char *buf, size_t cap, const rp_report *R)
     hb_fmt_levels(buf, cap, lo, hi);
 }
 
+/* How much the machine took from the timed replays: on the repetitions
+ * that run one thread at a time (one thread, or the GIL's mutators), the
+ * share of the replay the process was on a CPU, cpu_s / wall_s, and its
+ * involuntary context switches per second of replay.  Rows without cpu_s
+ * (folders from before it) are left out; nothing is printed without any. */
+static void write_disturbance(FILE *out, const rp_report *R)
+{
+    size_t n = 0;
+    const hb_row *least = NULL, *most = NULL;
+    double *on = malloc((size_t)R->nrows * sizeof *on);
+    double *sw = malloc((size_t)R->nrows * sizeof *sw);
+    for (long i = 0; on != NULL && sw != NULL && i < R->nrows; i++) {
+        const hb_row *r = &R->rows[i];
+        int one_at_a_time = r->threads <= 1 || strcmp(r->collector, "none") != 0;
+        if (!one_at_a_time || strcmp(r->status, "ok") != 0 || !(r->wall_s > 0) ||
+            !(r->cpu_s > 0))
+            continue;
+        on[n] = r->cpu_s / r->wall_s;
+        sw[n] = (double)r->involuntary_switches / r->wall_s;
+        if (least == NULL || on[n] < least->cpu_s / least->wall_s)
+            least = r;
+        if (most == NULL || sw[n] > (double)most->involuntary_switches / most->wall_s)
+            most = r;
+        n++;
+    }
+    if (n > 0)
+        fprintf(out, "\nThe machine: over the timed replays of the %zu repetitions that run one "
+                     "thread at a time, CPU time over wall time (cpu_s / wall_s; below 1, the "
+                     "process waited off a CPU) was a median %.3f (least %.3f, %s/%s/%s rep "
+                     "%llu), and the process was preempted a median %.0f times per second of "
+                     "replay (most %.0f, %s/%s/%s rep %llu).\n",
+                n, hb_median(on, n), least->cpu_s / least->wall_s, least->allocator,
+                least->collector, least->workload, (unsigned long long)least->rep,
+                hb_median(sw, n), (double)most->involuntary_switches / most->wall_s,
+                most->allocator, most->collector, most->workload, (unsigned long long)most->rep);
+    free(on), free(sw);
+}
+
 static void write_table(FILE *out, const rp_report *R)
 {
     const char *bc = R->base_coll ? R->base_coll : "(same collector)";
@@ -315,6 +353,7 @@ static void write_table(FILE *out, const rp_report *R)
     if (short_ci)
         fprintf(out, "\nNote: cells with fewer than 6 ok repetitions show [min, max], whose "
                      "coverage is below 95%% (5: 93.75%%; summary.csv: ci_level).\n");
+    write_disturbance(out, R);
 }
 
 /* ---- The files for the plots ---- */
@@ -825,6 +864,7 @@ static void md_header(FILE *f, const rp_report *R, const rp_meta *m, const char 
                "Fieller's 95%% interval on Welch–Satterthwaite degrees of freedom, and a "
                "speed-up whose interval contains 1 is called a tie. Colour is the allocator "
                "(the same in every figure), one panel per collector.\n", lv);
+    write_disturbance(f, R);
 }
 
 static void write_markdown(FILE *f, const rp_report *R)

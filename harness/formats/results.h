@@ -78,7 +78,9 @@
     X(U64, minor_collections)       \
     X(U64, major_collections)       \
     X(F64, minor_gc_s)              \
-    X(F64, major_gc_s)
+    X(F64, major_gc_s)              \
+    X(F64, cpu_s)                   \
+    X(U64, involuntary_switches)
 
 /*
  * The MMU windows, shortest first: W(column, window in ns, label in ms).

@@ -294,6 +294,22 @@ static uint64_t minor_faults(void)
     return (uint64_t)ru.ru_minflt;
 }
 
+/* The process's CPU time (user and system, every thread) and its
+ * involuntary context switches so far: one getrusage, read outside the
+ * timed spans, beside them. */
+typedef struct cpu_mark {
+    uint64_t cpu_ns, preempted;
+} cpu_mark;
+
+static cpu_mark cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    uint64_t us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+                  (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
+    return (cpu_mark){us * 1000u, (uint64_t)ru.ru_nivcsw};
+}
+
 static void *map_zeroed(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -344,6 +360,7 @@ struct rep {
     uint64_t excluded_ns;  /* harness work inside the current chunk */
     hb_excl watch_log;     /* heap-watch samples since the last pause (on_pause) */
     uint64_t gc_ns;
+    uint64_t cpu_ns, preempted; /* over the timed spans (cpu_now), the harness's work off */
     int measuring;         /* 0 during the final, untimed collection */
 
     /* The baseline: resident and anonymous resident bytes, and scratch held,
@@ -559,9 +576,38 @@ static void after_chunk(rep *r)
         show_progress(r);
 }
 
+/* What one cpu_now() costs (ns, the least of a few timed calls): a span
+ * between two of them holds about one call's work besides its own, the
+ * return from the first and the entry into the second. */
+static uint64_t cpu_call_ns(void)
+{
+    static uint64_t cost = UINT64_MAX;
+    if (cost == UINT64_MAX) {
+        for (int i = 0; i < 16; i++) {
+            uint64_t t0 = hb_now_ns();
+            (void)cpu_now();
+            uint64_t d = hb_now_ns() - t0;
+            cost = d < cost ? d : cost;
+        }
+    }
+    return cost;
+}
+
+/* The CPU time and preemptions since c0 into the repetition's; the harness
+ * work inside (on the CPU too) taken off as it is off the timeline, and the
+ * reading's own cost. */
+static void add_cpu(rep *r, cpu_mark c0, uint64_t excluded_ns)
+{
+    cpu_mark c1 = cpu_now();
+    uint64_t cpu = c1.cpu_ns - c0.cpu_ns, off = excluded_ns + cpu_call_ns();
+    r->cpu_ns += cpu > off ? cpu - off : 0;
+    r->preempted += c1.preempted - c0.preempted;
+}
+
 /* ops[0..n) replayed on the timeline, the harness's work inside taken off. */
 static void replay_timed(rep *r, const hb_op *ops, size_t n)
 {
+    cpu_mark c0 = cpu_now();
     r->excluded_ns = 0;
     r->chunk_start = hb_now_ns();
     r->in_chunk = 1;
@@ -569,6 +615,7 @@ static void replay_timed(rep *r, const hb_op *ops, size_t n)
     uint64_t spent = hb_now_ns() - r->chunk_start;
     r->timeline_ns += spent > r->excluded_ns ? spent - r->excluded_ns : 0;
     r->in_chunk = 0;
+    add_cpu(r, c0, r->excluded_ns);
 }
 
 /* A chunk: checked (untimed), replayed (timed), then the untimed work. */
@@ -832,7 +879,9 @@ static void thr_finish(rep *r)
      * what they hold, so the footprint errs low, as for the scratch). */
     r->thr_bytes = round_to_page(r->tops.len * sizeof(hb_op)) + r->tvm.map_bytes +
                    r->tvm.regs_bytes;
+    cpu_mark c0 = cpu_now();
     r->timeline_ns += hb_tvm_run(&r->tvm);
+    add_cpu(r, c0, 0);
     if (r->tvm.status == HB_VM_OOM)
         r->status = "oom";
 }
@@ -1070,6 +1119,8 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     row->gc_s = (double)r->gc_ns / 1e9;
     row->mutator_s = wall > row->gc_s ? wall - row->gc_s : 0;
     row->ops_per_s = wall > 0 ? (double)row->ops / wall : 0;
+    row->cpu_s = (double)r->cpu_ns / 1e9;
+    row->involuntary_switches = r->preempted;
     row->pauses = r->hist.count;
     for (size_t k = 0; k < hb_n_pause_quantiles; k++) /* the lists in results.h */
         *hb_row_f64(row, hb_pause_quantiles[k].off) =
@@ -1123,6 +1174,7 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
     }
     hb_sink sink = {.buf = r.buf, .cap = HB_CHUNK_OPS, .ctx = &r, .flush = flush_chunk};
     uint64_t faults0 = minor_faults();
+    (void)cpu_call_ns(); /* measured once, before anything is timed */
     r.chunk_start = hb_now_ns(); /* the timeline starts at 0 */
     sample(&r, "start");
     char why[256];
