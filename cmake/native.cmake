@@ -25,8 +25,22 @@ add_test(NAME native_every_backend_and_mode COMMAND sh -c "
         set -- $line
         [ \"$1 $2 $3 $5\" = \"$f $b $m 20000\" ] || { echo \"bad line: $line\"; exit 1; }
       done
+      # the replay itself, its blocks written whole and so its table lane's;
+      # the program fails if the replay's books are not back at 0 at the end
+      out=$($<TARGET_FILE:heapbench-native> --family $f --backend $b --mode table,replay --write block --ops 20000)
+      [ \"$(echo \"$out\" | cut -d' ' -f1-3,5 | tr '\\n' ' ')\" = \"$f $b table 20000 $f $b replay 20000 \" ] ||
+        { echo \"bad lines: $out\"; exit 1; }
     done
   done")
+# The replay writes every block whole: it needs --write block, and --write
+# takes word or block.
+add_test(NAME native_replay_writes_blocks COMMAND sh -c "
+  $<TARGET_FILE:heapbench-native> --family churn --backend pool --mode replay 2>err.txt
+  [ $? -eq 2 ] && grep -q 'it takes --write block' err.txt || exit 1
+  $<TARGET_FILE:heapbench-native> --family churn --backend pool --mode table --write all 2>err.txt
+  [ $? -eq 2 ] && grep -q \"bad value 'all' for --write, expected word or block\" err.txt || exit 1
+  $<TARGET_FILE:heapbench-native> --family larson --backend pool --mode replay --write block 2>err.txt
+  [ $? -eq 2 ] && grep -q 'replay are one thread' err.txt")
 # Several modes in one process: a line each, in the order given, every one
 # the same op count; a mode named twice is a usage error.
 add_test(NAME native_lanes_in_one_process COMMAND sh -c "

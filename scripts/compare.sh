@@ -31,11 +31,18 @@
 #      and the watch, size 0, NULL, the watch's flag) and heapbench (as the
 #      allocator-trace replay calls it: the table call on the al_heap, the
 #      books planned from the stream before each batch is timed and written
-#      into the heap after it, as hb_alloc_plan does).  Each of table, heap and heapbench runs in
-#      one process beside a native loop of its own, the two interleaved batch
-#      by batch (16,384 ops, the first of the two alternating), each with its
-#      own live set: the machine's slow spells and the process's layout land
-#      on both alike, and heapbench's cost is the ratio within that process.
+#      into the heap after it, as hb_alloc_plan does), and replay (the
+#      allocator-trace replay itself, hb_alloc_plan and hb_alloc_replay on
+#      the stream written as a trace's ops: what `heapbench run` does with a
+#      malloc trace, decoding and register file included; it writes every new
+#      block whole, so its process runs with --write block and its native
+#      loop memsets each block too).  Each of table, heap, heapbench and
+#      replay runs in one process beside a native loop of its own, the two
+#      interleaved batch by batch (16,384 ops, the first of the two
+#      alternating), each with its own live set: the machine's slow spells
+#      and the process's layout land on both alike, and heapbench's cost is
+#      the difference within that process.  The native loop also runs alone,
+#      in a process of its own (column alone).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
 #      ns per op; the difference and the ratios below are taken within each
@@ -367,6 +374,8 @@ with open(path, "w", newline="") as raw:
             if "native" in modes and b in preload:
                 env["LD_PRELOAD"] = pre = os.path.join(libdir, preload[b])
             cmd = [prog, "--family", f, "--backend", b, "--mode", ",".join(modes)]
+            if "replay" in modes:  # the replay writes every new block whole; so then do all lanes
+                cmd += ["--write", "block"]
             if t is not None:
                 cmd += ["--threads", t, "--scale", scale]
             shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
@@ -387,11 +396,12 @@ EOF
 }
 
 if has d; then
-    echo "== d. heapbench's cost per op: $native native beside table, heap, heapbench; $native_reps rounds" >&2
+    echo "== d. heapbench's cost per op: $native native alone, and beside table, heap, heapbench, replay; $native_reps rounds" >&2
     cells=
     for f in churn pair16; do
         for b in malloc jemalloc mimalloc tcmalloc pool bump; do
-            for m in table heap heapbench; do
+            cells="$cells $f:$b:native"
+            for m in table heap heapbench replay; do
                 cells="$cells $f:$b:native+$m"
             done
         done

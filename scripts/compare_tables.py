@@ -72,7 +72,6 @@ def native(d, md):
     rows, samples, med, rounds, seed, _, span = sampled(
         os.path.join(d, "native.csv"), lambda r: (r["family"], r["backend"], r["mode"]),
         "ns_per_op")
-    lo = {k: min(v) for k, v in samples.items()}
     # Paired by round: every round runs each cell once, within seconds of
     # the others, so a slow spell of this shared machine moves a round's
     # cells together; a ratio or a difference is taken within each round and
@@ -82,7 +81,27 @@ def native(d, md):
     per = {(r["round"], r["family"], r["backend"], r["mode"], r.get("lanes") or r["mode"]):
            float(r["ns_per_op"]) for r in rows}
     rounds_of = sorted({r["round"] for r in rows})
-    beside = bool(rows) and bool(rows[0].get("lanes")) and "+" in rows[0]["lanes"]
+    beside = any("+" in (r.get("lanes") or "") for r in rows)
+    by_cell = {}
+    for r in rows:
+        by_cell.setdefault((r["family"], r["backend"], r["mode"], r.get("lanes") or r["mode"]),
+                           []).append(float(r["ns_per_op"]))
+    cell_med = {k: statistics.median(v) for k, v in by_cell.items()}
+    cell_lo = {k: min(v) for k, v in by_cell.items()}
+
+    def col(f, b, m, src=None):
+        """The median of a column: mode m's own cell; native, the loop beside
+        heapbench (the one heapbench's diff is taken against); alone, the
+        native loop in a process of its own; wnative, the loop beside the
+        replay (blocks written whole, as the replay writes them)."""
+        src = cell_med if src is None else src
+        if m == "alone":
+            return src.get((f, b, "native", "native")) if beside else None
+        if m == "wnative":
+            return src.get((f, b, "native", "native+replay"))
+        if m == "native" and beside:
+            return src.get((f, b, "native", "native+heapbench"))
+        return src.get((f, b, m, lanes_of(m)))
 
     def lanes_of(m):
         return f"native+{m}" if beside and m != "native" else m
@@ -125,9 +144,15 @@ def native(d, md):
                    f"them (heap), and as the allocator-trace replay calls it (heapbench: the "
                    f"table call on the `al_heap`, its books planned from the stream before each "
                    f"batch is timed and written after it)"
-                   + ("; each of table, heap and heapbench in one process beside a native loop "
-                      "of its own, the two interleaved batch by batch, each with its own live "
-                      "set (so churn's processes hold two live sets)" if beside else "")
+                   + ("; each of table, heap, heapbench and replay in one process beside a "
+                      "native loop of its own, the two interleaved batch by batch, each with its "
+                      "own live set (so churn's processes hold two live sets), and the native "
+                      "loop also alone in a process of its own (native alone); replay is the "
+                      "allocator-trace replay itself (`hb_alloc_plan` and `hb_alloc_replay` on "
+                      "the stream written as a trace's ops: decoding, register file and all), "
+                      "which writes every new block whole, so its process's native loop "
+                      "writes its blocks whole too (memset, as the replay does)"
+                      if beside else "")
                    + f"; median ns per op over {rounds} rounds, cells shuffled per round (seed "
                    f"{seed})"
                    + (f", {span_text(span, '–')}" if span else "") +
@@ -142,9 +167,9 @@ def native(d, md):
         """The largest cost per op that, added to every backend alike, keeps
         each one's ratio to mimalloc within 5% of its native ratio, and the
         backend that sets it; None when no backend bounds it."""
-        m, best = med.get((f, "mimalloc", "native")), None
+        m, best = col(f, "mimalloc", "native"), None
         for b in BACKENDS:
-            n = med.get((f, b, "native"))
+            n = col(f, b, "native")
             if not n or not m or b == "mimalloc":
                 continue
             # (n+d)/(m+d) against n/m: rises towards 1 when n < m, falls when n > m
@@ -182,6 +207,20 @@ def native(d, md):
                 f"loading and this machine alone) {to} of {tn} do (worst {tw[0]}, "
                 f"{tw[1]:+.1%}).")
 
+    def replay_text(f):
+        ro, rn_, rw = pairs_within(f, "replay")
+        ds = [paired(lambda x, y: x - y, at(f, b, "replay"), nat(f, b, "replay"))
+              for b in BACKENDS]
+        ds = [d for d in ds if d is not None]
+        if not rn_ or not ds:
+            return None
+        return (f"Through the whole replay (the trace's ops decoded, the register file, every "
+                f"new block written), heapbench adds {min(ds):+.2f} to {max(ds):+.2f} ns per "
+                f"{'churn op (a free and an allocation: two trace ops)' if f == 'churn' else 'pair (two trace ops)'} "
+                f"to a native loop that writes its blocks as the replay does; {ro} of the "
+                f"{rn_} pairs of backends keep their native ratio within 5% (worst {rw[0]}, "
+                f"{rw[1]:+.1%}).")
+
     def budget_text(f):
         bd = budget(f)
         ds = [d for (ff, _), d in diffs.items() if ff == f and d == d]
@@ -191,20 +230,51 @@ def native(d, md):
                 f"heapbench adds at most {bd[0]:.2f} ns per op to every backend alike ({bd[1]} "
                 f"sets that bound); it adds {min(ds):+.2f} to {max(ds):+.2f}.")
 
-    for f in FAMILIES:
-        mn, mh = med.get((f, "mimalloc", "native")), med.get((f, "mimalloc", "heapbench"))
+    def replay_table(f):
+        """The whole replay against a native loop that writes its blocks as
+        the replay does, beside it in one process; [] when not measured."""
+        got = []
+        for b in BACKENDS:
+            w, r = col(f, b, "wnative"), col(f, b, "replay")
+            if w is None or r is None:
+                continue
+            d = paired(lambda x, y: x - y, at(f, b, "replay"), nat(f, b, "replay"))
+            rn = paired(ratio, nat(f, b, "replay"), nat(f, "mimalloc", "replay"))
+            rr = paired(ratio, at(f, b, "replay"), at(f, "mimalloc", "replay"))
+            e = paired(err, at(f, b, "replay"), at(f, "mimalloc", "replay"),
+                       nat(f, b, "replay"), nat(f, "mimalloc", "replay"))
+            d, rn, rr, e = (float("nan") if v is None else v for v in (d, rn, rr, e))
+            got.append(f"| {b} | {w:.2f} | {r:.2f} | {d:+.2f} | {rn:.3f} | {rr:.3f} | {e:+.1%} |"
+                       if md else
+                       f"{'':7} {b:9} {w:8.2f} {r:8.2f} {d:+7.2f} {rn:8.3f} {rr:8.3f} "
+                       f"{e:+8.1%} {'yes' if abs(e) <= 0.05 else 'no':>5}")
+        if not got:
+            return []
         if md:
-            out.append(f"| {f} | native | table | heap | heapbench | diff | /mi native "
-                       f"| /mi table | /mi heapbench | hb ratio vs native |")
-            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            head = [f"| {f}, blocks written | native | replay | diff | /mi native | /mi replay "
+                    f"| replay ratio vs native |", "|---|---:|---:|---:|---:|---:|---:|"]
+        else:
+            head = ["", f"{f:7} {'backend':9} {'wnative':>8} {'replay':>8} {'diff':>7} "
+                        f"{'/mi nat':>8} {'/mi rep':>8} {'rep err':>8} {'<=5%':>5}"]
+        rt = replay_text(f)
+        tail = (["", rt, ""] if md else [f"{'':7} {rt}"]) if rt else ([""] if md else [])
+        return head + got + tail
+
+    for f in FAMILIES:
+        mn, mh = col(f, "mimalloc", "native"), col(f, "mimalloc", "heapbench")
+        if md:
+            out.append(f"| {f} | native alone | native | table | heap | heapbench | diff "
+                       f"| /mi native | /mi table | /mi heapbench | hb ratio vs native |")
+            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         else:
             out.append("")
-            out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heap':>8} "
-                       f"{'heapbench':>9} {'diff':>7} {'<=2ns':>5} "
+            out.append(f"{f:7} {'backend':9} {'alone':>8} {'native':>8} {'table':>8} "
+                       f"{'heap':>8} {'heapbench':>9} {'diff':>7} {'<=2ns':>5} "
                        f"{'/mi nat':>8} {'/mi tab':>8} {'/mi hb':>8} {'tab err':>8} "
                        f"{'hb err':>8} {'<=5%':>5}")
         for b in BACKENDS:
-            n, t, a, h = (med.get((f, b, m)) for m in MODES)
+            n, t, a, h = (col(f, b, m) for m in MODES)
+            al = col(f, b, "alone")
             if n is None or h is None or not mn or not mh:
                 problems += 1
                 if md:
@@ -225,10 +295,11 @@ def native(d, md):
             diffs[(f, b)] = dh
             fmt = lambda v, w=8: f"{v:{w}.2f}" if v is not None else f"{'-':>{w}}"
             if md:
-                out.append(f"| {b} | {n:.2f} | {fmt(t, 0)} | {fmt(a, 0)} | {h:.2f} | {dh:+.2f} "
+                out.append(f"| {b} | {fmt(al, 0)} | {n:.2f} | {fmt(t, 0)} | {fmt(a, 0)} "
+                           f"| {h:.2f} | {dh:+.2f} "
                            f"| {rn:.3f} | {rt:.3f} | {rh:.3f} | {eh:+.1%} |")
             else:
-                out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
+                out.append(f"{'':7} {b:9} {fmt(al)} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
                            f"{dh:+7.2f} {'yes' if dh <= 2 else 'no':>5} {rn:8.3f} "
                            f"{rt:8.3f} {rh:8.3f} {et:+8.1%} {eh:+8.1%} "
                            f"{'yes' if abs(eh) <= 0.05 else 'no':>5}")
@@ -244,6 +315,7 @@ def native(d, md):
             for x in (bt, pt):
                 if x:
                     out.append(f"{'':7} {x}")
+        out += replay_table(f)
     if md:
         books = []
         for f in FAMILIES:
@@ -268,9 +340,9 @@ def native(d, md):
     for f in FAMILIES:
         out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heap':>8} "
                    f"{'heapbench':>9} {'diff':>7} {'/mi nat':>8} {'/mi hb':>8} {'hb err':>8}")
-        mn, mh = lo.get((f, "mimalloc", "native")), lo.get((f, "mimalloc", "heapbench"))
+        mn, mh = col(f, "mimalloc", "native", cell_lo), col(f, "mimalloc", "heapbench", cell_lo)
         for b in BACKENDS:
-            n, t, a, h = (lo.get((f, b, m)) for m in MODES)
+            n, t, a, h = (col(f, b, m, cell_lo) for m in MODES)
             if n is None or h is None or not mn or not mh:
                 continue
             rn, rh = n / mn, h / mh
@@ -278,7 +350,7 @@ def native(d, md):
             out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
                        f"{h - n:+7.2f} {rn:8.3f} {rh:8.3f} {rh / rn - 1:+8.1%}")
     out.append("")
-    out += spread_lines(samples, "/".join)
+    out += spread_lines(by_cell, "/".join)
     head = [f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
             f"(seed {seed})" + (f", {span_text(span, '-')}" if span else ""),
             "  native    = plain malloc/free loop, the library under LD_PRELOAD "
@@ -297,7 +369,12 @@ def native(d, md):
     if beside:
         head.insert(1, "  every mode but native ran in one process beside a native loop of its own, "
                        "interleaved batch by batch (two live sets in churn's); diff and err are "
-                       "taken against that loop, the native column is every native loop's median")
+                       "taken against that loop; native = the loop beside heapbench, alone = the "
+                       "native loop in a process of its own")
+        head.insert(2, "  replay    = the allocator-trace replay itself (hb_alloc_plan, "
+                       "hb_alloc_replay: the stream as a trace's ops, decoded, the register file), "
+                       "which writes every new block whole; wnative = the native loop beside it, "
+                       "writing its blocks whole likewise (memset)")
     return head + out, problems
 
 

@@ -3,8 +3,8 @@
  * natively and through heapbench's allocator table.
  *
  *   heapbench-native --family churn|pair16 --backend NAME --mode MODE[,MODE...]
- *                    [--ops N]
- *   MODE: native, table, heap, cursor or heapbench
+ *                    [--ops N] [--write word|block]
+ *   MODE: native, table, heap, cursor, heapbench or replay
  *
  * Families (the streams are generated before anything is timed):
  *   churn   alloc_churn's stream (harness/micro/churn.h): free the block of
@@ -52,6 +52,20 @@
  *              file.
  *              table -> heap and table -> cursor are what the books cost
  *              when kept on the clock.
+ *   replay     the allocator-trace replay itself: the stream written as
+ *              the hb_ops of a trace (churn: FREE slot, MALLOC slot size;
+ *              pair16: MALLOC, FREE), planned by hb_alloc_plan before each
+ *              stretch of HB_AVM_PLAN_OPS ops is timed and replayed by
+ *              hb_alloc_replay -- heapbench run's code, op decoding and
+ *              register file included.  The replay writes every new block
+ *              whole, so it takes --write block, and the other lanes of the
+ *              process then do the same (a memset of the block after each
+ *              allocation): native -> replay is all heapbench adds to a
+ *              program that fills what it allocates.
+ *
+ * --write word (the default): each new block gets one word, as an object
+ * header would; --write block: the whole block is written (memset 0), as
+ * the allocator-trace replay writes it.
  *
  * --mode a,b runs the modes in this one process, interleaved batch by
  * batch (16,384 ops; the lane that goes first moves on by one every turn),
@@ -83,6 +97,7 @@
 #include "allocators/peers.h"
 #include "harness/core/mem.h"
 #include "harness/micro/churn.h"
+#include "harness/run/replay.h"
 #include "harness/run/threads.h"
 #include "workloads/workload.h"
 
@@ -94,7 +109,7 @@
 /* MODE_HEAP: al_alloc/al_free; MODE_CURSOR: al_cursor_alloc/_free;
  * MODE_PLANNED: al_call_alloc/_free, the books planned per batch (a
  * threaded family: hb_tvm_run); all three open an al_heap. */
-enum mode { MODE_LIBC, MODE_TABLE, MODE_HEAP, MODE_CURSOR, MODE_PLANNED };
+enum mode { MODE_LIBC, MODE_TABLE, MODE_HEAP, MODE_CURSOR, MODE_PLANNED, MODE_REPLAY };
 
 typedef struct target {
     const al_backend *b;
@@ -114,6 +129,14 @@ typedef struct live_set {
 
 static uint16_t first_size[HB_CHURN_LIVE];
 static hb_churn_op *stream;
+/* MODE_REPLAY: the stream as a trace's ops, two per stream op (rstream),
+ * and the live set's (or the pin's) MALLOCs (rfill); register = slot,
+ * pair16's block register 0 and its pin register 1. */
+static hb_op *rstream, *rfill;
+#define RFILL_OPS HB_CHURN_LIVE
+#define PAIR_PIN_REG 1u
+/* 1: --write block, every new block written whole (memset) */
+static int write_block;
 
 /* ---- the ways to allocate; `m` is a constant at every call ---- */
 
@@ -167,8 +190,25 @@ static inline void escape(void *p)
 
 /* ---- the loops ---- */
 
-static inline __attribute__((always_inline)) int churn_run(enum mode m, target *t, live_set *s,
-                                                           uint64_t from, uint64_t n)
+/* What a loop writes into a new block of n bytes: one word, or (wb) all of
+ * it, as the allocator-trace replay does (memset, its size known only at
+ * run time).  The escape first, else the compiler would make malloc and a
+ * memset of 0 one calloc; n hidden from it, else pair16's constant 16 bytes
+ * would become two stores where the replay calls memset. */
+static inline __attribute__((always_inline)) void fill_new(int wb, uint64_t *p, size_t n,
+                                                          uint64_t k)
+{
+    if (wb) {
+        escape(p);
+        __asm__ volatile("" : "+r"(n));
+        memset(p, 0, n);
+    } else {
+        *p = k;
+    }
+}
+
+static inline __attribute__((always_inline)) int churn_run(enum mode m, int wb, target *t,
+                                                           live_set *s, uint64_t from, uint64_t n)
 {
     /* A local copy: the compiler knows malloc and free leave globals alone
      * and would keep `stream` in a register in the native loop only; an
@@ -187,7 +227,7 @@ static inline __attribute__((always_inline)) int churn_run(enum mode m, target *
             rc = -1;
             break;
         }
-        *p = k; /* the block is used, as an object header would be */
+        fill_new(wb, p, op.size, k); /* the block is used, as an object header would be */
         s->p[op.slot] = p;
         s->size[op.slot] = op.size;
     }
@@ -196,8 +236,8 @@ static inline __attribute__((always_inline)) int churn_run(enum mode m, target *
     return rc;
 }
 
-static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t, uint64_t from,
-                                                          uint64_t n)
+static inline __attribute__((always_inline)) int pair_run(enum mode m, int wb, target *t,
+                                                          uint64_t from, uint64_t n)
 {
     al_cursor c = {0};
     if (m == MODE_CURSOR)
@@ -209,7 +249,7 @@ static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t
             rc = -1;
             break;
         }
-        *p = k;
+        fill_new(wb, p, PAIR_BYTES, k);
         escape(p);
         op_free(m, t, &c, p, PAIR_BYTES);
     }
@@ -218,36 +258,38 @@ static inline __attribute__((always_inline)) int pair_run(enum mode m, target *t
     return rc;
 }
 
-/* One batch of family f in mode m (a switch the compiler unfolds). */
+/* One batch of family f in mode m, writing words or blocks (a switch the
+ * compiler unfolds: each loop is compiled for its constants). */
+#define RUN_MODES(fn, wb)                                                                      \
+    switch (m) {                                                                               \
+    case MODE_LIBC:                                                                            \
+        return fn(MODE_LIBC, wb, t, RUN_ARGS);                                                 \
+    case MODE_TABLE:                                                                           \
+        return fn(MODE_TABLE, wb, t, RUN_ARGS);                                                \
+    case MODE_HEAP:                                                                            \
+        return fn(MODE_HEAP, wb, t, RUN_ARGS);                                                 \
+    case MODE_PLANNED:                                                                         \
+        return fn(MODE_PLANNED, wb, t, RUN_ARGS);                                              \
+    default:                                                                                   \
+        return fn(MODE_CURSOR, wb, t, RUN_ARGS);                                               \
+    }
+
 static int run_batch(int churn, enum mode m, target *t, live_set *s, uint64_t from, uint64_t n)
 {
     if (churn) {
-        switch (m) {
-        case MODE_LIBC:
-            return churn_run(MODE_LIBC, t, s, from, n);
-        case MODE_TABLE:
-            return churn_run(MODE_TABLE, t, s, from, n);
-        case MODE_HEAP:
-            return churn_run(MODE_HEAP, t, s, from, n);
-        case MODE_PLANNED:
-            return churn_run(MODE_PLANNED, t, s, from, n);
-        default:
-            return churn_run(MODE_CURSOR, t, s, from, n);
-        }
+#define RUN_ARGS s, from, n
+        if (write_block)
+            RUN_MODES(churn_run, 1)
+        RUN_MODES(churn_run, 0)
+#undef RUN_ARGS
     }
-    switch (m) {
-    case MODE_LIBC:
-        return pair_run(MODE_LIBC, t, from, n);
-    case MODE_TABLE:
-        return pair_run(MODE_TABLE, t, from, n);
-    case MODE_HEAP:
-        return pair_run(MODE_HEAP, t, from, n);
-    case MODE_PLANNED:
-        return pair_run(MODE_PLANNED, t, from, n);
-    default:
-        return pair_run(MODE_CURSOR, t, from, n);
-    }
+#define RUN_ARGS from, n
+    if (write_block)
+        RUN_MODES(pair_run, 1)
+    RUN_MODES(pair_run, 0)
+#undef RUN_ARGS
 }
+#undef RUN_MODES
 
 /* ---- the live set, the resets, the clock ---- */
 
@@ -262,6 +304,7 @@ typedef struct lane {
     target t;
     live_set s;
     void *pin; /* pair16's one other live block of its size (see the top) */
+    hb_avm vm; /* MODE_REPLAY: the replay's register file on t.heap */
     uint64_t pos, since_reset, ns;
 } lane;
 
@@ -273,6 +316,16 @@ typedef struct lane {
 static enum mode setup_mode(enum mode m)
 {
     return m == MODE_CURSOR || m == MODE_PLANNED ? MODE_HEAP : m;
+}
+
+/* MODE_REPLAY's set-up, untimed: the live set's (or the pin's) MALLOCs
+ * replayed into the register file; 0, or -1 when one failed. */
+static int replay_fill(int churn, lane *l)
+{
+    size_t n = churn ? RFILL_OPS : 1;
+    const hb_op *ops = churn ? rfill : &(hb_op){.code = HB_OP_MALLOC, .a = PAIR_PIN_REG,
+                                                .c = PAIR_BYTES};
+    return hb_alloc_replay(&l->vm, ops, n) == n ? 0 : -1;
 }
 
 /*
@@ -316,6 +369,8 @@ static planned plan_batch(int churn, const lane *l, uint64_t n)
 
 static int fill(lane *l)
 {
+    if (l->m == MODE_REPLAY)
+        return replay_fill(1, l);
     for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
         uint64_t *p = op_alloc(setup_mode(l->m), &l->t, NULL, l->s.size[i]);
         if (p == NULL)
@@ -328,12 +383,18 @@ static int fill(lane *l)
 
 static void empty(lane *l)
 {
+    if (l->m == MODE_REPLAY) {
+        hb_avm_release(&l->vm);
+        return;
+    }
     for (size_t i = 0; i < HB_CHURN_LIVE; i++)
         op_free(setup_mode(l->m), &l->t, NULL, l->s.p[i], l->s.size[i]);
 }
 
 static int pin_take(lane *l)
 {
+    if (l->m == MODE_REPLAY)
+        return replay_fill(0, l);
     uint64_t *p = op_alloc(setup_mode(l->m), &l->t, NULL, PAIR_BYTES);
     if (p == NULL)
         return -1;
@@ -344,6 +405,10 @@ static int pin_take(lane *l)
 
 static void pin_drop(lane *l)
 {
+    if (l->m == MODE_REPLAY) {
+        hb_avm_release(&l->vm);
+        return;
+    }
     op_free(setup_mode(l->m), &l->t, NULL, l->pin, PAIR_BYTES);
     l->pin = NULL;
 }
@@ -352,6 +417,8 @@ static void pin_drop(lane *l)
  * again afterwards.  Untimed, on the same schedule in every mode. */
 static int reset_untimed(int churn, lane *l)
 {
+    if (l->m == MODE_REPLAY)
+        hb_avm_release(&l->vm); /* the register file empty, the books at 0 */
     if (l->m >= MODE_HEAP)
         al_heap_reset(&l->t.heap);
     else
@@ -369,26 +436,55 @@ static uint64_t thread_cpu_ns(void)
 /* One batch of n <= BATCH ops of lane l from its stream position, its CPU
  * time added to l->ns when timed (else the warm-up), then bump's reset when
  * due. */
+/* MODE_REPLAY: stream ops [pos, pos + n) as the replay runs a trace, each
+ * stretch of HB_AVM_PLAN_OPS planned before its clock starts; the CPU time
+ * of the replays, or 0 when an allocation failed. */
+static int replay_batch(lane *l, uint64_t n, uint64_t *ns)
+{
+    const size_t per = HB_AVM_PLAN_OPS / 2; /* stream ops per plan */
+    for (uint64_t done = 0; done < n;) {
+        uint64_t at = (l->pos + done) & (HB_CHURN_OPS - 1);
+        uint64_t k = n - done < per ? n - done : per;
+        if (k > HB_CHURN_OPS - at)
+            k = HB_CHURN_OPS - at;
+        const hb_op *ops = rstream + 2 * at;
+        hb_alloc_plan(&l->vm, ops, 2 * k);
+        uint64_t t0 = thread_cpu_ns();
+        size_t got = hb_alloc_replay(&l->vm, ops, 2 * k);
+        *ns += thread_cpu_ns() - t0;
+        if (got != 2 * k)
+            return -1;
+        done += k;
+    }
+    return 0;
+}
+
 static int run_one_batch(int churn, lane *l, uint64_t n, int timed)
 {
     enum mode m = l->m;
-    planned pl = {0};
-    if (m == MODE_PLANNED) {
-        pl = plan_batch(churn, l, n);
-        if (pl.high > al_heap_threshold(&l->t.heap))
-            m = MODE_CURSOR;
-    }
-    uint64_t t0 = thread_cpu_ns();
-    if (run_batch(churn, m, &l->t, &l->s, l->pos, n) != 0)
-        return -1;
-    uint64_t t1 = thread_cpu_ns();
-    if (m == MODE_PLANNED) {
-        l->t.heap.live_bytes = pl.live;
-        l->t.heap.peak_live_bytes = pl.peak;
-        al_heap_recheck(&l->t.heap);
+    uint64_t ns = 0;
+    if (m == MODE_REPLAY) {
+        if (replay_batch(l, n, &ns) != 0)
+            return -1;
+    } else {
+        planned pl = {0};
+        if (m == MODE_PLANNED) {
+            pl = plan_batch(churn, l, n);
+            if (pl.high > al_heap_threshold(&l->t.heap))
+                m = MODE_CURSOR;
+        }
+        uint64_t t0 = thread_cpu_ns();
+        if (run_batch(churn, m, &l->t, &l->s, l->pos, n) != 0)
+            return -1;
+        ns = thread_cpu_ns() - t0;
+        if (m == MODE_PLANNED) {
+            l->t.heap.live_bytes = pl.live;
+            l->t.heap.peak_live_bytes = pl.peak;
+            al_heap_recheck(&l->t.heap);
+        }
     }
     if (timed)
-        l->ns += t1 - t0;
+        l->ns += ns;
     l->pos += n;
     l->since_reset += n * (churn ? 512 : PAIR_BYTES); /* the worst case */
     if (l->t.b->reset && l->since_reset > RESET_BYTES) {
@@ -701,8 +797,9 @@ static int usage(const char *why)
     fprintf(stderr,
             "heapbench-native: %s\n"
             "usage: heapbench-native --family churn|pair16 --backend NAME "
-            "--mode MODE[,MODE...] [--ops N]\n"
-            "       MODE: native, table, heap, cursor or heapbench\n"
+            "--mode MODE[,MODE...] [--ops N] [--write word|block]\n"
+            "       MODE: native, table, heap, cursor, heapbench or replay (replay: "
+            "--write block)\n"
             "       heapbench-native --family larson|xmalloc|cache-scratch --backend NAME "
             "--mode native|table|heapbench [--threads N] [--scale S]\n",
             why);
@@ -725,6 +822,8 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
     const char *lib = preload_soname(t->b->name);
     if (strcmp(mode, "heapbench") == 0) {
         *m = MODE_PLANNED;
+    } else if (strcmp(mode, "replay") == 0) {
+        *m = MODE_REPLAY;
     } else if (strcmp(mode, "cursor") == 0) {
         *m = MODE_CURSOR;
     } else if (strcmp(mode, "heap") == 0) {
@@ -742,7 +841,7 @@ static int pick_mode(const char *mode, target *t, enum mode *m)
     } else {
         char msg[160];
         snprintf(msg, sizeof msg, "bad value '%s' for --mode, expected native, table, heap, "
-                                   "cursor or heapbench",
+                                   "cursor, heapbench or replay",
                  mode);
         return usage(msg);
     }
@@ -810,9 +909,9 @@ static int measure(int churn, lane *lanes, size_t nl, const char *family, uint64
 static int run_threaded(const wl_workload *w, enum mode m, target *t, const char *mode,
                         uint32_t threads, double scale)
 {
-    if (m == MODE_HEAP || m == MODE_CURSOR)
-        return usage("a threaded family takes --mode native, table or heapbench (heap and "
-                     "cursor are one thread's)");
+    if (m == MODE_HEAP || m == MODE_CURSOR || m == MODE_REPLAY)
+        return usage("a threaded family takes --mode native, table or heapbench (heap, "
+                     "cursor and replay are one thread's)");
     if (threads > 1 && t->b->threads == NULL) {
         fprintf(stderr, "heapbench-native: %s is not safe under threads\n", t->b->name);
         return 2;
@@ -853,6 +952,16 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--ops") == 0) {
             if (parse_ops(argv[++i], &ops) != 0)
                 return usage("bad value for --ops, expected a whole number from 1 to 2^40");
+        } else if (strcmp(argv[i], "--write") == 0) {
+            ++i;
+            if (strcmp(argv[i], "word") == 0 || strcmp(argv[i], "block") == 0) {
+                write_block = argv[i][0] == 'b';
+            } else {
+                char msg[160];
+                snprintf(msg, sizeof msg, "bad value '%.40s' for --write, expected word or block",
+                         argv[i]);
+                return usage(msg);
+            }
         } else if (strcmp(argv[i], "--threads") == 0) {
             uint64_t v;
             if (parse_ops(argv[++i], &v) != 0 || v > HB_MAX_THREADS)
@@ -914,6 +1023,10 @@ int main(int argc, char **argv)
     }
     if (nl == 0)
         return usage("--mode names no mode");
+    for (size_t i = 0; i < nl; i++)
+        if (lanes[i].m == MODE_REPLAY && !write_block)
+            return usage("--mode replay writes every new block whole, as the allocator-trace "
+                         "replay does: it takes --write block (then every lane does)");
     if (tw != NULL) {
         if (nl > 1)
             return usage("a threaded family takes one --mode");
@@ -928,10 +1041,35 @@ int main(int argc, char **argv)
     if (stream == NULL)
         return 1;
     hb_churn_generate(first_size, stream);
+    size_t rstream_bytes = 2 * HB_CHURN_OPS * sizeof *rstream;
+    size_t rfill_bytes = RFILL_OPS * sizeof *rfill;
+    rstream = hb_map(rstream_bytes, 0);
+    rfill = hb_map(rfill_bytes, 0);
+    if (rstream == NULL || rfill == NULL)
+        return 1;
+    for (size_t k = 0; k < HB_CHURN_OPS; k++) {
+        if (churn) {
+            rstream[2 * k] = (hb_op){.code = HB_OP_FREE, .a = stream[k].slot};
+            rstream[2 * k + 1] = (hb_op){.code = HB_OP_MALLOC, .a = stream[k].slot,
+                                         .c = stream[k].size};
+        } else {
+            rstream[2 * k] = (hb_op){.code = HB_OP_MALLOC, .a = 0, .c = PAIR_BYTES};
+            rstream[2 * k + 1] = (hb_op){.code = HB_OP_FREE, .a = 0};
+        }
+    }
+    for (size_t i = 0; i < RFILL_OPS; i++)
+        rfill[i] = (hb_op){.code = HB_OP_MALLOC, .a = (uint32_t)i, .c = first_size[i]};
     size_t opened = 0;
     int rc = 0;
-    for (; opened < nl && rc == 0; opened++)
-        rc = open_target(lanes[opened].m, &lanes[opened].t);
+    for (; opened < nl && rc == 0; opened++) {
+        lane *l = &lanes[opened];
+        rc = open_target(l->m, &l->t);
+        if (rc == 0 && l->m == MODE_REPLAY &&
+            hb_avm_init(&l->vm, &l->t.heap, churn ? HB_CHURN_LIVE : PAIR_PIN_REG + 1) != 0) {
+            close_target(l->m, &l->t);
+            rc = 1;
+        }
+    }
     if (rc == 0) {
         rc = measure(churn, lanes, nl, family, ops);
         if (rc != 0)
@@ -940,8 +1078,13 @@ int main(int argc, char **argv)
     } else {
         opened--; /* the one that failed is not open */
     }
-    for (size_t i = 0; i < opened; i++)
+    for (size_t i = 0; i < opened; i++) {
+        if (lanes[i].m == MODE_REPLAY)
+            hb_avm_fini(&lanes[i].vm);
         close_target(lanes[i].m, &lanes[i].t);
+    }
     hb_unmap(stream, stream_bytes);
+    hb_unmap(rstream, rstream_bytes);
+    hb_unmap(rfill, rfill_bytes);
     return rc != 0;
 }

@@ -313,8 +313,15 @@ static inline __attribute__((always_inline)) int avm_op(hb_avm *vm, al_cursor *c
  * index of the op whose allocation failed, or `to`. */
 static size_t avm_run(hb_avm *vm, const hb_op *ops, size_t from, size_t to)
 {
+    /* The register file's arrays and the heap's calls copied into locals
+     * whose address never leaves this function: the backend's call could
+     * write any memory it can reach, so read through vm and the heap they
+     * would be loaded again at every op; here they stay in registers. */
+    const al_heap *h = vm->heap;
+    al_heap calls = {.b = h->b, .ctx = h->ctx, .lib = h->lib};
+    hb_avm v = {.heap = &calls, .blocks = vm->blocks, .sizes = vm->sizes};
     for (size_t k = from; k < to; k++)
-        if (avm_op(vm, NULL, &ops[k]) != 0)
+        if (avm_op(&v, NULL, &ops[k]) != 0)
             return k;
     return to;
 }
