@@ -63,7 +63,7 @@ if(NOT HB_SANITIZE)
 endif()
 add_test(NAME gcbench_native_builds_what_the_replay_builds COMMAND sh -c "
   set -e
-  for c in rc rc-cycle mark-sweep boehm; do
+  for c in rc rc-cycle mark-sweep incremental gen-copy boehm boehm-incremental; do
     n=$($<TARGET_FILE:heapbench-gcbench> --collector $c --mode native --scale 0.01 | cut -d' ' -f5)
     r=$($<TARGET_FILE:heapbench-gcbench> --collector $c --mode replay --scale 0.01 | cut -d' ' -f5)
     [ -n \"$n\" ] && [ \"$n\" = \"$r\" ] || { echo \"$c: native $n objects, replay $r\"; exit 1; }

@@ -57,8 +57,8 @@
 #      --mode native: new_obj, field_store, reg_write called directly, the
 #      same objects, order and register file) beside its replay (--mode
 #      replay: the gcbench op stream through hb_replay) and beside
-#      `heapbench run -w gcbench` (its wall_s), for rc, rc-cycle, mark-sweep
-#      (over pool) and boehm; plus, for boehm, the classic GCBench on libgc
+#      `heapbench run -w gcbench` (its wall_s), for rc, rc-cycle, mark-sweep,
+#      incremental, gen-copy (over pool), boehm and boehm-incremental; plus, for boehm, the classic GCBench on libgc
 #      itself (--mode libgc).  --gcbench-reps rounds (default 3) shuffled
 #      with a recorded seed, at --gcbench-scale (default 0.2); figure =
 #      median seconds; printed: replay/native per collector (target <=
@@ -418,7 +418,7 @@ if has e; then
 import csv, os, random, subprocess, sys, time
 
 prog, hb, rounds, scale, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-colls = ["rc", "rc-cycle", "mark-sweep", "boehm"]
+colls = ["rc", "rc-cycle", "mark-sweep", "incremental", "gen-copy", "boehm", "boehm-incremental"]
 cells = [(c, m) for c in colls for m in ("native", "replay", "run")] + [("boehm", "libgc")]
 seed = int(time.time())
 rng = random.Random(seed)
@@ -435,7 +435,7 @@ with open(os.path.join(out, "gcbench_native.csv"), "w", newline="") as raw:
         rng.shuffle(order)
         for c, m in order:
             if m == "run":
-                alloc = "boehm" if c == "boehm" else "pool"
+                alloc = "boehm" if c.startswith("boehm") else "pool"
                 cmd = [hb, "run", "-w", "gcbench", "-a", alloc, "-c", c, "--scale", scale,
                        "--reps", "1", "--seed", "1", "--no-progress", "--format", "csv",
                        "--out", rows]

@@ -22,7 +22,7 @@ import sys
 BACKENDS = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
 FAMILIES = ["churn", "pair16"]
 MODES = ["native", "table", "heap", "heapbench"]
-COLLS = ["rc", "rc-cycle", "mark-sweep", "boehm"]
+COLLS = ["rc", "rc-cycle", "mark-sweep", "incremental", "gen-copy", "boehm", "boehm-incremental"]
 THREADED = ["larson", "xmalloc", "cache-scratch"]
 THREADS = ["1", "2"]
 
@@ -386,8 +386,8 @@ def gcbench(d, md):
         out.append(f"**GCBench natively and replayed** (`scripts/compare.sh --parts e`, "
                    f"`heapbench-gcbench`): GCBench written in C against the collector table "
                    f"(native), its op stream through the interpreter (replay) and "
-                   f"`heapbench run -w gcbench` (run) at scale {scale}, allocator pool (boehm: "
-                   f"its own); median seconds over {rounds} rounds, cells shuffled per round "
+                   f"`heapbench run -w gcbench` (run) at scale {scale}, allocator pool (boehm "
+                   f"and boehm-incremental: their own); median seconds over {rounds} rounds, cells shuffled per round "
                    f"(seed {seed})" + (f", {span_text(span, '–')}" if span else "") + ".")
         out.append("")
         out.append("| collector | native s | replay s | run s | replay/native | run/native |")
@@ -396,19 +396,19 @@ def gcbench(d, md):
         out.append(f"GCBench at scale {scale}: median seconds over {rounds} rounds, cells "
                    f"shuffled per round (seed {seed})"
                    + (f", {span_text(span, '-')}" if span else "") +
-                   "; allocator pool (boehm: its own)")
+                   "; allocator pool (boehm and boehm-incremental: their own)")
         out.append("  native = C calling the collector table (new_obj, field_store, reg_write), "
                    "no op stream")
         out.append("  replay = the gcbench op stream through hb_replay, chunk by chunk "
                    "(untimed generation)")
         out.append("  run    = heapbench run -w gcbench, its wall_s")
-        out.append(f"{'collector':11} {'native':>8} {'replay':>8} {'run':>8} "
+        out.append(f"{'collector':17} {'native':>8} {'replay':>8} {'run':>8} "
                    f"{'replay/native':>13} {'<=1.5x':>6} {'run/native':>10}")
     for c in COLLS:
         n, rp, rn = (med.get((c, m)) for m in ("native", "replay", "run"))
         if n is None or rp is None:
             problems += 1
-            out.append(f"| {c} | not measured | | | | |" if md else f"{c:11} NOT MEASURED")
+            out.append(f"| {c} | not measured | | | | |" if md else f"{c:17} NOT MEASURED")
             continue
         if md:
             rs = f"{rn:.3f}" if rn is not None else "-"
@@ -417,7 +417,7 @@ def gcbench(d, md):
         else:
             rs = f"{rn:8.3f}" if rn is not None else f"{'-':>8}"
             rr = f"{rn / n:10.2f}" if rn is not None else f"{'-':>10}"
-            out.append(f"{c:11} {n:8.3f} {rp:8.3f} {rs} {rp / n:13.2f} "
+            out.append(f"{c:17} {n:8.3f} {rp:8.3f} {rs} {rp / n:13.2f} "
                        f"{'yes' if rp / n <= 1.5 else 'no':>6} {rr}")
     g, bn = med.get(("boehm", "libgc")), med.get(("boehm", "native"))
     if g and bn:

@@ -22,8 +22,10 @@
  *           what heapbench's object layout (16-byte hb_obj header, a
  *           typed allocation, registers in memory) costs on top.
  * Prints one line: collector allocator mode seconds objects.  Time is wall
- * time (libgc marks on several threads), every collection included, the
- * collector's creation and destruction excluded.
+ * time, every collection included, the collector's creation and
+ * destruction excluded (wall, not CPU time, so that whatever thread a
+ * library would start counts too; libgc is set to one marker thread, as
+ * allocators/boehm_alloc.c says, like every other collector here).
  *
  * Exit status: 0, 1 when memory ran out or a library is missing, 2 bad usage.
  */
