@@ -15,7 +15,14 @@
  * through al_alloc, because libgc frees by tracing, not through al_free.
  * Used on its own (with another collector), it is a real explicit allocator
  * over libgc's heap: GC_malloc_atomic_uncollectable and GC_free -- blocks
- * that are neither scanned nor collected.
+ * that are neither scanned nor collected -- which al_alloc/al_free call
+ * directly through al_backend.entry, as the peers' malloc and free are
+ * called.  The table's bo_alloc/bo_free call the same two functions and do
+ * nothing else, so both paths give the same block for every size:
+ * al_call_alloc raises sizes under AL_ALIGN to AL_ALIGN on the entry's, and
+ * libgc serves every uncollectable request of 1..16 bytes from its one
+ * 16-byte granule (it drops the extra byte a collectable object gets), so
+ * that changes nothing (tests/test_peers.c compares GC_size on both paths).
  *
  * Figures:
  *   block_bytes      the footprint less GC_get_free_bytes() (free heap
@@ -161,6 +168,15 @@ static void bo_free(void *ctx, void *p, size_t size)
     h->gc->free_(p);
 }
 
+/* al_heap calls libgc's two functions directly (al_backend.entry); they
+ * take no context, and bo_alloc/bo_free add nothing to them. */
+static void bo_entry(void *ctx, al_entry *out)
+{
+    bo_heap *h = ctx;
+    out->alloc = h->gc->malloc_atomic_uncollectable;
+    out->free = h->gc->free_;
+}
+
 static void bo_stats(void *ctx, al_backend_stats *out)
 {
     bo_heap *h = ctx;
@@ -189,4 +205,5 @@ const al_backend al_boehm = {
     .reset = NULL,
     .stats = bo_stats,
     .dump = bo_dump,
+    .entry = bo_entry,
 };

@@ -3,10 +3,14 @@
  * installed (libtcmalloc_minimal.so.4, the build without the profiler),
  * opened in isolation by allocators/peer_loader.c.
  *
- * Calls: tc_malloc(size) and tc_free_sized(p, size), the thread-cached fast
- * path a program linked with tcmalloc would get.  Requests under 16 bytes
- * are rounded up to 16: tcmalloc's 8-byte class is only 8-byte aligned, and
- * AL_ALIGN is 16 (every class from 16 up is 16-aligned; the test checks).
+ * Calls: al_alloc/al_free (the timed path) call tc_malloc(size) and
+ * tc_free(p) directly through al_backend.entry, the thread-cached fast path
+ * a program linked with tcmalloc gets from malloc and free; only a caller
+ * of the table itself goes through tc_alloc/tc_free, which call tc_malloc
+ * and tc_free_sized(p, size).  Requests under 16 bytes are rounded up to 16
+ * on both paths (al_call_alloc raises them on the entry's): tcmalloc's
+ * 8-byte class is only 8-byte aligned, and AL_ALIGN is 16 (every class from
+ * 16 up is 16-aligned; the test checks).
  *
  * Figures:
  *   block_bytes      MallocExtension "generic.current_allocated_bytes",

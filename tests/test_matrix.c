@@ -10,6 +10,7 @@
  * Every sweep is 2 allocators x 1 collector x 2 workloads at scale 0.001
  * (a few thousand ops per repetition), in a fresh folder under /tmp.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include "harness/cli/cli.h"
 #include "harness/formats/machine.h"
 #include "harness/formats/results.h"
+#include "harness/run/run.h"
 
 #define MAXARGS 32
 
@@ -309,28 +311,97 @@ static void test_rounds_interleave_and_resume(void **state)
     free(meta);
 }
 
+/* The passes the run made, as hb_run_on_pass heard them in the process that
+ * ran each one (the repetitions' children: forks here, which inherit the
+ * hook), one line per pass appended to pass_log. */
+typedef struct pass_seen {
+    long pid;
+    unsigned rep;
+    int measured;
+    unsigned long long ops, objects;
+} pass_seen;
+
+static char pass_log[300];
+
+static void log_pass(uint32_t rep, int measured, const hb_row *row)
+{
+    char line[160];
+    int n = snprintf(line, sizeof line, "%ld %u %d %llu %llu\n", (long)getpid(), (unsigned)rep,
+                     measured, (unsigned long long)row->ops, (unsigned long long)row->objects);
+    int fd = open(pass_log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+    if (fd < 0)
+        return; /* the test then sees a pass missing */
+    ssize_t w = write(fd, line, (size_t)n);
+    (void)w;
+    close(fd);
+}
+
+/* Runs the matrix line with the hook on; returns the passes it heard. */
+static size_t matrix_passes(const char *args, const char *out, pass_seen *seen, size_t cap)
+{
+    snprintf(pass_log, sizeof pass_log, "%s.passes", out);
+    unlink(pass_log);
+    hb_run_on_pass = log_pass;
+    int rc = cmd(hb_cmd_matrix, "matrix %s --out %s", args, out);
+    hb_run_on_pass = NULL;
+    assert_int_equal(rc, 0);
+    FILE *f = fopen(pass_log, "r");
+    assert_non_null(f);
+    size_t n = 0;
+    pass_seen p;
+    while (fscanf(f, "%ld %u %d %llu %llu", &p.pid, &p.rep, &p.measured, &p.ops, &p.objects) == 5) {
+        assert_true(n < cap);
+        seen[n++] = p;
+    }
+    fclose(f);
+    return n;
+}
+
 /* --warmup N runs N untimed passes inside each measured repetition's
- * process: the rows are still one per repetition, numbered from 1, and
- * measure the same work as without warm-up. */
+ * process: the hook hears, for each repetition (the matrix runs each as a
+ * one-repetition hb_run), N warm-up passes and then the measured one, all
+ * in one process, a child of this one and not the previous repetition's;
+ * every pass does the same work; the rows are still one per repetition,
+ * numbered from 1, and measure one pass's work only. */
 static void test_warmup_is_in_process(void **state)
 {
     (void)state;
+    enum { REPS = 2, WARMUP = 2 };
     char cold[256], warm[256];
     snprintf(cold, sizeof cold, "%s/cold", root);
     snprintf(warm, sizeof warm, "%s/warm", root);
 #define ONE "-a malloc -c mark-sweep -w small-objects --scale 0.001 --reps 2"
-    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ONE " --out %s", cold), 0);
-    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ONE " --warmup 2 --out %s", warm), 0);
+    pass_seen c[8], w[8];
+    assert_int_equal(matrix_passes(ONE, cold, c, 8), REPS); /* no warm-up: measured only */
+    assert_int_equal(matrix_passes(ONE " --warmup 2", warm, w, 8), REPS * (WARMUP + 1));
     hb_row *a, *b;
     char *aa, *ab;
-    assert_int_equal(read_rows(cold, &a, &aa), 2);
-    assert_int_equal(read_rows(warm, &b, &ab), 2);
-    for (int i = 0; i < 2; i++) {
+    assert_int_equal(read_rows(cold, &a, &aa), REPS);
+    assert_int_equal(read_rows(warm, &b, &ab), REPS);
+    for (int i = 0; i < REPS; i++) {
+        assert_int_equal(c[i].measured, 1);
+        assert_true(c[i].pid != (long)getpid());
+        if (i > 0)
+            assert_true(c[i].pid != c[i - 1].pid);
+        const pass_seen *rw = &w[i * (WARMUP + 1)]; /* this repetition's passes, in order */
+        for (int k = 0; k <= WARMUP; k++) {
+            assert_int_equal(rw[k].rep, rw[WARMUP].rep); /* one hb_run's repetition */
+            assert_int_equal(rw[k].measured, k == WARMUP);
+            assert_true(rw[k].pid == rw[WARMUP].pid); /* the measured pass's process */
+            assert_int_equal(rw[k].ops, a[i].ops);
+            assert_int_equal(rw[k].objects, a[i].objects);
+        }
+        assert_true(rw[WARMUP].pid != (long)getpid());
+        if (i > 0)
+            assert_true(rw[WARMUP].pid != w[(i - 1) * (WARMUP + 1) + WARMUP].pid);
         assert_int_equal(b[i].rep, (uint64_t)(i + 1));
+        /* the timed row is the measured pass's, none of the warm-up's work */
+        assert_int_equal(b[i].ops, rw[WARMUP].ops);
         assert_int_equal(a[i].ops, b[i].ops);
         assert_int_equal(a[i].objects, b[i].objects);
         assert_int_equal(a[i].peak_live_bytes, b[i].peak_live_bytes);
     }
+#undef ONE
     hb_rows_free(a, aa);
     hb_rows_free(b, ab);
 }

@@ -7,7 +7,10 @@
  * library's own statistics that is plausible after 10 MB, a real version
  * string, and a clear reason naming the Debian package when the library is
  * missing (simulated in a child process through HB_PEER_LIB_<NAME>).  A
- * missing library skips its tests, saying so.
+ * missing library skips its tests, saying so.  The contract holds through
+ * the backend's table and through the library's own entry points
+ * (al_backend.entry, as al_heap_open takes them); for boehm the two give
+ * the same blocks for every size.
  *
  * Isolation: after every peer is loaded, malloc in this process still binds
  * to the C library's, and glibc's own counters see what malloc hands out.
@@ -71,9 +74,18 @@ static int skip_if_missing(const al_backend *b)
     return 1;
 }
 
-/* A heap over b without al_heap_open: the inline wrapper does the counting. */
-static void open_heap(al_heap *h, const al_backend *b)
+/* A heap over b.  entry 0: without al_heap_open, so al_alloc/al_free call
+ * the table (b->alloc/b->free with the context) and the inline wrapper does
+ * the counting; 1: with al_heap_open, so they call the library's own entry
+ * points when the backend has them, as every run does. */
+static void open_heap(al_heap *h, const al_backend *b, int entry)
 {
+    if (entry) {
+        assert_int_equal(al_heap_open(h, b, NULL), 0);
+        assert_true((h->lib.alloc != NULL) == (b->entry != NULL));
+        assert_true((h->lib.free != NULL) == (b->entry != NULL));
+        return;
+    }
     memset(h, 0, sizeof *h);
     h->b = b;
     h->ctx = b->create(&(al_config){0});
@@ -87,14 +99,14 @@ static unsigned char pattern(size_t i, size_t k)
     return (unsigned char)(i * 31 + k * 7 + 1);
 }
 
-static void check_contract(const peer *pe)
+static void check_contract(const peer *pe, int entry)
 {
     const al_backend *b = pe->b;
     enum { N = 700 };
     static void *blocks[N];
     static size_t sizes[N];
     al_heap h;
-    open_heap(&h, b);
+    open_heap(&h, b, entry);
     uint64_t requested = 0;
     for (size_t i = 0; i < N; i++) {
         sizes[i] = i < 600 ? i + 1 : (i - 599) * 3001; /* 1..600, then up to 300 KB */
@@ -135,11 +147,11 @@ static void check_contract(const peer *pe)
     b->destroy(h.ctx);
 }
 
-/* Every size from 16 to 4 KiB, three times each, comes back 16-aligned. */
-static void check_alignment(const peer *pe)
+/* Every size from 1 to 4 KiB, three times each, comes back 16-aligned. */
+static void check_alignment(const peer *pe, int entry)
 {
     al_heap h;
-    open_heap(&h, pe->b);
+    open_heap(&h, pe->b, entry);
     for (size_t size = 1; size <= 4096; size++) {
         void *p[3];
         for (int r = 0; r < 3; r++) {
@@ -162,7 +174,7 @@ static void check_footprint(const peer *pe)
     enum { N = 1000, SIZE = 10000 };
     static void *blocks[N];
     al_heap h;
-    open_heap(&h, pe->b);
+    open_heap(&h, pe->b, 0);
     for (size_t i = 0; i < N; i++) {
         blocks[i] = al_alloc(&h, SIZE);
         assert_non_null(blocks[i]);
@@ -228,8 +240,10 @@ static void check_missing(const peer *pe)
         (void)state;                                                                        \
         if (skip_if_missing(peers[i].b))                                                    \
             skip();                                                                         \
-        check_contract(&peers[i]);                                                          \
-        check_alignment(&peers[i]);                                                         \
+        check_contract(&peers[i], 0);                                                       \
+        check_contract(&peers[i], 1);                                                       \
+        check_alignment(&peers[i], 0);                                                      \
+        check_alignment(&peers[i], 1);                                                      \
         check_version(&peers[i]);                                                           \
     }                                                                                       \
     static void test_footprint_##tag(void **state)                                          \
@@ -249,6 +263,87 @@ PEER_TESTS(0, jemalloc)
 PEER_TESTS(1, mimalloc)
 PEER_TESTS(2, tcmalloc)
 PEER_TESTS(3, boehm_alloc)
+
+/* ==================== boehm: the entry and the table ==================== */
+
+/* libgc's largest small object (MAXOBJBYTES, half of its 4 KiB heap block
+ * on x86-64): up to it, freed objects go on a free list per size class. */
+#define GC_SMALL_MAX 2048
+
+/* The boehm backend's entry points are libgc's own, and al_alloc/al_free
+ * through them (sizes under AL_ALIGN raised) give what the table gives for
+ * every size: a block of the same usable size (GC_size), all of it
+ * writable and apart from every other, the same live bytes and peak, and
+ * the block back to libgc at the free: a small block freed on one path is
+ * the next the other path gets for its size.  Each heap may free the
+ * other's blocks: both free with GC_free. */
+static void test_entry_is_table_boehm_alloc(void **state)
+{
+    (void)state;
+    if (skip_if_missing(&al_boehm))
+        skip();
+    const al_gc_api *gc = al_gc_api_get();
+    assert_non_null(gc);
+    al_heap e, t;
+    open_heap(&e, &al_boehm, 1);
+    open_heap(&t, &al_boehm, 0);
+    assert_ptr_equal((void *)e.lib.alloc, (void *)gc->malloc_atomic_uncollectable);
+    assert_ptr_equal((void *)e.lib.free, (void *)gc->free_);
+    assert_null(t.lib.alloc);
+    static const size_t big[] = {4097, 8191, 8192, 65536, 300000, (1u << 20) + 1};
+    enum { NBIG = sizeof big / sizeof big[0], NSIZES = 4096 + NBIG };
+    static unsigned char *pe[NSIZES], *pt[NSIZES];
+    static size_t sz[NSIZES], usable[NSIZES];
+    uint64_t live = 0;
+    for (size_t i = 0; i < NSIZES; i++) {
+        size_t n = sz[i] = i < 4096 ? i + 1 : big[i - 4096];
+        pe[i] = al_alloc(&e, n);
+        pt[i] = al_alloc(&t, n);
+        assert_non_null(pe[i]);
+        assert_non_null(pt[i]);
+        assert_int_equal((uintptr_t)pe[i] % AL_ALIGN, 0);
+        size_t us = gc->size(pe[i]), ut = gc->size(pt[i]);
+        if (us != ut)
+            fail_msg("boehm: %zu bytes: GC_size %zu through the entry, %zu through the table", n,
+                     us, ut);
+        assert_true(us >= n);
+        usable[i] = us;
+        memset(pe[i], (int)pattern(i, 0), us);
+        memset(pt[i], (int)pattern(i, 1), us);
+        live += n;
+        assert_int_equal(e.live_bytes, live);
+        assert_int_equal(t.live_bytes, live);
+    }
+    for (size_t i = 0; i < NSIZES; i++) /* no block overlaps another */
+        for (size_t k = 0; k < usable[i]; k += 1 + k / 8) {
+            assert_int_equal(pe[i][k], pattern(i, 0));
+            assert_int_equal(pt[i][k], pattern(i, 1));
+        }
+    assert_int_equal(e.peak_live_bytes, live);
+    assert_int_equal(t.peak_live_bytes, live);
+    for (size_t i = 0; i < NSIZES; i++) {
+        size_t n = sz[i];
+        al_free(&e, pe[i], n);
+        unsigned char *q2 = al_alloc(&t, n); /* the table's alloc takes what the entry freed */
+        al_free(&t, pt[i], n);
+        unsigned char *p2 = al_alloc(&e, n); /* and the entry's what the table freed */
+        assert_non_null(p2);
+        assert_non_null(q2);
+        if (usable[i] <= GC_SMALL_MAX) { /* one free list per size class: LIFO */
+            assert_ptr_equal(q2, pe[i]);
+            assert_ptr_equal(p2, pt[i]);
+        }
+        al_free(&t, p2, n); /* each heap frees the block the other took */
+        al_free(&e, q2, n);
+    }
+    memset(pe, 0, sizeof pe); /* no stale roots for libgc */
+    memset(pt, 0, sizeof pt);
+    assert_int_equal(e.live_bytes, 0);
+    assert_int_equal(t.live_bytes, 0);
+    assert_int_equal(e.failed + t.failed, 0);
+    al_heap_close(&e);
+    al_boehm.destroy(t.ctx);
+}
 
 /* ==================== isolation ==================== */
 
@@ -601,6 +696,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_malloc_is_still_libc), cmocka_unit_test(test_boehm_survivors),
         cmocka_unit_test(test_boehm_garbage_bounded), cmocka_unit_test(test_boehm_payload_not_scanned),
         cmocka_unit_test(test_boehm_finalizers_once), cmocka_unit_test(test_boehm_incremental),
+        /* last: its blocks, were it to fail midway, must not be roots to the above */
+        cmocka_unit_test(test_entry_is_table_boehm_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1149,10 +1149,13 @@ static void fill_row(rep *r, hb_row *row, uint64_t faults, uint64_t peak_rss)
     row->major_gc_s = (double)gst.major_ns / 1e9;
 }
 
-/* One pass of the source, in this process.  0 with the row filled, 130
- * when interrupted, or 2 with err (the repetition could not be set up). */
-static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index, FILE *series,
-                   hb_row *row, char *err, size_t errcap)
+hb_pass_fn hb_run_on_pass;
+
+/* One pass of the source, in this process (measured 0: a warm-up pass).  0
+ * with the row filled, 130 when interrupted, or 2 with err (the repetition
+ * could not be set up). */
+static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_index, int measured,
+                    FILE *series, hb_row *row, char *err, size_t errcap)
 {
     rep r;
     memset(&r, 0, sizeof r);
@@ -1203,6 +1206,8 @@ static int run_pass(const hb_run_config *cfg, const run_plan *p, uint32_t rep_in
         snprintf(err, errcap, "%s", r.err);
     if (r.progress)
         tell_progress(&r, 1);
+    if (hb_run_on_pass != NULL)
+        hb_run_on_pass(rep_index, measured, row);
     rep_close(&r);
     return 0;
 }
@@ -1215,12 +1220,12 @@ static int run_one(const hb_run_config *cfg, const run_plan *p, uint32_t rep_ind
                    hb_row *row, char *err, size_t errcap)
 {
     for (uint64_t w = 0; w < cfg->warmup; w++) {
-        int rc = run_pass(cfg, p, rep_index, NULL, row, err, errcap);
+        int rc = run_pass(cfg, p, rep_index, 0, NULL, row, err, errcap);
         if (rc != 0)
             return rc;
         err[0] = '\0';
     }
-    return run_pass(cfg, p, rep_index, series, row, err, errcap);
+    return run_pass(cfg, p, rep_index, 1, series, row, err, errcap);
 }
 
 /* A row with its names and status, and nothing measured (NaN, 0). */

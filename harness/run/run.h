@@ -51,6 +51,15 @@ typedef void (*hb_progress_fn)(const hb_progress *p);
  * by a forked repetition; an exec'd one sets it again in main(). */
 extern hb_progress_fn hb_run_progress;
 
+/* Hears every pass of a repetition once it has run, in the process that
+ * ran it: each warm-up pass (measured 0) and the measured one (1), with the
+ * pass's row (valid during the call; a warm-up's is then discarded).  Called
+ * after the pass's figures are taken, off the clock.  For tests: NULL (the
+ * default) is none.  Inherited by a forked repetition; an exec'd one starts
+ * without it. */
+typedef void (*hb_pass_fn)(uint32_t rep, int measured, const hb_row *row);
+extern hb_pass_fn hb_run_on_pass;
+
 /* The program to exec for an isolated repetition ("/proc/self/exe" when
  * the binary dispatches `heapbench __rep IN OUT` to hb_rep_child_main);
  * NULL: isolated repetitions are plain forks. */
