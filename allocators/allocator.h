@@ -100,7 +100,8 @@ typedef struct al_backend {
      * and a threaded run refuses it. */
     const char *threads;
     /* Optional (NULL): for a backend whose alloc and free are exactly a
-     * library's malloc and free (malloc, jemalloc, mimalloc, tcmalloc),
+     * library's malloc and free (malloc, jemalloc, mimalloc, tcmalloc; boehm's
+     * GC_malloc_atomic_uncollectable and GC_free),
      * fills *out with those entry points; al_heap_open asks once, and then
      * al_alloc/al_free call them directly -- one indirect call, no ctx, no
      * wrapper, no PLT -- as a program linked with the library calls them.

@@ -21,9 +21,10 @@
 #   d. heapbench's cost per op: the same malloc/free stream (alloc_churn's
 #      small-object churn, and a 16-byte alloc+free pair beside one more live
 #      16-byte block, so that no page empties at every free) timed by
-#      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool and
-#      bump in four modes: native (a plain C loop on malloc/free, the library
-#      under LD_PRELOAD; pool and bump through their table), table (the call
+#      heapbench-native for malloc, jemalloc, mimalloc, tcmalloc, pool, bump
+#      and boehm (libgc's uncollectable blocks) in these modes: native (a
+#      plain C loop on malloc/free, the library under LD_PRELOAD; pool and
+#      bump through their table, boehm on libgc's two functions), table (the call
 #      al_alloc/al_free make: for the peers and malloc the library's own
 #      malloc/free, dlopen'd -- under LD_PRELOAD the same copy -- called
 #      directly), heap (al_alloc/al_free, the books in the al_heap, as the
@@ -399,7 +400,7 @@ if has d; then
     echo "== d. heapbench's cost per op: $native native alone, and beside table, heap, heapbench, replay; $native_reps rounds" >&2
     cells=
     for f in churn pair16; do
-        for b in malloc jemalloc mimalloc tcmalloc pool bump; do
+        for b in malloc jemalloc mimalloc tcmalloc pool bump boehm; do
             cells="$cells $f:$b:native"
             for m in table heap heapbench replay; do
                 cells="$cells $f:$b:native+$m"

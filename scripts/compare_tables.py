@@ -20,6 +20,9 @@ import statistics
 import sys
 
 BACKENDS = ["malloc", "jemalloc", "mimalloc", "tcmalloc", "pool", "bump"]
+# part d also times boehm as an allocator (libgc's uncollectable blocks; its
+# native loop calls GC_malloc_atomic_uncollectable and GC_free directly)
+NATIVE_BACKENDS = BACKENDS + ["boehm"]
 FAMILIES = ["churn", "pair16"]
 MODES = ["native", "table", "heap", "heapbench"]
 COLLS = ["rc", "rc-cycle", "mark-sweep", "incremental", "gen-copy", "boehm", "boehm-incremental"]
@@ -139,7 +142,8 @@ def native(d, md):
                    f"over 10,000 live blocks; pair16: a 16-byte alloc+free beside one more live "
                    f"16-byte block, so that no page empties at every free) timed natively (a "
                    f"plain C loop, the peer under LD_PRELOAD; pool and bump through their "
-                   f"table), as heapbench calls the backend (table), through "
+                   f"table; boehm, libgc's uncollectable blocks, on GC_malloc_atomic_uncollectable "
+                   f"and GC_free), as heapbench calls the backend (table), through "
                    f"`al_alloc`/`al_free` with the books in the heap, as the collectors call "
                    f"them (heap), and as the allocator-trace replay calls it (heapbench: the "
                    f"table call on the `al_heap`, its books planned from the stream before each "
@@ -168,7 +172,7 @@ def native(d, md):
         each one's ratio to mimalloc within 5% of its native ratio, and the
         backend that sets it; None when no backend bounds it."""
         m, best = col(f, "mimalloc", "native"), None
-        for b in BACKENDS:
+        for b in NATIVE_BACKENDS:
             n = col(f, b, "native")
             if not n or not m or b == "mimalloc":
                 continue
@@ -186,8 +190,8 @@ def native(d, md):
         """(pairs of backends whose ratio in `mode` is within 5% of their native
         ratio, pairs measured, the worst pair and its error), paired by round."""
         ok, n, worst = 0, 0, None
-        for i, a in enumerate(BACKENDS):
-            for b in BACKENDS[i + 1:]:
+        for i, a in enumerate(NATIVE_BACKENDS):
+            for b in NATIVE_BACKENDS[i + 1:]:
                 e = paired(err, at(f, a, mode), at(f, b, mode), nat(f, a, mode),
                            nat(f, b, mode))
                 if e is None:
@@ -210,7 +214,7 @@ def native(d, md):
     def replay_text(f):
         ro, rn_, rw = pairs_within(f, "replay")
         ds = [paired(lambda x, y: x - y, at(f, b, "replay"), nat(f, b, "replay"))
-              for b in BACKENDS]
+              for b in NATIVE_BACKENDS]
         ds = [d for d in ds if d is not None]
         if not rn_ or not ds:
             return None
@@ -234,7 +238,7 @@ def native(d, md):
         """The whole replay against a native loop that writes its blocks as
         the replay does, beside it in one process; [] when not measured."""
         got = []
-        for b in BACKENDS:
+        for b in NATIVE_BACKENDS:
             w, r = col(f, b, "wnative"), col(f, b, "replay")
             if w is None or r is None:
                 continue
@@ -272,7 +276,7 @@ def native(d, md):
                        f"{'heap':>8} {'heapbench':>9} {'diff':>7} {'<=2ns':>5} "
                        f"{'/mi nat':>8} {'/mi tab':>8} {'/mi hb':>8} {'tab err':>8} "
                        f"{'hb err':>8} {'<=5%':>5}")
-        for b in BACKENDS:
+        for b in NATIVE_BACKENDS:
             n, t, a, h = (col(f, b, m) for m in MODES)
             al = col(f, b, "alone")
             if n is None or h is None or not mn or not mh:
@@ -319,7 +323,7 @@ def native(d, md):
     if md:
         books = []
         for f in FAMILIES:
-            for b in BACKENDS:
+            for b in NATIVE_BACKENDS:
                 d = {m: paired(lambda x, y: x - y, at(f, b, m), nat(f, b, m))
                      for m in ("table", "heap", "heapbench")}
                 if None not in d.values():
@@ -341,7 +345,7 @@ def native(d, md):
         out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} {'heap':>8} "
                    f"{'heapbench':>9} {'diff':>7} {'/mi nat':>8} {'/mi hb':>8} {'hb err':>8}")
         mn, mh = col(f, "mimalloc", "native", cell_lo), col(f, "mimalloc", "heapbench", cell_lo)
-        for b in BACKENDS:
+        for b in NATIVE_BACKENDS:
             n, t, a, h = (col(f, b, m, cell_lo) for m in MODES)
             if n is None or h is None or not mn or not mh:
                 continue
@@ -354,7 +358,7 @@ def native(d, md):
     head = [f"heapbench-native: median ns per op over {rounds} rounds, cells shuffled per round "
             f"(seed {seed})" + (f", {span_text(span, '-')}" if span else ""),
             "  native    = plain malloc/free loop, the library under LD_PRELOAD "
-            "(pool, bump: their table, no al_heap)",
+            "(pool, bump: their table, boehm: libgc's two functions; no al_heap)",
             "  table     = the call al_alloc makes (peers: the library's malloc/free from "
             "dlopen, called directly), no books",
             "  heap      = al_alloc/al_free, the books in the al_heap (the collectors' path): "

@@ -17,7 +17,8 @@ trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 python3 - "$dir/native.csv" <<'PY'
 import csv, sys
-base = {"malloc": 10.0, "jemalloc": 5.0, "mimalloc": 4.0, "tcmalloc": 4.5, "pool": 6.0, "bump": 3.0}
+base = {"malloc": 10.0, "jemalloc": 5.0, "mimalloc": 4.0, "tcmalloc": 4.5, "pool": 6.0, "bump": 3.0,
+        "boehm": 8.0}
 off = [0.0, 0.10, 0.02]  # malloc's heapbench error per round
 with open(sys.argv[1], "w", newline="") as f:
     w = csv.writer(f)
@@ -41,7 +42,7 @@ set -- $row
 [ "${13}" = "+2.0%" ] || fail "malloc's paired error is ${13}, expected +2.0% ($row)"
 [ "$7" = "+0.60" ] || fail "malloc's paired difference is $7, expected +0.60 ($row)"
 [ "${12}" = "+0.0%" ] || fail "malloc's table error is ${12}, expected +0.0% ($row)"
-grep -q "Of the 15 pairs of backends, 15 keep their native ratio within 5% through heapbench" "$dir/out" ||
+grep -q "Of the 21 pairs of backends, 21 keep their native ratio within 5% through heapbench" "$dir/out" ||
     fail "the pairs sentence: $(grep 'pairs of backends' "$dir/out")"
 
 # Beside: process p of round r runs both its lanes at speed k(p, r); the
@@ -49,7 +50,8 @@ grep -q "Of the 15 pairs of backends, 15 keep their native ratio within 5% throu
 # a difference against another process's loop is off by up to 40%.
 python3 - "$dir/native.csv" <<'PY'
 import csv, sys
-base = {"malloc": 10.0, "jemalloc": 5.0, "mimalloc": 4.0, "tcmalloc": 4.5, "pool": 6.0, "bump": 3.0}
+base = {"malloc": 10.0, "jemalloc": 5.0, "mimalloc": 4.0, "tcmalloc": 4.5, "pool": 6.0, "bump": 3.0,
+        "boehm": 8.0}
 off = [0.0, 0.10, 0.02]
 speed = {"table": 1.0, "heap": 1.4, "heapbench": 1.2, "replay": 1.3}
 with open(sys.argv[1], "w", newline="") as f:
@@ -95,6 +97,6 @@ row=$(awk '/backend +wnative/ {t=1} t && $1 == "jemalloc" {print; exit}' "$dir/o
 [ -n "$row" ] || fail "beside: no replay row for jemalloc"
 set -- $row
 [ "$4" = "+0.50" ] || fail "beside: jemalloc's replay difference is $4, expected +0.50 ($row)"
-grep -q "Of the 15 pairs of backends, 15 keep their native ratio within 5% through heapbench" "$dir/out" ||
+grep -q "Of the 21 pairs of backends, 21 keep their native ratio within 5% through heapbench" "$dir/out" ||
     fail "beside: the pairs sentence: $(grep 'pairs of backends' "$dir/out")"
 echo ok
