@@ -207,6 +207,8 @@ static void test_usage_errors(void **state)
     assert_int_equal(cmd(hb_cmd_matrix, "matrix --shard 1 --out %s", dir), 2);
     assert_int_equal(cmd(hb_cmd_matrix, "matrix --scale -1 --out %s", dir), 2);
     assert_int_equal(cmd(hb_cmd_matrix, "matrix --reps 0 --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix --rounds 0 --out %s", dir), 2);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix --rounds 2x --out %s", dir), 2);
     assert_int_equal(cmd(hb_cmd_matrix, "matrix --bogus --out %s", dir), 2);
     assert_int_equal(cmd(hb_cmd_merge, "merge %s", dir), 2);
     assert_int_equal(cmd(hb_cmd_merge, "merge %s/m %s/nosuch", root, root), 2);
@@ -309,6 +311,20 @@ static void test_rounds_interleave_and_resume(void **state)
     meta = hb_read_file(path, NULL);
     assert_non_null(strstr(meta, "\"repetitions_run\": 18, \"invocations\": 2,"));
     free(meta);
+
+    /* --rounds K stops after round K, and is no setting: the same folder
+     * takes the next rounds, and ends with the rows of one sweep. */
+    char upto[256];
+    snprintf(upto, sizeof upto, "%s/rounds_upto", root);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ROUNDS " --series --rounds 1 --out %s", upto), 0);
+    assert_int_equal(count_rows(upto), 4);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ROUNDS " --series --rounds 2 --out %s", upto), 0);
+    assert_int_equal(count_rows(upto), 8);
+    assert_int_equal(cmd(hb_cmd_matrix, "matrix " ROUNDS " --series --rounds 9 --out %s", upto), 0);
+    row_keys(upto, kb, &nb);
+    assert_int_equal(na, nb);
+    for (long i = 0; i < na; i++)
+        assert_string_equal(ka[i], kb[i]);
 }
 
 /* The passes the run made, as hb_run_on_pass heard them in the process that

@@ -215,13 +215,14 @@ static int run_path(char *buf, size_t cap, const cc_opts *o, const cl_claim *c, 
 }
 
 /* One matrix into DIR/<claim>/<run>: its status (0, 1, 2, 130). */
-static int run_matrix(const cc_opts *o, const cl_claim *c, const cl_run *r)
+static int run_matrix(const cc_opts *o, const cl_claim *c, const cl_run *r, uint64_t round)
 {
-    char dir[CC_PATH], scale[64], reps[32];
+    char dir[CC_PATH], scale[64], reps[32], upto[32];
     if (run_path(dir, sizeof dir, o, c, r))
         return hb_usage_error("claims", "--out path too long, expected under %d bytes", CC_PATH);
     snprintf(scale, sizeof scale, "%.6g", claim_scale(o, c));
     snprintf(reps, sizeof reps, "%" PRIu64, o->reps);
+    snprintf(upto, sizeof upto, "%" PRIu64, round);
     char *argv[32];
     int n = 0;
     argv[n++] = "matrix";
@@ -235,13 +236,14 @@ static int run_matrix(const cc_opts *o, const cl_claim *c, const cl_run *r)
     argv[n++] = "--scale", argv[n++] = scale;
     argv[n++] = "--reps", argv[n++] = reps;
     argv[n++] = "--no-progress";
+    argv[n++] = "--rounds", argv[n++] = upto;
     if (r->series)
         argv[n++] = "--series";
     for (size_t k = 0; k < 4 && r->extra[k]; k++)
         argv[n++] = (char *)r->extra[k];
     argv[n] = NULL;
-    fprintf(stderr, "heapbench claims: %s/%s: matrix at scale %s, %s repetitions\n", c->id, r->tag,
-            scale, reps);
+    fprintf(stderr, "heapbench claims: %s/%s: matrix at scale %s, round %s of %s\n", c->id, r->tag,
+            scale, upto, reps);
     return hb_cmd_matrix(n, argv);
 }
 
@@ -697,18 +699,32 @@ static int write_report(const cc_opts *o, const cc_section *secs, int argc, char
 /* heapbench claims                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Runs and answers one claim; its worst status (0, 1, 130, or 2). */
+/*
+ * Runs and answers one claim; its worst status (0, 1, 130, or 2).  The
+ * folders a claim compares run round by round (matrix --rounds): round k
+ * of every folder, one after the other, then round k + 1, so that a slow
+ * spell of the machine lands on every folder's cells alike, as the matrix
+ * interleaves the cells of one folder.  A folder's status is the worst of
+ * its rounds'.
+ */
 static int do_claim(const cc_opts *o, const cl_claim *c, const char *scripts, cc_section *s)
 {
     int worst = 0;
     uint64_t t0 = hb_now_ns();
     s->unavailable = c->unavailable ? c->unavailable() : NULL;
-    for (size_t i = 0; i < c->nruns && !s->unavailable; i++) {
-        s->matrix_rc[i] = run_matrix(o, c, &c->runs[i]);
-        if (s->matrix_rc[i] == HB_EXIT_INTERRUPTED || s->matrix_rc[i] == HB_EXIT_USAGE)
-            return s->matrix_rc[i];
-        worst = s->matrix_rc[i] ? HB_EXIT_FAIL : worst;
-    }
+    for (size_t i = 0; i < c->nruns; i++)
+        s->matrix_rc[i] = 0;
+    for (uint64_t k = 1; k <= o->reps && !s->unavailable; k++)
+        for (size_t i = 0; i < c->nruns; i++) {
+            int rc = run_matrix(o, c, &c->runs[i], k);
+            if (rc == HB_EXIT_INTERRUPTED || rc == HB_EXIT_USAGE) {
+                s->matrix_rc[i] = rc;
+                return rc;
+            }
+            if (rc > s->matrix_rc[i])
+                s->matrix_rc[i] = rc;
+            worst = rc ? HB_EXIT_FAIL : worst;
+        }
     cc_data d;
     if (!s->unavailable && load_data(o, c, &d) != 0) {
         free_data(c, &d);

@@ -105,6 +105,11 @@ static const char matrix_usage_head[] =
     "      --out DIR        the results folder; default results/<date>-<id>, where id\n"
     "                       is a hash of the settings (an existing one is reused)\n"
     "      --shard I/N      run only cells whose number mod N is I (0 <= I < N)\n"
+    "      --rounds K       stop after round K (repetition K of every cell); not a\n"
+    "                       setting: the folder stays the same sweep, and a later\n"
+    "                       call with a larger K (or none) runs the rounds after it.\n"
+    "                       heapbench claims runs the folders it compares so, round\n"
+    "                       by round, one folder after the other\n"
     "      --series         write time series per repetition\n"
     "      --heap-factors L every cell at these multiples of its minimum heap, e.g.\n"
     "                       1.25,1.5,2,3,4,6 (minimums read from DIR/minheap.csv or\n"
@@ -130,6 +135,7 @@ static const char matrix_usage_tail[] =
 typedef struct mx_opts {
     const char *alist, *clist, *wlist, *out, *tlist;
     unsigned shard_i, shard_n;
+    uint64_t rounds; /* --rounds K: stop after round K (0: every round) */
     int series;
     hb_run_config set; /* every cell's settings; the names are the cell's */
     double factors[HB_MAX_HEAP_FACTORS]; /* --heap-factors, increasing; nfactors 0: none */
@@ -459,7 +465,7 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
-enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP, O_THREADS, O_HEAP_FACTORS };
+enum { O_OUT = 256, O_SHARD, O_SERIES, O_HELP, O_THREADS, O_HEAP_FACTORS, O_ROUNDS };
 
 /* Ahead of the settings' options: getopt takes the first exact match, so
  * matrix's --threads (a list) stands in for run's (one count). */
@@ -468,6 +474,7 @@ static const struct option matrix_own_opts[] = {
     {"out", required_argument, 0, O_OUT},   {"shard", required_argument, 0, O_SHARD},
     {"series", no_argument, 0, O_SERIES},   {"help", no_argument, 0, O_HELP},
     {"heap-factors", required_argument, 0, O_HEAP_FACTORS},
+    {"rounds", required_argument, 0, O_ROUNDS},
 };
 
 static int parse_shard(const char *v, mx_opts *o)
@@ -482,6 +489,18 @@ static int parse_shard(const char *v, mx_opts *o)
     return 0;
 }
 
+static int parse_rounds(const char *v, mx_opts *o)
+{
+    char *end;
+    errno = 0;
+    unsigned long long k = strtoull(v, &end, 10);
+    if (*v < '1' || *v > '9' || *end != '\0' || errno != 0 || k > 1000000)
+        return hb_usage_error("matrix", "bad value '%s' for --rounds, expected a whole number "
+                              "from 1 to 1000000", v);
+    o->rounds = k;
+    return 0;
+}
+
 static int parse_one(int opt, const char *v, mx_opts *o)
 {
     switch (opt) {
@@ -492,6 +511,7 @@ static int parse_one(int opt, const char *v, mx_opts *o)
     case O_SHARD: return parse_shard(v, o);
     case O_SERIES: o->series = 1; return 0;
     case O_HEAP_FACTORS: return parse_heap_factors(v, o);
+    case O_ROUNDS: return parse_rounds(v, o);
     case O_THREADS: o->tlist = v; return 0;
     default: return hb_setting_option("matrix", &o->set, opt, v);
     }
@@ -1094,7 +1114,8 @@ static int run_cells(mx_plan *p)
     int rc = find_min_heaps(p);
     pr.start_ns = hb_now_ns();
     /* Round k runs repetition k of every cell that lacks it. */
-    for (uint64_t k = 1; k <= p->o.set.reps && rc >= 0 && rc != 130 && !hb_interrupted; k++)
+    uint64_t last = p->o.rounds && p->o.rounds < p->o.set.reps ? p->o.rounds : p->o.set.reps;
+    for (uint64_t k = 1; k <= last && rc >= 0 && rc != 130 && !hb_interrupted; k++)
         for (size_t i = 0; i < p->ncells && rc >= 0 && rc != 130 && !hb_interrupted; i++) {
             mx_cell *x = &p->cells[i];
             if (!mine(p, x) || x->failed || x->have[k])
