@@ -26,11 +26,9 @@
  *     memory could not be had even after a full collection; *dst unchanged.
  *   - Nothing else collects, except collect() and safepoint().
  *   - Every pause is reported once through env->pause with hb_now_ns()
- *     times: a collection, and a reference-count cascade by the rule in
- *     collectors/rc_core.h ("A reference-count cascade (every free caused by
- *     one decrement, the released object's own included) is a pause when it
- *     takes 10 us or more or frees 1 MiB or more; ...").  Reading the clock is the strategy's job because it
- *     alone knows when a cascade started.
+ *     times: a collection, and a reference-count cascade by the pause rule
+ *     (GC_RC_PAUSE_RULE, below).  Reading the clock is the strategy's job
+ *     because it alone knows when a cascade started.
  *   - Finalizers: for an object with HB_F_FINALIZER, env->finalize is called
  *     exactly once before the object is freed, and the strategy sets
  *     HB_F_FINALIZED.  Finalizers here never resurrect.
@@ -47,6 +45,30 @@
 #include "harness/core/err.h"
 #include "harness/core/object.h"
 
+/*
+ * The reference-count pause rule, for rc and rc-cycle (collectors/rc_core.h
+ * applies it; why each bound is what it is, is written there).
+ * GC_RC_PAUSE_RULE is its one statement, built from the four defaults
+ * below: README.md quotes it word for word and every other place points
+ * here (tests/test_docs.c fails if the README's sentence or a constant
+ * drifts).  The finalizers count because a costly __del__ (--finalizer-work)
+ * is work of the cascade that runs it: without them a cascade of one object
+ * whose finalizer writes 16 MiB would never read the clock.
+ */
+#define GC_RC_PAUSE_US 10      /* a timed cascade this long is a pause (rc_pause_ns) */
+#define GC_RC_PAUSE_MIB 1      /* so is one that frees this much (rc_pause_bytes) */
+#define GC_RC_CLOCK_OBJECTS 32 /* the clock is read at this object (rc_pause_min) */
+#define GC_RC_CLOCK_KIB 64     /* or at this many bytes freed plus written by finalizers */
+#define GC_STR_(x) #x
+#define GC_STR(x) GC_STR_(x) /* the text of a macro's value */
+#define GC_RC_PAUSE_RULE                                                                        \
+    "A reference-count cascade (every free caused by one decrement, the released object's "    \
+    "own included, and the finalizers run before those frees) is a pause when it takes "       \
+    GC_STR(GC_RC_PAUSE_US) " \xc2\xb5" "s or more or frees " GC_STR(GC_RC_PAUSE_MIB)           \
+    " MiB or more; the clock is read once a cascade reaches " GC_STR(GC_RC_CLOCK_OBJECTS)       \
+    " objects or " GC_STR(GC_RC_CLOCK_KIB) " KiB (the bytes it frees plus those its "            \
+    "finalizers write), and a cascade smaller than both is mutator time."
+
 /* Settings; zero means "the strategy's default". */
 typedef struct gc_config {
     uint32_t threshold[3]; /* rc-cycle: (2000, 10, 10) as CPython 3.13 */
@@ -56,10 +78,11 @@ typedef struct gc_config {
                               this factor since the last one (default 2.0) */
     size_t min_heap_bytes; /* mark-sweep: never collect below this (default 1 MiB) */
     int incremental;       /* boehm: incremental mode */
-    /* rc, rc-cycle: the pause rule's bounds (collectors/rc_core.h).  A
-     * cascade is timed from its rc_pause_min-th object (default 32; 1 times
-     * every free) or its 64th KiB, and is a pause when it takes rc_pause_ns
-     * (default 10,000) or frees rc_pause_bytes (default 1 MiB). */
+    /* rc, rc-cycle: the bounds of the pause rule (GC_RC_PAUSE_RULE, which
+     * states their defaults): rc_pause_min the object at which the clock is
+     * read (1 times every cascade), rc_pause_ns the time and rc_pause_bytes
+     * the bytes freed that make a timed cascade a pause.  The 64 KiB clock
+     * bound has no setting. */
     uint32_t rc_pause_min;
     uint64_t rc_pause_ns;
     uint64_t rc_pause_bytes;

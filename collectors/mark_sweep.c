@@ -6,10 +6,23 @@
  * A collection is one pause: the previous collection's sweep, if any of it
  * is left, is finished; edges from the registers (env->roots[0 ..
  * nroots)) go on the mark stack, the drain marks everything reachable
- * through the prefetch FIFO (collectors/ms_core.h), and env->finalize is
- * called on every unmarked object of the finalizer table.  Finalized
- * objects are freed by the same sweep as the rest: finalizers never
- * resurrect here (collector.h).
+ * through the prefetch FIFO (collectors/ms_core.h), env->finalize is
+ * called on every unmarked object of the finalizer table and of the large
+ * table, and the large table is swept (below).  Finalized objects are
+ * freed by the same sweeps as the rest: finalizers never resurrect here
+ * (collector.h).
+ *
+ * Large blocks are freed in the pause.  An object of MS_BIG (256 KiB) or
+ * more is entered in a third table, `big` (with a finalizer or without),
+ * instead of ms_core's `all` or `fin`, and every collection sweeps that
+ * table at its end, inside its pause: a dead large block goes back to the
+ * allocator (its munmap, ~7 ms for a touched 64 MiB array) before the
+ * collection ends, as libgc frees a dead large object when its collection
+ * ends (GC_start_reclaim gives every unmarked block holding one large
+ * object back at once, and queues only the blocks of small objects for
+ * the lazy sweep), and as rc's pause rule times the same free in a
+ * cascade.  The table holds few entries (a large block per 256 KiB of
+ * heap at most), so sweeping it whole costs the pause little.
  *
  * Lazy sweep.  A collection the trigger starts does not sweep in its
  * pause: the allocations after it do, in batches (pay_sweep), each
@@ -24,10 +37,10 @@
  *   - Objects allocated while a sweep is pending are white and lie past
  *     the end the sweep was given (ms_core.h's ms_sweep): the sweep keeps
  *     them without testing their colour.
- *   - An allocation of MS_LAZY_BIG (256 KiB) or more finishes the pending
- *     sweep first (mutator time), so dead large blocks are given back
- *     before a new one is taken, as libgc frees dead large objects in its
- *     collection: the footprint stays that of an eager sweep.
+ *   - An allocation of MS_BIG (256 KiB) or more finishes the pending
+ *     sweep first (mutator time), so the dead blocks under MS_BIG (large
+ *     arrays of 4 KiB and up on large-arrays) are given back before a large
+ *     one is taken: the footprint stays near that of an eager sweep.
  *   - Unswept garbage is still allocated: it counts in the heap's
  *     footprint and against --heap-limit, and in gc_stats until swept.  A
  *     triggered collection tells the harness it was not complete (the
@@ -43,11 +56,16 @@
  *     free lists from the new marks, inside START..END too);
  *   - not in gc_s, mutator time: the sweep batches run by allocation, as
  *     libgc's GC_continue_reclaim inside GC_malloc, which no event brackets.
- *   - libgc frees wholly empty blocks (and dead large objects) in its pause;
- *     here every dead object is freed by a sweep batch, outside it.
+ *   - in gc_s too: freeing the dead objects of MS_BIG or more, as libgc
+ *     frees dead large objects (and wholly empty blocks of small ones) in
+ *     its pause; every smaller dead object is freed by a sweep batch,
+ *     outside it (the allocator owns the blocks, so there is no empty
+ *     block to give back at once).
  *
  * Objects have no collector header: the mark bits are in hb_obj.gcbits,
- * the object tables in mapped memory (ms_core.h says why).
+ * the object tables in mapped memory (ms_core.h says why).  Invariant:
+ * st.objects_live == the entries of all, fin and big (less [w, r) of a
+ * pending sweep); big's objects carry no mark outside a collection.
  *
  * Heap-growth policy (the trigger).  new_obj collects before an allocation
  * that would take the bytes marked by the last collection plus the bytes
@@ -87,6 +105,7 @@
  * reg_write and field_store are plain stores: nothing runs concurrently
  * with the mutator, so no barrier is needed.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -103,7 +122,8 @@
 #define MS_LAZY_BATCH 64u /* table entries one lazy sweep step takes at least */
 #define MS_LAZY_SHARE 8u  /* the sweep ends within 1/8 of the headroom */
 #define MS_LAZY_MAX_WORK ((uint64_t)4096 * MS_WORK_SWEEP) /* one allocation's most */
-#define MS_LAZY_BIG ((size_t)256 << 10) /* an allocation this large finishes the sweep */
+#define MS_BIG ((size_t)256 << 10) /* a large block: in `big`, freed in the pause when
+                                     dead; an allocation this large finishes the sweep */
 #define MS_RATE_SHIFT 16  /* sweep_rate and sweep_owed are 48.16 fixed point */
 
 typedef struct ms_state {
@@ -118,6 +138,7 @@ typedef struct ms_state {
      * collection's colours (ms_core.h's ms_sweep). */
     int sweeping;
     ms_sweep sw_all, sw_fin;
+    hb_vec big;          /* objects of MS_BIG bytes or more (hb_obj * words) */
     uint64_t sweep_rate; /* table entries owed per byte allocated */
     uint64_t sweep_owed; /* table entries owed, not yet swept */
 } ms_state;
@@ -204,7 +225,7 @@ static void begin_lazy_sweep(ms_state *g)
                                : sat_mul(work, (uint64_t)1 << MS_RATE_SHIFT) / share + 1;
 }
 
-/* Called by every allocation below MS_LAZY_BIG while a sweep is pending
+/* Called by every allocation below MS_BIG while a sweep is pending
  * (a larger one finishes the sweep first: with the dead large arrays still
  * held while new ones were mapped, large-arrays' peak footprint was 438 MiB
  * against 300 MiB with the sweep in the pause): adds
@@ -243,29 +264,92 @@ static void set_threshold(ms_state *g, uint64_t live)
         g->threshold = th;
 }
 
-static void mark_phase(ms_core *c)
+/* Marks from the registers; the overflow rescan (ms_core.h's
+ * ms_mark_overflow_rescan) covers the large table too. */
+static void mark_phase(ms_state *g)
 {
+    ms_core *c = &g->c;
     c->overflowed = 0;
     c->marked_bytes = 0;
     ms_push_roots(c, 0, c->env.nroots);
     ms_mark_drain(c, SIZE_MAX);
-    ms_mark_overflow_rescan(c);
+    while (c->overflowed) {
+        c->overflowed = 0;
+        ms_rescan_table(c, &c->all);
+        ms_rescan_table(c, &c->fin);
+        ms_rescan_table(c, &g->big);
+    }
+}
+
+/* ===================================================================
+ * Large blocks
+ * =================================================================== */
+
+/* o, of MS_BIG bytes or more, was just entered last in all or fin by
+ * ms_init_object: it moves to big (alloc_block made room there). */
+static void enter_big(ms_state *g, hb_obj *o)
+{
+    hb_vec *t = ms_table_for(&g->c, o->flags);
+    assert(t->len > 0 && hb_vec_words(t)[t->len - 1] == (uintptr_t)o);
+    t->len--;
+    hb_vec_words(&g->big)[g->big.len++] = (uintptr_t)o;
+}
+
+/* Runs the finalizer of every unmarked large object that has one not yet
+ * run, before anything is freed (a finalizer may read what it points to). */
+static void finalize_big(ms_state *g)
+{
+    ms_core *c = &g->c;
+    uintptr_t *v = hb_vec_words(&g->big);
+    for (size_t i = 0; i < g->big.len; i++) {
+        hb_obj *o = (hb_obj *)v[i];
+        uint8_t due = (o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) == HB_F_FINALIZER;
+        if ((o->gcbits & MS_MARK) || !due)
+            continue;
+        gc_run_finalizer(&c->env, c->fin_work, o);
+        o->flags |= HB_F_FINALIZED;
+        c->st.finalizers_run++;
+    }
+}
+
+/* Frees the unmarked large objects and clears the survivors' marks, inside
+ * the pause; the table is packed in order. */
+static void sweep_big(ms_state *g)
+{
+    ms_core *c = &g->c;
+    uintptr_t *v = hb_vec_words(&g->big);
+    size_t w = 0;
+    for (size_t r = 0; r < g->big.len; r++) {
+        hb_obj *o = (hb_obj *)v[r];
+        if (o->gcbits & MS_MARK) {
+            o->gcbits &= (uint16_t)~MS_COLOUR;
+            v[w++] = (uintptr_t)o;
+        } else {
+            ms_free_object(c, o);
+            c->st.objects_collected++;
+        }
+    }
+    g->big.len = w;
 }
 
 /*
  * One full collection, reported as one pause: the pending sweep finished,
- * then mark, finalize and sweep.  lazy: the sweep is left to allocation
- * (pay_sweep), and the harness is told the collection was not complete
- * (garbage is still held until swept); otherwise it is swept here.
+ * then mark, finalize, the large blocks swept, and the rest swept.  lazy:
+ * the sweep of all and fin is left to allocation (pay_sweep), and the
+ * harness is told the collection was not complete (garbage is still held
+ * until swept); otherwise it is swept here.  Either way the dead large
+ * blocks are freed here.
  */
 static void full_collection(ms_state *g, int lazy)
 {
     ms_core *c = &g->c;
     uint64_t start = hb_now_ns();
     finish_sweep(g);
-    mark_phase(c);
+    mark_phase(g);
     size_t at = 0;
     ms_finalize_step(c, &at, c->fin.len, SIZE_MAX);
+    finalize_big(g);
+    sweep_big(g);
     g->base = c->marked_bytes;
     g->allocd = 0;
     set_threshold(g, g->base);
@@ -329,6 +413,9 @@ static void ms_destroy(void *ctx)
     if (g == NULL)
         return;
     finish_sweep(g); /* packs the tables; runs no finalizer */
+    if (g->big.v)
+        ms_free_table(&g->c, &g->big);
+    hb_vec_fini(&g->big);
     ms_core_fini(&g->c);
     hb_unmap(g, sizeof *g);
 }
@@ -348,7 +435,8 @@ static void *ms_create(const gc_env *env)
         hb_unmap(g, sizeof *g);
         return NULL;
     }
-    if (ms_core_init(&g->c, env, ms_stack_cap) != 0) {
+    if (ms_core_init(&g->c, env, ms_stack_cap) != 0 ||
+        hb_vec_init(&g->big, sizeof(uintptr_t), 64) != 0) {
         hb_fail(env->err, HB_ERR_NOMEM, "mark-sweep: cannot map the object tables and mark stack");
         ms_destroy(g);
         return NULL;
@@ -357,10 +445,13 @@ static void *ms_create(const gc_env *env)
     return g;
 }
 
-/* al_alloc, with room in the object's table made first. */
+/* al_alloc, with room in the object's table made first (and in big for a
+ * large one: ms_init_object enters it in its table, enter_big moves it). */
 static void *alloc_block(ms_state *g, uint8_t flags, size_t bytes)
 {
     if (ms_table_room(&g->c, flags) != 0)
+        return NULL;
+    if (bytes >= MS_BIG && g->big.len == g->big.cap && hb_vec_grow(&g->big) != 0)
         return NULL;
     return al_alloc(g->c.env.heap, bytes);
 }
@@ -380,8 +471,8 @@ static hb_obj *ms_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, 
         full_collection(g, 1); /* *dst still holds its old value: a root */
         collected = 1;
     }
-    if (g->sweeping && bytes >= MS_LAZY_BIG)
-        finish_sweep(g); /* dead large blocks go back before a new one is taken */
+    if (g->sweeping && bytes >= MS_BIG)
+        finish_sweep(g); /* the dead blocks under MS_BIG go back before a large one is taken */
     else if (g->sweeping)
         pay_sweep(g, bytes);
     void *block = alloc_block(g, flags, bytes);
@@ -397,6 +488,8 @@ static hb_obj *ms_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, 
         return NULL;
     g->allocd += bytes;
     hb_obj *o = ms_init_object(&g->c, block, bytes, kind, flags, nrefs, payload, 0);
+    if (bytes >= MS_BIG)
+        enter_big(g, o);
     *dst = o;
     return o;
 }
@@ -426,7 +519,8 @@ static void ms_stats(void *ctx, gc_stats *out)
 
 const gc_strategy gc_mark_sweep = {
     .name = "mark-sweep",
-    .description = "precise stop-the-world mark-sweep, prefetching mark, lazy sweep paid by allocation; "
+    .description = "precise stop-the-world mark-sweep, prefetching mark, lazy sweep paid by allocation "
+                   "(dead blocks of 256 KiB or more freed in the pause); "
                    "heap grows by a factor (default 2), never shrinks",
     .header_bytes = 0,
     .unavailable = NULL,

@@ -18,6 +18,10 @@
  *     fin   objects with HB_F_FINALIZER, so finding the unreachable ones to
  *           finalize reads this table alone
  *
+ * (mark_sweep.c moves objects of 256 KiB or more out of these two into a
+ * third table of its own, `big`, swept inside every collection's pause;
+ * its overflow rescan covers that table too.)
+ *
  * Why tables and not a list threaded through a header: a sweep over a
  * linked list waits for one cache miss per object (the next link is in the
  * object), measured at 90% of the sweep on small-objects.  A table is read

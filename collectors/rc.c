@@ -9,13 +9,11 @@
  * leaks (objects live minus objects reachable from the registers).
  *
  * There is no collection: collect() does nothing and counts nothing, and
- * there is no safepoint.  The only pauses are release cascades, by the rule
- * in rc_core.h: "A reference-count cascade (every free caused by one
- * decrement, the released object's own included) is a pause when it takes
- * 10 us or more or frees 1 MiB or more; the clock is read once a cascade
- * reaches its 32nd object or 64 KiB, and a cascade smaller than both is
- * mutator time."  (Timing every cascade cost about 12% on small-objects,
- * where one op in twenty drops a container with its own children.)
+ * there is no safepoint.  The only pauses are release cascades, by the pause
+ * rule (GC_RC_PAUSE_RULE in collectors/collector.h; rc_core.h says why its
+ * bounds are what they are).  (Timing every cascade cost about 12% on
+ * small-objects, where one op in twenty drops a container with its own
+ * children.)
  *
  * Header: 8 bytes, the count word (a 32-bit count and the object's index in
  * the live table that lets destroy() free leaked cycles).

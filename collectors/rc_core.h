@@ -60,37 +60,45 @@
 #endif
 
 /*
- * The pause rule, the one sentence every place that states it repeats:
- *
- *   A reference-count cascade (every free caused by one decrement, the
- *   released object's own included) is a pause when it takes 10 us or more
- *   or frees 1 MiB or more; the clock is read once a cascade reaches its
- *   32nd object or 64 KiB, and a cascade smaller than both is mutator time.
+ * The pause rule is GC_RC_PAUSE_RULE (collectors/collector.h: the one
+ * sentence, quoted in README.md, built from the GC_RC_* constants that the
+ * defaults below are made of; gc_config's rc_pause_* change three of them).
+ * Here is why its bounds are what they are.
  *
  * Why time and bytes, not a count of objects: the release of one touched
- * 64 MiB array costs ~7 ms in munmap, the same munmap mark-sweep pays inside
- * its pause, and it frees one object.  Why 10 us: it is a tenth of the
- * shortest MMU window (0.1 ms), so no cascade that stays mutator time can
- * move MMU at any window by more than a tenth; collections of every
- * collector are pauses at any length.  Why 1 MiB: a cascade that frees that
- * much is a pause even when the allocator defers the work (madvise later,
- * an untouched mapping), so the rule does not hang on a noisy clock for
- * the large frees.
+ * 64 MiB array costs ~7 ms in munmap and frees one object.  Every collector
+ * pays such a free inside a pause: mark-sweep frees its dead blocks of
+ * MS_BIG (256 KiB) or more in the collection's pause (mark_sweep.c), gen-copy
+ * sweeps its old generation, where every block over 8 KiB is allocated, in
+ * the major collection's pause, incremental frees them in a sweep step
+ * (each step a pause), and libgc frees dead large objects in its collection.
+ * Why 10 us: it is a tenth of the shortest MMU window (0.1 ms), so no
+ * cascade that stays mutator time can move MMU at any window by more than a
+ * tenth; collections of every collector are pauses at any length.  Why
+ * 1 MiB: a cascade that frees that much is a pause even when the allocator
+ * defers the work (madvise later, an untouched mapping), so the rule does
+ * not hang on a noisy clock for the large frees.
  *
  * Why the clock is read late: dropping a tuple with its items frees a
  * handful of objects in ~50 ns; timing every such cascade with two ~20 ns
  * clock reads cost 12% of throughput on small-objects.  A cascade of fewer
  * than 32 objects and 64 KiB is never timed; measured on every workload
  * (every cascade timed), the longest such cascade took well under 10 us
- * (README), so the rule loses nothing by not timing them.  The clock is
- * read *before* the object that reaches either bound is freed, so a large
- * free is timed whole; the frees before it (under ~1 us) are left to the
- * mutator.
+ * (README), so the rule loses nothing by not timing them.  Why finalizer
+ * work counts towards the 64 KiB: a finalizer's cost is the bytes it
+ * writes (--finalizer-work, gc_run_finalizer), as a free's grows with the
+ * bytes it gives back.  Measured here (the same loop at -O2, least of 20):
+ * 64 KiB written took 0.7 us, 1 MiB 10.4 us, 16 MiB 187 us; so a cheap
+ * finalizer stays untimed, and one that writes 1 MiB or more is timed
+ * whole and a pause by the time bound once it takes 10 us.  The clock is
+ * read *before* the object that reaches either bound is finalized and
+ * freed, so a large free or a costly finalizer is timed whole; the frees
+ * before it (under ~1 us) are left to the mutator.
  */
-#define RC_PAUSE_NS_DEFAULT 10000u             /* gc_config.rc_pause_ns */
-#define RC_PAUSE_BYTES_DEFAULT (1u << 20)      /* gc_config.rc_pause_bytes */
-#define RC_CLOCK_OBJECTS_DEFAULT 32u           /* gc_config.rc_pause_min */
-#define RC_CLOCK_BYTES (64u << 10)
+#define RC_PAUSE_NS_DEFAULT ((uint64_t)GC_RC_PAUSE_US * 1000u)   /* gc_config.rc_pause_ns */
+#define RC_PAUSE_BYTES_DEFAULT ((uint64_t)GC_RC_PAUSE_MIB << 20) /* gc_config.rc_pause_bytes */
+#define RC_CLOCK_OBJECTS_DEFAULT ((uint32_t)GC_RC_CLOCK_OBJECTS) /* gc_config.rc_pause_min */
+#define RC_CLOCK_BYTES ((uint64_t)GC_RC_CLOCK_KIB << 10)
 
 /* ---- the header ---- */
 
@@ -340,10 +348,16 @@ static inline void rc_free_obj(rc_core *c, hb_obj *o, size_t bytes)
     al_free(c->env.heap, hb_obj_block(o, c->hdr), bytes);
 }
 
+/* 1 when o has a finalizer that has not run. */
+static inline int rc_finalizer_due(const hb_obj *o)
+{
+    return (o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) == HB_F_FINALIZER;
+}
+
 /* Runs o's finalizer if it has one that has not run. */
 static inline void rc_finalize(rc_core *c, hb_obj *o)
 {
-    if ((o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) != HB_F_FINALIZER)
+    if (!rc_finalizer_due(o))
         return;
     gc_run_finalizer(&c->env, c->fin_work, o);
     o->flags |= HB_F_FINALIZED;
@@ -362,12 +376,14 @@ static inline void rc_defer(rc_core *c, hb_obj *o)
         c->st.objects_stranded++;
 }
 
-/* One cascade in progress: objects and bytes freed so far, and the time
+/* One cascade in progress: objects and bytes freed so far, bytes its
+ * finalizers were set to write (cfg->finalizer_work each), and the time
  * the clock was read (0: not yet, and never inside a collection, whose
  * pause covers its cascades). */
 typedef struct rc_cascade {
     uint32_t objects;
     uint64_t bytes;
+    uint64_t written;
     uint64_t t0;
 } rc_cascade;
 
@@ -384,14 +400,17 @@ static inline void rc_drop_slots(rc_core *c, hb_obj *o)
     }
 }
 
-/* o is about to be freed: reads the clock if this object brings the cascade
- * to clock_objects objects or RC_CLOCK_BYTES (see the pause rule above). */
-static inline void rc_count_free(rc_core *c, rc_cascade *k, size_t bytes)
+/* o (of `bytes`) is about to be finalized and freed: reads the clock if
+ * this object brings the cascade to clock_objects objects or RC_CLOCK_BYTES
+ * freed plus written by finalizers (see the pause rule above). */
+static inline void rc_count_free(rc_core *c, rc_cascade *k, const hb_obj *o, size_t bytes)
 {
     k->objects++;
     k->bytes += bytes;
+    if (rc_finalizer_due(o))
+        k->written += c->fin_work;
     if (RC_CORE_TIMING && k->t0 == 0 && !c->in_collection &&
-        (k->objects >= c->clock_objects || k->bytes >= RC_CLOCK_BYTES))
+        (k->objects >= c->clock_objects || k->bytes + k->written >= RC_CLOCK_BYTES))
         k->t0 = hb_now_ns();
 }
 
@@ -400,7 +419,7 @@ static inline void rc_count_free(rc_core *c, rc_cascade *k, size_t bytes)
 static inline void rc_kill(rc_core *c, hb_obj *o, rc_cascade *k)
 {
     size_t bytes = hb_obj_bytes(o, c->hdr);
-    rc_count_free(c, k, bytes);
+    rc_count_free(c, k, o, bytes);
     rc_finalize(c, o);
     rc_drop_slots(c, o);
     rc_free_obj(c, o, bytes);
@@ -418,12 +437,12 @@ static inline void rc_cascade_end(rc_core *c, const rc_cascade *k)
 
 /*
  * o's count has just reached zero.  Frees it and everything only it held:
- * one cascade, a pause by the rule above (RC_PAUSE_NS_DEFAULT), ending when
+ * one cascade, a pause by the rule above (GC_RC_PAUSE_RULE), ending when
  * the work stack is empty and everything has been freed.
  */
 static inline void rc_dead(rc_core *c, hb_obj *o)
 {
-    rc_cascade k = {0, 0, 0};
+    rc_cascade k = {0, 0, 0, 0};
     rc_kill(c, o, &k);
     while (c->work.len > 0)
         rc_kill(c, (hb_obj *)c->work.v[--c->work.len], &k);

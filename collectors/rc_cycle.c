@@ -59,6 +59,10 @@
  * header size per strategy), where CPython's untracked types carry no link:
  * that overstates rc-cycle's memory for leaf-heavy workloads by 16 bytes a
  * leaf.
+ *
+ * README.md ("Where rc-cycle departs from CPython's gc.c") lists what differs
+ * from gc.c and what each changes: --keep-tuples, retrack(), the header on
+ * leaves, and RESIZE as alloc + copy + free (rc_core_move).
  */
 #include "collectors/rc_core.h"
 

@@ -37,7 +37,9 @@ validated and the ops decoded before the clock starts; the replay loop is
 timed with time.perf_counter_ns; every collection (automatic or COLLECT) is
 timed by gc.callbacks start/stop and is a pause on the replay timeline.
 Reference-count frees are not visible to CPython's hooks, so pauses here are
-collections only (rc-cycle also reports large release cascades).  Each
+collections only (rc-cycle also reports reference-count cascades, by the
+pause rule: GC_RC_PAUSE_RULE in collectors/collector.h, quoted in
+README.md).  Each
 repetition runs in a fork of the decoded state (fresh heap, own peak RSS),
 as heapbench runs each in a fresh process.
 

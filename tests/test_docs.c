@@ -4,7 +4,9 @@
  * status word; plots/README.md exactly the columns `heapbench report
  * --format csv` writes into summary.csv, mmu.csv and pauses.csv (from
  * cmd_report.c's lists) and the MMU windows (HB_MMU_WINDOWS).  Also: every
- * row column of the MMU or pause-quantile kind is in its list.
+ * row column of the MMU or pause-quantile kind is in its list.  README.md
+ * must state the reference-count pause rule in the words of
+ * GC_RC_PAUSE_RULE, and its numbers must be the collectors' defaults.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "collectors/collector.h"
+#include "collectors/rc_core.h"
 #include "harness/cli/report.h"
 #include "harness/formats/io.h"
 #include "harness/formats/results.h"
@@ -295,6 +299,45 @@ static void kind_lists_complete(void **state)
         assert_true(hb_pause_quantiles[i - 1].q < hb_pause_quantiles[i].q);
 }
 
+/* ---- README.md: the pause rule ---- */
+
+/* The number in s after `before` (which must be there), up to `after`. */
+static unsigned long number_between(const char *s, const char *before, const char *after)
+{
+    const char *p = strstr(s, before);
+    if (p == NULL)
+        fail_msg("README.md's pause rule has no '%s'", before);
+    char *end;
+    unsigned long v = strtoul(p + strlen(before), &end, 10);
+    if (end == p + strlen(before) || strncmp(end, after, strlen(after)) != 0)
+        fail_msg("README.md's pause rule: no number between '%s' and '%s'", before, after);
+    return v;
+}
+
+/* The sentence is GC_RC_PAUSE_RULE word for word, and the numbers it states
+ * are those rc_core.h applies: a constant that drifts changes the sentence
+ * (built from it) or breaks the comparison, a README that drifts breaks the
+ * match. */
+static void pause_rule_documented(void **state)
+{
+    (void)state;
+    char *doc = readme("README.md");
+    const char *rule = strstr(doc, "A reference-count cascade (");
+    if (rule == NULL)
+        fail_msg("README.md does not state the pause rule ('A reference-count cascade (...')");
+    if (strncmp(rule, GC_RC_PAUSE_RULE, strlen(GC_RC_PAUSE_RULE)) != 0)
+        fail_msg("README.md's pause rule is not GC_RC_PAUSE_RULE (collectors/collector.h):\n"
+                 "README: %.*s\ncode:   %s", (int)strcspn(rule, "\n"), rule, GC_RC_PAUSE_RULE);
+    char sentence[1024];
+    snprintf(sentence, sizeof sentence, "%.*s", (int)strlen(GC_RC_PAUSE_RULE), rule);
+    assert_int_equal(number_between(sentence, "when it takes ", " \xc2\xb5s") * 1000u,
+                     RC_PAUSE_NS_DEFAULT);
+    assert_int_equal(number_between(sentence, "or frees ", " MiB") << 20, RC_PAUSE_BYTES_DEFAULT);
+    assert_int_equal(number_between(sentence, "reaches ", " objects"), RC_CLOCK_OBJECTS_DEFAULT);
+    assert_int_equal(number_between(sentence, "objects or ", " KiB") << 10, RC_CLOCK_BYTES);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +347,7 @@ int main(void)
         cmocka_unit_test(mmu_and_pauses_columns_match),
         cmocka_unit_test(mmu_windows_documented),
         cmocka_unit_test(kind_lists_complete),
+        cmocka_unit_test(pause_rule_documented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -790,6 +790,47 @@ static void test_limit_finishes_sweep_first(void **state)
     fx_close(&f);
 }
 
+/* A collection the trigger starts frees the dead blocks of 256 KiB or more
+ * (mark_sweep.c's MS_BIG) in its own pause, finalizer first, and leaves
+ * only the small garbage to the lazy sweep: when the pause is reported the
+ * dead large block is no longer held, and the backend has freed exactly it.
+ * The live large block survives whole, its mark cleared.  (Without the
+ * eager free the pause would report its bytes still live and no free.) */
+static void test_large_blocks_freed_in_pause(void **state)
+{
+    (void)state;
+    const uint32_t big = 300u << 10;
+    fx f;
+    fx_open(&f, &test_malloc, 2.0, MIB);
+    fx_new(&f, 0, HB_F_FINALIZER, 0, big); /* dead once r0 is cleared */
+    hb_obj *kept = fx_new(&f, 1, 0, 0, big);
+    fill(kept);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[0], NULL);
+    uint32_t small = 0;
+    while (f.npauses == 0) {
+        assert_non_null(fx_new(&f, 2, 0, 1, PAY1K));
+        small++;
+    }
+    assert_true(gc_mark_sweep_sweeping(f.g.ctx)); /* the small garbage is left */
+    assert_int_equal(f.at_pause[0], 2 + (uint64_t)(small - 1));
+    assert_int_equal(f.bytes_at_pause[0],
+                     block_bytes(0, big) + (uint64_t)(small - 1) * block_bytes(1, PAY1K));
+    assert_int_equal(f.nfinalized, 1);
+    assert_int_equal(((tcount *)f.g.heap.ctx)->frees, 1);
+    gc_stats st = fx_stats(&f);
+    assert_int_equal(st.objects_collected, 1);
+    assert_int_equal(st.finalizers_run, 1);
+    assert_true(intact(kept));
+    assert_int_equal(kept->gcbits, 0);
+    f.g.s->reg_write(f.g.ctx, &f.g.regs[2], NULL);
+    f.g.s->collect(f.g.ctx);
+    st = fx_stats(&f);
+    assert_int_equal(st.objects_live, 1);
+    assert_int_equal(f.g.heap.live_bytes, block_bytes(0, big));
+    assert_true(intact(kept));
+    fx_close(&f); /* destroy frees the live large block */
+}
+
 /* destroy() with a sweep pending frees every object once. */
 static void test_destroy_while_sweeping(void **state)
 {
@@ -1133,6 +1174,7 @@ int main(void)
         cmocka_unit_test(test_next_collection_finishes_sweep),
         cmocka_unit_test(test_limit_finishes_sweep_first),
         cmocka_unit_test(test_destroy_while_sweeping),
+        cmocka_unit_test(test_large_blocks_freed_in_pause),
         cmocka_unit_test(test_finalizers_once),
         cmocka_unit_test(test_destroy_runs_no_finalizer),
         cmocka_unit_test(test_emergency_collection_frees),

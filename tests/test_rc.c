@@ -426,6 +426,51 @@ static void test_clock_bounds(void **state)
     th_close(&t);
 }
 
+/* A strategy over the test heap with the shipped pause rule, each
+ * finalizer writing `work` bytes (--finalizer-work). */
+static void th_open_finalizer_work(th *t, size_t work)
+{
+    th_begin(t, &test_alloc);
+    t->cfg.rc_pause_min = 0;
+    t->cfg.rc_pause_bytes = 0;
+    t->cfg.finalizer_work = work;
+    th_start(t, &gc_rc);
+}
+
+/* The default rule counts the finalizers' work: one small object whose
+ * finalizer writes 16 MiB (far more than 10 us of writes) is one cascade of
+ * one object and a few bytes, timed from before its finalizer and a pause
+ * by time; a cascade of four objects whose three finalizers write 1 KiB each
+ * stays under both clock bounds and is mutator time. */
+static void test_default_rule_finalizer_work(void **state)
+{
+    (void)state;
+    th t;
+    th_open_finalizer_work(&t, (size_t)16 << 20);
+    th_new(&t, 0, HB_LEAF, HB_F_FINALIZER, 0, 8);
+    uint64_t before = hb_now_ns();
+    th_mov(&t, 0, -1);
+    uint64_t after = hb_now_ns();
+    assert_int_equal(t.finalized, 1);
+    assert_int_equal(t.pauses, 1);
+    assert_true(t.last_end - t.last_start >= 10000);
+    assert_true(before <= t.last_start && t.last_start <= t.last_end && t.last_end <= after);
+    th_close(&t);
+
+    th_open_finalizer_work(&t, 1024);
+    th_new(&t, 0, HB_CONTAINER, 0, 3, 0);
+    for (uint32_t i = 0; i < 3; i++) {
+        th_new(&t, 1, HB_LEAF, HB_F_FINALIZER, 0, 8);
+        th_set(&t, 0, i, 1);
+    }
+    th_mov(&t, 1, -1);
+    th_mov(&t, 0, -1);
+    assert_int_equal(t.finalized, 3);
+    assert_int_equal(th_stats(&t).objects_live, 0);
+    assert_int_equal(t.pauses, 0);
+    th_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_default_rule_bytes),
         cmocka_unit_test(test_default_rule_time),
         cmocka_unit_test(test_clock_bounds),
+        cmocka_unit_test(test_default_rule_finalizer_work),
         cmocka_unit_test(test_finalizers),
         cmocka_unit_test(test_reachable_intact),
         cmocka_unit_test(test_out_of_memory),

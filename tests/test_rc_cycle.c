@@ -709,6 +709,43 @@ static void test_untrack_tuples(void **state)
     th_close(&t);
 }
 
+/* The containers the first generation-0 collection untracks, thresholds
+ * (10, 1000, 1000), a (leaf, leaf) container in gen 0 beside tracked ones;
+ * keep_tuples as --keep-tuples. */
+static uint64_t untracked_by_gen0(int keep_tuples)
+{
+    th t;
+    th_begin(&t, &test_alloc);
+    t.cfg.threshold[0] = 10;
+    t.cfg.threshold[1] = 1000;
+    t.cfg.threshold[2] = 1000;
+    t.cfg.keep_tuples = keep_tuples;
+    th_start(&t, &gc_rc_cycle);
+    th_new(&t, 0, HB_CONTAINER, 0, 2, 0);
+    th_new(&t, 5, HB_LEAF, 0, 0, 8);
+    th_set(&t, 0, 0, 5);
+    th_set(&t, 0, 1, 5);
+    while (th_stats(&t).collections == 0)
+        alloc_kept(&t, 1, 1); /* a chain of tracked containers */
+    gc_stats s = th_stats(&t);
+    assert_int_equal(s.gen_collections[0], 1);
+    assert_int_equal(s.full_collections, 0);
+    assert_int_equal(t.collected_full, 0);
+    th_check(&t);
+    th_close(&t);
+    return s.objects_untracked;
+}
+
+/* The tuple rule runs in every collection, as CPython's untrack_tuples on
+ * the young generation's survivors: a generation-0 collection untracks the
+ * (leaf, leaf) container; with --keep-tuples nothing is untracked. */
+static void test_untrack_tuples_gen0(void **state)
+{
+    (void)state;
+    assert_int_equal(untracked_by_gen0(0), 1);
+    assert_int_equal(untracked_by_gen0(1), 0);
+}
+
 /* A store of a container into an untracked one tracks it again, so a cycle
  * made through it is still found: (leaf,) is untracked, then a 1-slot
  * container C holding it is stored into its slot... the cycle T -> C -> T
@@ -795,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_chain_no_stack_growth),
         cmocka_unit_test(test_resurrection),
         cmocka_unit_test(test_untrack_tuples),
+        cmocka_unit_test(test_untrack_tuples_gen0),
         cmocka_unit_test(test_retrack_on_store),
         cmocka_unit_test(test_resize),
     };

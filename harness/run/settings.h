@@ -46,6 +46,11 @@
 #include "harness/formats/results.h"
 #include "workloads/workload.h"
 
+/* Where the rc options' help sends the reader for the pause rule, whose
+ * one statement is GC_RC_PAUSE_RULE (collectors/collector.h); the help
+ * states only the defaults, from the same constants. */
+#define HB_RC_RULE_AT "the rule: README, How it measures, Pauses"
+
 #define HB_RUN_SETTINGS(X) \
     X(RUN, NAME, alloc, "allocator", NULL, CELL, "pool", 0, 0, "allocator backend (heapbench list)") \
     X(RUN, NAME, coll, "collector", NULL, CELL, "rc-cycle", 0, 0, "collector strategy; none: an allocator trace") \
@@ -74,11 +79,14 @@
     X(GC, ON, cpython312, "cpython312", "cpython312", SWEEP, NULL, 0, 1, \
       "rc-cycle with CPython 3.12's thresholds 700,10,10") \
     X(GC, U64, rc_pause_min, "rc_pause_min", "rc-pause-min", SWEEP, NULL, 1, UINT32_MAX, \
-      "rc, rc-cycle: a cascade is timed from its Nth object or its 64th KiB (default 32)") \
+      "rc, rc-cycle: the pause rule's object bound, the clock read at a cascade's Nth object " \
+      "(default " GC_STR(GC_RC_CLOCK_OBJECTS) "; " HB_RC_RULE_AT ")") \
     X(GC, U64, rc_pause_ns, "rc_pause_ns", "rc-pause-ns", SWEEP, NULL, 1, UINT64_MAX, \
-      "rc, rc-cycle: a timed cascade is a pause when it takes N ns or more (default 10000)") \
+      "rc, rc-cycle: the pause rule's time bound, N ns (default " GC_STR(GC_RC_PAUSE_US) "000; " \
+      HB_RC_RULE_AT ")") \
     X(GC, SIZE, rc_pause_bytes, "rc_pause_bytes", "rc-pause-bytes", SWEEP, NULL, 1, UINT64_MAX, \
-      "rc, rc-cycle: a timed cascade is a pause when it frees SIZE bytes or more (default 1M)") \
+      "rc, rc-cycle: the pause rule's byte bound, SIZE freed (default " GC_STR(GC_RC_PAUSE_MIB) \
+      "M; " HB_RC_RULE_AT ")") \
     X(GC, ON, keep_tuples, "keep_tuples", "keep-tuples", SWEEP, NULL, 0, 1, \
       "rc-cycle: no tuple rule (containers are never untracked)") \
     X(GC, F64, growth, "growth", "growth", SWEEP, NULL, 1, 100, \
