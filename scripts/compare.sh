@@ -42,8 +42,10 @@
 #      interleaved batch by batch (16,384 ops, the first of the two
 #      alternating), each with its own live set: the machine's slow spells
 #      and the process's layout land on both alike, and heapbench's cost is
-#      the difference within that process.  The native loop also runs alone,
-#      in a process of its own (column alone).
+#      the difference within that process.  The native loop and heapbench
+#      also run each alone, in a process of its own (table "each alone": the
+#      library in the cache state it has in a program; two live sets in one
+#      process slow some backends' native loops by a third or more).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
 #      ns per op; the difference and the ratios below are taken within each
@@ -401,7 +403,7 @@ if has d; then
     cells=
     for f in churn pair16; do
         for b in malloc jemalloc mimalloc tcmalloc pool bump boehm; do
-            cells="$cells $f:$b:native"
+            cells="$cells $f:$b:native $f:$b:heapbench"
             for m in table heap heapbench replay; do
                 cells="$cells $f:$b:native+$m"
             done

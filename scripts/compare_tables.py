@@ -100,6 +100,8 @@ def native(d, md):
         src = cell_med if src is None else src
         if m == "alone":
             return src.get((f, b, "native", "native")) if beside else None
+        if m == "halone":
+            return src.get((f, b, "heapbench", "heapbench")) if beside else None
         if m == "wnative":
             return src.get((f, b, "native", "native+replay"))
         if m == "native" and beside:
@@ -110,11 +112,14 @@ def native(d, md):
         return f"native+{m}" if beside and m != "native" else m
 
     def at(f, b, m):
-        """The cell of mode m."""
-        return (f, b, m, lanes_of(m))
+        """The cell of mode m (alone: heapbench in a process of its own)."""
+        return (f, b, "heapbench", "heapbench") if m == "alone" else (f, b, m, lanes_of(m))
 
     def nat(f, b, m):
-        """The native cell mode m's difference and error are taken against."""
+        """The native cell mode m's difference and error are taken against
+        (alone: the native loop in a process of its own)."""
+        if m == "alone":
+            return (f, b, "native", "native")
         return (f, b, "native", lanes_of(m) if beside else "native")
 
     def paired(fn, *cells):
@@ -151,7 +156,8 @@ def native(d, md):
                    + ("; each of table, heap, heapbench and replay in one process beside a "
                       "native loop of its own, the two interleaved batch by batch, each with its "
                       "own live set (so churn's processes hold two live sets), and the native "
-                      "loop also alone in a process of its own (native alone); replay is the "
+                      "loop and heapbench also each alone in a process of its own (each alone: "
+                      "the cache and the layout the library has in a program); replay is the "
                       "allocator-trace replay itself (`hb_alloc_plan` and `hb_alloc_replay` on "
                       "the stream written as a trace's ops: decoding, register file and all), "
                       "which writes every new block whole, so its process's native loop "
@@ -234,6 +240,52 @@ def native(d, md):
                 f"heapbench adds at most {bd[0]:.2f} ns per op to every backend alike ({bd[1]} "
                 f"sets that bound); it adds {min(ds):+.2f} to {max(ds):+.2f}.")
 
+    def alone_table(f):
+        """The native loop and heapbench each alone in a process of its own
+        (the library in the cache and the layout it has in production); the
+        difference and the ratios paired by round; [] when not measured."""
+        got, ds = [], []
+        for b in NATIVE_BACKENDS:
+            n, h = col(f, b, "alone"), col(f, b, "halone")
+            if n is None or h is None:
+                continue
+            d = paired(lambda x, y: x - y, at(f, b, "alone"), nat(f, b, "alone"))
+            rn = paired(ratio, nat(f, b, "alone"), nat(f, "mimalloc", "alone"))
+            rh = paired(ratio, at(f, b, "alone"), at(f, "mimalloc", "alone"))
+            e = paired(err, at(f, b, "alone"), at(f, "mimalloc", "alone"),
+                       nat(f, b, "alone"), nat(f, "mimalloc", "alone"))
+            d, rn, rh, e = (float("nan") if v is None else v for v in (d, rn, rh, e))
+            ds.append(d)
+            got.append(f"| {b} | {n:.2f} | {h:.2f} | {d:+.2f} | {rn:.3f} | {rh:.3f} | {e:+.1%} |"
+                       if md else
+                       f"{'':7} {b:9} {n:8.2f} {h:9.2f} {d:+7.2f} {'yes' if d <= 2 else 'no':>5} "
+                       f"{rn:8.3f} {rh:8.3f} {e:+8.1%} {'yes' if abs(e) <= 0.05 else 'no':>5}")
+        if not got:
+            return []
+        if md:
+            head = [f"| {f}, each alone | native | heapbench | diff | /mi native | /mi heapbench "
+                    f"| hb ratio vs native |", "|---|---:|---:|---:|---:|---:|---:|"]
+        else:
+            head = ["", f"{f:7} {'backend':9} {'n alone':>8} {'hb alone':>9} {'diff':>7} "
+                        f"{'<=2ns':>5} {'/mi nat':>8} {'/mi hb':>8} {'hb err':>8} {'<=5%':>5}"]
+        ok, npairs, worst = pairs_within(f, "alone")
+        spread = [(max(v) - min(v)) / statistics.median(v)
+                  for (ff, b, m, ln), v in by_cell.items()
+                  if ff == f and m == "native" and ln == "native" and len(v) > 1]
+        txt = None
+        if npairs and ds:
+            txt = (f"Each alone in a process of its own (as a program runs the library; the two "
+                   f"processes' rounds paired), heapbench adds {min(ds):+.2f} to {max(ds):+.2f} "
+                   f"ns per op; {ok} of the {npairs} pairs of backends keep their native ratio "
+                   f"within 5% (worst {worst[0]}, {worst[1]:+.1%})"
+                   + (f". The native loop alone moves from one process to the next by a median "
+                      f"{statistics.median(spread):.0%} of its figure (most {max(spread):.0%}; "
+                      f"(max − min) / median over the rounds), with nothing of heapbench in it: "
+                      f"that is the floor of a comparison between processes, and why the "
+                      f"criteria are read beside" if spread else "") + ".")
+        tail = (["", txt, ""] if md else [f"{'':7} {txt}"]) if txt else ([""] if md else [])
+        return head + got + tail
+
     def replay_table(f):
         """The whole replay against a native loop that writes its blocks as
         the replay does, beside it in one process; [] when not measured."""
@@ -267,18 +319,17 @@ def native(d, md):
     for f in FAMILIES:
         mn, mh = col(f, "mimalloc", "native"), col(f, "mimalloc", "heapbench")
         if md:
-            out.append(f"| {f} | native alone | native | table | heap | heapbench | diff "
+            out.append(f"| {f} | native | table | heap | heapbench | diff "
                        f"| /mi native | /mi table | /mi heapbench | hb ratio vs native |")
-            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         else:
             out.append("")
-            out.append(f"{f:7} {'backend':9} {'alone':>8} {'native':>8} {'table':>8} "
+            out.append(f"{f:7} {'backend':9} {'native':>8} {'table':>8} "
                        f"{'heap':>8} {'heapbench':>9} {'diff':>7} {'<=2ns':>5} "
                        f"{'/mi nat':>8} {'/mi tab':>8} {'/mi hb':>8} {'tab err':>8} "
                        f"{'hb err':>8} {'<=5%':>5}")
         for b in NATIVE_BACKENDS:
             n, t, a, h = (col(f, b, m) for m in MODES)
-            al = col(f, b, "alone")
             if n is None or h is None or not mn or not mh:
                 problems += 1
                 if md:
@@ -299,11 +350,11 @@ def native(d, md):
             diffs[(f, b)] = dh
             fmt = lambda v, w=8: f"{v:{w}.2f}" if v is not None else f"{'-':>{w}}"
             if md:
-                out.append(f"| {b} | {fmt(al, 0)} | {n:.2f} | {fmt(t, 0)} | {fmt(a, 0)} "
+                out.append(f"| {b} | {n:.2f} | {fmt(t, 0)} | {fmt(a, 0)} "
                            f"| {h:.2f} | {dh:+.2f} "
                            f"| {rn:.3f} | {rt:.3f} | {rh:.3f} | {eh:+.1%} |")
             else:
-                out.append(f"{'':7} {b:9} {fmt(al)} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
+                out.append(f"{'':7} {b:9} {n:8.2f} {fmt(t)} {fmt(a)} {h:9.2f} "
                            f"{dh:+7.2f} {'yes' if dh <= 2 else 'no':>5} {rn:8.3f} "
                            f"{rt:8.3f} {rh:8.3f} {et:+8.1%} {eh:+8.1%} "
                            f"{'yes' if abs(eh) <= 0.05 else 'no':>5}")
@@ -319,6 +370,7 @@ def native(d, md):
             for x in (bt, pt):
                 if x:
                     out.append(f"{'':7} {x}")
+        out += alone_table(f)
         out += replay_table(f)
     if md:
         books = []
@@ -373,8 +425,9 @@ def native(d, md):
     if beside:
         head.insert(1, "  every mode but native ran in one process beside a native loop of its own, "
                        "interleaved batch by batch (two live sets in churn's); diff and err are "
-                       "taken against that loop; native = the loop beside heapbench, alone = the "
-                       "native loop in a process of its own")
+                       "taken against that loop (native = the loop beside heapbench); the native "
+                       "loop and heapbench also ran each alone in a process of its own (n alone, "
+                       "hb alone)")
         head.insert(2, "  replay    = the allocator-trace replay itself (hb_alloc_plan, "
                        "hb_alloc_replay: the stream as a trace's ops, decoded, the register file), "
                        "which writes every new block whole; wnative = the native loop beside it, "
