@@ -249,7 +249,8 @@ static void keep_first_rows(const char *dir, long keep)
 }
 
 /* A row's identity with its status: what two sweeps must agree on. */
-static void row_keys(const char *dir, char keys[][96], long *n)
+/* The rows' keys in the order rows.csv has them. */
+static void row_keys_in_order(const char *dir, char keys[][96], long *n)
 {
     hb_row *rows;
     char *arena;
@@ -258,6 +259,11 @@ static void row_keys(const char *dir, char keys[][96], long *n)
         snprintf(keys[i], 96, "%s/%s/%s/%llu/%s", rows[i].allocator, rows[i].collector,
                  rows[i].workload, (unsigned long long)rows[i].rep, rows[i].status);
     hb_rows_free(rows, arena);
+}
+
+static void row_keys(const char *dir, char keys[][96], long *n)
+{
+    row_keys_in_order(dir, keys, n);
     qsort(keys, (size_t)*n, 96, (int (*)(const void *, const void *))strcmp);
 }
 
@@ -273,12 +279,17 @@ static void test_rounds_interleave_and_resume(void **state)
     char *arena;
     long n = read_rows(dir, &rows, &arena);
     assert_int_equal(n, 12); /* 4 cells x 3 reps */
-    /* Round by round: the k-th four rows are repetition k of each cell. */
+    /* Round by round: the k-th four rows are repetition k of each cell, in
+     * an order of that round's: not the same in every round. */
+    int same_order = 1;
     for (long i = 0; i < n; i++) {
         assert_int_equal(rows[i].rep, (uint64_t)(i / 4 + 1));
         for (long j = i / 4 * 4; j < i; j++)
             assert_false(is_cell(&rows[j], rows[i].allocator, rows[i].workload));
+        if (i >= 4 && !is_cell(&rows[i % 4], rows[i].allocator, rows[i].workload))
+            same_order = 0;
     }
+    assert_false(same_order);
     hb_rows_free(rows, arena);
     snprintf(path, sizeof path, "%s/series/malloc_mark-sweep_server_rep3.csv", dir);
     FILE *f = fopen(path, "r");
@@ -291,7 +302,7 @@ static void test_rounds_interleave_and_resume(void **state)
     snprintf(path, sizeof path, "%s/meta.json", dir);
     char *meta = hb_read_file(path, NULL);
     assert_non_null(meta);
-    assert_non_null(strstr(meta, "\"order\": \"rounds\""));
+    assert_non_null(strstr(meta, "\"order\": \"shuffled rounds\", \"order_seed\": "));
     assert_non_null(strstr(meta, "\"elapsed\": {\"matrix_s\": "));
     assert_non_null(strstr(meta, "\"repetitions_run\": 12,"));
     free(meta);
@@ -302,11 +313,13 @@ static void test_rounds_interleave_and_resume(void **state)
     assert_int_equal(cmd(hb_cmd_matrix, "matrix " ROUNDS " --series --out %s", again), 0);
     static char ka[16][96], kb[16][96];
     long na, nb;
-    row_keys(dir, ka, &na);
-    row_keys(again, kb, &nb);
+    /* the same order too: the rounds' shuffles come from the recorded seed */
+    row_keys_in_order(dir, ka, &na);
+    row_keys_in_order(again, kb, &nb);
     assert_int_equal(na, nb);
     for (long i = 0; i < na; i++)
         assert_string_equal(ka[i], kb[i]);
+    row_keys(dir, ka, &na);
     snprintf(path, sizeof path, "%s/meta.json", again);
     meta = hb_read_file(path, NULL);
     assert_non_null(strstr(meta, "\"repetitions_run\": 18, \"invocations\": 2,"));

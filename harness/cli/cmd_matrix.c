@@ -26,12 +26,18 @@
  * and the keys compared on resuming come from the same list.
  *
  * Order: repetitions of different cells are interleaved, round by round:
- * repetition 1 of every cell, then repetition 2 of every cell, and so on
- * (meta.json's settings say "order": "rounds").  Drift of a shared machine
- * over the sweep then lands on every cell alike and inside each cell's
- * spread, instead of on the cells that happened to run during it.  Every
- * repetition replays the same work (the seed does not depend on the
- * repetition), so a repetition's number only names it.
+ * repetition 1 of every cell, then repetition 2 of every cell, and so on,
+ * the cells of round k in an order shuffled from MX_ORDER_SEED and k
+ * (meta.json's settings say "order": "shuffled rounds", "order_seed").
+ * Drift of a shared machine over the sweep then lands on every cell alike
+ * and inside each cell's spread, instead of on the cells that happened to
+ * run during it; and no cell always follows the same one (a process run
+ * after one that touched hundreds of MiB was measured a third slower, so a
+ * fixed order would give some cells a neighbour's cost in every round).
+ * The same seed gives the same order every time, so a resumed sweep runs
+ * what is left in the order the whole one would have.  Every repetition
+ * replays the same work (the seed does not depend on the repetition), so a
+ * repetition's number only names it.
  *
  * Resuming: each repetition's row is appended to rows.csv in one atomic
  * write when it ends, so a kill loses at most the repetition in progress.
@@ -80,6 +86,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/core/clock.h"
+#include "harness/core/rng.h"
 #include "harness/formats/io.h"
 #include "harness/formats/machine.h"
 #include "harness/formats/results.h"
@@ -90,6 +97,7 @@
 
 #define MX_MAX_NAMES 64
 #define MX_PATH 4096
+#define MX_ORDER_SEED 0x6f72646572ull /* "order": the rounds' shuffles */
 
 static const char matrix_usage_head[] =
     "usage: heapbench matrix [options]\n"
@@ -454,9 +462,10 @@ static char *settings_json(const mx_opts *o, const mx_sel *s)
     threads_json(s, f);
     hb_settings_json(&o->set, f);
     heap_factors_json(o, f);
-    fprintf(f, ", \"series\": %s, \"order\": \"rounds\", \"commit\": \"%s\", "
-               "\"build_type\": \"%s\"}",
-            o->series ? "true" : "false", HB_GIT_COMMIT, HB_BUILD_TYPE);
+    fprintf(f, ", \"series\": %s, \"order\": \"shuffled rounds\", \"order_seed\": %llu, "
+               "\"commit\": \"%s\", \"build_type\": \"%s\"}",
+            o->series ? "true" : "false", (unsigned long long)MX_ORDER_SEED, HB_GIT_COMMIT,
+            HB_BUILD_TYPE);
     fclose(f);
     return buf;
 }
@@ -608,6 +617,7 @@ void hb_settings_diff(const char *a, const char *b, char *msg, size_t cap)
     keys[n++] = "heap_factors";
     keys[n++] = "series";
     keys[n++] = "order";
+    keys[n++] = "order_seed";
     keys[n++] = "commit";
     keys[n++] = "build_type";
     const char *ae = a + strlen(a), *be = b + strlen(b);
@@ -1094,6 +1104,22 @@ static int find_min_heaps(mx_plan *p)
     return hb_interrupted ? 130 : 0;
 }
 
+/* Round k's order of the n cells: a Fisher-Yates shuffle from MX_ORDER_SEED
+ * and k, the same on every run. */
+static void round_order(size_t *order, size_t n, uint64_t k)
+{
+    hb_rng r;
+    hb_rng_seed(&r, MX_ORDER_SEED ^ (k * 0x9e3779b97f4a7c15u));
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)hb_rng_below(&r, i);
+        size_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
 static int run_cells(mx_plan *p)
 {
     int shown = p->o.set.progress; /* --no-progress: no line per repetition either */
@@ -1113,16 +1139,23 @@ static int run_cells(mx_plan *p)
     uint64_t t0 = pr.start_ns; /* the searches count in "elapsed", not in the estimate */
     int rc = find_min_heaps(p);
     pr.start_ns = hb_now_ns();
-    /* Round k runs repetition k of every cell that lacks it. */
+    /* Round k runs repetition k of every cell that lacks it, in round k's
+     * order. */
     uint64_t last = p->o.rounds && p->o.rounds < p->o.set.reps ? p->o.rounds : p->o.set.reps;
-    for (uint64_t k = 1; k <= last && rc >= 0 && rc != 130 && !hb_interrupted; k++)
-        for (size_t i = 0; i < p->ncells && rc >= 0 && rc != 130 && !hb_interrupted; i++) {
-            mx_cell *x = &p->cells[i];
+    size_t *order = malloc((p->ncells ? p->ncells : 1) * sizeof *order);
+    if (order == NULL)
+        return HB_EXIT_FAIL;
+    for (uint64_t k = 1; k <= last && rc >= 0 && rc != 130 && !hb_interrupted; k++) {
+        round_order(order, p->ncells, k);
+        for (size_t j = 0; j < p->ncells && rc >= 0 && rc != 130 && !hb_interrupted; j++) {
+            mx_cell *x = &p->cells[order[j]];
             if (!mine(p, x) || x->failed || x->have[k])
                 continue;
             if ((rc = step(p, &pr, x, k, shown)) > 0 && rc != 130)
                 status = HB_EXIT_FAIL;
         }
+    }
+    free(order);
     if (pr.ran)
         record_elapsed(p->dir, (double)(hb_now_ns() - t0) / 1e9, pr.ran);
     if (rc < 0)
