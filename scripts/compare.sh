@@ -4,6 +4,7 @@
 #   scripts/compare.sh --out DIR [--build DIR] [--reps R] [--scale S] [--nodes N]
 #                      [--parts abcdef] [--native-reps R] [--gcbench-reps R]
 #                      [--gcbench-scale S] [--threads-reps R] [--threads-scale S]
+#                      [--native-modes LIST] [--native-ops N]
 #
 #   a. alloc churn: heapbench-micro alloc_churn/{pool,malloc,jemalloc,mimalloc,
 #      tcmalloc}, R repetitions; figure = median CPU time per op (ns); ratio =
@@ -46,6 +47,9 @@
 #      also run each alone, in a process of its own (table "each alone": the
 #      library in the cache state it has in a program; two live sets in one
 #      process slow some backends' native loops by a third or more).
+#      --native-modes (comma-separated, default table,heap,heapbench,replay)
+#      chooses the modes run beside a native loop; --native-ops N sets each
+#      lane's churn ops (pair16: 2N; default 4,194,304 and 8,388,608).
 #      --native-reps rounds (default 7), every (family, backend, mode) once
 #      per round in an order shuffled with a recorded seed; figure = median
 #      ns per op; the difference and the ratios below are taken within each
@@ -112,6 +116,8 @@ gcbench_reps=3
 gcbench_scale=0.2
 threads_reps=5
 threads_scale=0.2
+native_modes=table,heap,heapbench,replay
+native_ops=
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2; }
 bad() { echo "compare.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -127,8 +133,10 @@ while [ $# -gt 0 ]; do
     --gcbench-scale) [ $# -ge 2 ] || bad "--gcbench-scale needs a number"; gcbench_scale=$2; shift 2 ;;
     --threads-reps) [ $# -ge 2 ] || bad "--threads-reps needs a number"; threads_reps=$2; shift 2 ;;
     --threads-scale) [ $# -ge 2 ] || bad "--threads-scale needs a number"; threads_scale=$2; shift 2 ;;
+    --native-modes) [ $# -ge 2 ] || bad "--native-modes needs a list"; native_modes=$2; shift 2 ;;
+    --native-ops) [ $# -ge 2 ] || bad "--native-ops needs a number"; native_ops=$2; shift 2 ;;
     -h|--help) usage ;;
-    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts, --native-reps, --gcbench-reps, --gcbench-scale, --threads-reps or --threads-scale" ;;
+    *) bad "unknown argument '$1', expected --out, --build, --reps, --scale, --nodes, --parts, --native-reps, --gcbench-reps, --gcbench-scale, --threads-reps, --threads-scale, --native-modes or --native-ops" ;;
     esac
 done
 [ -n "$out" ] || bad "--out DIR is required (the results folder)"
@@ -142,6 +150,11 @@ count --reps "$reps"
 count --native-reps "$native_reps"
 count --gcbench-reps "$gcbench_reps"
 count --threads-reps "$threads_reps"
+[ -z "$native_ops" ] || count --native-ops "$native_ops"
+for m in $(echo "$native_modes" | tr ',' ' '); do
+    case $m in table|heap|heapbench|replay) ;; *) bad "bad value '$m' in --native-modes, expected table, heap, heapbench or replay" ;; esac
+done
+[ -n "$(echo "$native_modes" | tr -d ', ')" ] || bad "--native-modes names no mode"
 case $parts in ''|*[!abcdef]*) bad "bad value '$parts' for --parts, expected letters from abcdef (e.g. de)" ;; esac
 amount --gcbench-scale "$gcbench_scale"
 amount --threads-scale "$threads_scale"
@@ -379,6 +392,9 @@ with open(path, "w", newline="") as raw:
             cmd = [prog, "--family", f, "--backend", b, "--mode", ",".join(modes)]
             if "replay" in modes:  # the replay writes every new block whole; so then do all lanes
                 cmd += ["--write", "block"]
+            if t is None and os.environ.get("HB_NATIVE_OPS"):
+                n = int(os.environ["HB_NATIVE_OPS"])
+                cmd += ["--ops", str(n if f == "churn" else 2 * n)]
             if t is not None:
                 cmd += ["--threads", t, "--scale", scale]
             shown = (f"LD_PRELOAD={pre} " if pre else "") + " ".join(cmd)
@@ -399,18 +415,18 @@ EOF
 }
 
 if has d; then
-    echo "== d. heapbench's cost per op: $native native alone, and beside table, heap, heapbench, replay; $native_reps rounds" >&2
+    echo "== d. heapbench's cost per op: $native native and heapbench alone, and native beside each of $native_modes; $native_reps rounds" >&2
     cells=
     for f in churn pair16; do
         for b in malloc jemalloc mimalloc tcmalloc pool bump boehm; do
             cells="$cells $f:$b:native $f:$b:heapbench"
-            for m in table heap heapbench replay; do
+            for m in $(echo "$native_modes" | tr ',' ' '); do
                 cells="$cells $f:$b:native+$m"
             done
         done
     done
     # shellcheck disable=SC2086 # the cells are words
-    native_rounds "$out/native.csv" "$native_reps" - $cells || missing=1
+    HB_NATIVE_OPS=$native_ops native_rounds "$out/native.csv" "$native_reps" - $cells || missing=1
     python3 "$here/scripts/compare_tables.py" native "$out" > "$out/native.txt" || missing=1
     cat "$out/native.txt"
     echo "(every sample with its command: $out/native.csv)" >&2
