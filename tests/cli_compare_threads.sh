@@ -2,7 +2,8 @@
 # scripts/compare.sh part f at a tiny scale: every (family, backend, mode,
 # threads) sampled once into threads.csv, and the table has a row per
 # (family, backend, threads) with numbers (the scaling on the 2-thread row);
-# f is not among the default parts; bad values for its options are refused.
+# f is not among the default parts; part d likewise, a sample per cell; bad
+# values for their options are refused.
 # Usage: tests/cli_compare_threads.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1 build=$2
@@ -46,9 +47,28 @@ for f in larson xmalloc cache-scratch; do
     done
 done
 grep -q "NOT MEASURED" "$txt" && fail "a cell not measured"
+# part d, tiny: every backend in every cell (alone and beside each mode)
+"$src/scripts/compare.sh" --out "$dir/d" --build "$build" --parts d --native-reps 1 \
+    --native-ops 20000 >"$dir/out" 2>"$dir/err" || { cat "$dir/err"; fail "compare.sh --parts d"; }
+for f in churn pair16; do
+    for b in malloc jemalloc mimalloc tcmalloc pool bump boehm; do
+        for cell in native:native heapbench:heapbench native:native+table table:native+table \
+                    native:native+heap heap:native+heap native:native+heapbench \
+                    heapbench:native+heapbench native:native+replay replay:native+replay; do
+            n=$(awk -F, -v f=$f -v b=$b -v m="${cell%%:*}" -v l="${cell#*:}" \
+                '$2 == f && $3 == b && $4 == m && $5 == l && $6 > 0' "$dir/d/native.csv" | wc -l)
+            [ "$n" -eq 1 ] || fail "part d: $f/$b/$cell: $n samples, expected 1"
+        done
+    done
+done
+grep -q "NOT MEASURED" "$dir/d/native.txt" && fail "part d: a cell not measured"
+for t in "backend +n alone" "backend +wnative"; do
+    [ "$(grep -cE "$t" "$dir/d/native.txt")" -eq 2 ] || fail "part d: no '$t' table per family"
+done
 # the default parts are still abcde: --parts is checked against abcdef, f is opt-in
 grep -q '^parts=abcde$' "$src/scripts/compare.sh" || fail "the default parts changed"
-for bad in "--parts g" "--threads-reps 0" "--threads-scale 0"; do
+for bad in "--parts g" "--threads-reps 0" "--threads-scale 0" "--native-modes table,bogus" \
+           "--native-ops 0" "--native-ops x"; do
     rc=0
     # shellcheck disable=SC2086
     "$src/scripts/compare.sh" --out "$dir/bad" --build "$build" $bad 2>"$dir/err" || rc=$?
