@@ -240,6 +240,18 @@ def native(d, md):
                 f"heapbench adds at most {bd[0]:.2f} ns per op to every backend alike ({bd[1]} "
                 f"sets that bound); it adds {min(ds):+.2f} to {max(ds):+.2f}.")
 
+    def paired_row(f, b, m):
+        """Mode m's figures for backend b, each taken within a round and its
+        median over the rounds (nan where no round has them): the difference
+        against its native loop, the native and the mode's ratio to
+        mimalloc, and the error of that ratio."""
+        got = (paired(lambda x, y: x - y, at(f, b, m), nat(f, b, m)),
+               paired(ratio, nat(f, b, m), nat(f, "mimalloc", m)),
+               paired(ratio, at(f, b, m), at(f, "mimalloc", m)),
+               paired(err, at(f, b, m), at(f, "mimalloc", m), nat(f, b, m),
+                      nat(f, "mimalloc", m)))
+        return tuple(float("nan") if v is None else v for v in got)
+
     def alone_table(f):
         """The native loop and heapbench each alone in a process of its own
         (the library in the cache and the layout it has in production); the
@@ -249,12 +261,7 @@ def native(d, md):
             n, h = col(f, b, "alone"), col(f, b, "halone")
             if n is None or h is None:
                 continue
-            d = paired(lambda x, y: x - y, at(f, b, "alone"), nat(f, b, "alone"))
-            rn = paired(ratio, nat(f, b, "alone"), nat(f, "mimalloc", "alone"))
-            rh = paired(ratio, at(f, b, "alone"), at(f, "mimalloc", "alone"))
-            e = paired(err, at(f, b, "alone"), at(f, "mimalloc", "alone"),
-                       nat(f, b, "alone"), nat(f, "mimalloc", "alone"))
-            d, rn, rh, e = (float("nan") if v is None else v for v in (d, rn, rh, e))
+            d, rn, rh, e = paired_row(f, b, "alone")
             ds.append(d)
             got.append(f"| {b} | {n:.2f} | {h:.2f} | {d:+.2f} | {rn:.3f} | {rh:.3f} | {e:+.1%} |"
                        if md else
@@ -294,12 +301,7 @@ def native(d, md):
             w, r = col(f, b, "wnative"), col(f, b, "replay")
             if w is None or r is None:
                 continue
-            d = paired(lambda x, y: x - y, at(f, b, "replay"), nat(f, b, "replay"))
-            rn = paired(ratio, nat(f, b, "replay"), nat(f, "mimalloc", "replay"))
-            rr = paired(ratio, at(f, b, "replay"), at(f, "mimalloc", "replay"))
-            e = paired(err, at(f, b, "replay"), at(f, "mimalloc", "replay"),
-                       nat(f, b, "replay"), nat(f, "mimalloc", "replay"))
-            d, rn, rr, e = (float("nan") if v is None else v for v in (d, rn, rr, e))
+            d, rn, rr, e = paired_row(f, b, "replay")
             got.append(f"| {b} | {w:.2f} | {r:.2f} | {d:+.2f} | {rn:.3f} | {rr:.3f} | {e:+.1%} |"
                        if md else
                        f"{'':7} {b:9} {w:8.2f} {r:8.2f} {d:+7.2f} {rn:8.3f} {rr:8.3f} "
