@@ -150,6 +150,12 @@ typedef struct gc_env {
     hb_err *err;
 } gc_env;
 
+/* 1 when o has a finalizer that has not run yet. */
+static inline int gc_finalizer_due(const hb_obj *o)
+{
+    return (o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) == HB_F_FINALIZER;
+}
+
 /* Runs o's finalizer: the work of a costly __del__ first (`work` bytes, the
  * strategy's copy of cfg->finalizer_work, written into a scratch buffer,
  * cycled; 0 by default), then env->finalize.  Every strategy calls its

@@ -229,7 +229,7 @@ static size_t step_roots(ic_state *g, size_t budget)
  */
 static void atomic_phase(ic_state *g)
 {
-    ms_mark_overflow_rescan(&g->c);
+    ms_mark_overflow_rescan(&g->c, NULL);
     g->marking = 0;
     g->fin_at = 0;
     g->fin_end = g->c.fin.len;
@@ -436,7 +436,7 @@ static void *ic_create(const gc_env *env)
 
 static void *alloc_block(ic_state *g, uint8_t flags, size_t bytes)
 {
-    if (ms_table_room(&g->c, flags) != 0)
+    if (ms_table_room(ms_table_for(&g->c, flags)) != 0)
         return NULL;
     return al_alloc(g->c.env.heap, bytes);
 }
@@ -491,7 +491,8 @@ static hb_obj *ic_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, 
         if (g->phase == IC_ROOTS)
             shade(g, *dst);
     }
-    hb_obj *o = ms_init_object(&g->c, block, bytes, kind, flags, nrefs, payload, colour);
+    hb_obj *o = ms_init_object(&g->c, ms_table_for(&g->c, flags), block, bytes, kind, flags, nrefs,
+                               payload, colour);
     *dst = o;
     return o;
 }

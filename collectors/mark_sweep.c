@@ -105,7 +105,6 @@
  * reg_write and field_store are plain stores: nothing runs concurrently
  * with the mutator, so no barrier is needed.
  */
-#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -264,8 +263,8 @@ static void set_threshold(ms_state *g, uint64_t live)
         g->threshold = th;
 }
 
-/* Marks from the registers; the overflow rescan (ms_core.h's
- * ms_mark_overflow_rescan) covers the large table too. */
+/* Marks from the registers; the overflow rescan covers the large table
+ * too. */
 static void mark_phase(ms_state *g)
 {
     ms_core *c = &g->c;
@@ -273,26 +272,18 @@ static void mark_phase(ms_state *g)
     c->marked_bytes = 0;
     ms_push_roots(c, 0, c->env.nroots);
     ms_mark_drain(c, SIZE_MAX);
-    while (c->overflowed) {
-        c->overflowed = 0;
-        ms_rescan_table(c, &c->all);
-        ms_rescan_table(c, &c->fin);
-        ms_rescan_table(c, &g->big);
-    }
+    ms_mark_overflow_rescan(c, &g->big);
 }
 
 /* ===================================================================
  * Large blocks
  * =================================================================== */
 
-/* o, of MS_BIG bytes or more, was just entered last in all or fin by
- * ms_init_object: it moves to big (alloc_block made room there). */
-static void enter_big(ms_state *g, hb_obj *o)
+/* The table an object of `bytes` goes to: big from MS_BIG up, else all or
+ * fin by its flags. */
+static hb_vec *table_of(ms_state *g, uint8_t flags, size_t bytes)
 {
-    hb_vec *t = ms_table_for(&g->c, o->flags);
-    assert(t->len > 0 && hb_vec_words(t)[t->len - 1] == (uintptr_t)o);
-    t->len--;
-    hb_vec_words(&g->big)[g->big.len++] = (uintptr_t)o;
+    return bytes >= MS_BIG ? &g->big : ms_table_for(&g->c, flags);
 }
 
 /* Runs the finalizer of every unmarked large object that has one not yet
@@ -303,33 +294,19 @@ static void finalize_big(ms_state *g)
     uintptr_t *v = hb_vec_words(&g->big);
     for (size_t i = 0; i < g->big.len; i++) {
         hb_obj *o = (hb_obj *)v[i];
-        uint8_t due = (o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) == HB_F_FINALIZER;
-        if ((o->gcbits & MS_MARK) || !due)
-            continue;
-        gc_run_finalizer(&c->env, c->fin_work, o);
-        o->flags |= HB_F_FINALIZED;
-        c->st.finalizers_run++;
+        if (!(o->gcbits & MS_MARK) && gc_finalizer_due(o))
+            ms_finalize_object(c, o);
     }
 }
 
 /* Frees the unmarked large objects and clears the survivors' marks, inside
- * the pause; the table is packed in order. */
+ * the pause: ms_core's sweep of the whole table at once (nothing is added
+ * to it meanwhile), packed in order. */
 static void sweep_big(ms_state *g)
 {
-    ms_core *c = &g->c;
-    uintptr_t *v = hb_vec_words(&g->big);
-    size_t w = 0;
-    for (size_t r = 0; r < g->big.len; r++) {
-        hb_obj *o = (hb_obj *)v[r];
-        if (o->gcbits & MS_MARK) {
-            o->gcbits &= (uint16_t)~MS_COLOUR;
-            v[w++] = (uintptr_t)o;
-        } else {
-            ms_free_object(c, o);
-            c->st.objects_collected++;
-        }
-    }
-    g->big.len = w;
+    ms_sweep s;
+    ms_sweep_begin(&s, &g->big);
+    ms_sweep_step(&g->c, &g->big, &s, SIZE_MAX);
 }
 
 /*
@@ -445,13 +422,10 @@ static void *ms_create(const gc_env *env)
     return g;
 }
 
-/* al_alloc, with room in the object's table made first (and in big for a
- * large one: ms_init_object enters it in its table, enter_big moves it). */
+/* al_alloc, with room in the object's table made first. */
 static void *alloc_block(ms_state *g, uint8_t flags, size_t bytes)
 {
-    if (ms_table_room(&g->c, flags) != 0)
-        return NULL;
-    if (bytes >= MS_BIG && g->big.len == g->big.cap && hb_vec_grow(&g->big) != 0)
+    if (ms_table_room(table_of(g, flags, bytes)) != 0)
         return NULL;
     return al_alloc(g->c.env.heap, bytes);
 }
@@ -487,9 +461,8 @@ static hb_obj *ms_new_obj(void *ctx, hb_obj **dst, uint8_t kind, uint8_t flags, 
     if (block == NULL)
         return NULL;
     g->allocd += bytes;
-    hb_obj *o = ms_init_object(&g->c, block, bytes, kind, flags, nrefs, payload, 0);
-    if (bytes >= MS_BIG)
-        enter_big(g, o);
+    hb_obj *o = ms_init_object(&g->c, table_of(g, flags, bytes), block, bytes, kind, flags, nrefs,
+                               payload, 0);
     *dst = o;
     return o;
 }

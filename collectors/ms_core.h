@@ -52,16 +52,17 @@
  * Overflow: when the stack cannot grow (the OS refuses, or a test capped
  * it), the object is marked in place (gray in the heap) and `overflowed`
  * is set; once the stack is empty, ms_mark_overflow_rescan scans every
- * gray-in-heap object of both tables, until a pass overflows no more.  Each
- * pass blackens every object that was gray at its start, so it ends.
+ * gray-in-heap object of both tables (and of the strategy's own, if any),
+ * until a pass overflows no more.  Each pass blackens every object that was
+ * gray at its start, so it ends.
  *
  * Invariants:
  *   - Outside a collection (or cycle) no object has a mark bit set but
  *     those a pending sweep has not reached yet ([r, end) of an ms_sweep):
  *     the sweep clears them on the survivors.
- *   - st.objects_live == entries of both tables (less [w, r) of a pending
- *     sweep: entries already freed or moved down); st.bytes_live == their
- *     hb_obj_bytes(o, 0).
+ *   - st.objects_live == entries of both tables and mark_sweep.c's big
+ *     (less [w, r) of a pending sweep: entries already freed or moved
+ *     down); st.bytes_live == their hb_obj_bytes(o, 0).
  *   - The stack and FIFO are empty when a collection ends.
  *
  * Internal memory (tables, stack, the states) is mapped, never malloc'd:
@@ -196,18 +197,18 @@ static inline hb_vec *ms_table_for(ms_core *c, uint8_t flags)
     return (flags & HB_F_FINALIZER) ? &c->fin : &c->all;
 }
 
-/* Room for one more entry in the table the object will go to; 0 or -1. */
-static inline int ms_table_room(ms_core *c, uint8_t flags)
+/* Room for one more entry in table t (the one the object will go to:
+ * ms_table_for, or a strategy's own); 0 or -1. */
+static inline int ms_table_room(hb_vec *t)
 {
-    hb_vec *t = ms_table_for(c, flags);
     return t->len < t->cap ? 0 : hb_vec_grow(t);
 }
 
-/* Fills a fresh block (after ms_table_room succeeded) with the colour
- * given and enters it in its table. */
-static inline hb_obj *ms_init_object(ms_core *c, void *block, size_t bytes, uint8_t kind,
-                                     uint8_t flags, uint32_t nrefs, uint32_t payload,
-                                     uint16_t colour)
+/* Fills a fresh block (after ms_table_room(t) succeeded) with the colour
+ * given and enters it in table t. */
+static inline hb_obj *ms_init_object(ms_core *c, hb_vec *t, void *block, size_t bytes,
+                                     uint8_t kind, uint8_t flags, uint32_t nrefs,
+                                     uint32_t payload, uint16_t colour)
 {
     hb_obj *o = block;
     o->kind = kind;
@@ -218,7 +219,6 @@ static inline hb_obj *ms_init_object(ms_core *c, void *block, size_t bytes, uint
     o->serial = c->serial++;
     for (uint32_t i = 0; i < nrefs; i++)
         o->refs[i] = NULL;
-    hb_vec *t = ms_table_for(c, o->flags);
     hb_vec_words(t)[t->len++] = (uintptr_t)o;
     c->st.objects_allocated++;
     c->st.objects_live++;
@@ -384,13 +384,16 @@ static inline void ms_rescan_table(ms_core *c, hb_vec *t)
     }
 }
 
-/* After the drain emptied the stack: rescans until nothing overflowed. */
-static inline void ms_mark_overflow_rescan(ms_core *c)
+/* After the drain emptied the stack: rescans all, fin and a strategy's
+ * own table (extra; NULL: none) until nothing overflowed. */
+static inline void ms_mark_overflow_rescan(ms_core *c, hb_vec *extra)
 {
     while (c->overflowed) {
         c->overflowed = 0;
         ms_rescan_table(c, &c->all);
         ms_rescan_table(c, &c->fin);
+        if (extra != NULL)
+            ms_rescan_table(c, extra);
     }
 }
 
@@ -401,6 +404,14 @@ static inline void ms_mark_overflow_rescan(ms_core *c)
 /* Calls the finalizer of every unreached, unfinalized object of fin in
  * [*at, end), until `budget` work is done; returns the work.  Runs before
  * the sweep frees anything, so a finalizer may read what it points to. */
+/* Runs o's finalizer, whose turn it is, once. */
+static inline void ms_finalize_object(ms_core *c, hb_obj *o)
+{
+    gc_run_finalizer(&c->env, c->fin_work, o);
+    o->flags |= HB_F_FINALIZED;
+    c->st.finalizers_run++;
+}
+
 static inline size_t ms_finalize_step(ms_core *c, size_t *at, size_t end, size_t budget)
 {
     uintptr_t *v = hb_vec_words(&c->fin);
@@ -410,9 +421,7 @@ static inline size_t ms_finalize_step(ms_core *c, size_t *at, size_t end, size_t
         work += MS_WORK_SEEN;
         if ((o->gcbits & MS_MARK) || (o->flags & HB_F_FINALIZED))
             continue;
-        gc_run_finalizer(&c->env, c->fin_work, o);
-        o->flags |= HB_F_FINALIZED;
-        c->st.finalizers_run++;
+        ms_finalize_object(c, o);
         work += MS_WORK_FINALIZE;
     }
     return work;

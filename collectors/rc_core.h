@@ -348,16 +348,10 @@ static inline void rc_free_obj(rc_core *c, hb_obj *o, size_t bytes)
     al_free(c->env.heap, hb_obj_block(o, c->hdr), bytes);
 }
 
-/* 1 when o has a finalizer that has not run. */
-static inline int rc_finalizer_due(const hb_obj *o)
-{
-    return (o->flags & (HB_F_FINALIZER | HB_F_FINALIZED)) == HB_F_FINALIZER;
-}
-
 /* Runs o's finalizer if it has one that has not run. */
 static inline void rc_finalize(rc_core *c, hb_obj *o)
 {
-    if (!rc_finalizer_due(o))
+    if (!gc_finalizer_due(o))
         return;
     gc_run_finalizer(&c->env, c->fin_work, o);
     o->flags |= HB_F_FINALIZED;
@@ -407,7 +401,7 @@ static inline void rc_count_free(rc_core *c, rc_cascade *k, const hb_obj *o, siz
 {
     k->objects++;
     k->bytes += bytes;
-    if (rc_finalizer_due(o))
+    if (gc_finalizer_due(o))
         k->written += c->fin_work;
     if (RC_CORE_TIMING && k->t0 == 0 && !c->in_collection &&
         (k->objects >= c->clock_objects || k->bytes + k->written >= RC_CLOCK_BYTES))

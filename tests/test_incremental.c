@@ -397,10 +397,10 @@ static void test_sweep_move_paid_by_budget(void **state)
 static void sweep_add(ms_core *c, uint16_t colour, uint16_t expect)
 {
     size_t bytes = hb_obj_body_bytes(0, SW_PAYLOAD);
-    assert_int_equal(ms_table_room(c, 0), 0);
+    assert_int_equal(ms_table_room(&c->all), 0);
     void *block = al_alloc(c->env.heap, bytes);
     assert_non_null(block);
-    hb_obj *o = ms_init_object(c, block, bytes, HB_LEAF, 0, 0, SW_PAYLOAD, colour);
+    hb_obj *o = ms_init_object(c, &c->all, block, bytes, HB_LEAF, 0, 0, SW_PAYLOAD, colour);
     o->gcbits |= expect;
 }
 
