@@ -318,6 +318,30 @@ static enum mode setup_mode(enum mode m)
     return m == MODE_CURSOR || m == MODE_PLANNED ? MODE_HEAP : m;
 }
 
+#define RSTREAM_BYTES (2 * HB_CHURN_OPS * sizeof(hb_op))
+#define RFILL_BYTES (RFILL_OPS * sizeof(hb_op))
+
+/* MODE_REPLAY's ops, written from the stream before anything is timed
+ * (mapped, as the stream is); 0, or -1 out of memory. */
+static int trace_ops(int churn)
+{
+    if ((rstream = hb_map(RSTREAM_BYTES, 0)) == NULL || (rfill = hb_map(RFILL_BYTES, 0)) == NULL)
+        return -1;
+    for (size_t k = 0; k < HB_CHURN_OPS; k++) {
+        if (churn) {
+            rstream[2 * k] = (hb_op){.code = HB_OP_FREE, .a = stream[k].slot};
+            rstream[2 * k + 1] = (hb_op){.code = HB_OP_MALLOC, .a = stream[k].slot,
+                                         .c = stream[k].size};
+        } else {
+            rstream[2 * k] = (hb_op){.code = HB_OP_MALLOC, .a = 0, .c = PAIR_BYTES};
+            rstream[2 * k + 1] = (hb_op){.code = HB_OP_FREE, .a = 0};
+        }
+    }
+    for (size_t i = 0; i < RFILL_OPS; i++)
+        rfill[i] = (hb_op){.code = HB_OP_MALLOC, .a = (uint32_t)i, .c = first_size[i]};
+    return 0;
+}
+
 /* MODE_REPLAY's set-up, untimed: the live set's (or the pin's) MALLOCs
  * replayed into the register file; 0, or -1 when one failed. */
 static int replay_fill(int churn, lane *l)
@@ -369,8 +393,6 @@ static planned plan_batch(int churn, const lane *l, uint64_t n)
 
 static int fill(lane *l)
 {
-    if (l->m == MODE_REPLAY)
-        return replay_fill(1, l);
     for (size_t i = 0; i < HB_CHURN_LIVE; i++) {
         uint64_t *p = op_alloc(setup_mode(l->m), &l->t, NULL, l->s.size[i]);
         if (p == NULL)
@@ -383,18 +405,12 @@ static int fill(lane *l)
 
 static void empty(lane *l)
 {
-    if (l->m == MODE_REPLAY) {
-        hb_avm_release(&l->vm);
-        return;
-    }
     for (size_t i = 0; i < HB_CHURN_LIVE; i++)
         op_free(setup_mode(l->m), &l->t, NULL, l->s.p[i], l->s.size[i]);
 }
 
 static int pin_take(lane *l)
 {
-    if (l->m == MODE_REPLAY)
-        return replay_fill(0, l);
     uint64_t *p = op_alloc(setup_mode(l->m), &l->t, NULL, PAIR_BYTES);
     if (p == NULL)
         return -1;
@@ -405,12 +421,27 @@ static int pin_take(lane *l)
 
 static void pin_drop(lane *l)
 {
-    if (l->m == MODE_REPLAY) {
-        hb_avm_release(&l->vm);
-        return;
-    }
     op_free(setup_mode(l->m), &l->t, NULL, l->pin, PAIR_BYTES);
     l->pin = NULL;
+}
+
+/* The lane's live set (churn) or pin (pair16), taken untimed; 0 or -1.
+ * MODE_REPLAY keeps its blocks in the replay's register file. */
+static int take_live(int churn, lane *l)
+{
+    if (l->m == MODE_REPLAY)
+        return replay_fill(churn, l);
+    return churn ? fill(l) : pin_take(l);
+}
+
+static void drop_live(int churn, lane *l)
+{
+    if (l->m == MODE_REPLAY)
+        hb_avm_release(&l->vm); /* the register file empty, the books at 0 */
+    else if (churn)
+        empty(l);
+    else
+        pin_drop(l);
 }
 
 /* bump only: every block dies in place until reset; the live set is made
@@ -418,12 +449,12 @@ static void pin_drop(lane *l)
 static int reset_untimed(int churn, lane *l)
 {
     if (l->m == MODE_REPLAY)
-        hb_avm_release(&l->vm); /* the register file empty, the books at 0 */
+        drop_live(churn, l); /* the replay's registers and books, not only the blocks */
     if (l->m >= MODE_HEAP)
         al_heap_reset(&l->t.heap);
     else
         l->t.b->reset(l->t.ctx);
-    return churn ? fill(l) : pin_take(l);
+    return take_live(churn, l);
 }
 
 static uint64_t thread_cpu_ns(void)
@@ -880,7 +911,7 @@ static int measure(int churn, lane *lanes, size_t nl, const char *family, uint64
 {
     for (size_t i = 0; i < nl; i++) {
         memcpy(lanes[i].s.size, first_size, sizeof lanes[i].s.size);
-        if (churn ? fill(&lanes[i]) != 0 : pin_take(&lanes[i]) != 0)
+        if (take_live(churn, &lanes[i]) != 0)
             return -1;
     }
     uint64_t warm = churn ? HB_CHURN_OPS : PAIR_WARM_OPS;
@@ -888,10 +919,7 @@ static int measure(int churn, lane *lanes, size_t nl, const char *family, uint64
         return -1;
     for (size_t i = 0; i < nl; i++) {
         lane *l = &lanes[i];
-        if (churn)
-            empty(l);
-        else
-            pin_drop(l);
+        drop_live(churn, l);
         if (l->m >= MODE_HEAP && l->t.heap.live_bytes != 0) {
             fprintf(stderr,
                     "heapbench-native: %s %s %s: %llu live bytes counted after the last free\n",
@@ -1041,24 +1069,9 @@ int main(int argc, char **argv)
     if (stream == NULL)
         return 1;
     hb_churn_generate(first_size, stream);
-    size_t rstream_bytes = 2 * HB_CHURN_OPS * sizeof *rstream;
-    size_t rfill_bytes = RFILL_OPS * sizeof *rfill;
-    rstream = hb_map(rstream_bytes, 0);
-    rfill = hb_map(rfill_bytes, 0);
-    if (rstream == NULL || rfill == NULL)
-        return 1;
-    for (size_t k = 0; k < HB_CHURN_OPS; k++) {
-        if (churn) {
-            rstream[2 * k] = (hb_op){.code = HB_OP_FREE, .a = stream[k].slot};
-            rstream[2 * k + 1] = (hb_op){.code = HB_OP_MALLOC, .a = stream[k].slot,
-                                         .c = stream[k].size};
-        } else {
-            rstream[2 * k] = (hb_op){.code = HB_OP_MALLOC, .a = 0, .c = PAIR_BYTES};
-            rstream[2 * k + 1] = (hb_op){.code = HB_OP_FREE, .a = 0};
-        }
-    }
-    for (size_t i = 0; i < RFILL_OPS; i++)
-        rfill[i] = (hb_op){.code = HB_OP_MALLOC, .a = (uint32_t)i, .c = first_size[i]};
+    for (size_t i = 0; i < nl; i++)
+        if (lanes[i].m == MODE_REPLAY && rstream == NULL && trace_ops(churn) != 0)
+            return 1;
     size_t opened = 0;
     int rc = 0;
     for (; opened < nl && rc == 0; opened++) {
@@ -1084,7 +1097,7 @@ int main(int argc, char **argv)
         close_target(lanes[i].m, &lanes[i].t);
     }
     hb_unmap(stream, stream_bytes);
-    hb_unmap(rstream, rstream_bytes);
-    hb_unmap(rfill, rfill_bytes);
+    hb_unmap(rstream, RSTREAM_BYTES); /* NULL when no lane replayed */
+    hb_unmap(rfill, RFILL_BYTES);
     return rc != 0;
 }
