@@ -500,10 +500,8 @@ static int parse_shard(const char *v, mx_opts *o)
 
 static int parse_rounds(const char *v, mx_opts *o)
 {
-    char *end;
-    errno = 0;
-    unsigned long long k = strtoull(v, &end, 10);
-    if (*v < '1' || *v > '9' || *end != '\0' || errno != 0 || k > 1000000)
+    uint64_t k;
+    if (*v == '0' || hb_parse_u64(v, &k) != 0 || k > 1000000) /* 1.., no leading 0 */
         return hb_usage_error("matrix", "bad value '%s' for --rounds, expected a whole number "
                               "from 1 to 1000000", v);
     o->rounds = k;
