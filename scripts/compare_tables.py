@@ -252,6 +252,15 @@ def native(d, md):
                       nat(f, "mimalloc", m)))
         return tuple(float("nan") if v is None else v for v in got)
 
+    def side_table(md_head, txt_head, got, txt):
+        """A table beside the main one: its header (markdown or text), its
+        rows and the sentence under it; [] without rows."""
+        if not got:
+            return []
+        head = [md_head, "|---|---:|---:|---:|---:|---:|---:|"] if md else ["", txt_head]
+        tail = (["", txt, ""] if md else [f"{'':7} {txt}"]) if txt else ([""] if md else [])
+        return head + got + tail
+
     def alone_table(f):
         """The native loop and heapbench each alone in a process of its own
         (the library in the cache and the layout it has in production); the
@@ -267,14 +276,6 @@ def native(d, md):
                        if md else
                        f"{'':7} {b:9} {n:8.2f} {h:9.2f} {d:+7.2f} {'yes' if d <= 2 else 'no':>5} "
                        f"{rn:8.3f} {rh:8.3f} {e:+8.1%} {'yes' if abs(e) <= 0.05 else 'no':>5}")
-        if not got:
-            return []
-        if md:
-            head = [f"| {f}, each alone | native | heapbench | diff | /mi native | /mi heapbench "
-                    f"| hb ratio vs native |", "|---|---:|---:|---:|---:|---:|---:|"]
-        else:
-            head = ["", f"{f:7} {'backend':9} {'n alone':>8} {'hb alone':>9} {'diff':>7} "
-                        f"{'<=2ns':>5} {'/mi nat':>8} {'/mi hb':>8} {'hb err':>8} {'<=5%':>5}"]
         ok, npairs, worst = pairs_within(f, "alone")
         spread = [(max(v) - min(v)) / statistics.median(v)
                   for (ff, b, m, ln), v in by_cell.items()
@@ -290,8 +291,11 @@ def native(d, md):
                       f"(max − min) / median over the rounds), with nothing of heapbench in it: "
                       f"that is the floor of a comparison between processes, and why the "
                       f"criteria are read beside" if spread else "") + ".")
-        tail = (["", txt, ""] if md else [f"{'':7} {txt}"]) if txt else ([""] if md else [])
-        return head + got + tail
+        return side_table(
+            f"| {f}, each alone | native | heapbench | diff | /mi native | /mi heapbench "
+            f"| hb ratio vs native |",
+            f"{f:7} {'backend':9} {'n alone':>8} {'hb alone':>9} {'diff':>7} {'<=2ns':>5} "
+            f"{'/mi nat':>8} {'/mi hb':>8} {'hb err':>8} {'<=5%':>5}", got, txt)
 
     def replay_table(f):
         """The whole replay against a native loop that writes its blocks as
@@ -306,17 +310,11 @@ def native(d, md):
                        if md else
                        f"{'':7} {b:9} {w:8.2f} {r:8.2f} {d:+7.2f} {rn:8.3f} {rr:8.3f} "
                        f"{e:+8.1%} {'yes' if abs(e) <= 0.05 else 'no':>5}")
-        if not got:
-            return []
-        if md:
-            head = [f"| {f}, blocks written | native | replay | diff | /mi native | /mi replay "
-                    f"| replay ratio vs native |", "|---|---:|---:|---:|---:|---:|---:|"]
-        else:
-            head = ["", f"{f:7} {'backend':9} {'wnative':>8} {'replay':>8} {'diff':>7} "
-                        f"{'/mi nat':>8} {'/mi rep':>8} {'rep err':>8} {'<=5%':>5}"]
-        rt = replay_text(f)
-        tail = (["", rt, ""] if md else [f"{'':7} {rt}"]) if rt else ([""] if md else [])
-        return head + got + tail
+        return side_table(
+            f"| {f}, blocks written | native | replay | diff | /mi native | /mi replay "
+            f"| replay ratio vs native |",
+            f"{f:7} {'backend':9} {'wnative':>8} {'replay':>8} {'diff':>7} {'/mi nat':>8} "
+            f"{'/mi rep':>8} {'rep err':>8} {'<=5%':>5}", got, replay_text(f) if got else None)
 
     for f in FAMILIES:
         mn, mh = col(f, "mimalloc", "native"), col(f, "mimalloc", "heapbench")
