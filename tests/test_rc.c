@@ -331,13 +331,15 @@ static void build_chain(th *t, uint32_t n)
 }
 
 /* A strategy over the test heap with the shipped pause rule, except that
- * the time bound is `ns` (0: the default). */
-static void th_open_default_rule(th *t, uint64_t ns)
+ * the time bound is `ns` (0: the default), each finalizer writing `work`
+ * bytes (--finalizer-work). */
+static void th_open_default_rule(th *t, uint64_t ns, size_t work)
 {
     th_begin(t, &test_alloc);
     t->cfg.rc_pause_min = 0;
     t->cfg.rc_pause_bytes = 0;
     t->cfg.rc_pause_ns = ns;
+    t->cfg.finalizer_work = work;
     th_start(t, &gc_rc);
 }
 
@@ -349,7 +351,7 @@ static void test_default_rule_bytes(void **state)
 {
     (void)state;
     th t;
-    th_open_default_rule(&t, 3600ull * 1000000000u);
+    th_open_default_rule(&t, 3600ull * 1000000000u, 0);
     build_chain(&t, 33);
     th_mov(&t, 0, -1);
     assert_int_equal(th_stats(&t).objects_freed, 33);
@@ -384,7 +386,7 @@ static void test_default_rule_time(void **state)
 {
     (void)state;
     th t;
-    th_open_default_rule(&t, 0);
+    th_open_default_rule(&t, 0, 0);
     build_chain(&t, 20000);
     assert_true(th_stats(&t).bytes_live < (1u << 20));
     uint64_t before = hb_now_ns();
@@ -426,17 +428,6 @@ static void test_clock_bounds(void **state)
     th_close(&t);
 }
 
-/* A strategy over the test heap with the shipped pause rule, each
- * finalizer writing `work` bytes (--finalizer-work). */
-static void th_open_finalizer_work(th *t, size_t work)
-{
-    th_begin(t, &test_alloc);
-    t->cfg.rc_pause_min = 0;
-    t->cfg.rc_pause_bytes = 0;
-    t->cfg.finalizer_work = work;
-    th_start(t, &gc_rc);
-}
-
 /* The default rule counts the finalizers' work: one small object whose
  * finalizer writes 16 MiB (far more than 10 us of writes) is one cascade of
  * one object and a few bytes, timed from before its finalizer and a pause
@@ -446,7 +437,7 @@ static void test_default_rule_finalizer_work(void **state)
 {
     (void)state;
     th t;
-    th_open_finalizer_work(&t, (size_t)16 << 20);
+    th_open_default_rule(&t, 0, (size_t)16 << 20);
     th_new(&t, 0, HB_LEAF, HB_F_FINALIZER, 0, 8);
     uint64_t before = hb_now_ns();
     th_mov(&t, 0, -1);
@@ -457,7 +448,7 @@ static void test_default_rule_finalizer_work(void **state)
     assert_true(before <= t.last_start && t.last_start <= t.last_end && t.last_end <= after);
     th_close(&t);
 
-    th_open_finalizer_work(&t, 1024);
+    th_open_default_rule(&t, 0, 1024);
     th_new(&t, 0, HB_CONTAINER, 0, 3, 0);
     for (uint32_t i = 0; i < 3; i++) {
         th_new(&t, 1, HB_LEAF, HB_F_FINALIZER, 0, 8);
